@@ -1,0 +1,265 @@
+package models
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Graph is a network compiled into a gorgonia expression graph for one batch size:
+// forward pass, weighted loss and symbolic gradients, run by a tape machine that is
+// built once and reused every step. Parameter tensors share their backing arrays with
+// the Params, so an optimizer that updates Param.Data in place is seen by the next
+// step without copying.
+type Graph struct {
+	net    Network
+	params []*Param
+	batch  int
+
+	g          *G.ExprGraph
+	x, y, w    *G.Node // input, target (one-hot or 0/1), per-sample weights summing to 1
+	xT, yT, wT *tensor.Dense
+	paramNodes G.Nodes
+	boundTo    []*Param // boundTo[i] is the Param behind paramNodes[i]
+	logits     *G.Node
+	loss       *G.Node
+	vm         G.VM
+}
+
+// NewGraph compiles net for batches of exactly batch samples. Smaller final batches
+// are padded by the caller with zero-weight rows, so one graph serves every step.
+func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
+	if err := net.Validate(); err != nil {
+		return nil, err
+	}
+	if batch < 1 {
+		return nil, fmt.Errorf("graph %s: batch %d, must be positive", net.Architecture, batch)
+	}
+	gr := &Graph{net: net, params: params, batch: batch, g: G.NewGraph()}
+	if err := gr.build(); err != nil {
+		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
+	}
+	gr.vm = G.NewTapeMachine(gr.g, G.BindDualValues(gr.paramNodes...))
+	return gr, nil
+}
+
+func (gr *Graph) build() error {
+	byName := make(map[string]*Param, len(gr.params))
+	for _, p := range gr.params {
+		byName[p.Name] = p
+	}
+	xShape := append([]int{gr.batch}, gr.net.InputShape...)
+	gr.xT = tensor.New(tensor.WithShape(xShape...), tensor.Of(tensor.Float32))
+	gr.x = G.NewTensor(gr.g, tensor.Float32, len(xShape), G.WithShape(xShape...), G.WithName("x"), G.WithValue(gr.xT))
+
+	cur := gr.x
+	for i, l := range gr.net.Layers {
+		next, err := gr.layer(l, byName, cur)
+		if err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
+		}
+		cur = next
+	}
+	gr.logits = cur
+	if err := gr.buildLoss(); err != nil {
+		return fmt.Errorf("loss: %w", err)
+	}
+	if _, err := G.Grad(gr.loss, gr.paramNodes...); err != nil {
+		return fmt.Errorf("gradients: %w", err)
+	}
+	return nil
+}
+
+// paramNode binds a parameter to a graph node; shape may differ from p.Shape when the
+// graph needs another view of the same values (a bias as a [1, out] row).
+func (gr *Graph) paramNode(p *Param, shape ...int) *G.Node {
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(p.Data))
+	n := G.NewTensor(gr.g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(p.Name), G.WithValue(t))
+	gr.paramNodes = append(gr.paramNodes, n)
+	gr.boundTo = append(gr.boundTo, p)
+	return n
+}
+
+func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node) (*G.Node, error) {
+	switch l.Op {
+	case OpDense:
+		wp, bp, err := paramsOf(l, params)
+		if err != nil {
+			return nil, err
+		}
+		w := gr.paramNode(wp, l.In, l.Out)
+		b := gr.paramNode(bp, 1, l.Out)
+		xw, err := G.Mul(x, w)
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(xw, b, nil, []byte{0})
+	case OpReLU:
+		return G.Rectify(x)
+	case OpSigmoid:
+		return G.Sigmoid(x)
+	case OpFlatten:
+		s := x.Shape()
+		return G.Reshape(x, tensor.Shape{s[0], s.TotalSize() / s[0]})
+	case OpConv2D:
+		wp, bp, err := paramsOf(l, params)
+		if err != nil {
+			return nil, err
+		}
+		w := gr.paramNode(wp, l.Out, l.In, l.Kernel, l.Kernel)
+		b := gr.paramNode(bp, 1, l.Out, 1, 1)
+		y, err := G.Conv2d(x, w, tensor.Shape{l.Kernel, l.Kernel}, []int{l.Pad, l.Pad}, []int{l.Stride, l.Stride}, []int{1, 1})
+		if err != nil {
+			return nil, err
+		}
+		return G.BroadcastAdd(y, b, nil, []byte{0, 2, 3})
+	case OpMaxPool:
+		return G.MaxPool2D(x, tensor.Shape{l.Kernel, l.Kernel}, []int{0, 0}, []int{l.Stride, l.Stride})
+	}
+	return nil, fmt.Errorf("unknown op %q", l.Op)
+}
+
+func paramsOf(l Layer, params map[string]*Param) (*Param, *Param, error) {
+	w, ok := params[l.Weight]
+	if !ok {
+		return nil, nil, fmt.Errorf("parameter %q missing", l.Weight)
+	}
+	b, ok := params[l.Bias]
+	if !ok {
+		return nil, nil, fmt.Errorf("parameter %q missing", l.Bias)
+	}
+	return w, b, nil
+}
+
+// buildLoss is the weighted mean cross-entropy, in numerically stable forms:
+// sigmoid head: max(z,0) − z·y + log(1 + e^−|z|); softmax head: −Σ y·logsoftmax(z).
+func (gr *Graph) buildLoss() error {
+	outputs := gr.net.Outputs()
+	gr.yT = tensor.New(tensor.WithShape(gr.batch, outputs), tensor.Of(tensor.Float32))
+	gr.y = G.NewMatrix(gr.g, tensor.Float32, G.WithShape(gr.batch, outputs), G.WithName("y"), G.WithValue(gr.yT))
+	gr.wT = tensor.New(tensor.WithShape(gr.batch, 1), tensor.Of(tensor.Float32))
+	gr.w = G.NewMatrix(gr.g, tensor.Float32, G.WithShape(gr.batch, 1), G.WithName("weights"), G.WithValue(gr.wT))
+
+	var perSample *G.Node
+	var err error
+	if gr.net.Head == HeadSigmoid {
+		perSample, err = stableBCE(gr.logits, gr.y)
+	} else {
+		perSample, err = softmaxXent(gr.logits, gr.y)
+	}
+	if err != nil {
+		return err
+	}
+	weighted, err := G.HadamardProd(perSample, gr.w)
+	if err != nil {
+		return err
+	}
+	gr.loss, err = G.Sum(weighted)
+	return err
+}
+
+func stableBCE(z, y *G.Node) (*G.Node, error) {
+	relu, err := G.Rectify(z)
+	if err != nil {
+		return nil, err
+	}
+	zy, err := G.HadamardProd(z, y)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := G.Abs(z)
+	if err != nil {
+		return nil, err
+	}
+	negAbs, err := G.Neg(abs)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := G.Exp(negAbs)
+	if err != nil {
+		return nil, err
+	}
+	softplus, err := G.Log1p(exp)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := G.Sub(relu, zy)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(diff, softplus)
+}
+
+func softmaxXent(z, y *G.Node) (*G.Node, error) {
+	logp, err := G.LogSoftMax(z, 1)
+	if err != nil {
+		return nil, err
+	}
+	ylogp, err := G.HadamardProd(y, logp)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := G.Sum(ylogp, 1)
+	if err != nil {
+		return nil, err
+	}
+	neg, err := G.Neg(sum)
+	if err != nil {
+		return nil, err
+	}
+	return G.Reshape(neg, tensor.Shape{z.Shape()[0], 1})
+}
+
+// Batch is one padded mini-batch in the layout a Graph takes.
+type Batch struct {
+	X       []float32 // batch × InputSize
+	Labels  []int32   // batch class indices
+	Weights []float32 // batch weights summing to 1; padding rows weigh 0
+}
+
+// Step runs forward and backward on one batch, leaves the gradients in every Param's
+// Grad and returns the loss.
+func (gr *Graph) Step(b Batch) (float32, error) {
+	if err := gr.load(b); err != nil {
+		return 0, err
+	}
+	defer gr.vm.Reset()
+	if err := gr.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("graph %s: run: %w", gr.net.Architecture, err)
+	}
+	for i, n := range gr.paramNodes {
+		gv, err := n.Grad()
+		if err != nil {
+			return 0, fmt.Errorf("graph %s: gradient of %s: %w", gr.net.Architecture, gr.boundTo[i].Name, err)
+		}
+		copy(gr.boundTo[i].Grad, gv.Data().([]float32))
+	}
+	return gr.loss.Value().Data().(float32), nil
+}
+
+func (gr *Graph) load(b Batch) error {
+	xs, ys, ws := gr.xT.Data().([]float32), gr.yT.Data().([]float32), gr.wT.Data().([]float32)
+	if len(b.X) != len(xs) || len(b.Labels) != gr.batch || len(b.Weights) != gr.batch {
+		return fmt.Errorf("graph %s: batch of %d values, %d labels, %d weights; want %d, %d, %d",
+			gr.net.Architecture, len(b.X), len(b.Labels), len(b.Weights), len(xs), gr.batch, gr.batch)
+	}
+	copy(xs, b.X)
+	copy(ws, b.Weights)
+	outputs := gr.net.Outputs()
+	clear(ys)
+	for i, label := range b.Labels {
+		if label < 0 || int(label) >= gr.net.Classes {
+			return fmt.Errorf("graph %s: label %d of sample %d outside [0, %d)", gr.net.Architecture, label, i, gr.net.Classes)
+		}
+		if outputs == 1 {
+			ys[i] = float32(label)
+		} else {
+			ys[i*outputs+int(label)] = 1
+		}
+	}
+	return nil
+}
+
+// Close releases the tape machine.
+func (gr *Graph) Close() error { return gr.vm.Close() }

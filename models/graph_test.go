@@ -1,0 +1,145 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randomBatch(rng *rand.Rand, net Network, batch int) Batch {
+	b := Batch{X: make([]float32, batch*net.InputSize()), Labels: make([]int32, batch), Weights: make([]float32, batch)}
+	for i := range b.X {
+		b.X[i] = float32(rng.NormFloat64())
+	}
+	for i := range b.Labels {
+		b.Labels[i] = int32(rng.IntN(net.Classes))
+		b.Weights[i] = 1 / float32(batch)
+	}
+	return b
+}
+
+var graphCases = []struct {
+	name string
+	opts Options
+}{
+	{"logreg", Options{Architecture: "logreg", InputShape: []int{5}, Classes: 2}},
+	{"mlp-binary", Options{Architecture: "mlp", InputShape: []int{6}, Hidden: []int{8, 4}, Classes: 2}},
+	{"mlp-multiclass", Options{Architecture: "mlp", InputShape: []int{6}, Hidden: []int{7}, Classes: 4}},
+	{"cnn", Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{6}, Classes: 3}},
+}
+
+// TestGraphLossMatchesInfer checks the gorgonia forward pass and loss against the
+// plain-Go forward pass, including padding rows of weight zero.
+func TestGraphLossMatchesInfer(t *testing.T) {
+	for _, tc := range graphCases {
+		t.Run(tc.name, func(t *testing.T) {
+			net, err := NewNetwork(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := InitParams(net, 7)
+			gr, err := NewGraph(net, params, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gr.Close()
+			b := randomBatch(rand.New(rand.NewPCG(1, 2)), net, 3)
+			b.Weights = []float32{0.25, 0.75, 0}
+			loss, err := gr.Step(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := referenceLoss(t, net, params, b)
+			if d := math.Abs(float64(loss) - want); d > 1e-5*math.Max(1, want) {
+				t.Fatalf("graph loss %g, plain-Go loss %g", loss, want)
+			}
+		})
+	}
+}
+
+// TestGraphGradients checks every parameter's gradient against central finite
+// differences of the loss, computed in float64 from the plain-Go forward pass.
+func TestGraphGradients(t *testing.T) {
+	for _, tc := range graphCases {
+		t.Run(tc.name, func(t *testing.T) {
+			net, err := NewNetwork(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			params := InitParams(net, 11)
+			const batch = 4
+			gr, err := NewGraph(net, params, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gr.Close()
+			b := randomBatch(rand.New(rand.NewPCG(3, 4)), net, batch)
+			b.Weights[batch-1] = 0 // a padding row must not contribute
+			b.Weights[0] = 2.0 / batch
+			if _, err := gr.Step(b); err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			for _, p := range params {
+				for probe := 0; probe < 4; probe++ {
+					i := rng.IntN(len(p.Data))
+					orig := p.Data[i]
+					const h = 1e-3
+					p.Data[i] = orig + h
+					up := referenceLoss(t, net, params, b)
+					p.Data[i] = orig - h
+					down := referenceLoss(t, net, params, b)
+					p.Data[i] = orig
+					numeric := (up - down) / (2 * h)
+					got := float64(p.Grad[i])
+					if math.Abs(numeric-got) > 2e-3+2e-2*math.Abs(numeric) {
+						t.Errorf("%s[%d]: gradient %g, finite difference %g", p.Name, i, got, numeric)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGraphSeesParameterUpdates proves the graph reads Param.Data in place, which the
+// optimizer relies on.
+func TestGraphSeesParameterUpdates(t *testing.T) {
+	net, _ := NewNetwork(Options{Architecture: "logreg", InputShape: []int{3}, Classes: 2})
+	params := InitParams(net, 1)
+	gr, err := NewGraph(net, params, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gr.Close()
+	b := randomBatch(rand.New(rand.NewPCG(1, 1)), net, 2)
+	before, _ := gr.Step(b)
+	params[1].Data[0] += 1 // the bias
+	after, _ := gr.Step(b)
+	want := referenceLoss(t, net, params, b)
+	if before == after || math.Abs(float64(after)-want) > 1e-5 {
+		t.Fatalf("loss %g before and %g after a bias change; plain Go says %g", before, after, want)
+	}
+}
+
+func referenceLoss(t *testing.T, net Network, params []*Param, b Batch) float64 {
+	t.Helper()
+	n := len(b.Labels)
+	probs, err := Infer(net, params, b.X, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loss float64
+	for i, label := range b.Labels {
+		var p float64
+		if net.Head == HeadSigmoid {
+			p = float64(probs[i])
+			if label == 0 {
+				p = 1 - p
+			}
+		} else {
+			p = float64(probs[i*net.Classes+int(label)])
+		}
+		loss -= float64(b.Weights[i]) * math.Log(p)
+	}
+	return loss
+}
