@@ -4,6 +4,7 @@
 package experiments
 
 // Spec is one experiment. Field names are the YAML keys; unknown keys are errors.
+// Parse fills defaults for absent fields and validates; Hash identifies it.
 type Spec struct {
 	Name        string         `yaml:"name" json:"name"`
 	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
@@ -23,7 +24,7 @@ type DatasetSpec struct {
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
 	// ID names a dataset ingested into the cluster (its manifest hash or name).
 	ID string `yaml:"id,omitempty" json:"id,omitempty"`
-	// Format of Path: "csv".
+	// Format of Path: "csv" (the default when Path is set).
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 	// Label is the label column.
 	Label string `yaml:"label" json:"label"`
@@ -34,7 +35,8 @@ type DatasetSpec struct {
 	Features []string `yaml:"features,omitempty" json:"features,omitempty"`
 	// Exclude lists columns that are neither features nor the label.
 	Exclude []string `yaml:"exclude,omitempty" json:"exclude,omitempty"`
-	// Split is the train/validation/test fractions (default 0.70/0.15/0.15).
+	// Split is the train/validation/test fractions (default 0.70/0.15/0.15),
+	// applied per class from Training.Seed.
 	Split SplitSpec `yaml:"split" json:"split"`
 }
 
@@ -70,8 +72,8 @@ type OptimizerSpec struct {
 	Name         string  `yaml:"name" json:"name"` // "sgd" or "adam"
 	LearningRate float64 `yaml:"learning_rate" json:"learning_rate"`
 	Momentum     float64 `yaml:"momentum,omitempty" json:"momentum,omitempty"` // sgd
-	Beta1        float64 `yaml:"beta1,omitempty" json:"beta1,omitempty"`       // adam, default 0.9
-	Beta2        float64 `yaml:"beta2,omitempty" json:"beta2,omitempty"`       // adam, default 0.999
+	Beta1        float64 `yaml:"beta1" json:"beta1,omitempty"`                 // adam, default 0.9 (no yaml omitempty: an explicit 0 must survive a round trip)
+	Beta2        float64 `yaml:"beta2" json:"beta2,omitempty"`                 // adam, default 0.999
 	Epsilon      float64 `yaml:"epsilon,omitempty" json:"epsilon,omitempty"`   // adam, default 1e-8
 	WeightDecay  float64 `yaml:"weight_decay,omitempty" json:"weight_decay,omitempty"`
 }

@@ -234,6 +234,11 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 			return 0, fmt.Errorf("graph %s: gradient of %s: %w", gr.net.Architecture, gr.boundTo[i].Name, err)
 		}
 		copy(gr.boundTo[i].Grad, gv.Data().([]float32))
+		// Gorgonia accumulates into bound gradients across runs (its solvers zero
+		// them); our optimizer reads Param.Grad, so the graph zeroes them itself.
+		if z, ok := gv.(tensor.Tensor); ok {
+			z.Zero()
+		}
 	}
 	return gr.loss.Value().Data().(float32), nil
 }

@@ -143,3 +143,28 @@ func referenceLoss(t *testing.T, net Network, params []*Param, b Batch) float64 
 	}
 	return loss
 }
+
+// TestGraphGradientsDoNotAccumulate: two steps on the same batch with the same
+// parameters give the same gradients (gorgonia accumulates unless told otherwise).
+func TestGraphGradientsDoNotAccumulate(t *testing.T) {
+	net, _ := NewNetwork(Options{Architecture: "mlp", InputShape: []int{3}, Hidden: []int{4}, Classes: 2})
+	params := InitParams(net, 1)
+	gr, err := NewGraph(net, params, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gr.Close()
+	b := randomBatch(rand.New(rand.NewPCG(1, 1)), net, 2)
+	if _, err := gr.Step(b); err != nil {
+		t.Fatal(err)
+	}
+	first := append([]float32(nil), params[0].Grad...)
+	if _, err := gr.Step(b); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range params[0].Grad {
+		if g != first[i] {
+			t.Fatalf("gradient %d: %g on the first step, %g on the second", i, first[i], g)
+		}
+	}
+}

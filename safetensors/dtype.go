@@ -7,26 +7,26 @@ type DType string
 
 // The element types dxtrain reads and writes. All are little-endian.
 const (
-	BOOL DType = "BOOL"
-	U8   DType = "U8"
-	I8   DType = "I8"
-	I16  DType = "I16"
-	U16  DType = "U16"
-	F16  DType = "F16"
-	BF16 DType = "BF16"
-	I32  DType = "I32"
-	U32  DType = "U32"
-	F32  DType = "F32"
-	I64  DType = "I64"
-	U64  DType = "U64"
-	F64  DType = "F64"
+	DTypeBOOL DType = "BOOL"
+	DTypeU8   DType = "U8"
+	DTypeI8   DType = "I8"
+	DTypeI16  DType = "I16"
+	DTypeU16  DType = "U16"
+	DTypeF16  DType = "F16"
+	DTypeBF16 DType = "BF16"
+	DTypeI32  DType = "I32"
+	DTypeU32  DType = "U32"
+	DTypeF32  DType = "F32"
+	DTypeI64  DType = "I64"
+	DTypeU64  DType = "U64"
+	DTypeF64  DType = "F64"
 )
 
 var dtypeSizes = map[DType]int{
-	BOOL: 1, U8: 1, I8: 1,
-	I16: 2, U16: 2, F16: 2, BF16: 2,
-	I32: 4, U32: 4, F32: 4,
-	I64: 8, U64: 8, F64: 8,
+	DTypeBOOL: 1, DTypeU8: 1, DTypeI8: 1,
+	DTypeI16: 2, DTypeU16: 2, DTypeF16: 2, DTypeBF16: 2,
+	DTypeI32: 4, DTypeU32: 4, DTypeF32: 4,
+	DTypeI64: 8, DTypeU64: 8, DTypeF64: 8,
 }
 
 // Size is the width of one element in bytes, or 0 for an unknown dtype.

@@ -21,7 +21,7 @@ func F32(name string, shape []int, v []float32) Tensor {
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
-	return Tensor{Name: name, DType: F32, Shape: cloneShape(shape), Data: b}
+	return Tensor{Name: name, DType: DTypeF32, Shape: cloneShape(shape), Data: b}
 }
 
 // F64 builds an F64 tensor, copying v into little-endian bytes.
@@ -30,7 +30,7 @@ func F64(name string, shape []int, v []float64) Tensor {
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
 	}
-	return Tensor{Name: name, DType: F64, Shape: cloneShape(shape), Data: b}
+	return Tensor{Name: name, DType: DTypeF64, Shape: cloneShape(shape), Data: b}
 }
 
 // I32 builds an I32 tensor, copying v into little-endian bytes.
@@ -39,7 +39,7 @@ func I32(name string, shape []int, v []int32) Tensor {
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
 	}
-	return Tensor{Name: name, DType: I32, Shape: cloneShape(shape), Data: b}
+	return Tensor{Name: name, DType: DTypeI32, Shape: cloneShape(shape), Data: b}
 }
 
 // I64 builds an I64 tensor, copying v into little-endian bytes.
@@ -48,17 +48,17 @@ func I64(name string, shape []int, v []int64) Tensor {
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
 	}
-	return Tensor{Name: name, DType: I64, Shape: cloneShape(shape), Data: b}
+	return Tensor{Name: name, DType: DTypeI64, Shape: cloneShape(shape), Data: b}
 }
 
 // U8 builds a U8 tensor, copying v.
 func U8(name string, shape []int, v []byte) Tensor {
-	return Tensor{Name: name, DType: U8, Shape: cloneShape(shape), Data: append([]byte(nil), v...)}
+	return Tensor{Name: name, DType: DTypeU8, Shape: cloneShape(shape), Data: append([]byte(nil), v...)}
 }
 
 // Float32s decodes an F32 tensor's elements.
 func (t Tensor) Float32s() ([]float32, error) {
-	if err := t.want(F32); err != nil {
+	if err := t.want(DTypeF32); err != nil {
 		return nil, err
 	}
 	out := make([]float32, len(t.Data)/4)
@@ -70,7 +70,7 @@ func (t Tensor) Float32s() ([]float32, error) {
 
 // Float64s decodes an F64 tensor's elements.
 func (t Tensor) Float64s() ([]float64, error) {
-	if err := t.want(F64); err != nil {
+	if err := t.want(DTypeF64); err != nil {
 		return nil, err
 	}
 	out := make([]float64, len(t.Data)/8)
@@ -82,7 +82,7 @@ func (t Tensor) Float64s() ([]float64, error) {
 
 // Int32s decodes an I32 tensor's elements.
 func (t Tensor) Int32s() ([]int32, error) {
-	if err := t.want(I32); err != nil {
+	if err := t.want(DTypeI32); err != nil {
 		return nil, err
 	}
 	out := make([]int32, len(t.Data)/4)
@@ -94,7 +94,7 @@ func (t Tensor) Int32s() ([]int32, error) {
 
 // Int64s decodes an I64 tensor's elements.
 func (t Tensor) Int64s() ([]int64, error) {
-	if err := t.want(I64); err != nil {
+	if err := t.want(DTypeI64); err != nil {
 		return nil, err
 	}
 	out := make([]int64, len(t.Data)/8)
@@ -106,7 +106,7 @@ func (t Tensor) Int64s() ([]int64, error) {
 
 // Uint8s returns a copy of a U8 tensor's elements.
 func (t Tensor) Uint8s() ([]byte, error) {
-	if err := t.want(U8); err != nil {
+	if err := t.want(DTypeU8); err != nil {
 		return nil, err
 	}
 	return append([]byte(nil), t.Data...), nil

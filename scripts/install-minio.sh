@@ -27,8 +27,10 @@ command -v go >/dev/null 2>&1 || { echo "install-minio: go toolchain not found i
 mkdir -p "${bindir}"
 echo "install-minio: building github.com/minio/minio@${MINIO_VERSION} into ${bindir} (takes minutes)" >&2
 # Build outside the dxtrain module so its go.mod is never touched.
-cd "$(mktemp -d)"
-GOBIN="${bindir}" GOFLAGS="${GOFLAGS:-} -mod=mod" go install "github.com/minio/minio@${MINIO_VERSION}"
+workdir="$(mktemp -d)"
+trap 'rm -rf "${workdir}"' EXIT
+cd "${workdir}"
+GOBIN="${bindir}" go install "github.com/minio/minio@${MINIO_VERSION}"
 if [[ ! -x "${bin}" ]]; then
 	echo "install-minio: go install finished but ${bin} is missing" >&2
 	exit 1

@@ -112,6 +112,15 @@ func checkPreprocess(pre *models.Preprocess, inputShape []int, size int) ([]int,
 	if len(pre.Std) != f {
 		return nil, fmt.Errorf("%d means but %d stds", f, len(pre.Std))
 	}
+	var dims []int
+	switch f {
+	case size:
+		dims = slices.Clone(inputShape)
+	case 1:
+		dims = []int{1}
+	default:
+		return nil, fmt.Errorf("%d features, want %d (one per input value) or 1", f, size)
+	}
 	for i := range f {
 		if m := float64(pre.Mean[i]); math.IsNaN(m) || math.IsInf(m, 0) {
 			return nil, fmt.Errorf("mean[%d] is not finite", i)
@@ -120,11 +129,5 @@ func checkPreprocess(pre *models.Preprocess, inputShape []int, size int) ([]int,
 			return nil, fmt.Errorf("std[%d] = %g, must be finite and non-zero", i, s)
 		}
 	}
-	switch f {
-	case size:
-		return slices.Clone(inputShape), nil
-	case 1:
-		return []int{1}, nil
-	}
-	return nil, fmt.Errorf("%d features, want %d (one per input value) or 1", f, size)
+	return dims, nil
 }

@@ -1,0 +1,67 @@
+# dxtrain — the two commands a newcomer needs are `make demo` and `make test`.
+# Both install what they need (the ONNX Runtime library, the MinIO server) into
+# $(DXTRAIN_CACHE) on first use.
+
+GO            ?= go
+DXTRAIN_CACHE ?= $(HOME)/.cache/dxtrain
+export DXTRAIN_CACHE
+BIN           := bin/dxtrain
+VERSION       := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -X github.com/dxtrain/dxtrain/internal/version.Version=$(VERSION)
+TEST_TIMEOUT  ?= 20m
+
+.PHONY: all build demo test test-short check fmt vet tidy imports deps onnxruntime minio bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dxtrain
+
+## deps: fetch the ONNX Runtime library and build the MinIO server, once.
+deps: onnxruntime minio
+
+onnxruntime:
+	@bash scripts/fetch-onnxruntime.sh >/dev/null
+
+minio:
+	@bash scripts/install-minio.sh >/dev/null
+
+## demo: train the WDBC MLP end to end, export it to ONNX and check it with ONNX Runtime.
+demo: build onnxruntime
+	bash scripts/demo.sh
+
+## test: static checks, then every test (unit, integration, fuzz seeds) with real
+## ONNX Runtime and a real MinIO server.
+test: deps check
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-short: the fast tier only.
+test-short: onnxruntime
+	$(GO) test -count=1 -short ./...
+
+check: fmt vet tidy imports
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+tidy:
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; $(GO) mod tidy -diff; exit 1; }
+
+imports:
+	@bash scripts/check-imports.sh
+
+## bench: benchmarks with ratios against the peers measured in the same run.
+bench: build onnxruntime
+	bash scripts/bench.sh
+
+## fuzz: run every fuzz target for FUZZTIME each (the seeds run in `make test`).
+FUZZTIME ?= 10s
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin .dxtrain

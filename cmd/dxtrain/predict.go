@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/datasets"
+	"github.com/dxtrain/dxtrain/models/onnx"
+)
+
+func newPredictCommand() *cobra.Command {
+	var modelPath, inputPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "predict --model model.onnx --input rows.csv",
+		Short: "Run an exported model through ONNX Runtime and print each row's probabilities",
+		Long: `Run an exported dxtrain model through ONNX Runtime on raw measurements.
+
+The CSV needs a header with the model's feature columns (the model records their
+names); other columns are ignored. The model standardises the inputs itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			model, err := os.ReadFile(modelPath)
+			if err != nil {
+				return err
+			}
+			meta, err := onnx.ReadMetadata(model)
+			if err != nil {
+				return fmt.Errorf("%s: %w", modelPath, err)
+			}
+			var features, classes []string
+			if err := json.Unmarshal([]byte(meta["dxtrain.features"]), &features); err != nil {
+				return fmt.Errorf("%s: metadata dxtrain.features: %w", modelPath, err)
+			}
+			if err := json.Unmarshal([]byte(meta["dxtrain.classes"]), &classes); err != nil {
+				return fmt.Errorf("%s: metadata dxtrain.classes: %w", modelPath, err)
+			}
+			f, err := os.Open(inputPath)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			x, n, err := datasets.ReadFeaturesCSV(f, inputPath, features)
+			if err != nil {
+				return err
+			}
+			sess, err := onnx.Load(model)
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			probs, err := sess.Run(x, n)
+			if err != nil {
+				return err
+			}
+			return printPredictions(probs, n, classes, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&modelPath, "model", "", "the ONNX model file (required)")
+	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header (required)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	_ = cmd.MarkFlagRequired("model")
+	_ = cmd.MarkFlagRequired("input")
+	return cmd
+}
+
+// Prediction is one row's output.
+type Prediction struct {
+	Row           int                `json:"row"`
+	Probabilities map[string]float32 `json:"probabilities"`
+	Predicted     string             `json:"predicted"`
+}
+
+func printPredictions(probs []float32, n int, classes []string, asJSON bool) error {
+	per := len(probs) / n
+	preds := make([]Prediction, n)
+	for i := range preds {
+		p := Prediction{Row: i + 1, Probabilities: map[string]float32{}}
+		if per == 1 { // sigmoid head: the probability of the positive (last) class
+			pos := probs[i]
+			p.Probabilities[classes[0]], p.Probabilities[classes[1]] = 1-pos, pos
+			p.Predicted = classes[0]
+			if pos >= 0.5 {
+				p.Predicted = classes[1]
+			}
+		} else {
+			best := 0
+			for c := 0; c < per; c++ {
+				p.Probabilities[classes[c]] = probs[i*per+c]
+				if probs[i*per+c] > probs[i*per+best] {
+					best = c
+				}
+			}
+			p.Predicted = classes[best]
+		}
+		preds[i] = p
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(preds)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "row")
+	for _, c := range classes {
+		fmt.Fprintf(tw, "\tP(%s)", c)
+	}
+	fmt.Fprintln(tw, "\tpredicted")
+	for _, p := range preds {
+		fmt.Fprintf(tw, "%d", p.Row)
+		for _, c := range classes {
+			fmt.Fprintf(tw, "\t%.4f", p.Probabilities[c])
+		}
+		fmt.Fprintf(tw, "\t%s\n", p.Predicted)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer"
+)
+
+func newTrainCommand() *cobra.Command {
+	var (
+		dataDir string
+		outDir  string
+		resume  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "train SPEC.yaml",
+		Short: "Train one experiment in this process, checkpoint it and export it to ONNX",
+		Long: `Train one experiment in this process, without a cluster.
+
+Checkpoints go to the local object store under --data-dir; the ONNX model and a
+summary go to --out (default: <data-dir>/runs/<experiment>). With --resume the run
+continues from the latest committed checkpoint and ends bit-identical to a run that
+never stopped.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := experiments.Load(args[0])
+			if err != nil {
+				return err
+			}
+			store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+			if err != nil {
+				return err
+			}
+			if outDir == "" {
+				outDir = filepath.Join(dataDir, "runs", spec.Name)
+			}
+			bar := newProgressBar(os.Stdout)
+			res, err := trainer.TrainLocal(cmd.Context(), trainer.LocalConfig{
+				Spec: spec, Store: store, Resume: resume, OutDir: outDir, Progress: bar.update,
+			})
+			bar.clear()
+			if err != nil {
+				return err
+			}
+			t := res.Train
+			fmt.Printf("\n%s: %d steps, %.0f samples/s\n", spec.Name, t.Steps, t.SamplesPerSec)
+			fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Test.Accuracy, t.Test.AUROC, t.Test.N)
+			fmt.Printf("  checkpoints committed: %d\n", len(t.Checkpoints))
+			if res.ONNXPath != "" {
+				fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.ONNXPath, res.ONNXMaxDiff)
+			}
+			fmt.Printf("  summary    %s\n", res.SummaryPath)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", ".dxtrain", "directory of the local object store and runs")
+	cmd.Flags().StringVar(&outDir, "out", "", "directory for model.onnx and summary.json")
+	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the latest committed checkpoint")
+	return cmd
+}

@@ -1,0 +1,82 @@
+package checkpoint
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dxtrain/dxtrain/storage"
+)
+
+// Writer uploads and commits checkpoints in the background, at most one in flight:
+// Submit returns as soon as the previous checkpoint is done, so a slow store slows
+// training down (back-pressure) instead of letting copies pile up in memory.
+type Writer struct {
+	store  storage.Store
+	ledger Ledger
+	now    func() time.Time
+
+	mu       sync.Mutex
+	inflight chan struct{} // closed when the checkpoint in flight is committed or failed
+	err      error         // the first failure; every later call returns it
+	// Committed is called after each commit, from the writer's goroutine.
+	committed func(Record)
+}
+
+// NewWriter returns a writer committing to ledger. onCommit may be nil.
+func NewWriter(store storage.Store, ledger Ledger, onCommit func(Record)) *Writer {
+	return &Writer{store: store, ledger: ledger, now: time.Now, committed: onCommit}
+}
+
+// Submit waits for the checkpoint in flight, then starts uploading st. st must be a
+// copy the caller no longer mutates.
+func (w *Writer) Submit(ctx context.Context, st *State) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	w.mu.Lock()
+	w.inflight = done
+	w.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := w.write(ctx, st); err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (w *Writer) write(ctx context.Context, st *State) error {
+	m, sha, err := Save(ctx, w.store, st, w.now())
+	if err != nil {
+		return err
+	}
+	r := Record{Experiment: st.Experiment, Step: st.Cursor.Step, ManifestSHA: sha, Metrics: m.Metrics, Created: m.Created}
+	if err := w.ledger.Commit(ctx, r); err != nil {
+		return fmt.Errorf("checkpoint %s step %d: %w", st.Experiment, st.Cursor.Step, err)
+	}
+	if w.committed != nil {
+		w.committed(r)
+	}
+	return nil
+}
+
+// Flush waits for the checkpoint in flight and returns the first error any checkpoint
+// met.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	done := w.inflight
+	w.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}

@@ -1,0 +1,166 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/internal/version"
+	"github.com/dxtrain/dxtrain/models/onnx"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/checkpoint"
+	"github.com/dxtrain/dxtrain/trainer/loop"
+)
+
+// LocalConfig is one experiment trained in this process, without a cluster.
+type LocalConfig struct {
+	Spec     *experiments.Spec
+	Store    storage.Store     // checkpoint blobs
+	Ledger   checkpoint.Ledger // nil: a StoreLedger on Store
+	Resume   bool
+	OutDir   string // where model.onnx and summary.json are written
+	Progress func(loop.Progress)
+	Logger   *slog.Logger
+}
+
+// LocalResult is what a local run produced.
+type LocalResult struct {
+	Train         *loop.Result
+	ONNXPath      string  // empty when the spec does not export
+	ONNXMaxDiff   float64 // largest |ONNX Runtime − Go| on the test split
+	ONNXSHA256    string
+	SummaryPath   string
+	DatasetSHA256 string
+}
+
+// Summary is the JSON a run leaves beside its model.
+type Summary struct {
+	Experiment    string      `json:"experiment"`
+	SpecSHA256    string      `json:"spec_sha256"`
+	DatasetSHA256 string      `json:"dataset_sha256"`
+	Steps         int64       `json:"steps"`
+	Validation    loop.Scores `json:"validation"`
+	Test          loop.Scores `json:"test"`
+	SamplesPerSec float64     `json:"samples_per_sec"`
+	Checkpoint    string      `json:"checkpoint_manifest_sha256,omitempty"`
+	ONNX          string      `json:"onnx,omitempty"`
+	ONNXSHA256    string      `json:"onnx_sha256,omitempty"`
+	ONNXMaxDiff   float64     `json:"onnx_max_abs_diff,omitempty"`
+	CodeVersion   string      `json:"code_version"`
+}
+
+// TrainLocal loads the spec's dataset, trains, and exports the model to ONNX checked
+// against ONNX Runtime on the test split, refusing a model that does not match.
+func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
+	spec := cfg.Spec
+	if cfg.Ledger == nil {
+		cfg.Ledger = checkpoint.StoreLedger{Store: cfg.Store}
+	}
+	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+	if err != nil {
+		return nil, err
+	}
+	res, err := loop.Run(ctx, loop.Config{
+		Spec: spec, Data: data, Store: cfg.Store, Ledger: cfg.Ledger, Resume: cfg.Resume,
+		Progress: cfg.Progress, Logger: cfg.Logger, CodeVersion: version.String(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &LocalResult{Train: res, DatasetSHA256: data.Hash}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	sum := Summary{
+		Experiment: spec.Name, SpecSHA256: spec.Hash(), DatasetSHA256: data.Hash, Steps: res.Steps,
+		Validation: res.Validation, Test: res.Test, SamplesPerSec: res.SamplesPerSec, CodeVersion: version.String(),
+	}
+	if n := len(res.Checkpoints); n > 0 {
+		sum.Checkpoint = res.Checkpoints[n-1].ManifestSHA
+	}
+	if spec.Export.ONNX {
+		if err := exportONNX(spec, data, res, sum.Checkpoint, cfg.OutDir, out); err != nil {
+			return nil, err
+		}
+		sum.ONNX, sum.ONNXSHA256, sum.ONNXMaxDiff = out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff
+	}
+	out.SummaryPath = filepath.Join(cfg.OutDir, "summary.json")
+	if err := writeJSONAtomic(out.SummaryPath, sum); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func exportONNX(spec *experiments.Spec, data *loop.Data, res *loop.Result, checkpointSHA, dir string, out *LocalResult) error {
+	features, _ := json.Marshal(data.Features)
+	classes, _ := json.Marshal(data.Classes)
+	meta := map[string]string{
+		"dxtrain.experiment":      spec.Name,
+		"dxtrain.spec_sha256":     spec.Hash(),
+		"dxtrain.dataset_sha256":  data.Hash,
+		"dxtrain.checkpoint":      checkpointSHA,
+		"dxtrain.features":        string(features),
+		"dxtrain.classes":         string(classes),
+		"dxtrain.test_accuracy":   strconv.FormatFloat(res.Test.Accuracy, 'f', 6, 64),
+		"dxtrain.test_auroc":      strconv.FormatFloat(res.Test.AUROC, 'f', 6, 64),
+		"dxtrain.code_version":    version.String(),
+		"dxtrain.head":            string(res.Network.Head),
+		"dxtrain.positive_class":  data.Classes[len(data.Classes)-1],
+		"dxtrain.input_is_raw":    "true",
+		"dxtrain.architecture":    res.Network.Architecture,
+		"dxtrain.tolerance":       strconv.FormatFloat(spec.Export.Tolerance, 'g', -1, 64),
+		"dxtrain.validation_rows": strconv.Itoa(data.Validation.N),
+	}
+	model, err := onnx.Export(res.Network, res.Params, &res.Preprocess, meta)
+	if err != nil {
+		return err
+	}
+	diff, err := onnx.Verify(model, res.Network, res.Params, &res.Preprocess, data.Test.Raw, data.Test.N, spec.Export.Tolerance)
+	if err != nil {
+		return fmt.Errorf("export %s: refused: %w", spec.Name, err)
+	}
+	out.ONNXPath = filepath.Join(dir, "model.onnx")
+	if err := writeFileAtomic(out.ONNXPath, model); err != nil {
+		return err
+	}
+	out.ONNXMaxDiff, out.ONNXSHA256 = diff, storage.Digest(model)
+	return nil
+}
+
+func writeJSONAtomic(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a reader never
+// sees half a model.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

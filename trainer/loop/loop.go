@@ -1,0 +1,298 @@
+// Package loop runs one training attempt: epochs of shuffled mini-batches through the
+// model's graph, the optimizer and its learning-rate schedule, validation each epoch,
+// and checkpoints on a cadence through the asynchronous writer. Every random choice
+// derives from the spec's seed and the cursor, so a run stopped and resumed from a
+// checkpoint ends bit-identical to one that never stopped.
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/models"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/checkpoint"
+)
+
+// Config is one attempt.
+type Config struct {
+	Spec   *experiments.Spec
+	Data   *Data
+	Store  storage.Store     // where checkpoint blobs go
+	Ledger checkpoint.Ledger // where checkpoints are committed
+	// Resume continues from the latest committed checkpoint, if there is one.
+	Resume bool
+	// StopAfterStep, when positive, checkpoints and stops once that step is reached:
+	// an interruption on purpose, for tests and for the validator's replay.
+	StopAfterStep int64
+	// Progress, if set, is called after every step and every validation.
+	Progress    func(Progress)
+	Logger      *slog.Logger
+	CodeVersion string
+}
+
+// Progress is what a progress bar shows.
+type Progress struct {
+	Epoch, Epochs     int
+	Step, TotalSteps  int64
+	Loss              float32
+	SamplesPerSec     float64
+	Validation        *Scores // set after a validation pass
+	CheckpointPending bool
+}
+
+// Result is a finished (or deliberately stopped) attempt.
+type Result struct {
+	Network       models.Network
+	Params        []*models.Param
+	Preprocess    models.Preprocess
+	Steps         int64
+	Stopped       bool // StopAfterStep was reached before the last epoch ended
+	Validation    Scores
+	Test          Scores
+	TestProbs     []float32
+	SamplesPerSec float64
+	Checkpoints   []checkpoint.Record // committed during this attempt
+}
+
+// attempt is the state of a run in progress.
+type attempt struct {
+	cfg       Config
+	spec      *experiments.Spec
+	net       models.Network
+	params    []*models.Param
+	opt       *models.Optimizer
+	graph     *models.Graph
+	writer    *checkpoint.Writer
+	cursor    checkpoint.Cursor
+	total     int64
+	perEpoch  int
+	lastVal   Scores
+	committed []checkpoint.Record
+	log       *slog.Logger
+}
+
+// Run trains until the spec's epochs are done (or StopAfterStep), flushing the last
+// checkpoint before it returns.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	a, err := newAttempt(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer a.graph.Close()
+	res, runErr := a.run(ctx)
+	if err := a.writer.Flush(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return nil, runErr
+	}
+	res.Checkpoints = a.committed
+	return res, nil
+}
+
+func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
+	spec := cfg.Spec
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	net, err := models.NewNetwork(models.Options{
+		Architecture: spec.Model.Architecture, InputShape: cfg.Data.InputShape,
+		Hidden: spec.Model.Hidden, Classes: len(cfg.Data.Classes),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
+	}
+	params := models.InitParams(net, spec.Training.Seed)
+	o := spec.Training.Optimizer
+	opt, err := models.NewOptimizer(models.OptimizerConfig{
+		Name: o.Name, Momentum: o.Momentum, Beta1: o.Beta1, Beta2: o.Beta2, Epsilon: o.Epsilon, WeightDecay: o.WeightDecay,
+	}, params)
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
+	}
+	a := &attempt{cfg: cfg, spec: spec, net: net, params: params, opt: opt, log: log}
+	a.perEpoch = (cfg.Data.Train.N + spec.Training.BatchSize - 1) / spec.Training.BatchSize
+	a.total = int64(a.perEpoch) * int64(spec.Training.Epochs)
+	a.writer = checkpoint.NewWriter(cfg.Store, cfg.Ledger, func(r checkpoint.Record) { a.committed = append(a.committed, r) })
+	if cfg.Resume {
+		if err := a.resume(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.graph, err = models.NewGraph(net, params, spec.Training.BatchSize)
+	if err != nil {
+		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
+	}
+	return a, nil
+}
+
+func (a *attempt) resume(ctx context.Context) error {
+	l, err := checkpoint.Latest(ctx, a.cfg.Ledger, a.cfg.Store, a.spec.Name, a.log)
+	if errors.Is(err, checkpoint.ErrNoCheckpoint) {
+		a.log.Info("no checkpoint to resume from; starting fresh", "experiment", a.spec.Name)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", a.spec.Name, err)
+	}
+	m := l.Manifest
+	if m.SpecHash != a.spec.Hash() {
+		return fmt.Errorf("resume %s: checkpoint at step %d was written by another spec (hash %.12s, this spec %.12s)", a.spec.Name, m.Cursor.Step, m.SpecHash, a.spec.Hash())
+	}
+	if m.DatasetHash != a.cfg.Data.Hash {
+		return fmt.Errorf("resume %s: checkpoint at step %d was trained on another dataset (hash %.12s, this one %.12s)", a.spec.Name, m.Cursor.Step, m.DatasetHash, a.cfg.Data.Hash)
+	}
+	if err := l.RestoreParams(a.params); err != nil {
+		return fmt.Errorf("resume %s: %w", a.spec.Name, err)
+	}
+	if err := a.opt.Restore(m.Cursor.OptimizerSteps, l.Optimizer); err != nil {
+		return fmt.Errorf("resume %s: checkpoint %s: %w", a.spec.Name, l.ManifestSHA, err)
+	}
+	a.cursor = m.Cursor
+	a.log.Info("resumed", "experiment", a.spec.Name, "step", m.Cursor.Step, "epoch", m.Cursor.Epoch, "manifest", l.ManifestSHA)
+	return nil
+}
+
+func (a *attempt) run(ctx context.Context) (*Result, error) {
+	spec, train := a.spec, a.cfg.Data.Train
+	bs := spec.Training.BatchSize
+	batch := models.Batch{X: make([]float32, bs*a.net.InputSize()), Labels: make([]int32, bs), Weights: make([]float32, bs)}
+	start, samples := time.Now(), 0
+	res := &Result{Network: a.net, Params: a.params, Preprocess: a.cfg.Data.Preprocess}
+	for a.cursor.Epoch < spec.Training.Epochs {
+		epoch := a.cursor.Epoch
+		order := epochOrder(spec.Training.Seed, epoch, train.N)
+		for a.cursor.Epoch == epoch { // advance() rolls the cursor into the next epoch
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rows := order[a.cursor.BatchInEpoch*bs : min((a.cursor.BatchInEpoch+1)*bs, train.N)]
+			fillBatch(&batch, train, rows, a.net.InputSize())
+			loss, err := a.graph.Step(batch)
+			if err != nil {
+				return nil, fmt.Errorf("experiment %s step %d: %w", spec.Name, a.cursor.Step, err)
+			}
+			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
+			a.opt.Step(a.params, lr)
+			a.advance()
+			samples += len(rows)
+			rate := float64(samples) / time.Since(start).Seconds()
+			a.report(Progress{Epoch: a.cursor.Epoch, Epochs: spec.Training.Epochs, Step: a.cursor.Step, TotalSteps: a.total, Loss: loss, SamplesPerSec: rate})
+			if a.dueForCheckpoint() {
+				if err := a.checkpoint(ctx); err != nil {
+					return nil, err
+				}
+			}
+			if a.cfg.StopAfterStep > 0 && a.cursor.Step >= a.cfg.StopAfterStep {
+				res.Stopped = a.cursor.Step < a.total
+				return a.finish(res, rate)
+			}
+		}
+		if err := a.validate(); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.checkpoint(ctx); err != nil { // the final state is always committed
+		return nil, err
+	}
+	return a.finish(res, float64(samples)/time.Since(start).Seconds())
+}
+
+// advance moves the cursor past one step, rolling over to the next epoch.
+func (a *attempt) advance() {
+	a.cursor.Step++
+	a.cursor.OptimizerSteps = a.opt.Steps()
+	a.cursor.BatchInEpoch++
+	if a.cursor.BatchInEpoch == a.perEpoch {
+		a.cursor.BatchInEpoch = 0
+		a.cursor.Epoch++
+	}
+}
+
+func (a *attempt) dueForCheckpoint() bool {
+	every := int64(a.spec.Checkpoint.EverySteps)
+	return (every > 0 && a.cursor.Step%every == 0) || a.cursor.Step == a.cfg.StopAfterStep
+}
+
+func (a *attempt) validate() error {
+	s, _, err := Evaluate(a.net, a.params, a.cfg.Data.Validation)
+	if err != nil {
+		return fmt.Errorf("experiment %s: validation after epoch %d: %w", a.spec.Name, a.cursor.Epoch, err)
+	}
+	a.lastVal = s
+	a.report(Progress{Epoch: a.cursor.Epoch, Epochs: a.spec.Training.Epochs, Step: a.cursor.Step, TotalSteps: a.total, Validation: &s})
+	return nil
+}
+
+// checkpoint copies the state and hands it to the writer; the step loop goes on while
+// the writer uploads, unless the previous checkpoint is still in flight.
+func (a *attempt) checkpoint(ctx context.Context) error {
+	if len(a.committed) > 0 && a.committed[len(a.committed)-1].Step == a.cursor.Step {
+		return nil
+	}
+	val, _, err := Evaluate(a.net, a.params, a.cfg.Data.Validation)
+	if err != nil {
+		return fmt.Errorf("experiment %s: validation at step %d: %w", a.spec.Name, a.cursor.Step, err)
+	}
+	st := &checkpoint.State{
+		Experiment: a.spec.Name, Cursor: a.cursor,
+		RNG:     checkpoint.RNG{Algorithm: "pcg(seed, epoch) shuffle", Seed: a.spec.Training.Seed},
+		Metrics: val.metricMap("val"), WorldSize: 1, Network: a.net, Preprocess: a.cfg.Data.Preprocess,
+		Params: checkpoint.CloneTensors(a.params), Optimizer: checkpoint.CloneTensors(a.opt.State()),
+		DatasetHash: a.cfg.Data.Hash, SpecHash: a.spec.Hash(), CodeVersion: a.cfg.CodeVersion,
+	}
+	if err := a.writer.Submit(ctx, st); err != nil {
+		return fmt.Errorf("experiment %s: %w", a.spec.Name, err)
+	}
+	return nil
+}
+
+func (a *attempt) finish(res *Result, rate float64) (*Result, error) {
+	if err := a.writer.Flush(); err != nil {
+		return nil, err
+	}
+	var err error
+	if res.Validation, _, err = Evaluate(a.net, a.params, a.cfg.Data.Validation); err != nil {
+		return nil, fmt.Errorf("experiment %s: validation: %w", a.spec.Name, err)
+	}
+	if res.Test, res.TestProbs, err = Evaluate(a.net, a.params, a.cfg.Data.Test); err != nil {
+		return nil, fmt.Errorf("experiment %s: test: %w", a.spec.Name, err)
+	}
+	res.Steps, res.SamplesPerSec = a.cursor.Step, rate
+	return res, nil
+}
+
+func (a *attempt) report(p Progress) {
+	if a.cfg.Progress != nil {
+		a.cfg.Progress(p)
+	}
+}
+
+// epochOrder is the shuffle of epoch e: a permutation drawn from PCG(seed, e), so any
+// rank or any resumed run computes the same order without stored state.
+func epochOrder(seed uint64, epoch, n int) []int {
+	rng := rand.New(rand.NewPCG(seed, uint64(epoch)+1))
+	return rng.Perm(n)
+}
+
+// fillBatch copies rows into the fixed-size batch; missing rows of a short final batch
+// are zero with weight zero, so one compiled graph serves every step.
+func fillBatch(b *models.Batch, s Split, rows []int, width int) {
+	clear(b.X)
+	clear(b.Labels)
+	clear(b.Weights)
+	w := 1 / float32(len(rows))
+	for i, r := range rows {
+		copy(b.X[i*width:(i+1)*width], s.X[r*width:(r+1)*width])
+		b.Labels[i] = s.Y[r]
+		b.Weights[i] = w
+	}
+}
