@@ -80,9 +80,7 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 		Experiment: spec.Name, SpecSHA256: spec.Hash(), DatasetSHA256: data.Hash, Steps: res.Steps,
 		Validation: res.Validation, Test: res.Test, SamplesPerSec: res.SamplesPerSec, CodeVersion: version.String(),
 	}
-	if n := len(res.Checkpoints); n > 0 {
-		sum.Checkpoint = res.Checkpoints[n-1].ManifestSHA
-	}
+	sum.Checkpoint = res.FinalCheckpoint
 	if spec.Export.ONNX {
 		if err := exportONNX(spec, data, res, sum.Checkpoint, cfg.OutDir, out); err != nil {
 			return nil, err

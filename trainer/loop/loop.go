@@ -59,6 +59,9 @@ type Result struct {
 	TestProbs     []float32
 	SamplesPerSec float64
 	Checkpoints   []checkpoint.Record // committed during this attempt
+	// FinalCheckpoint is the manifest holding the final state: the last one committed,
+	// or the one resumed from when there was nothing left to train.
+	FinalCheckpoint string
 }
 
 // attempt is the state of a run in progress.
@@ -73,8 +76,9 @@ type attempt struct {
 	cursor    checkpoint.Cursor
 	total     int64
 	perEpoch  int
-	lastVal   Scores
 	committed []checkpoint.Record
+	saved     int64  // step of the last checkpoint submitted or resumed from; -1 for none
+	resumed   string // manifest resumed from
 	log       *slog.Logger
 }
 
@@ -94,6 +98,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, runErr
 	}
 	res.Checkpoints = a.committed
+	res.FinalCheckpoint = a.resumed
+	if n := len(a.committed); n > 0 && a.committed[n-1].Step == res.Steps {
+		res.FinalCheckpoint = a.committed[n-1].ManifestSHA
+	}
 	return res, nil
 }
 
@@ -118,7 +126,7 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
 	}
-	a := &attempt{cfg: cfg, spec: spec, net: net, params: params, opt: opt, log: log}
+	a := &attempt{cfg: cfg, spec: spec, net: net, params: params, opt: opt, log: log, saved: -1}
 	a.perEpoch = (cfg.Data.Train.N + spec.Training.BatchSize - 1) / spec.Training.BatchSize
 	a.total = int64(a.perEpoch) * int64(spec.Training.Epochs)
 	a.writer = checkpoint.NewWriter(cfg.Store, cfg.Ledger, func(r checkpoint.Record) { a.committed = append(a.committed, r) })
@@ -156,7 +164,7 @@ func (a *attempt) resume(ctx context.Context) error {
 	if err := a.opt.Restore(m.Cursor.OptimizerSteps, l.Optimizer); err != nil {
 		return fmt.Errorf("resume %s: checkpoint %s: %w", a.spec.Name, l.ManifestSHA, err)
 	}
-	a.cursor = m.Cursor
+	a.cursor, a.saved, a.resumed = m.Cursor, m.Cursor.Step, l.ManifestSHA
 	a.log.Info("resumed", "experiment", a.spec.Name, "step", m.Cursor.Step, "epoch", m.Cursor.Epoch, "manifest", l.ManifestSHA)
 	return nil
 }
@@ -227,7 +235,6 @@ func (a *attempt) validate() error {
 	if err != nil {
 		return fmt.Errorf("experiment %s: validation after epoch %d: %w", a.spec.Name, a.cursor.Epoch, err)
 	}
-	a.lastVal = s
 	a.report(Progress{Epoch: a.cursor.Epoch, Epochs: a.spec.Training.Epochs, Step: a.cursor.Step, TotalSteps: a.total, Validation: &s})
 	return nil
 }
@@ -235,9 +242,10 @@ func (a *attempt) validate() error {
 // checkpoint copies the state and hands it to the writer; the step loop goes on while
 // the writer uploads, unless the previous checkpoint is still in flight.
 func (a *attempt) checkpoint(ctx context.Context) error {
-	if len(a.committed) > 0 && a.committed[len(a.committed)-1].Step == a.cursor.Step {
+	if a.saved == a.cursor.Step {
 		return nil
 	}
+	a.saved = a.cursor.Step
 	val, _, err := Evaluate(a.net, a.params, a.cfg.Data.Validation)
 	if err != nil {
 		return fmt.Errorf("experiment %s: validation at step %d: %w", a.spec.Name, a.cursor.Step, err)
