@@ -28,6 +28,11 @@ type Config struct {
 	Ledger checkpoint.Ledger // where checkpoints are committed
 	// Resume continues from the latest committed checkpoint, if there is one.
 	Resume bool
+	// From, when set, is the checkpoint to continue from (replay); it overrides Resume.
+	From *checkpoint.Loaded
+	// NoCheckpoints trains without writing any checkpoint (replay must not add to the
+	// ledger it is auditing).
+	NoCheckpoints bool
 	// StopAfterStep, when positive, checkpoints and stops once that step is reached:
 	// an interruption on purpose, for tests and for the validator's replay.
 	StopAfterStep int64
@@ -51,6 +56,7 @@ type Progress struct {
 type Result struct {
 	Network       models.Network
 	Params        []*models.Param
+	Optimizer     []*models.Param // the optimizer's state tensors
 	Preprocess    models.Preprocess
 	Steps         int64
 	Stopped       bool // StopAfterStep was reached before the last epoch ended
@@ -130,7 +136,12 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 	a.perEpoch = (cfg.Data.Train.N + spec.Training.BatchSize - 1) / spec.Training.BatchSize
 	a.total = int64(a.perEpoch) * int64(spec.Training.Epochs)
 	a.writer = checkpoint.NewWriter(cfg.Store, cfg.Ledger, func(r checkpoint.Record) { a.committed = append(a.committed, r) })
-	if cfg.Resume {
+	switch {
+	case cfg.From != nil:
+		if err := a.restore(cfg.From); err != nil {
+			return nil, err
+		}
+	case cfg.Resume:
 		if err := a.resume(ctx); err != nil {
 			return nil, err
 		}
@@ -151,6 +162,12 @@ func (a *attempt) resume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("resume %s: %w", a.spec.Name, err)
 	}
+	return a.restore(l)
+}
+
+// restore loads a checkpoint's state into the attempt, refusing one written for
+// another spec or dataset.
+func (a *attempt) restore(l *checkpoint.Loaded) error {
 	m := l.Manifest
 	if m.SpecHash != a.spec.Hash() {
 		return fmt.Errorf("resume %s: checkpoint at step %d was written by another spec (hash %.12s, this spec %.12s)", a.spec.Name, m.Cursor.Step, m.SpecHash, a.spec.Hash())
@@ -242,7 +259,7 @@ func (a *attempt) validate() error {
 // checkpoint copies the state and hands it to the writer; the step loop goes on while
 // the writer uploads, unless the previous checkpoint is still in flight.
 func (a *attempt) checkpoint(ctx context.Context) error {
-	if a.saved == a.cursor.Step {
+	if a.saved == a.cursor.Step || a.cfg.NoCheckpoints {
 		return nil
 	}
 	a.saved = a.cursor.Step
@@ -274,7 +291,7 @@ func (a *attempt) finish(res *Result, rate float64) (*Result, error) {
 	if res.Test, res.TestProbs, err = Evaluate(a.net, a.params, a.cfg.Data.Test); err != nil {
 		return nil, fmt.Errorf("experiment %s: test: %w", a.spec.Name, err)
 	}
-	res.Steps, res.SamplesPerSec = a.cursor.Step, rate
+	res.Steps, res.SamplesPerSec, res.Optimizer = a.cursor.Step, rate, a.opt.State()
 	return res, nil
 }
 
