@@ -1,0 +1,213 @@
+package coordinator
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+)
+
+func (s *Server) agentRoutes() []route {
+	agent := []string{structs.RoleAgent}
+	return []route{
+		{"POST /v1/agent/register", kindWrite, agent, s.registerEndpoint},
+		{"POST /v1/agent/heartbeat", kindWrite, agent, s.heartbeatEndpoint},
+		{"GET /v1/agent/assignments", kindRead, agent, s.assignmentsEndpoint},
+		{"POST /v1/agent/progress", kindWrite, agent, s.progressEndpoint},
+		{"POST /v1/agent/attempt-end", kindWrite, agent, s.attemptEndEndpoint},
+	}
+}
+
+// registerEndpoint records a node. An unchanged, live node costs no Raft write.
+func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
+	var a structs.NodeRegisterArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("id", a.ID); err != nil {
+		return nil, err
+	}
+	if err := checkHostPort("address", a.Address); err != nil {
+		return nil, err
+	}
+	for i, d := range a.Devices {
+		if d.Kind != "cpu" && d.Kind != "gpu" {
+			return nil, structs.Invalid(fmt.Sprintf("devices[%d].kind", i), fmt.Sprintf("%q is not cpu or gpu", d.Kind))
+		}
+		switch d.Health {
+		case structs.DeviceHealthy, structs.DeviceUnhealthy, structs.DeviceCordoned:
+		default:
+			return nil, structs.Invalid(fmt.Sprintf("devices[%d].health", i), fmt.Sprintf("%q is not healthy, unhealthy or cordoned", d.Health))
+		}
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	s.heartbeats.beat(a.ID, time.Now())
+	if old, err := s.State().Node(a.ID); err == nil && old.Status != structs.NodeStatusDown &&
+		old.Name == a.Name && old.Address == a.Address && slices.Equal(old.Devices, a.Devices) {
+		return structs.WriteResponse{Index: old.ModifyIndex}, nil
+	}
+	idx, err := s.apply(structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{
+		WriteRequest: rc.write("node_register", a.ID),
+		Node:         structs.Node{ID: a.ID, Name: a.Name, Address: a.Address, Devices: a.Devices},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
+}
+
+// heartbeatEndpoint is leader soft state: it touches a map, and writes to Raft only
+// when a node that was committed down comes back.
+func (s *Server) heartbeatEndpoint(rc *reqCtx) (any, error) {
+	var a structs.HeartbeatArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("node_id", a.NodeID); err != nil {
+		return nil, err
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	n, err := s.State().Node(a.NodeID)
+	if err != nil {
+		return nil, fmt.Errorf("%w (register first)", err)
+	}
+	s.heartbeats.beat(n.ID, time.Now())
+	idx := n.ModifyIndex
+	if n.Status == structs.NodeStatusDown {
+		idx, err = s.apply(structs.NodeStatusRequestType, &structs.NodeStatusRequest{
+			WriteRequest: rc.write("node_up", n.ID), NodeID: n.ID, Status: structs.NodeStatusUp, Reason: "heartbeat resumed"})
+		if err != nil {
+			return nil, err
+		}
+		if n, err = s.State().Node(a.NodeID); err != nil {
+			return nil, err
+		}
+	}
+	_, leader := s.raft.LeaderWithID()
+	return structs.HeartbeatResponse{Status: n.Status, IntervalMS: s.heartbeatInterval().Milliseconds(),
+		Index: idx, LeaderID: string(leader)}, nil
+}
+
+// heartbeatInterval is what agents are told: a third of the timeout, so two lost
+// beats do not mark a node down.
+func (s *Server) heartbeatInterval() time.Duration { return s.cfg.NodeHeartbeatTimeout / 3 }
+
+// assignmentsEndpoint lists the running attempt ranks placed on ?node=ID. With
+// ?index=N&wait=30s it blocks until the state moves past N.
+func (s *Server) assignmentsEndpoint(rc *reqCtx) (any, error) {
+	node := rc.r.URL.Query().Get("node")
+	if err := checkID("node", node); err != nil {
+		return nil, err
+	}
+	if err := rc.blockingWait(); err != nil {
+		return nil, err
+	}
+	st := s.State()
+	out := []structs.Assignment{}
+	for _, a := range st.RunningAttempts(node) {
+		e, err := st.Experiment(a.ExperimentID)
+		if err != nil {
+			return nil, fmt.Errorf("attempt %s: %w", a.ID, err)
+		}
+		as := structs.Assignment{Attempt: *a, Experiment: *e}
+		for _, r := range a.Ranks {
+			if r.NodeID == node {
+				as.Rank = r.Rank
+			}
+		}
+		if a.ResumeFrom != "" {
+			if as.ResumeFrom, err = st.Checkpoint(a.ResumeFrom); err != nil {
+				return nil, fmt.Errorf("attempt %s resume checkpoint: %w", a.ID, err)
+			}
+		}
+		out = append(out, as)
+	}
+	return out, nil
+}
+
+// runningAttempt checks that attemptID is a running attempt of experimentID and that
+// rank is in its world.
+func (s *Server) runningAttempt(experimentID, attemptID string, rank int) (*structs.Attempt, error) {
+	a, err := s.State().Attempt(attemptID)
+	if err != nil {
+		return nil, err
+	}
+	if experimentID != "" && a.ExperimentID != experimentID {
+		return nil, structs.Invalid("attempt_id", fmt.Sprintf("attempt %s belongs to experiment %s", a.ID, a.ExperimentID))
+	}
+	if rank < 0 || rank >= len(a.Ranks) {
+		return nil, structs.Invalid("rank", fmt.Sprintf("%d is outside the attempt's world of %d", rank, len(a.Ranks)))
+	}
+	if a.Status != structs.AttemptRunning {
+		return nil, fmt.Errorf("attempt %s is %s, not running: %w", a.ID, a.Status, structs.ErrConflict)
+	}
+	return a, nil
+}
+
+// progressEndpoint records training progress. Progress is telemetry: it is committed
+// (so it survives failover) but not audited.
+func (s *Server) progressEndpoint(rc *reqCtx) (any, error) {
+	var a structs.ProgressArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("experiment_id", a.ExperimentID); err != nil {
+		return nil, err
+	}
+	if err := checkID("attempt_id", a.AttemptID); err != nil {
+		return nil, err
+	}
+	if a.Step < 0 {
+		return nil, structs.Invalid("step", fmt.Sprintf("%d is negative", a.Step))
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	if _, err := s.runningAttempt(a.ExperimentID, a.AttemptID, a.Rank); err != nil {
+		return nil, err
+	}
+	idx, err := s.apply(structs.ExperimentProgressRequestType, &structs.ExperimentProgressRequest{
+		WriteRequest: structs.WriteRequest{Timestamp: time.Now().UnixNano()},
+		ExperimentID: a.ExperimentID,
+		Progress: structs.Progress{AttemptID: a.AttemptID, Step: a.Step, Epoch: a.Epoch, Loss: a.Loss,
+			SamplesPerSec: a.SamplesPerSec, Metrics: a.Metrics},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
+}
+
+// attemptEndEndpoint ends an attempt as one rank saw it: any failure fails the whole
+// attempt (and may restart the experiment); rank 0's success ends it successfully.
+func (s *Server) attemptEndEndpoint(rc *reqCtx) (any, error) {
+	var a structs.AttemptEndArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("attempt_id", a.AttemptID); err != nil {
+		return nil, err
+	}
+	if a.Status != structs.AttemptSucceeded && a.Status != structs.AttemptFailed {
+		return nil, structs.Invalid("status", fmt.Sprintf("%q is not succeeded or failed", a.Status))
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	if _, err := s.runningAttempt("", a.AttemptID, a.Rank); err != nil {
+		return nil, err
+	}
+	idx, err := s.apply(structs.AttemptEndRequestType, &structs.AttemptEndRequest{
+		WriteRequest: rc.write("attempt_end_"+a.Status, a.AttemptID),
+		AttemptID:    a.AttemptID, Rank: a.Rank, Status: a.Status, Reason: a.Reason,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
+}

@@ -1,0 +1,88 @@
+package coordinator
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+)
+
+// Bad requests get a 4xx with a JSON error naming what and where, and leave the Raft
+// log exactly as it was.
+func TestBadRequestsChangeNothing(t *testing.T) {
+	servers := testCluster(t, 3, nil)
+	tk := bootstrapACL(t, servers...)
+	leader := WaitForLeader(t, servers...)
+	ctx := t.Context()
+	registerNode(t, tk.agent, "node-001")
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("ok", 1, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := runningAttempt(t, tk.researcher, sub.ID, "")
+	researcher, agent, validator := tk.secrets[1], tk.secrets[4], tk.secrets[2]
+	commit := func(mut func(a *structs.CheckpointCommitArgs)) string {
+		a := structs.CheckpointCommitArgs{ExperimentID: sub.ID, AttemptID: att.ID, Step: 1,
+			ManifestHash: hash("m"), BlobHashes: []string{hash("b")}, WorldSize: 1}
+		mut(&a)
+		b, _ := json.Marshal(a)
+		return string(b)
+	}
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		wantInError, wantField          string
+	}{
+		{"malformed json", "POST", "/v1/checkpoints", agent, `{"experiment_id":`, 400, "malformed JSON", "body"},
+		{"unknown json field", "POST", "/v1/checkpoints", agent, `{"bogus":1}`, 400, "bogus", "body"},
+		{"bad manifest hash", "POST", "/v1/checkpoints", agent, commit(func(a *structs.CheckpointCommitArgs) { a.ManifestHash = "xyz" }), 400, "SHA-256", "manifest_hash"},
+		{"no blobs", "POST", "/v1/checkpoints", agent, commit(func(a *structs.CheckpointCommitArgs) { a.BlobHashes = nil }), 400, "empty", "blob_hashes"},
+		{"unknown attempt", "POST", "/v1/checkpoints", agent, commit(func(a *structs.CheckpointCommitArgs) { a.AttemptID = "nope" }), 404, "nope", ""},
+		{"attempt of another experiment", "POST", "/v1/checkpoints", agent, commit(func(a *structs.CheckpointCommitArgs) { a.ExperimentID = "other" }), 400, "belongs", "attempt_id"},
+		{"wrong role", "POST", "/v1/checkpoints", validator, commit(func(*structs.CheckpointCommitArgs) {}), 403, "lacks role agent", ""},
+		{"missing token", "POST", "/v1/experiments", "", "name: x\n", 401, "no token", ""},
+		{"unknown experiment cancel", "POST", "/v1/experiments/nope/cancel", researcher, "", 404, "nope", ""},
+		{"spec with unknown key", "POST", "/v1/experiments", researcher, "name: x\nworkerz:\n  min: 1\n", 400, "line 2", "workerz"},
+		{"spec failing validation", "POST", "/v1/experiments", researcher, string(specYAML("x", 3, 1, 0)), 400, "line 18", "workers.max"},
+		{"spec not yaml", "POST", "/v1/experiments", researcher, "name: [unclosed\n", 400, "line 1", "spec"},
+		{"spec naming an unknown dataset", "POST", "/v1/experiments", researcher, strings.Replace(string(specYAML("x", 1, 1, 0)), "path: datasets/testdata/wdbc.csv\n  format: csv", "id: ghost-dataset", 1), 400, "ghost-dataset", "dataset.id"},
+		{"empty spec", "POST", "/v1/experiments", researcher, "", 400, "empty", "spec"},
+		{"drain unknown node", "POST", "/v1/nodes/ghost/drain", tk.secrets[0], `{"enable":true}`, 404, "ghost", ""},
+		{"bad node id", "POST", "/v1/agent/register", agent, `{"id":"a b","address":"h:1"}`, 400, "character", "id"},
+		{"bad attempt end status", "POST", "/v1/agent/attempt-end", agent, `{"attempt_id":"` + att.ID + `","status":"done"}`, 400, "done", "status"},
+		{"progress for unknown attempt", "POST", "/v1/agent/progress", agent, `{"experiment_id":"` + sub.ID + `","attempt_id":"zz"}`, 404, "zz", ""},
+		{"heartbeat unregistered node", "POST", "/v1/agent/heartbeat", agent, `{"node_id":"ghost"}`, 404, "register first", ""},
+		{"bad role in token", "POST", "/v1/acl/tokens", tk.secrets[0], `{"name":"x","roles":["root"]}`, 400, "root", "roles[0]"},
+		{"unknown route", "GET", "/v1/nothing", researcher, "", 404, "no route", ""},
+		{"bad blocking index", "GET", "/v1/agent/assignments?node=node-001&index=x", agent, "", 400, "unsigned", "index"},
+	}
+	for _, tc := range tests {
+		for _, target := range servers {
+			t.Run(tc.name+"/"+target.ID(), func(t *testing.T) {
+				before := leader.Raft().LastIndex()
+				req, _ := http.NewRequestWithContext(ctx, tc.method, "http://"+target.HTTPAddr()+tc.path, bytes.NewBufferString(tc.body))
+				if tc.token != "" {
+					req.Header.Set(structs.HeaderToken, tc.token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var e structs.ErrorResponse
+				if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+					t.Fatalf("error body is not JSON: %v", err)
+				}
+				if resp.StatusCode != tc.status || !strings.Contains(e.Error, tc.wantInError) || e.Field != tc.wantField {
+					t.Fatalf("got %d %+v, want %d with %q in error and field %q", resp.StatusCode, e, tc.status, tc.wantInError, tc.wantField)
+				}
+				if after := leader.Raft().LastIndex(); after != before {
+					t.Fatalf("bad request moved the raft log %d → %d", before, after)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package coordinator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config configures one coordinator server. Durations in files are Go duration
+// strings ("500ms").
+type Config struct {
+	// NodeID is the server's Raft ID; unique and stable across restarts.
+	NodeID string `yaml:"node_id"`
+	// DataDir holds raft.db (log + stable store) and snapshots/. Unused when InMemory.
+	DataDir string `yaml:"data_dir"`
+	// RaftAddr is the TCP address Raft listens on and advertises ("127.0.0.1:0" picks a port).
+	RaftAddr string `yaml:"raft_addr"`
+	// HTTPAddr is the API's listen address.
+	HTTPAddr string `yaml:"http_addr"`
+	// Bootstrap makes this server form a new one-server cluster if it has no state.
+	Bootstrap bool `yaml:"bootstrap"`
+	// Join lists HTTP addresses of existing servers to join through (any of them).
+	Join []string `yaml:"join"`
+	// JoinToken is a secret shared by the servers that lets one join another without
+	// an admin token. Empty means joins need an admin token.
+	JoinToken string `yaml:"join_token"`
+	// InMemory keeps the Raft log and snapshots in memory (tests, `dxtrain dev`).
+	InMemory bool `yaml:"in_memory"`
+
+	// NodeHeartbeatTimeout is how long an agent may be silent before its node is
+	// committed as down.
+	NodeHeartbeatTimeout time.Duration `yaml:"node_heartbeat_timeout"`
+	// SchedulerInterval is how often the leader re-checks heartbeats and the queue
+	// when nothing else wakes it.
+	SchedulerInterval time.Duration `yaml:"scheduler_interval"`
+
+	// Raft timing. Tuned so that a dead leader is replaced within about a second.
+	RaftHeartbeatTimeout time.Duration `yaml:"raft_heartbeat_timeout"`
+	RaftElectionTimeout  time.Duration `yaml:"raft_election_timeout"`
+	RaftLeaderLease      time.Duration `yaml:"raft_leader_lease"`
+	RaftCommitTimeout    time.Duration `yaml:"raft_commit_timeout"`
+	// ApplyTimeout bounds one raft.Apply.
+	ApplyTimeout time.Duration `yaml:"apply_timeout"`
+	// SnapshotThreshold is the number of log entries between snapshots.
+	SnapshotThreshold uint64 `yaml:"snapshot_threshold"`
+
+	// Logger receives server and Raft logs; nil discards them.
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultConfig returns a config for a bootstrapping single server on loopback.
+func DefaultConfig() Config {
+	return Config{
+		NodeID:               "server-1",
+		DataDir:              "dxtrain-data",
+		RaftAddr:             "127.0.0.1:4647",
+		HTTPAddr:             "127.0.0.1:4646",
+		Bootstrap:            true,
+		NodeHeartbeatTimeout: 10 * time.Second,
+		SchedulerInterval:    time.Second,
+		RaftHeartbeatTimeout: 500 * time.Millisecond,
+		RaftElectionTimeout:  500 * time.Millisecond,
+		RaftLeaderLease:      250 * time.Millisecond,
+		RaftCommitTimeout:    20 * time.Millisecond,
+		ApplyTimeout:         10 * time.Second,
+		SnapshotThreshold:    8192,
+	}
+}
+
+// Validate names every violated limit.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: "+format, append([]any{field}, args...)...))
+	}
+	if c.NodeID == "" {
+		bad("node_id", "is empty")
+	}
+	if !c.InMemory && c.DataDir == "" {
+		bad("data_dir", "is empty (set it or in_memory)")
+	}
+	for field, addr := range map[string]string{"raft_addr": c.RaftAddr, "http_addr": c.HTTPAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(field, "%q is not host:port: %v", addr, err)
+		}
+	}
+	if !c.Bootstrap && len(c.Join) == 0 {
+		bad("join", "is empty and bootstrap is false: the server could never form or join a cluster")
+	}
+	for name, d := range map[string]time.Duration{
+		"node_heartbeat_timeout": c.NodeHeartbeatTimeout, "scheduler_interval": c.SchedulerInterval,
+		"raft_heartbeat_timeout": c.RaftHeartbeatTimeout, "raft_election_timeout": c.RaftElectionTimeout,
+		"raft_leader_lease": c.RaftLeaderLease, "raft_commit_timeout": c.RaftCommitTimeout,
+		"apply_timeout": c.ApplyTimeout,
+	} {
+		if d < 5*time.Millisecond {
+			bad(name, "%v is below the 5ms minimum", d)
+		}
+	}
+	if c.RaftLeaderLease > c.RaftHeartbeatTimeout {
+		bad("raft_leader_lease", "%v exceeds raft_heartbeat_timeout %v", c.RaftLeaderLease, c.RaftHeartbeatTimeout)
+	}
+	if c.RaftElectionTimeout < c.RaftHeartbeatTimeout {
+		bad("raft_election_timeout", "%v is below raft_heartbeat_timeout %v", c.RaftElectionTimeout, c.RaftHeartbeatTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads a YAML config file over DefaultConfig and validates it. Unknown keys are
+// errors.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes YAML over DefaultConfig and validates the result.
+func ParseConfig(data []byte) (Config, error) {
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("parse: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
