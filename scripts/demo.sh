@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# The main job, end to end on one machine: train the WDBC MLP, checkpoint it, export
-# it to ONNX, check it against ONNX Runtime, then predict a few biopsies with it.
+# The main job, end to end: start the embedded cluster (`dxtrain dev`: a coordinator,
+# two worker agents, a local object store), submit the WDBC MLP experiment, follow it,
+# export the final checkpoint to ONNX checked against ONNX Runtime, and predict a few
+# biopsies with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.dxtrain/demo
+addr=127.0.0.1:${DXTRAIN_DEMO_PORT:-4646}
 rm -rf "$dir"
-bin/dxtrain train experiments/wdbc-mlp.yaml --data-dir "$dir"
+mkdir -p "$dir"
+bin/dxtrain dev --data-dir "$dir" --http-addr "$addr" >"$dir/dev.log" 2>&1 &
+dev=$!
+trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$dir/token" ] && break; sleep 0.1; done
+[ -s "$dir/token" ] || { echo "dxtrain dev did not start; see $dir/dev.log" >&2; cat "$dir/dev.log" >&2; exit 1; }
+export DXTRAIN_ADDR="http://$addr" DXTRAIN_TOKEN="$(cat "$dir/token")"
+echo "== embedded cluster up (log: $dir/dev.log)"
+bin/dxtrain nodes ls
 echo
-echo "predictions for datasets/testdata/wdbc-sample.csv through ONNX Runtime (true diagnosis in the file):"
-bin/dxtrain predict --model "$dir/runs/wdbc-mlp/model.onnx" --input datasets/testdata/wdbc-sample.csv
+echo "== dxtrain run experiments/wdbc-mlp.yaml"
+bin/dxtrain run experiments/wdbc-mlp.yaml --export "$dir/model" --store "file://$PWD/$dir/store"
+echo
+echo "== predictions for datasets/testdata/wdbc-sample.csv through ONNX Runtime (true diagnosis in the file's last column)"
+bin/dxtrain predict --model "$dir/model/model.onnx" --input datasets/testdata/wdbc-sample.csv

@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/internal/version"
-	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -82,7 +80,9 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	}
 	sum.Checkpoint = res.FinalCheckpoint
 	if spec.Export.ONNX {
-		if err := exportONNX(spec, data, res, sum.Checkpoint, cfg.OutDir, out); err != nil {
+		model := exportInput{spec: spec, data: data, net: res.Network, params: res.Params, pre: res.Preprocess,
+			test: res.Test, checkpoint: sum.Checkpoint}
+		if out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff, err = exportONNX(model, cfg.OutDir); err != nil {
 			return nil, err
 		}
 		sum.ONNX, sum.ONNXSHA256, sum.ONNXMaxDiff = out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff
@@ -92,42 +92,6 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func exportONNX(spec *experiments.Spec, data *loop.Data, res *loop.Result, checkpointSHA, dir string, out *LocalResult) error {
-	features, _ := json.Marshal(data.Features)
-	classes, _ := json.Marshal(data.Classes)
-	meta := map[string]string{
-		"dxtrain.experiment":      spec.Name,
-		"dxtrain.spec_sha256":     spec.Hash(),
-		"dxtrain.dataset_sha256":  data.Hash,
-		"dxtrain.checkpoint":      checkpointSHA,
-		"dxtrain.features":        string(features),
-		"dxtrain.classes":         string(classes),
-		"dxtrain.test_accuracy":   strconv.FormatFloat(res.Test.Accuracy, 'f', 6, 64),
-		"dxtrain.test_auroc":      strconv.FormatFloat(res.Test.AUROC, 'f', 6, 64),
-		"dxtrain.code_version":    version.String(),
-		"dxtrain.head":            string(res.Network.Head),
-		"dxtrain.positive_class":  data.Classes[len(data.Classes)-1],
-		"dxtrain.input_is_raw":    "true",
-		"dxtrain.architecture":    res.Network.Architecture,
-		"dxtrain.tolerance":       strconv.FormatFloat(spec.Export.Tolerance, 'g', -1, 64),
-		"dxtrain.validation_rows": strconv.Itoa(data.Validation.N),
-	}
-	model, err := onnx.Export(res.Network, res.Params, &res.Preprocess, meta)
-	if err != nil {
-		return err
-	}
-	diff, err := onnx.Verify(model, res.Network, res.Params, &res.Preprocess, data.Test.Raw, data.Test.N, spec.Export.Tolerance)
-	if err != nil {
-		return fmt.Errorf("export %s: refused: %w", spec.Name, err)
-	}
-	out.ONNXPath = filepath.Join(dir, "model.onnx")
-	if err := writeFileAtomic(out.ONNXPath, model); err != nil {
-		return err
-	}
-	out.ONNXMaxDiff, out.ONNXSHA256 = diff, storage.Digest(model)
-	return nil
 }
 
 func writeJSONAtomic(path string, v any) error {

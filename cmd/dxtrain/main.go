@@ -42,6 +42,10 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail to stderr")
-	root.AddCommand(newTrainCommand(), newPredictCommand())
+	root.AddCommand(
+		newTrainCommand(), newPredictCommand(),
+		newServerCommand(), newAgentCommand(), newDevCommand(),
+		newRunCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(),
+	)
 	return root
 }

@@ -17,7 +17,10 @@ import (
 type Record struct {
 	Experiment  string             `json:"experiment"`
 	Step        int64              `json:"step"`
+	Epoch       int                `json:"epoch"`
 	ManifestSHA string             `json:"manifest_sha256"`
+	Blobs       []string           `json:"blobs"` // SHA-256 of every blob the manifest names
+	WorldSize   int                `json:"world_size"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	Created     time.Time          `json:"created"`
 }

@@ -57,7 +57,11 @@ func (w *Writer) write(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	r := Record{Experiment: st.Experiment, Step: st.Cursor.Step, ManifestSHA: sha, Metrics: m.Metrics, Created: m.Created}
+	r := Record{Experiment: st.Experiment, Step: st.Cursor.Step, Epoch: st.Cursor.Epoch, ManifestSHA: sha,
+		WorldSize: m.WorldSize, Metrics: m.Metrics, Created: m.Created}
+	for _, b := range m.Blobs {
+		r.Blobs = append(r.Blobs, b.SHA256)
+	}
 	if err := w.ledger.Commit(ctx, r); err != nil {
 		return fmt.Errorf("checkpoint %s step %d: %w", st.Experiment, st.Cursor.Step, err)
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+)
+
+// clusterFlags are the flags of every command that talks to the coordinator.
+type clusterFlags struct {
+	addr  string
+	token string
+	stale bool
+	json  bool
+}
+
+func (f *clusterFlags) register(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&f.addr, "addr", envOr("DXTRAIN_ADDR", "http://127.0.0.1:4646"), "coordinator HTTP addresses, comma-separated ($DXTRAIN_ADDR)")
+	cmd.PersistentFlags().StringVar(&f.token, "token", "", "ACL token secret (default $DXTRAIN_TOKEN)")
+	cmd.PersistentFlags().BoolVar(&f.stale, "stale", false, "let any server answer reads (dashboards)")
+}
+
+func (f *clusterFlags) client() (*client.Client, error) {
+	token := f.token
+	if token == "" {
+		token = os.Getenv("DXTRAIN_TOKEN")
+	}
+	var addrs []string
+	for _, a := range strings.Split(f.addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	c, err := client.New(addrs, token)
+	if err != nil {
+		return nil, err
+	}
+	if f.stale {
+		c = c.Stale()
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func addJSONFlag(cmd *cobra.Command, into *bool) {
+	cmd.Flags().BoolVar(into, "json", false, "print JSON")
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newStatusCommand() *cobra.Command {
+	var cluster clusterFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the coordinator cluster: leader, peers, Raft indexes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			st, err := api.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(st)
+			}
+			fmt.Printf("answered by %s  leader %s (%s)  last index %d  applied %d\n", st.ServerID, st.LeaderID, st.LeaderHTTPAddr, st.LastIndex, st.AppliedIndex)
+			tw := newTable()
+			fmt.Fprintln(tw, "PEER\tRAFT\tHTTP\tVOTER\tLEADER")
+			for _, p := range st.Peers {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\n", p.ID, p.RaftAddr, p.HTTPAddr, p.Voter, p.Leader)
+			}
+			return tw.Flush()
+		},
+	}
+	cluster.register(cmd)
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
+func newExperimentsCommand() *cobra.Command {
+	var cluster clusterFlags
+	cmd := &cobra.Command{Use: "experiments", Short: "List, show and cancel experiments"}
+	cluster.register(cmd)
+
+	var asJSON bool
+	var status string
+	ls := &cobra.Command{
+		Use: "ls", Short: "List experiments", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			exps, err := api.Experiments(cmd.Context(), status)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(exps)
+			}
+			tw := newTable()
+			fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tSTEP\tLOSS\tRESTARTS\tCREATED")
+			for _, e := range exps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.4f\t%d\t%s\n", e.ID, e.Name, e.Status, e.Progress.Step, e.Progress.Loss, e.Restarts, unixTime(e.CreatedAt))
+			}
+			return tw.Flush()
+		},
+	}
+	ls.Flags().StringVar(&status, "status", "", "only experiments with this status")
+	addJSONFlag(ls, &asJSON)
+
+	var showJSON bool
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show one experiment and its attempts", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			e, err := api.Experiment(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			attempts, err := api.Attempts(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if showJSON {
+				return printJSON(map[string]any{"experiment": e, "attempts": attempts})
+			}
+			fmt.Printf("%s  %s  %s %s\n  spec %s  restarts %d  step %d  loss %.4f  %.0f samples/s\n",
+				e.ID, e.Name, e.Status, e.StatusReason, shortID(e.SpecHash), e.Restarts, e.Progress.Step, e.Progress.Loss, e.Progress.SamplesPerSec)
+			for k, v := range e.Progress.Metrics {
+				fmt.Printf("  %s %.4f\n", k, v)
+			}
+			tw := newTable()
+			fmt.Fprintln(tw, "ATTEMPT\t#\tSTATUS\tRANKS\tRESUMED FROM\tREASON")
+			for _, a := range attempts {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", a.ID, a.Number, a.Status, len(a.Ranks), shortID(a.ResumeFrom), a.EndReason)
+			}
+			return tw.Flush()
+		},
+	}
+	addJSONFlag(show, &showJSON)
+
+	cancel := &cobra.Command{
+		Use: "cancel ID", Short: "Cancel an experiment", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			idx, err := api.CancelExperiment(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Printf("experiment %s cancelled (index %d)\n", args[0], idx)
+			return nil
+		},
+	}
+	cmd.AddCommand(ls, show, cancel)
+	return cmd
+}
+
+func newNodesCommand() *cobra.Command {
+	var cluster clusterFlags
+	cmd := &cobra.Command{Use: "nodes", Short: "List worker nodes and their devices; drain a node"}
+	cluster.register(cmd)
+	var asJSON bool
+	ls := &cobra.Command{
+		Use: "ls", Short: "List nodes", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			nodes, err := api.Nodes(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(nodes)
+			}
+			tw := newTable()
+			fmt.Fprintln(tw, "ID\tNAME\tADDRESS\tSTATUS\tDEVICES\tREASON")
+			for _, n := range nodes {
+				devs := ""
+				for i, d := range n.Devices {
+					if i > 0 {
+						devs += ", "
+					}
+					devs += fmt.Sprintf("%s %s (%s)", d.Kind, d.Name, d.Health)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Name, n.Address, n.Status, devs, n.StatusReason)
+			}
+			return tw.Flush()
+		},
+	}
+	addJSONFlag(ls, &asJSON)
+	var undo bool
+	drain := &cobra.Command{
+		Use: "drain ID", Short: "Stop placing new attempts on a node (--undo to return it)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			if _, err := api.DrainNode(cmd.Context(), args[0], !undo); err != nil {
+				return err
+			}
+			fmt.Printf("node %s drain=%v\n", args[0], !undo)
+			return nil
+		},
+	}
+	drain.Flags().BoolVar(&undo, "undo", false, "end the drain")
+	cmd.AddCommand(ls, drain)
+	return cmd
+}
+
+func newACLCommand() *cobra.Command {
+	var cluster clusterFlags
+	cmd := &cobra.Command{Use: "acl", Short: "Bootstrap the ACL system and manage tokens"}
+	cluster.register(cmd)
+	bootstrap := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Create the first admin token (works once per cluster)",
+		Long:  "Create the first admin token. It works once per cluster; keep the secret it prints safe.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			tok, err := api.ACLBootstrap(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Printf("accessor %s\nsecret   %s\n", tok.AccessorID, tok.SecretID)
+			return nil
+		},
+	}
+	var roles []string
+	create := &cobra.Command{
+		Use: "token-create NAME --role ROLE", Short: "Create a token with roles (admin, researcher, validator, trust, agent)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			tok, err := api.CreateToken(cmd.Context(), args[0], roles...)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("accessor %s\nsecret   %s\nroles    %s\n", tok.AccessorID, tok.SecretID, joinRoles(tok.Roles))
+			return nil
+		},
+	}
+	create.Flags().StringSliceVar(&roles, "role", nil, "role to grant (repeatable)")
+	cmd.AddCommand(bootstrap, create)
+	return cmd
+}
+
+func newTable() *tabwriter.Writer { return tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0) }
+
+func unixTime(ns int64) string {
+	if ns == 0 {
+		return "-"
+	}
+	return time.Unix(0, ns).UTC().Format(time.DateTime)
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/coordinator"
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer"
+	"github.com/dxtrain/dxtrain/trainer/device"
+)
+
+func newDevCommand() *cobra.Command {
+	var (
+		dataDir  string
+		httpAddr string
+		agents   int
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole system in one process: a one-server coordinator, N agents, local storage",
+		Long: `Run an embedded cluster for development and demos: a single-server coordinator
+(in-memory Raft), --agents worker agents on this machine's CPU, and a local object
+store under --data-dir. It bootstraps the ACLs and writes the admin token to
+<data-dir>/token (mode 0600); use it with:
+
+  export DXTRAIN_ADDR=http://` + "127.0.0.1:4646" + ` DXTRAIN_TOKEN=$(cat .dxtrain/dev/token)
+  dxtrain run experiments/wdbc-mlp.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), dataDir, httpAddr, agents)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data-dir", ".dxtrain/dev", "directory of the object store and the token file")
+	f.StringVar(&httpAddr, "http-addr", "127.0.0.1:4646", "HTTP API listen address")
+	f.IntVar(&agents, "agents", 2, "number of worker agents")
+	return cmd
+}
+
+func runDev(ctx context.Context, dataDir, httpAddr string, agents int) error {
+	if agents < 1 {
+		return fmt.Errorf("--agents %d: need at least one", agents)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+	if err != nil {
+		return err
+	}
+	cfg := coordinator.DefaultConfig()
+	cfg.NodeID, cfg.InMemory, cfg.Bootstrap = "dev", true, true
+	cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", httpAddr
+	cfg.NodeHeartbeatTimeout = 5 * time.Second
+	cfg.Logger = log.With("component", "coordinator")
+	srv, err := coordinator.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Run(ctx) }()
+
+	addr := "http://" + srv.HTTPAddr()
+	admin, agentToken, err := bootstrapDevACL(ctx, addr)
+	if err != nil {
+		return err
+	}
+	tokenPath := filepath.Join(dataDir, "token")
+	if err := os.WriteFile(tokenPath, []byte(admin+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	for i := 1; i <= agents; i++ {
+		api, err := client.New([]string{addr}, agentToken)
+		if err != nil {
+			return err
+		}
+		devices, err := device.NewCPU(device.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		a, err := trainer.NewAgent(trainer.AgentConfig{
+			NodeID: fmt.Sprintf("dev-agent-%d", i), Address: "127.0.0.1:0", API: api, Store: store,
+			Devices: devices, Logger: log.With("component", "agent"),
+		})
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := a.Run(ctx); err != nil {
+				log.Error("agent stopped", "error", err)
+			}
+		}()
+	}
+	fmt.Printf("dxtrain dev: coordinator on %s, %d agents, object store %s\n", addr, agents, store)
+	fmt.Printf("  export DXTRAIN_ADDR=%s DXTRAIN_TOKEN=$(cat %s)\n", addr, tokenPath)
+	select {
+	case err := <-srvDone:
+		return err
+	case <-ctx.Done():
+		cancel()
+		if err := <-srvDone; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}
+}
+
+// bootstrapDevACL waits for the dev server to lead, creates the admin token and an
+// agent token for the embedded agents.
+func bootstrapDevACL(ctx context.Context, addr string) (admin, agent string, err error) {
+	anon, err := client.New([]string{addr}, "")
+	if err != nil {
+		return "", "", err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := anon.ACLBootstrap(ctx)
+		if err == nil {
+			admin = resp.SecretID
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return "", "", fmt.Errorf("bootstrap ACLs on the dev server: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tok, err := anon.WithToken(admin).CreateToken(ctx, "dev-agents", structs.RoleAgent)
+	if err != nil {
+		return "", "", fmt.Errorf("create the agents' token: %w", err)
+	}
+	return admin, tok.SecretID, nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer"
+	"github.com/dxtrain/dxtrain/trainer/loop"
+)
+
+func newRunCommand() *cobra.Command {
+	var (
+		cluster  clusterFlags
+		detach   bool
+		exportTo string
+		storeURL string
+	)
+	cmd := &cobra.Command{
+		Use:   "run SPEC.yaml",
+		Short: "Submit an experiment to the cluster and follow it with a live progress bar",
+		Long: `Submit an experiment to the cluster and follow it until it ends (--detach returns at
+once with its ID). With --export DIR, the model of the final committed checkpoint is
+exported to DIR/model.onnx and checked against ONNX Runtime on the test split; this
+reads the checkpoint from the object store (--store or $DXTRAIN_STORE).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			yaml, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			spec, err := experiments.Parse(yaml, args[0]) // fail here, with lines, before the server does
+			if err != nil {
+				return err
+			}
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			created, err := api.SubmitExperiment(cmd.Context(), yaml)
+			if err != nil {
+				return err
+			}
+			if detach {
+				fmt.Println(created.ID)
+				return nil
+			}
+			fmt.Printf("experiment %s submitted (%s)\n", created.ID, spec.Name)
+			exp, err := follow(cmd.Context(), api, created.ID, spec.Training.Epochs)
+			if err != nil {
+				return err
+			}
+			if exp.Status != structs.ExperimentSucceeded {
+				return fmt.Errorf("experiment %s %s: %s", exp.ID, exp.Status, exp.StatusReason)
+			}
+			if exportTo == "" {
+				return nil
+			}
+			return exportFinal(cmd.Context(), api, spec, exp.ID, storeURL, exportTo)
+		},
+	}
+	cluster.register(cmd)
+	cmd.Flags().BoolVar(&detach, "detach", false, "print the experiment ID and return at once")
+	cmd.Flags().StringVar(&exportTo, "export", "", "after success, export the final model to this directory")
+	cmd.Flags().StringVar(&storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL, for --export ($DXTRAIN_STORE)")
+	return cmd
+}
+
+// follow long-polls the experiment's metrics and draws progress until it ends.
+func follow(ctx context.Context, api *client.Client, id string, epochs int) (*structs.Experiment, error) {
+	bar := newProgressBar(os.Stdout)
+	var index uint64
+	var lastEpoch = -1
+	for {
+		m, next, err := api.Metrics(ctx, id, index, 5*time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			var apiErr *client.APIError
+			if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+				return nil, err
+			}
+			time.Sleep(200 * time.Millisecond) // a server is failing over; the client retries others
+			continue
+		}
+		index = next
+		p := m.Progress
+		if auc, ok := p.Metrics["val_auroc"]; ok && p.Epoch != lastEpoch {
+			lastEpoch = p.Epoch
+			bar.update(loop.Progress{Epoch: p.Epoch, Epochs: epochs, Step: p.Step, Validation: &loop.Scores{
+				Loss: p.Metrics["val_loss"], Accuracy: p.Metrics["val_accuracy"], AUROC: auc}})
+		}
+		bar.update(loop.Progress{Step: p.Step, TotalSteps: max(p.Step, 1), Loss: float32(p.Loss), SamplesPerSec: p.SamplesPerSec})
+		if structs.ExperimentTerminal(m.Status) {
+			bar.clear()
+			exp, err := api.Experiment(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Printf("\nexperiment %s %s after %d restarts (step %d)\n", exp.ID, exp.Status, exp.Restarts, exp.Progress.Step)
+			return exp, nil
+		}
+	}
+}
+
+func exportFinal(ctx context.Context, api *client.Client, spec *experiments.Spec, id, storeURL, dir string) error {
+	if storeURL == "" {
+		return errors.New("--export needs the object store: give --store or set DXTRAIN_STORE")
+	}
+	s3cfg, err := storage.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	store, err := storage.Open(ctx, storeURL, s3cfg)
+	if err != nil {
+		return err
+	}
+	cp, err := api.LatestCheckpoint(ctx, id)
+	if err != nil {
+		return fmt.Errorf("latest checkpoint of %s: %w", id, err)
+	}
+	res, err := trainer.ExportCheckpoint(ctx, spec, store, cp.ManifestHash, dir)
+	if err != nil {
+		return err
+	}
+	t := res.Train.Test
+	fmt.Printf("  checkpoint step %d (%s)\n", cp.Step, shortID(cp.ManifestHash))
+	fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Accuracy, t.AUROC, t.N)
+	fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.ONNXPath, res.ONNXMaxDiff)
+	return nil
+}
+
+// joinRoles is for listings.
+func joinRoles(r []string) string { return strings.Join(r, ",") }

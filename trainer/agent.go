@@ -1,0 +1,237 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/internal/version"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/device"
+	"github.com/dxtrain/dxtrain/trainer/loop"
+)
+
+// AgentConfig configures one worker agent.
+type AgentConfig struct {
+	NodeID  string
+	Name    string
+	Address string // host:port other ranks of an attempt reach this node on
+	API     *client.Client
+	Store   storage.Store
+	Devices device.Collector
+	// AssignmentWait is how long one long-poll for assignments blocks.
+	AssignmentWait time.Duration
+	// ProgressEvery throttles progress reports to the coordinator.
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
+}
+
+// Agent registers its node, heartbeats to the leader and runs the attempt ranks it is
+// assigned. Losing the coordinator does not stop a running attempt: the client fails
+// over to another server and the agent re-registers.
+type Agent struct {
+	cfg AgentConfig
+	log *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc // attempt ID → cancel
+	wg      sync.WaitGroup
+}
+
+// NewAgent checks the config and returns an agent ready to Run.
+func NewAgent(cfg AgentConfig) (*Agent, error) {
+	if cfg.NodeID == "" || cfg.API == nil || cfg.Store == nil || cfg.Devices == nil {
+		return nil, errors.New("agent: node ID, API client, store and device collector are required")
+	}
+	if cfg.AssignmentWait <= 0 {
+		cfg.AssignmentWait = 5 * time.Second
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = time.Second
+	}
+	if cfg.Name == "" {
+		cfg.Name = cfg.NodeID
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]context.CancelFunc{}}, nil
+}
+
+// Run works until ctx ends, then cancels its attempts and waits for them.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := a.register(ctx); err != nil {
+		return err
+	}
+	go a.heartbeats(ctx)
+	defer a.wg.Wait()
+	defer a.cancelAll()
+	var index uint64
+	for ctx.Err() == nil {
+		assignments, next, err := a.cfg.API.Assignments(ctx, a.cfg.NodeID, index, a.cfg.AssignmentWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			a.log.Warn("fetch assignments", "error", err)
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		index = next
+		a.reconcile(ctx, assignments)
+	}
+	return nil
+}
+
+func (a *Agent) register(ctx context.Context) error {
+	devs, err := a.cfg.Devices.Inventory(ctx)
+	if err != nil {
+		return fmt.Errorf("agent %s: device inventory: %w", a.cfg.NodeID, err)
+	}
+	samples, err := a.cfg.Devices.Sample(ctx)
+	if err != nil {
+		return fmt.Errorf("agent %s: device sample: %w", a.cfg.NodeID, err)
+	}
+	health := map[string]string{}
+	for _, s := range samples {
+		health[s.UUID] = string(s.Health.State)
+	}
+	args := structs.NodeRegisterArgs{ID: a.cfg.NodeID, Name: a.cfg.Name, Address: a.cfg.Address}
+	for _, d := range devs {
+		args.Devices = append(args.Devices, structs.Device{ID: d.UUID, Kind: d.Kind, Name: d.Name, Health: health[d.UUID]})
+	}
+	for {
+		_, err := a.cfg.API.RegisterNode(ctx, args)
+		if err == nil {
+			a.log.Info("registered", "devices", len(args.Devices))
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		a.log.Warn("register node", "error", err)
+		sleep(ctx, 500*time.Millisecond)
+	}
+}
+
+// heartbeats beat at the interval the leader asks for; a node the leader no longer
+// knows (it was marked down, or the cluster was rebuilt) registers again.
+func (a *Agent) heartbeats(ctx context.Context) {
+	interval := time.Second
+	for ctx.Err() == nil {
+		resp, err := a.cfg.API.Heartbeat(ctx, a.cfg.NodeID)
+		switch {
+		case err == nil:
+			if resp.IntervalMS > 0 {
+				interval = time.Duration(resp.IntervalMS) * time.Millisecond
+			}
+		case errors.Is(err, structs.ErrNotFound):
+			if rerr := a.register(ctx); rerr != nil && ctx.Err() == nil {
+				a.log.Warn("re-register", "error", rerr)
+			}
+		case ctx.Err() == nil:
+			a.log.Warn("heartbeat", "error", err)
+		}
+		sleep(ctx, interval)
+	}
+}
+
+// reconcile starts assigned attempts that are not running and cancels running ones that
+// are no longer assigned (cancelled or failed elsewhere).
+func (a *Agent) reconcile(ctx context.Context, assignments []structs.Assignment) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	want := map[string]bool{}
+	for _, as := range assignments {
+		want[as.Attempt.ID] = true
+		if _, ok := a.running[as.Attempt.ID]; ok {
+			continue
+		}
+		actx, cancel := context.WithCancel(ctx)
+		a.running[as.Attempt.ID] = cancel
+		a.wg.Add(1)
+		go func(as structs.Assignment) {
+			defer a.wg.Done()
+			a.runAttempt(actx, as)
+		}(as)
+	}
+	for id, cancel := range a.running {
+		if !want[id] {
+			cancel()
+		}
+	}
+}
+
+func (a *Agent) cancelAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, cancel := range a.running {
+		cancel()
+	}
+}
+
+// runAttempt runs one rank and reports how it ended. The attempt stays in running
+// until the agent forgets it, so a cancelled attempt is not restarted by the next poll.
+func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment) {
+	log := a.log.With("experiment", as.Experiment.ID, "attempt", as.Attempt.ID, "rank", as.Rank)
+	log.Info("attempt starting", "world", len(as.Attempt.Ranks))
+	err := a.train(ctx, as, log)
+	if ctx.Err() != nil && err != nil {
+		log.Info("attempt stopped", "reason", ctx.Err())
+		return
+	}
+	end := structs.AttemptEndArgs{AttemptID: as.Attempt.ID, Rank: as.Rank, Status: "succeeded"}
+	if err != nil {
+		end.Status, end.Reason = "failed", err.Error()
+		log.Warn("attempt failed", "error", err)
+	} else {
+		log.Info("attempt succeeded")
+	}
+	// The end must reach the coordinator even while this attempt's context is being
+	// torn down: a lost "failed" would leave the experiment waiting for a heartbeat timeout.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, rerr := a.cfg.API.EndAttempt(rctx, end); rerr != nil {
+		log.Warn("report attempt end", "error", rerr)
+	}
+}
+
+func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logger) error {
+	if n := len(as.Attempt.Ranks); n != 1 {
+		return fmt.Errorf("attempt %s has %d ranks; this agent runs one-rank attempts only (data-parallel attempts are not built yet)", as.Attempt.ID, n)
+	}
+	spec, err := experiments.Parse([]byte(as.Experiment.SpecYAML), as.Experiment.Name+".yaml")
+	if err != nil {
+		return err
+	}
+	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+	if err != nil {
+		return err
+	}
+	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
+		base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}
+	_, err = loop.Run(ctx, loop.Config{
+		Spec: spec, Data: data, Store: a.cfg.Store,
+		Ledger: clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID},
+		Resume: as.ResumeFrom != nil, Progress: reporter.report, Logger: log, CodeVersion: version.String(),
+	})
+	reporter.flush(ctx)
+	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

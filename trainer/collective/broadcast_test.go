@@ -1,0 +1,137 @@
+package collective
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestBroadcast(t *testing.T) {
+	for world := 1; world <= 4; world++ {
+		t.Run(fmt.Sprintf("world=%d", world), func(t *testing.T) {
+			comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 1 << 10 })
+			for root := range world {
+				for _, n := range []int{0, 1, 1000, 300001} {
+					src := randomVectors(1, n, uint64(root*7+n))[0]
+					bufs := make([][]float32, world)
+					for r := range bufs {
+						bufs[r] = make([]float32, n)
+						if r == root {
+							copy(bufs[r], src)
+						}
+					}
+					errs, _ := runAll(comms, func(r int, c *Comm) error { return c.Broadcast(bufs[r], root) })
+					for r, err := range errs {
+						if err != nil {
+							t.Fatalf("root=%d n=%d rank %d: %v", root, n, r, err)
+						}
+						if i := firstBitDiff(bufs[r], src); i >= 0 {
+							t.Fatalf("root=%d n=%d rank %d differs at %d", root, n, r, i)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBroadcastBytesTakesRootLength(t *testing.T) {
+	const world = 3
+	comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 100 })
+	for _, n := range []int{0, 5, 4097} {
+		payload := make([]byte, n)
+		rng := rand.New(rand.NewPCG(uint64(n), 1))
+		for i := range payload {
+			payload[i] = byte(rng.Uint32())
+		}
+		got := make([][]byte, world)
+		errs, _ := runAll(comms, func(r int, c *Comm) error {
+			var in []byte
+			switch r {
+			case 2:
+				in = payload
+			case 1:
+				in = make([]byte, 3, 8) // too small: must be replaced
+			}
+			var err error
+			got[r], err = c.BroadcastBytes(in, 2)
+			return err
+		})
+		for r, err := range errs {
+			if err != nil {
+				t.Fatalf("n=%d rank %d: %v", n, r, err)
+			}
+			if !bytes.Equal(got[r], payload) {
+				t.Fatalf("n=%d rank %d: got %d bytes, want root's %d", n, r, len(got[r]), n)
+			}
+		}
+	}
+}
+
+func TestBroadcastRejectsBadRoot(t *testing.T) {
+	comms := startWorld(t, 2, nil)
+	err := comms[0].Broadcast(make([]float32, 4), 2)
+	if !isKind(err, ErrInvalidArgument) {
+		t.Fatalf("root 2 in a world of 2: got %v, want ErrInvalidArgument", err)
+	}
+}
+
+func TestBarrierWaitsForEveryRank(t *testing.T) {
+	const world = 4
+	comms := startWorld(t, world, nil)
+	for round := range 3 {
+		var entered atomic.Int32
+		errs, _ := runAll(comms, func(r int, c *Comm) error {
+			if r == round%world {
+				// Arrive late, so a barrier that did not wait would let the
+				// other ranks through before this one is counted.
+				<-time.After(100 * time.Millisecond)
+			}
+			entered.Add(1)
+			if err := c.Barrier(); err != nil {
+				return err
+			}
+			if n := entered.Load(); n != world {
+				return fmt.Errorf("left the barrier after only %d of %d ranks entered", n, world)
+			}
+			return nil
+		})
+		for r, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d rank %d: %v", round, r, err)
+			}
+		}
+	}
+}
+
+func TestOneRankWorldIsNoOp(t *testing.T) {
+	c, err := Join(t.Context(), Config{World: 1, Session: testSession})
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	buf := []float32{1, 2, 3}
+	if err := c.AllReduceSum(buf); err != nil || buf[0] != 1 || buf[2] != 3 {
+		t.Fatalf("all-reduce on 1 rank: %v %v", buf, err)
+	}
+	if err := c.AllReduceMean(buf); err != nil || buf[1] != 2 {
+		t.Fatalf("mean on 1 rank: %v %v", buf, err)
+	}
+	if err := c.Broadcast(buf, 0); err != nil {
+		t.Fatalf("broadcast on 1 rank: %v", err)
+	}
+	if out, err := c.BroadcastBytes([]byte("x"), 0); err != nil || string(out) != "x" {
+		t.Fatalf("broadcast bytes on 1 rank: %q %v", out, err)
+	}
+	if err := c.Barrier(); err != nil {
+		t.Fatalf("barrier on 1 rank: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := c.Barrier(); !isKind(err, ErrClosed) {
+		t.Fatalf("barrier after close: got %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,115 @@
+package collective
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults applied by DefaultConfig and by Join for zero fields.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultDialTimeout = 30 * time.Second
+	DefaultChunkBytes  = 256 << 10
+	maxSessionLen      = 255
+	maxWorld           = 1 << 16
+)
+
+// Config describes one rank's place in one attempt.
+type Config struct {
+	Rank  int
+	World int
+	// Addrs holds the listen address of every rank, indexed by rank. Join
+	// listens on Addrs[Rank] and dials Addrs[(Rank+1)%World]. JoinListener
+	// ignores Addrs[Rank].
+	Addrs []string
+	// Session identifies the attempt. Peers with a different Session are
+	// rejected at the handshake, so a stale process of an earlier attempt
+	// cannot join this one.
+	Session string
+	// Timeout bounds each collective operation from call to return, far below
+	// the 30-minute defaults elsewhere so a dead peer fails the attempt fast.
+	Timeout time.Duration
+	// DialTimeout bounds Join: how long it keeps dialling its successor and
+	// waiting for its predecessor, since ranks start at different times.
+	DialTimeout time.Duration
+	// ChunkBytes is the pipelining unit: a rank forwards a chunk as soon as it
+	// has received and reduced it. A multiple of 4.
+	ChunkBytes int
+	// SocketBuffer sets SO_SNDBUF/SO_RCVBUF in bytes; 0 keeps the kernel's
+	// autotuning, which is usually best on loopback and LANs.
+	SocketBuffer int
+	// Logger receives join and failure events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config with the default deadlines and chunk size;
+// the caller fills in Rank, World, Addrs and Session.
+func DefaultConfig() Config {
+	return Config{Timeout: DefaultTimeout, DialTimeout: DefaultDialTimeout, ChunkBytes: DefaultChunkBytes}
+}
+
+func (c Config) withDefaults() Config {
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.ChunkBytes == 0 {
+		c.ChunkBytes = DefaultChunkBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports every violated limit, each naming the field. needAddrs is
+// false when the caller supplies its own listener and only the successor's
+// address matters.
+func (c Config) validate(needOwnAddr bool) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.World < 1 || c.World > maxWorld {
+		bad("world %d: must be in [1, %d]", c.World, maxWorld)
+	}
+	if c.Rank < 0 || c.Rank >= max(c.World, 1) {
+		bad("rank %d: must be in [0, world=%d)", c.Rank, c.World)
+	}
+	if c.World > 1 {
+		if len(c.Addrs) != c.World {
+			bad("addrs: has %d entries, want one per rank (world=%d)", len(c.Addrs), c.World)
+		} else {
+			for i, a := range c.Addrs {
+				if a == "" && (i != c.Rank || needOwnAddr) {
+					bad("addrs[%d]: empty", i)
+				}
+			}
+		}
+	}
+	if len(c.Session) > maxSessionLen {
+		bad("session: %d bytes, at most %d", len(c.Session), maxSessionLen)
+	}
+	if c.Timeout < 0 {
+		bad("timeout %v: must be positive", c.Timeout)
+	}
+	if c.DialTimeout < 0 {
+		bad("dial_timeout %v: must be positive", c.DialTimeout)
+	}
+	if c.ChunkBytes < 0 || c.ChunkBytes%4 != 0 {
+		bad("chunk_bytes %d: must be a positive multiple of 4", c.ChunkBytes)
+	}
+	if c.SocketBuffer < 0 {
+		bad("socket_buffer %d: must not be negative", c.SocketBuffer)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+}
+
+// Validate reports every violated limit of a Config as given to Join
+// (zero Timeout, DialTimeout and ChunkBytes mean the defaults).
+func (c Config) Validate() error { return c.validate(true) }
