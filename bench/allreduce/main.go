@@ -1,0 +1,203 @@
+// Command allreduce measures dxtrain's ring all-reduce bus bandwidth against
+// PyTorch's gloo backend and against a plain loopback TCP stream, in one run
+// on one machine, and prints one table with the ratio.
+//
+//	go run ./bench/allreduce [--quick] [--reps 10] [--worlds 2,4]
+//
+// Every rank is a separate OS process (this binary re-executed with a hidden
+// flag) talking over 127.0.0.1, like gloo's ranks. Bus bandwidth is
+// 2·(W−1)/W · bytes / time, the nccl-tests convention; times are medians.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type options struct {
+	quick        bool
+	reps         int
+	worlds       []int
+	sizes        []int
+	chunkBytes   int
+	socketBuffer int
+	python       string
+	glooScript   string
+	skipGloo     bool
+	profileDir   string
+	rounds       int
+}
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "-internal-") {
+		if err := runInternal(os.Args[1:]); err != nil {
+			log.Fatalf("allreduce worker: %v", err)
+		}
+		return
+	}
+	var o options
+	var worlds, sizes string
+	flag.BoolVar(&o.quick, "quick", false, "skip the 256 MiB size")
+	flag.IntVar(&o.reps, "reps", 10, "timed repetitions per measurement (median reported)")
+	flag.StringVar(&worlds, "worlds", "2,4", "comma-separated world sizes")
+	flag.StringVar(&sizes, "sizes", "1Mi,16Mi,256Mi", "comma-separated buffer sizes in bytes (Ki/Mi suffixes)")
+	flag.IntVar(&o.chunkBytes, "chunk-bytes", 0, "dxtrain pipelining chunk (0 = package default)")
+	flag.IntVar(&o.socketBuffer, "socket-buffer", 0, "SO_SNDBUF/SO_RCVBUF bytes (0 = kernel autotuning)")
+	flag.StringVar(&o.python, "python", "/usr/bin/python3", "python with torch (Debian python3-torch)")
+	flag.StringVar(&o.glooScript, "gloo-script", "../shared/bench/gloo_allreduce.py", "path of the gloo reference script")
+	flag.BoolVar(&o.skipGloo, "skip-gloo", false, "do not run the gloo reference")
+	flag.IntVar(&o.rounds, "rounds", 1, "repeat every measurement this many times, interleaved; report the median")
+	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each dxtrain rank's CPU profile of the timed reps here")
+	flag.Parse()
+	var err error
+	if o.worlds, err = parseList(worlds); err != nil {
+		log.Fatalf("--worlds: %v", err)
+	}
+	if o.sizes, err = parseList(sizes); err != nil {
+		log.Fatalf("--sizes: %v", err)
+	}
+	if o.rounds < 1 || o.reps < 1 {
+		log.Fatalf("--rounds %d and --reps %d must be at least 1", o.rounds, o.reps)
+	}
+	if o.quick {
+		o.sizes = slices.DeleteFunc(o.sizes, func(b int) bool { return b >= 256<<20 })
+	}
+	if err := run(o); err != nil {
+		log.Fatalf("allreduce bench: %v", err)
+	}
+}
+
+type row struct {
+	world, bytes        int
+	dx, gloo, tcp       float64 // GB/s; 0 means not measured
+	dxMs, glooMs, tcpMs float64
+	dxCPUMs             float64 // CPU time per all-reduce, summed over ranks
+}
+
+func run(o options) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	var rows []row
+	for _, w := range o.worlds {
+		for _, b := range o.sizes {
+			r, err := measureRow(self, o, w, b)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+	}
+	printTable(rows, o)
+	return nil
+}
+
+// measureRow measures one world size and buffer size: each round runs
+// dxtrain, gloo and the TCP stream back to back, so they see similar noise;
+// the row holds the median over rounds of each side's median time.
+func measureRow(self string, o options, w, b int) (row, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	var dx, gloo, tcp, cpu []time.Duration
+	for round := range o.rounds {
+		res, err := measureDxtrain(ctx, self, o, w, b)
+		if err != nil {
+			return row{}, fmt.Errorf("dxtrain world=%d bytes=%d: %w", w, b, err)
+		}
+		dx, cpu = append(dx, res.median), append(cpu, res.cpuPerOp)
+		if !o.skipGloo {
+			ms, _, err := measureGloo(ctx, o, w, b)
+			if err != nil {
+				return row{}, fmt.Errorf("gloo world=%d bytes=%d: %w", w, b, err)
+			}
+			gloo = append(gloo, time.Duration(ms*float64(time.Millisecond)))
+		}
+		med, err := measureTCP(ctx, self, o, b)
+		if err != nil {
+			return row{}, fmt.Errorf("loopback tcp bytes=%d: %w", b, err)
+		}
+		tcp = append(tcp, med)
+		fmt.Fprintf(os.Stderr, "round %d world=%d bytes=%d: dxtrain %v gloo %v tcp %v\n", round, w, b, dx[len(dx)-1], last(gloo), tcp[len(tcp)-1])
+	}
+	r := row{world: w, bytes: b}
+	r.dxMs, r.dx = ms(median(dx)), busBW(w, b, median(dx))
+	r.dxCPUMs = ms(median(cpu))
+	if len(gloo) > 0 {
+		r.glooMs, r.gloo = ms(median(gloo)), busBW(w, b, median(gloo))
+	}
+	r.tcpMs, r.tcp = ms(median(tcp)), float64(b)/median(tcp).Seconds()/1e9
+	return r, nil
+}
+
+func last(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[len(ds)-1]
+}
+
+func printTable(rows []row, o options) {
+	fmt.Printf("all-reduce bus bandwidth = 2(W-1)/W * bytes / time; time = median of %d rounds of (median of %d reps);\n", o.rounds, o.reps)
+	fmt.Printf("ranks are separate processes on 127.0.0.1, %d CPUs; loopback TCP = one stream, same bytes\n", runtime.NumCPU())
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "world\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tloopback TCP GB/s\tdxtrain CPU ms/op\t")
+	for _, r := range rows {
+		ratio := "-"
+		if r.gloo > 0 {
+			ratio = fmt.Sprintf("%.2fx", r.dx/r.gloo)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.3f\t%.2f\t%.3f\t%s\t%.3f\t%.1f\t\n",
+			r.world, sizeName(r.bytes), r.dxMs, r.dx, r.glooMs, r.gloo, ratio, r.tcp, r.dxCPUMs)
+	}
+	_ = tw.Flush()
+}
+
+func busBW(world, bytes int, d time.Duration) float64 {
+	return 2 * float64(world-1) / float64(world) * float64(bytes) / d.Seconds() / 1e9
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func parseList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		mult := 1
+		switch {
+		case strings.HasSuffix(f, "Ki"):
+			mult, f = 1<<10, strings.TrimSuffix(f, "Ki")
+		case strings.HasSuffix(f, "Mi"):
+			mult, f = 1<<20, strings.TrimSuffix(f, "Mi")
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive size", f)
+		}
+		out = append(out, n*mult)
+	}
+	return out, nil
+}
+
+func sizeName(b int) string {
+	if b%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", b>>20)
+	}
+	return strconv.Itoa(b)
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// spec is what the parent tells a re-executed rank or sink process.
+type spec struct {
+	Role         string   `json:"role"` // "rank" or "sink"
+	Rank         int      `json:"rank"`
+	Addrs        []string `json:"addrs"`
+	Session      string   `json:"session"`
+	Bytes        int      `json:"bytes"`
+	Reps         int      `json:"reps"`
+	ChunkBytes   int      `json:"chunk_bytes"`
+	SocketBuffer int      `json:"socket_buffer"`
+	CPUProfile   string   `json:"cpu_profile,omitempty"`
+}
+
+// report is what every rank prints on stdout: its time per all-reduce and the
+// CPU time (user+system) it spent over all timed reps.
+type report struct {
+	TimesNs []int64 `json:"times_ns"`
+	CPUNs   int64   `json:"cpu_ns"`
+}
+
+// dxResult is one dxtrain measurement: rank 0's median time, and the CPU time
+// per all-reduce summed over ranks, which the machine's noise barely moves.
+type dxResult struct {
+	median   time.Duration
+	cpuPerOp time.Duration
+}
+
+// spawn re-executes this binary with a hidden flag, handing it ln as fd 3.
+func spawn(ctx context.Context, self string, sp spec, ln net.Listener) (*exec.Cmd, io.Reader, error) {
+	b, err := json.Marshal(sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listener file: %w", err)
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, self, "-internal-worker", string(b))
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start %s: %w", sp.Role, err)
+	}
+	return cmd, out, nil
+}
+
+func listenLoopback(n int) ([]net.Listener, []string, error) {
+	lns := make([]net.Listener, n)
+	addrs := make([]string, n)
+	for i := range lns {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		lns[i], addrs[i] = ln, ln.Addr().String()
+	}
+	return lns, addrs, nil
+}
+
+// measureDxtrain runs world rank processes and returns rank 0's median time.
+func measureDxtrain(ctx context.Context, self string, o options, world, bytes int) (dxResult, error) {
+	lns, addrs, err := listenLoopback(world)
+	if err != nil {
+		return dxResult{}, err
+	}
+	cmds := make([]*exec.Cmd, world)
+	outs := make([]io.Reader, world)
+	for r := range world {
+		sp := spec{Role: "rank", Rank: r, Addrs: addrs, Session: fmt.Sprintf("bench-%d", os.Getpid()),
+			Bytes: bytes, Reps: o.reps, ChunkBytes: o.chunkBytes, SocketBuffer: o.socketBuffer}
+		if o.profileDir != "" {
+			sp.CPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("w%d-b%d-rank%d.pprof", world, bytes, r))
+		}
+		cmd, out, err := spawn(ctx, self, sp, lns[r])
+		_ = lns[r].Close()
+		if err != nil {
+			killAll(cmds)
+			return dxResult{}, err
+		}
+		cmds[r], outs[r] = cmd, out
+	}
+	reps := make([]report, world)
+	decErrs := make([]error, world)
+	for r := range world {
+		decErrs[r] = json.NewDecoder(outs[r]).Decode(&reps[r])
+	}
+	var errs []error
+	for r, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("rank %d: %w", r, err))
+		} else if decErrs[r] != nil || len(reps[r].TimesNs) == 0 {
+			errs = append(errs, fmt.Errorf("rank %d report: %v", r, decErrs[r]))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return dxResult{}, err
+	}
+	var cpu int64
+	for _, rep := range reps {
+		cpu += rep.CPUNs
+	}
+	return dxResult{median: medianNs(reps[0].TimesNs), cpuPerOp: time.Duration(cpu / int64(o.reps))}, nil
+}
+
+func killAll(cmds []*exec.Cmd) {
+	for _, c := range cmds {
+		if c != nil {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+	}
+}
+
+func medianNs(ns []int64) time.Duration {
+	ds := make([]time.Duration, len(ns))
+	for i, n := range ns {
+		ds[i] = time.Duration(n)
+	}
+	return median(ds)
+}
+
+var glooLine = regexp.MustCompile(`ms=([0-9.]+) busbw_gbps=([0-9.]+)`)
+
+// measureGloo runs the PyTorch gloo reference script and parses its line.
+func measureGloo(ctx context.Context, o options, world, bytes int) (msOut, gbps float64, err error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, o.python, o.glooScript, "--world", strconv.Itoa(world),
+		"--bytes", strconv.Itoa(bytes), "--reps", strconv.Itoa(o.reps), "--port", strconv.Itoa(port))
+	env := os.Environ()[:0:0]
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s %s: %w", o.python, o.glooScript, err)
+	}
+	m := glooLine.FindSubmatch(out)
+	if m == nil {
+		return 0, 0, fmt.Errorf("no result line in gloo output %q", out)
+	}
+	msOut, _ = strconv.ParseFloat(string(m[1]), 64)
+	gbps, _ = strconv.ParseFloat(string(m[2]), 64)
+	return msOut, gbps, nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// measureTCP streams bytes to a sink process over one loopback connection,
+// waits for its one-byte acknowledgement, and returns the median time.
+func measureTCP(ctx context.Context, self string, o options, bytes int) (time.Duration, error) {
+	lns, _, err := listenLoopback(1)
+	if err != nil {
+		return 0, err
+	}
+	addr := lns[0].Addr().String()
+	cmd, out, err := spawn(ctx, self, spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer}, lns[0])
+	_ = lns[0].Close()
+	if err != nil {
+		return 0, err
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	defer func() { _ = cmd.Wait() }()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return 0, err
+	}
+	defer conn.Close()
+	tuneTCP(conn, o.socketBuffer)
+	payload := make([]byte, bytes)
+	var ack [1]byte
+	r := bufio.NewReader(conn)
+	var times []time.Duration
+	for i := range o.reps + 2 { // two warm-up rounds, like the all-reduces
+		start := time.Now()
+		if _, err := conn.Write(payload); err != nil {
+			return 0, fmt.Errorf("send: %w", err)
+		}
+		if _, err := io.ReadFull(r, ack[:]); err != nil {
+			return 0, fmt.Errorf("read ack: %w", err)
+		}
+		if i >= 2 {
+			times = append(times, time.Since(start))
+		}
+	}
+	return median(times), nil
+}
+
+func tuneTCP(c net.Conn, socketBuffer int) {
+	tc := c.(*net.TCPConn)
+	_ = tc.SetNoDelay(true)
+	if socketBuffer > 0 {
+		_ = tc.SetReadBuffer(socketBuffer)
+		_ = tc.SetWriteBuffer(socketBuffer)
+	}
+}
