@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/internal/version"
 	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/collective"
 	"github.com/dxtrain/dxtrain/trainer/device"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -59,6 +61,11 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if cfg.Name == "" {
 		cfg.Name = cfg.NodeID
 	}
+	addr, err := concreteAddress(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: %w", cfg.NodeID, err)
+	}
+	cfg.Address = addr
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -205,9 +212,6 @@ func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment) {
 }
 
 func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logger) error {
-	if n := len(as.Attempt.Ranks); n != 1 {
-		return fmt.Errorf("attempt %s has %d ranks; this agent runs one-rank attempts only (data-parallel attempts are not built yet)", as.Attempt.ID, n)
-	}
 	spec, err := experiments.Parse([]byte(as.Experiment.SpecYAML), as.Experiment.Name+".yaml")
 	if err != nil {
 		return err
@@ -216,15 +220,63 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	comm, err := a.joinRanks(ctx, as)
+	if err != nil {
+		return err
+	}
+	defer comm.Close()
 	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 		base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}
 	_, err = loop.Run(ctx, loop.Config{
 		Spec: spec, Data: data, Store: a.cfg.Store,
 		Ledger: clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID},
-		Resume: as.ResumeFrom != nil, Progress: reporter.report, Logger: log, CodeVersion: version.String(),
+		Resume: as.ResumeFrom != nil, Comm: comm, Logger: log, CodeVersion: version.String(),
+		Progress: func(p loop.Progress) {
+			if as.Rank == 0 { // the ranks are replicas: one report per step is enough
+				reporter.report(p)
+			}
+		},
 	})
 	reporter.flush(ctx)
 	return err
+}
+
+// joinRanks connects this rank to the others of the attempt (a one-rank world opens no
+// sockets). The attempt ID is the session, so a straggler of an earlier attempt
+// cannot join this one.
+func (a *Agent) joinRanks(ctx context.Context, as structs.Assignment) (*collective.Comm, error) {
+	cfg := collective.DefaultConfig()
+	cfg.Rank, cfg.World, cfg.Session, cfg.Logger = as.Rank, len(as.Attempt.Ranks), as.Attempt.ID, a.log
+	cfg.Addrs = make([]string, cfg.World)
+	for _, r := range as.Attempt.Ranks {
+		if r.Rank < 0 || r.Rank >= cfg.World {
+			return nil, fmt.Errorf("attempt %s: rank %d outside a world of %d", as.Attempt.ID, r.Rank, cfg.World)
+		}
+		cfg.Addrs[r.Rank] = r.Address
+	}
+	comm, err := collective.Join(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("attempt %s: join rank %d of %d: %w", as.Attempt.ID, as.Rank, cfg.World, err)
+	}
+	return comm, nil
+}
+
+// concreteAddress turns host:0 into host:<a free port>, so the node registers the
+// address its ranks will listen on.
+func concreteAddress(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %w", addr, err)
+	}
+	if port != "0" {
+		return addr, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("pick a port on %s: %w", host, err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -21,6 +21,7 @@ type progressReporter struct {
 
 	last     time.Time
 	lastLoss float64
+	lastRate float64
 	pending  *structs.ProgressArgs
 	metrics  map[string]float64
 	sending  chan struct{}
@@ -31,10 +32,10 @@ func (r *progressReporter) report(p loop.Progress) {
 		r.metrics = map[string]float64{"val_loss": p.Validation.Loss, "val_accuracy": p.Validation.Accuracy, "val_auroc": p.Validation.AUROC}
 	}
 	if p.Validation == nil {
-		r.lastLoss = float64(p.Loss)
+		r.lastLoss, r.lastRate = float64(p.Loss), p.SamplesPerSec
 	}
 	args := r.base
-	args.Step, args.Epoch, args.Loss, args.SamplesPerSec = p.Step, p.Epoch, r.lastLoss, p.SamplesPerSec
+	args.Step, args.Epoch, args.Loss, args.SamplesPerSec = p.Step, p.Epoch, r.lastLoss, r.lastRate
 	args.Metrics = maps.Clone(r.metrics)
 	if p.Validation == nil && time.Since(r.last) < r.every {
 		r.pending = &args

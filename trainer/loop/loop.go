@@ -36,6 +36,12 @@ type Config struct {
 	// StopAfterStep, when positive, checkpoints and stops once that step is reached:
 	// an interruption on purpose, for tests and for the validator's replay.
 	StopAfterStep int64
+	// Comm joins the ranks of a data-parallel attempt; nil trains alone. Rank 0
+	// broadcasts the initial state and alone writes checkpoints.
+	Comm Collective
+	// HashEvery is how often (in steps) the ranks compare a hash of their parameters;
+	// 0 means every 50 steps.
+	HashEvery int64
 	// Progress, if set, is called after every step and every validation.
 	Progress    func(Progress)
 	Logger      *slog.Logger
@@ -73,6 +79,7 @@ type Result struct {
 // attempt is the state of a run in progress.
 type attempt struct {
 	cfg       Config
+	comm      Collective
 	spec      *experiments.Spec
 	net       models.Network
 	params    []*models.Param
@@ -132,11 +139,18 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
 	}
-	a := &attempt{cfg: cfg, spec: spec, net: net, params: params, opt: opt, log: log, saved: -1}
+	a := &attempt{cfg: cfg, comm: cfg.Comm, spec: spec, net: net, params: params, opt: opt, log: log, saved: -1}
+	if a.comm == nil {
+		a.comm = single{}
+	}
+	if a.comm.Rank() != 0 {
+		a.cfg.NoCheckpoints = true // rank 0 writes every checkpoint of the attempt
+	}
 	a.perEpoch = (cfg.Data.Train.N + spec.Training.BatchSize - 1) / spec.Training.BatchSize
 	a.total = int64(a.perEpoch) * int64(spec.Training.Epochs)
 	a.writer = checkpoint.NewWriter(cfg.Store, cfg.Ledger, func(r checkpoint.Record) { a.committed = append(a.committed, r) })
 	switch {
+	case a.comm.Rank() != 0: // state arrives from rank 0 in syncState
 	case cfg.From != nil:
 		if err := a.restore(cfg.From); err != nil {
 			return nil, err
@@ -146,7 +160,11 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 			return nil, err
 		}
 	}
-	a.graph, err = models.NewGraph(net, params, spec.Training.BatchSize)
+	if err := a.syncState(); err != nil {
+		return nil, fmt.Errorf("experiment %s rank %d: %w", spec.Name, a.comm.Rank(), err)
+	}
+	perRank := (spec.Training.BatchSize + a.comm.World() - 1) / a.comm.World()
+	a.graph, err = models.NewGraph(net, params, perRank)
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
 	}
@@ -188,8 +206,14 @@ func (a *attempt) restore(l *checkpoint.Loaded) error {
 
 func (a *attempt) run(ctx context.Context) (*Result, error) {
 	spec, train := a.spec, a.cfg.Data.Train
-	bs := spec.Training.BatchSize
-	batch := models.Batch{X: make([]float32, bs*a.net.InputSize()), Labels: make([]int32, bs), Weights: make([]float32, bs)}
+	bs, world := spec.Training.BatchSize, a.comm.World()
+	perRank := (bs + world - 1) / world
+	batch := models.Batch{X: make([]float32, perRank*a.net.InputSize()), Labels: make([]int32, perRank), Weights: make([]float32, perRank)}
+	var grads gradientBuffer
+	hashEvery := a.cfg.HashEvery
+	if hashEvery <= 0 {
+		hashEvery = 50
+	}
 	start, samples := time.Now(), 0
 	res := &Result{Network: a.net, Params: a.params, Preprocess: a.cfg.Data.Preprocess}
 	for a.cursor.Epoch < spec.Training.Epochs {
@@ -200,14 +224,25 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				return nil, err
 			}
 			rows := order[a.cursor.BatchInEpoch*bs : min((a.cursor.BatchInEpoch+1)*bs, train.N)]
-			fillBatch(&batch, train, rows, a.net.InputSize())
+			fillBatch(&batch, train, rankRows(rows, a.comm.Rank(), world), len(rows), a.net.InputSize())
 			loss, err := a.graph.Step(batch)
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s step %d: %w", spec.Name, a.cursor.Step, err)
 			}
+			if world > 1 {
+				if err := a.comm.AllReduceSum(grads.pack(a.params, loss)); err != nil {
+					return nil, fmt.Errorf("experiment %s step %d: all-reduce gradients: %w", spec.Name, a.cursor.Step, err)
+				}
+				loss = grads.unpack(a.params)
+			}
 			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
 			a.opt.Step(a.params, lr)
 			a.advance()
+			if a.cursor.Step%hashEvery == 0 {
+				if err := a.checkReplicas(); err != nil {
+					return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
+				}
+			}
 			samples += len(rows)
 			rate := float64(samples) / time.Since(start).Seconds()
 			a.report(Progress{Epoch: a.cursor.Epoch, Epochs: spec.Training.Epochs, Step: a.cursor.Step, TotalSteps: a.total, Loss: loss, SamplesPerSec: rate})
@@ -270,7 +305,7 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 	st := &checkpoint.State{
 		Experiment: a.spec.Name, Cursor: a.cursor,
 		RNG:     checkpoint.RNG{Algorithm: "pcg(seed, epoch) shuffle", Seed: a.spec.Training.Seed},
-		Metrics: val.metricMap("val"), WorldSize: 1, Network: a.net, Preprocess: a.cfg.Data.Preprocess,
+		Metrics: val.metricMap("val"), WorldSize: a.comm.World(), Network: a.net, Preprocess: a.cfg.Data.Preprocess,
 		Params: checkpoint.CloneTensors(a.params), Optimizer: checkpoint.CloneTensors(a.opt.State()),
 		DatasetHash: a.cfg.Data.Hash, SpecHash: a.spec.Hash(), CodeVersion: a.cfg.CodeVersion,
 	}
@@ -308,13 +343,15 @@ func epochOrder(seed uint64, epoch, n int) []int {
 	return rng.Perm(n)
 }
 
-// fillBatch copies rows into the fixed-size batch; missing rows of a short final batch
-// are zero with weight zero, so one compiled graph serves every step.
-func fillBatch(b *models.Batch, s Split, rows []int, width int) {
+// fillBatch copies this rank's rows into the fixed-size batch, each weighted by one
+// over the global batch's row count so that the ranks' gradients sum to the mean;
+// missing rows of a short batch are zero with weight zero, so one compiled graph
+// serves every step.
+func fillBatch(b *models.Batch, s Split, rows []int, globalRows, width int) {
 	clear(b.X)
 	clear(b.Labels)
 	clear(b.Weights)
-	w := 1 / float32(len(rows))
+	w := 1 / float32(globalRows)
 	for i, r := range rows {
 		copy(b.X[i*width:(i+1)*width], s.X[r*width:(r+1)*width])
 		b.Labels[i] = s.Y[r]
