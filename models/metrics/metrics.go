@@ -1,11 +1,14 @@
-// Package metrics computes the clinical metrics a validator reads: accuracy, log loss
-// and the area under the ROC curve. It is a leaf: plain slices in, numbers out.
+// Package metrics computes the clinical metrics a model validator reads: the quick
+// training-loop scores (accuracy, log loss, AUROC) and the full clinical report — AUROC
+// with a DeLong confidence interval, sensitivity, specificity, PPV, NPV and F1 at a
+// chosen and at the Youden-optimal threshold, Brier score, calibration, confusion
+// matrices, one-vs-rest per class, and the same broken down by subgroup with small
+// groups suppressed. It is a leaf: plain slices in, numbers out.
 package metrics
 
 import (
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Binary summarises probabilities p of the positive class against labels y (0 or 1).
@@ -19,10 +22,10 @@ type Binary struct {
 // EvaluateBinary computes the binary metrics. AUROC needs both classes present.
 func EvaluateBinary(p []float32, y []int32) (Binary, error) {
 	if len(p) != len(y) {
-		return Binary{}, fmt.Errorf("metrics: %d probabilities for %d labels", len(p), len(y))
+		return Binary{}, fmt.Errorf("evaluate binary: %d probabilities for %d labels: %w", len(p), len(y), ErrShape)
 	}
 	if len(p) == 0 {
-		return Binary{}, fmt.Errorf("metrics: no samples")
+		return Binary{}, fmt.Errorf("evaluate binary: %w", ErrNoSamples)
 	}
 	b := Binary{N: len(p)}
 	correct := 0
@@ -56,39 +59,6 @@ func clampProb(p float32, positive bool) float64 {
 	return math.Max(q, 1e-15)
 }
 
-// AUROC is the probability that a random positive scores above a random negative,
-// ties counting one half (the Mann–Whitney U statistic over n₊·n₋).
-func AUROC(score []float32, y []int32) (float64, error) {
-	idx := make([]int, len(score))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
-	var pos, neg int
-	var rankSumPos float64
-	for start := 0; start < len(idx); {
-		end := start
-		for end < len(idx) && score[idx[end]] == score[idx[start]] {
-			end++
-		}
-		midRank := float64(start+end+1) / 2 // ranks are 1-based; ties share the mean rank
-		for _, i := range idx[start:end] {
-			if y[i] == 1 {
-				pos++
-				rankSumPos += midRank
-			} else {
-				neg++
-			}
-		}
-		start = end
-	}
-	if pos == 0 || neg == 0 {
-		return 0, fmt.Errorf("metrics: AUROC needs both classes, have %d positive and %d negative", pos, neg)
-	}
-	u := rankSumPos - float64(pos)*float64(pos+1)/2
-	return u / (float64(pos) * float64(neg)), nil
-}
-
 // Multiclass summarises softmax probabilities (n × classes, row-major).
 type Multiclass struct {
 	N        int     `json:"n"`
@@ -101,8 +71,14 @@ type Multiclass struct {
 // EvaluateMulticlass computes the multi-class metrics.
 func EvaluateMulticlass(p []float32, y []int32, classes int) (Multiclass, error) {
 	n := len(y)
-	if n == 0 || len(p) != n*classes {
-		return Multiclass{}, fmt.Errorf("metrics: %d probabilities for %d labels × %d classes", len(p), n, classes)
+	if n == 0 {
+		return Multiclass{}, fmt.Errorf("evaluate multiclass: %w", ErrNoSamples)
+	}
+	if classes < 2 || len(p) != n*classes {
+		return Multiclass{}, fmt.Errorf("evaluate multiclass: %d probabilities for %d labels × %d classes: %w", len(p), n, classes, ErrShape)
+	}
+	if err := checkLabels(y, classes); err != nil {
+		return Multiclass{}, fmt.Errorf("evaluate multiclass: %w", err)
 	}
 	m := Multiclass{N: n}
 	correct := 0

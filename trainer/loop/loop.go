@@ -84,7 +84,7 @@ type attempt struct {
 	net       models.Network
 	params    []*models.Param
 	opt       *models.Optimizer
-	graph     *models.Graph
+	graph     models.Model
 	writer    *checkpoint.Writer
 	cursor    checkpoint.Cursor
 	total     int64
@@ -164,7 +164,7 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 		return nil, fmt.Errorf("experiment %s rank %d: %w", spec.Name, a.comm.Rank(), err)
 	}
 	perRank := (spec.Training.BatchSize + a.comm.World() - 1) / a.comm.World()
-	a.graph, err = models.NewGraph(net, params, perRank)
+	a.graph, err = models.New(net, params, perRank)
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
 	}

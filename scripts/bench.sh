@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Benchmarks with ratios against the peers measured in the same run (DESIGN.md §7).
+# The peers need Debian's python3-torch and python3-numpy; this script installs them
+# when it can (root with apt-get) and says so when it cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${DXTRAIN_SHARED:-../shared}
+
+if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing the peers' packages: python3-torch python3-numpy"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
+  else
+    echo "note: python3-torch and python3-numpy are missing; the peer columns will be empty (apt-get install -y python3-torch python3-numpy)"
+  fi
+fi
+
+echo "== training throughput, batch 128, 2 threads (dxtrain vs PyTorch CPU)"
+go run ./bench/throughput -reference "$shared/bench/torch_reference.py" "$@"
+if [ -d bench/sgemm ]; then
+  echo
+  echo "== SGEMM (dxtrain kernels vs OpenBLAS through numpy)"
+  go run ./bench/sgemm -reference "$shared/bench/gemm_reference.py"
+fi
+if [ -d bench/allreduce ]; then
+  echo
+  echo "== all-reduce bus bandwidth (dxtrain ring vs PyTorch gloo, loopback)"
+  go run ./bench/allreduce -gloo-script "$shared/bench/gloo_allreduce.py" --quick
+fi
+echo
+echo "== coordinator: failover, heartbeat load, submit latency (in-process cluster on loopback)"
+DXTRAIN_BENCH=1 go test -count=1 -run TestReport -v ./coordinator/benchmark | grep -v '^=== RUN'
