@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/checkpoint"
+	"github.com/dxtrain/dxtrain/trainer/loop"
+)
+
+// validatorFlags are the cluster flags plus the object store the checkpoints live in.
+type validatorFlags struct {
+	clusterFlags
+	storeURL string
+}
+
+func (f *validatorFlags) register(cmd *cobra.Command) {
+	f.clusterFlags.register(cmd)
+	cmd.PersistentFlags().StringVar(&f.storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL: file:///path or s3://bucket/prefix ($DXTRAIN_STORE)")
+}
+
+func (f *validatorFlags) store(ctx context.Context) (storage.Store, error) {
+	if f.storeURL == "" {
+		return nil, fmt.Errorf("no object store: give --store or set DXTRAIN_STORE")
+	}
+	cfg, err := storage.ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return storage.Open(ctx, f.storeURL, cfg)
+}
+
+func newCheckpointsCommand() *cobra.Command {
+	var flags validatorFlags
+	cmd := &cobra.Command{Use: "checkpoints", Short: "The validator's tools: list, verify, pin and replay checkpoints"}
+	flags.register(cmd)
+	cmd.AddCommand(checkpointsLs(&flags), checkpointsVerify(&flags), checkpointsReplay(&flags),
+		checkpointsPin(&flags, true), checkpointsPin(&flags, false))
+	return cmd
+}
+
+func checkpointsLs(flags *validatorFlags) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use: "ls EXPERIMENT", Short: "List an experiment's committed checkpoints", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			cps, err := api.Checkpoints(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cps)
+			}
+			tw := newTable()
+			fmt.Fprintln(tw, "STEP\tEPOCH\tWORLD\tCREATED\tVAL_AUROC\tVAL_LOSS\tPINNED\tSUSPECT\tMANIFEST")
+			for _, c := range cps {
+				fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%.4f\t%.4f\t%v\t%v\t%s\n", c.Step, c.Epoch, c.WorldSize, unixTime(c.CreatedAt),
+					c.Metrics["val_auroc"], c.Metrics["val_loss"], c.Pinned, c.Suspect, c.ManifestHash)
+			}
+			return tw.Flush()
+		},
+	}
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
+func checkpointsVerify(flags *validatorFlags) *cobra.Command {
+	var step int64
+	cmd := &cobra.Command{
+		Use:   "verify EXPERIMENT [--step STEP]",
+		Short: "Re-hash every blob of each checkpoint (or one) against its manifest",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			store, err := flags.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cps, err := api.Checkpoints(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, c := range cps {
+				if step > 0 && c.Step != step {
+					continue
+				}
+				if _, err := checkpoint.Load(cmd.Context(), store, c.ManifestHash); err != nil {
+					failed++
+					fmt.Printf("step %d: FAILED: %v\n", c.Step, err)
+					continue
+				}
+				fmt.Printf("step %d: ok (%d blobs)\n", c.Step, len(c.BlobHashes))
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d checkpoint(s) failed verification", failed)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&step, "step", 0, "verify only the checkpoint at this step")
+	return cmd
+}
+
+func checkpointsReplay(flags *validatorFlags) *cobra.Command {
+	var from, to int64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "replay EXPERIMENT --from STEP --to STEP",
+		Short: "Train from one checkpoint to another's step and compare every tensor bit for bit",
+		Long: `Load the checkpoint at --from, train to the step of the checkpoint at --to with the
+recorded seed, data order, optimizer state and world size, writing nothing, and compare
+the parameters and optimizer state with --to's: bit-identical, or the first tensor that
+differs. The dataset file named by the experiment's spec must be readable here.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			store, err := flags.store(ctx)
+			if err != nil {
+				return err
+			}
+			spec, byStep, err := experimentCheckpoints(ctx, api, args[0])
+			if err != nil {
+				return err
+			}
+			load := func(step int64) (*checkpoint.Loaded, error) {
+				c, ok := byStep[step]
+				if !ok {
+					return nil, fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
+				}
+				return checkpoint.Load(ctx, store, c.ManifestHash)
+			}
+			fromCP, err := load(from)
+			if err != nil {
+				return err
+			}
+			toCP, err := load(to)
+			if err != nil {
+				return err
+			}
+			data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+			if err != nil {
+				return err
+			}
+			rep, err := loop.Replay(ctx, spec, data, fromCP, toCP)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(rep)
+			}
+			if rep.Identical {
+				fmt.Printf("replay %d → %d: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, rep.Tensors, rep.Duration.Round(1e6))
+				return nil
+			}
+			d := rep.Difference
+			return fmt.Errorf("replay %d → %d: not reproducible: %s[%d] replayed %v, recorded %v", rep.FromStep, rep.ToStep, d.Tensor, d.Index, d.Replayed, d.Recorded)
+		},
+	}
+	cmd.Flags().Int64Var(&from, "from", 0, "step of the checkpoint to start from")
+	cmd.Flags().Int64Var(&to, "to", 0, "step of the checkpoint to reach and compare with")
+	addJSONFlag(cmd, &asJSON)
+	return cmd
+}
+
+func checkpointsPin(flags *validatorFlags, pin bool) *cobra.Command {
+	use, short := "pin EXPERIMENT --step STEP", "Pin a checkpoint: retention never deletes it"
+	if !pin {
+		use, short = "unpin EXPERIMENT --step STEP", "Unpin a checkpoint"
+	}
+	var step int64
+	cmd := &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			_, byStep, err := experimentCheckpoints(cmd.Context(), api, args[0])
+			if err != nil {
+				return err
+			}
+			c, ok := byStep[step]
+			if !ok {
+				return fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
+			}
+			if _, err := api.FlagCheckpoint(cmd.Context(), c.ID, structs.CheckpointFlagArgs{Pinned: &pin}); err != nil {
+				return err
+			}
+			fmt.Printf("checkpoint at step %d pinned=%v\n", step, pin)
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&step, "step", 0, "the checkpoint's step")
+	return cmd
+}
+
+// experimentCheckpoints fetches the experiment's spec (as submitted) and its committed
+// checkpoints by step.
+func experimentCheckpoints(ctx context.Context, api *client.Client, id string) (*experiments.Spec, map[int64]structs.Checkpoint, error) {
+	exp, err := api.Experiment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := experiments.Parse([]byte(exp.SpecYAML), exp.Name+".yaml")
+	if err != nil {
+		return nil, nil, err
+	}
+	cps, err := api.Checkpoints(ctx, exp.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byStep := make(map[int64]structs.Checkpoint, len(cps))
+	for _, c := range cps {
+		byStep[c.Step] = c
+	}
+	return spec, byStep, nil
+}

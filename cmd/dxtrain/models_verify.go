@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/models/release"
+)
+
+// newModelsVerifyCommand is `dxtrain models verify DIR --pubkey approver.pub`: the
+// trust's offline check of a release directory.
+func newModelsVerifyCommand() *cobra.Command {
+	var pubPath string
+	var runtime, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify DIR --pubkey approver.pub",
+		Short: "Check offline that a release directory is exactly what the approver signed",
+		Long: `Check a release directory (model.onnx, card.json, statement.json, statement.sig)
+without the network: the signature over statement.json under the approver's public
+key, the SHA-256 of model.onnx and card.json against the statement, and that the
+card, the statement and the model's own metadata describe the same model.
+
+It exits non-zero, saying which file failed and why, when anything does not match.
+With --runtime it also loads the model into ONNX Runtime and checks its input and
+output sizes against the card.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := release.LoadPublicKey(pubPath)
+			if err != nil {
+				return err
+			}
+			v, err := release.VerifyDir(args[0], pub)
+			if err != nil {
+				return err
+			}
+			if runtime {
+				if err := release.CheckRuntime(v); err != nil {
+					return fmt.Errorf("verify release %s: %w", args[0], err)
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Verified    bool              `json:"verified"`
+					Fingerprint string            `json:"approver_key"`
+					Statement   release.Statement `json:"statement"`
+				}{true, v.Fingerprint, v.Statement})
+			}
+			return printVerified(cmd, args[0], v)
+		},
+	}
+	cmd.Flags().StringVar(&pubPath, "pubkey", "", "the approver's public key file, NAME.pub (required)")
+	cmd.Flags().BoolVar(&runtime, "runtime", false, "also load the model in ONNX Runtime and check it against the card")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verified statement as JSON")
+	_ = cmd.MarkFlagRequired("pubkey")
+	return cmd
+}
+
+func printVerified(cmd *cobra.Command, dir string, v *release.Verified) error {
+	st := v.Statement
+	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "verified\t%s\n", dir)
+	fmt.Fprintf(tw, "model\t%s@%s\n", st.ModelName, st.ModelVersion)
+	fmt.Fprintf(tw, "approver\t%s\n", st.Approver)
+	fmt.Fprintf(tw, "key fingerprint\t%s\n", v.Fingerprint)
+	fmt.Fprintf(tw, "created\t%s\n", st.CreatedAt.Format(time.RFC3339))
+	fmt.Fprintf(tw, "model.onnx sha256\t%s\n", st.ONNXSHA256)
+	fmt.Fprintf(tw, "card.json sha256\t%s\n", st.CardSHA256)
+	fmt.Fprintf(tw, "checkpoint manifest\t%s\n", st.CheckpointManifestSHA256)
+	fmt.Fprintf(tw, "dataset manifest\t%s\n", st.DatasetManifestSHA256)
+	fmt.Fprintf(tw, "spec\t%s\n", st.SpecSHA256)
+	fmt.Fprintf(tw, "code version\t%s\n", st.CodeVersion)
+	for _, k := range slices.Sorted(maps.Keys(st.Metrics)) {
+		fmt.Fprintf(tw, "metric %s\t%.4f\n", k, st.Metrics[k])
+	}
+	return tw.Flush()
+}
