@@ -69,6 +69,30 @@ func TestDeLongHandComputed(t *testing.T) {
 	}
 }
 
+// TestAUROCIntervalHandComputed checks the Wald interval AUROC ± z₀.₉₇₅·SE on the
+// hand-computed variances above, including clipping at 1.
+func TestAUROCIntervalHandComputed(t *testing.T) {
+	const z = 1.96 // z₀.₉₇₅ to the precision of a printed table
+	cases := []struct {
+		name          string
+		x, w          []float64
+		auc, variance float64
+	}{
+		{"clipped above", []float64{0.6, 0.9, 0.6}, []float64{0.6, 0.2, 0.3}, 8.0 / 9, 5.0 / 324},
+		{"no ties", []float64{0.35, 0.8}, []float64{0.1, 0.4}, 0.75, 0.125},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := estimateAUROC(tc.x, tc.w)
+			se := math.Sqrt(tc.variance)
+			lo, hi := math.Max(0, tc.auc-z*se), math.Min(1, tc.auc+z*se)
+			if !closeStatTol(e.StdErr, se, 1e-12) || !closeStatTol(e.Lower, lo, 1e-4) || !closeStatTol(e.Upper, hi, 1e-4) {
+				t.Fatalf("got %+v, want SE %g CI [%g, %g]", e, se, lo, hi)
+			}
+		})
+	}
+}
+
 func TestDeLongMatchesNaive(t *testing.T) {
 	cases := []struct {
 		name   string

@@ -18,7 +18,7 @@ func FuzzReport(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 1, 1, 1}, uint8(0), 0.0, true) // one class only
 	f.Add([]byte{0, 5, 9, 2, 1, 200, 3, 7, 2, 0, 0, 255, 0, 1, 2, 3}, uint8(1), 0.3, true)
 	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0, 1, 0}, uint8(0), 0.5, false) // raw float32 1.0 and 0.0
-	f.Add([]byte{0, 0, 0xc0, 0x7f, 1}, uint8(0), 0.5, false)                 // raw NaN
+	f.Add([]byte{0, 0, 0xc0, 0x7f, 1}, uint8(0), 0.5, false)                // raw NaN
 	f.Add([]byte{3, 4, 5}, uint8(2), math.NaN(), true)
 	big := make([]byte, 0, 400)
 	for i := range 200 {

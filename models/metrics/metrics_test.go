@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"math"
 	"testing"
 )
@@ -63,5 +64,27 @@ func TestEvaluateMulticlass(t *testing.T) {
 	}
 	if m.MacroAUROC <= 0.5 || m.MacroAUROC > 1 {
 		t.Fatalf("macro AUROC %g out of range", m.MacroAUROC)
+	}
+}
+
+func TestEvaluateMulticlassRejectsBadInput(t *testing.T) {
+	cases := []struct {
+		name    string
+		p       []float32
+		y       []int32
+		classes int
+		want    error
+	}{
+		{"label out of range", []float32{0.5, 0.5, 0.5, 0.5}, []int32{0, 2}, 2, ErrLabel},
+		{"negative label", []float32{0.5, 0.5, 0.5, 0.5}, []int32{-1, 0}, 2, ErrLabel},
+		{"shape", []float32{0.5, 0.5, 0.5}, []int32{0, 1}, 2, ErrShape},
+		{"no samples", nil, nil, 2, ErrNoSamples},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := EvaluateMulticlass(tc.p, tc.y, tc.classes); !errors.Is(err, tc.want) {
+				t.Fatalf("EvaluateMulticlass: %v, want %v", err, tc.want)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -261,6 +262,10 @@ func TestReportJSON(t *testing.T) {
 func TestReportRejectsBadInput(t *testing.T) {
 	ok := []float32{0.2, 0.8}
 	labels := []int32{0, 1}
+	manyP, manyY, manyIDs := make([]float32, MaxSubgroupValues+1), make([]int32, MaxSubgroupValues+1), make([]string, MaxSubgroupValues+1)
+	for i := range manyIDs {
+		manyY[i], manyIDs[i] = int32(i%2), fmt.Sprintf("id-%d", i)
+	}
 	cases := []struct {
 		name string
 		p    []float32
@@ -283,6 +288,7 @@ func TestReportRejectsBadInput(t *testing.T) {
 		{"names for the wrong width", ok, labels, ReportOptions{ClassNames: []string{"a", "b", "c"}}, ErrShape},
 		{"short subgroup", ok, labels, ReportOptions{Subgroups: map[string][]string{"sex": {"F"}}}, ErrShape},
 		{"unnamed subgroup", ok, labels, ReportOptions{Subgroups: map[string][]string{"": {"F", "M"}}}, ErrOptions},
+		{"identifier as subgroup", manyP, manyY, ReportOptions{Subgroups: map[string][]string{"patient": manyIDs}}, ErrOptions},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

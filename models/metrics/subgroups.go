@@ -12,6 +12,11 @@ import (
 // identify the patients in them.
 const MinGroupSize = 10
 
+// MaxSubgroupValues bounds the distinct values of one attribute. Subgroup attributes
+// are categories (sex, site, age band); more values than this suggests an identifier
+// or free text, whose values would be printed in the report, so it is refused.
+const MaxSubgroupValues = 100
+
 // SubgroupAttribute is the report broken down by one attribute's values, in sorted order.
 type SubgroupAttribute struct {
 	Attribute string     `json:"attribute"`
@@ -78,6 +83,14 @@ func subgroupAttributes(p []float32, y []int32, l layout, attrs map[string][]str
 	sort.Strings(names)
 	out := make([]SubgroupAttribute, 0, len(names))
 	for _, name := range names {
+		distinct := make(map[string]struct{})
+		for _, v := range attrs[name] {
+			distinct[v] = struct{}{}
+		}
+		if len(distinct) > MaxSubgroupValues {
+			return nil, fmt.Errorf("subgroup attribute %q has %d distinct values, at most %d (a category, not an identifier): %w",
+				name, len(distinct), MaxSubgroupValues, ErrOptions)
+		}
 		out = append(out, SubgroupAttribute{Attribute: name, Groups: l.subgroups(p, y, attrs[name])})
 	}
 	return out, nil

@@ -141,9 +141,12 @@ func (d binaryData) youden() (float64, bool) {
 	best, bestJ := 0.0, int64(-1)<<62
 	for start := 0; start < len(idx); {
 		t := d.score[idx[start]]
-		end := start
-		for ; end < len(idx) && d.score[idx[end]] == t; end++ {
-			if d.pos[idx[end]] {
+		end := start + 1 // always advances, even on a NaN that equals nothing
+		for end < len(idx) && d.score[idx[end]] == t {
+			end++
+		}
+		for _, i := range idx[start:end] {
+			if d.pos[i] {
 				tp++
 			} else {
 				fp++
