@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -38,10 +40,10 @@ func (f *validatorFlags) store(ctx context.Context) (storage.Store, error) {
 
 func newCheckpointsCommand() *cobra.Command {
 	var flags validatorFlags
-	cmd := &cobra.Command{Use: "checkpoints", Short: "The validator's tools: list, verify, pin and replay checkpoints"}
+	cmd := &cobra.Command{Use: "checkpoints", Short: "The validator's tools: list, verify, replay, evaluate and pin checkpoints"}
 	flags.register(cmd)
 	cmd.AddCommand(checkpointsLs(&flags), checkpointsVerify(&flags), checkpointsReplay(&flags),
-		checkpointsPin(&flags, true), checkpointsPin(&flags, false))
+		checkpointsEvaluate(&flags), checkpointsPin(&flags, true), checkpointsPin(&flags, false))
 	return cmd
 }
 
@@ -232,4 +234,61 @@ func experimentCheckpoints(ctx context.Context, api *client.Client, id string) (
 		byStep[c.Step] = c
 	}
 	return spec, byStep, nil
+}
+
+func checkpointsEvaluate(flags *validatorFlags) *cobra.Command {
+	var (
+		step      int64
+		split     string
+		threshold float64
+		asJSON    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "evaluate EXPERIMENT --step STEP [--split test]",
+		Short: "Evaluate a checkpoint on a held-out split: the clinical report",
+		Long: `Run a committed checkpoint on the held-out split and print the clinical report: AUROC
+with a 95% confidence interval (DeLong), sensitivity, specificity, PPV, NPV and F1 at
+--threshold and at the Youden-optimal threshold, Brier score, expected calibration error
+with the reliability curve, and the confusion matrix (one-vs-rest and macro averages for
+multi-class). The JSON report is stored beside the checkpoint.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			store, err := flags.store(ctx)
+			if err != nil {
+				return err
+			}
+			spec, byStep, err := experimentCheckpoints(ctx, api, args[0])
+			if err != nil {
+				return err
+			}
+			c, ok := byStep[step]
+			if !ok {
+				return fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
+			}
+			ev, err := trainer.EvaluateCheckpoint(ctx, spec, store, c.ManifestHash, split, threshold)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				body, err := ev.Report.JSON()
+				if err != nil {
+					return err
+				}
+				_, err = os.Stdout.Write(append(body, '\n'))
+				return err
+			}
+			fmt.Printf("%s step %d, %s split — stored at %s\n\n%s", spec.Name, step, split, ev.Key, ev.Report.Table())
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&step, "step", 0, "the checkpoint's step")
+	cmd.Flags().StringVar(&split, "split", "test", "test or validation")
+	cmd.Flags().Float64Var(&threshold, "threshold", 0.5, "decision threshold on P(positive)")
+	addJSONFlag(cmd, &asJSON)
+	return cmd
 }
