@@ -25,8 +25,8 @@ var (
 	ErrInvalidCard = errors.New("invalid model card")
 	// ErrInvalidKey means a key file that is not a dxtrain ed25519 key.
 	ErrInvalidKey = errors.New("invalid key file")
-	// ErrKeyPermissions means a private key file that group or others may read.
-	ErrKeyPermissions = errors.New("private key file is readable by group or others")
+	// ErrKeyPermissions means a private key file that group or others may read or write.
+	ErrKeyPermissions = errors.New("private key file is accessible to group or others")
 	// ErrExists means a release or key file is already there with different content.
 	ErrExists = errors.New("already exists")
 )

@@ -58,7 +58,7 @@ func checkFiles(f Files, pub ed25519.PublicKey) (*Verified, error) {
 		if st, err := ParseStatement(f.Statement); err == nil && st.ApproverKey != fp {
 			return nil, fmt.Errorf("%s: %w: it names approver key %s, the trusted key is %s", StatementFile, ErrWrongKey, st.ApproverKey, fp)
 		}
-		return nil, fmt.Errorf("%s: %w under key %s", StatementFile, ErrSignature, fp)
+		return nil, fmt.Errorf("%w (checked with key %s)", ErrSignature, fp)
 	}
 	st, err := ParseStatement(f.Statement)
 	if err != nil {
@@ -78,10 +78,10 @@ func checkFiles(f Files, pub ed25519.PublicKey) (*Verified, error) {
 // the card, and the agreement of card, statement and ONNX metadata.
 func checkContents(f Files, st *Statement) (*Card, map[string]string, error) {
 	if got := digest(f.ONNX); got != st.ONNXSHA256 {
-		return nil, nil, fmt.Errorf("%s: %w: sha256 %s, statement says %s", ONNXFile, ErrONNXTampered, got, st.ONNXSHA256)
+		return nil, nil, fmt.Errorf("%w: its sha256 is %s, the statement says %s", ErrONNXTampered, got, st.ONNXSHA256)
 	}
 	if got := digest(f.Card); got != st.CardSHA256 {
-		return nil, nil, fmt.Errorf("%s: %w: sha256 %s, statement says %s", CardFile, ErrCardTampered, got, st.CardSHA256)
+		return nil, nil, fmt.Errorf("%w: its sha256 is %s, the statement says %s", ErrCardTampered, got, st.CardSHA256)
 	}
 	card, err := ParseCard(f.Card)
 	if err != nil {

@@ -73,7 +73,9 @@ func TestTamperingRefused(t *testing.T) {
 		{"card byte", func(d string) {
 			rewrite(t, d, CardFile, bytes.Replace(f.Card, []byte("Not for screening"), []byte("Use for screening"), 1))
 		}, ErrCardTampered, CardFile},
-		{"statement byte", func(d string) { rewrite(t, d, StatementFile, bytes.Replace(f.Statement, []byte(`0.991`), []byte(`0.999`), 1)) }, ErrSignature, StatementFile},
+		{"statement byte", func(d string) {
+			rewrite(t, d, StatementFile, bytes.Replace(f.Statement, []byte(`0.991`), []byte(`0.999`), 1))
+		}, ErrSignature, StatementFile},
 		{"statement flipped", func(d string) { rewrite(t, d, StatementFile, flip(f.Statement)) }, ErrSignature, StatementFile},
 		{"signature byte", func(d string) {
 			sig, _ := DecodeSignature(f.Signature)

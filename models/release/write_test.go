@@ -93,6 +93,40 @@ func TestWriteRelease(t *testing.T) {
 			t.Fatalf("got %v, want ErrMissingFile", err)
 		}
 	})
+	t.Run("concurrent writers", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "release")
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				rel := f
+				if i%2 == 1 {
+					rel = g
+				}
+				errs <- WriteRelease(dir, rel)
+			}()
+		}
+		var ok, exists int
+		for range 8 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrExists):
+				exists++
+			default:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if ok != 4 || exists != 4 {
+			t.Fatalf("%d writers succeeded and %d were refused, want 4 and 4 (one release wins, its twins agree)", ok, exists)
+		}
+		if _, err := VerifyDir(dir, pub); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := os.ReadDir(filepath.Dir(dir))
+		if len(entries) != 1 {
+			t.Fatalf("temporary directories left behind: %d entries", len(entries))
+		}
+	})
 	t.Run("layout", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "release")
 		if err := WriteRelease(dir, f); err != nil {
