@@ -3,6 +3,7 @@ module github.com/dxtrain/dxtrain
 go 1.26.0
 
 require (
+	codeberg.org/sbinet/npyio v0.14.0
 	github.com/NVIDIA/go-nvml v0.13.4-1
 	github.com/advancedclimatesystems/gonnx v1.1.0
 	github.com/anishathalye/porcupine v1.3.1
@@ -52,6 +53,7 @@ require (
 	github.com/minio/crc64nvme v1.1.1 // indirect
 	github.com/minio/md5-simd v1.1.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nlpodyssey/gopickle v0.3.0 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect

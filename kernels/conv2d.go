@@ -1,0 +1,265 @@
+package kernels
+
+import "fmt"
+
+// Conv2D describes a 2-D convolution (cross-correlation, as in PyTorch) over NCHW float32
+// tensors: input N×C×H×W, weights K×C×R×S, output N×K×OutH()×OutW(). Stride and Pad apply
+// to both spatial directions; padding is with zeros.
+type Conv2D struct {
+	N, C, H, W  int // batch, input channels, input height and width
+	K, R, S     int // output channels, kernel height and width
+	Stride, Pad int
+}
+
+// OutH is the output height (0 for a shape Validate rejects).
+func (c Conv2D) OutH() int {
+	if c.Stride < 1 || c.H+2*c.Pad < c.R {
+		return 0
+	}
+	return (c.H+2*c.Pad-c.R)/c.Stride + 1
+}
+
+// OutW is the output width (0 for a shape Validate rejects).
+func (c Conv2D) OutW() int {
+	if c.Stride < 1 || c.W+2*c.Pad < c.S {
+		return 0
+	}
+	return (c.W+2*c.Pad-c.S)/c.Stride + 1
+}
+
+// ColSize is the length of the im2col matrix of one image: (C·R·S)×(OutH·OutW).
+func (c Conv2D) ColSize() int { return c.C * c.R * c.S * c.OutH() * c.OutW() }
+
+// ScratchSize is the length of the scratch buffer Conv2DForward and Conv2DBackward take: the
+// im2col matrix plus a row of ones, and the weights with the bias as an extra column, so
+// that one SGEMM adds the bias too.
+func (c Conv2D) ScratchSize() int {
+	crs1 := c.C*c.R*c.S + 1
+	return crs1*c.OutH()*c.OutW() + c.K*crs1
+}
+
+// Validate names each violated limit.
+func (c Conv2D) Validate() error {
+	switch {
+	case c.N < 1 || c.C < 1 || c.H < 1 || c.W < 1:
+		return fmt.Errorf("conv2d input %d×%d×%d×%d: every size must be at least 1: %w", c.N, c.C, c.H, c.W, ErrShape)
+	case c.K < 1 || c.R < 1 || c.S < 1:
+		return fmt.Errorf("conv2d kernel %d×%d×%d×%d: every size must be at least 1: %w", c.K, c.C, c.R, c.S, ErrShape)
+	case c.Stride < 1:
+		return fmt.Errorf("conv2d stride %d: must be at least 1: %w", c.Stride, ErrShape)
+	case c.Pad < 0:
+		return fmt.Errorf("conv2d pad %d: must not be negative: %w", c.Pad, ErrShape)
+	case c.H+2*c.Pad < c.R || c.W+2*c.Pad < c.S:
+		return fmt.Errorf("conv2d kernel %d×%d larger than padded input %d×%d: %w", c.R, c.S, c.H+2*c.Pad, c.W+2*c.Pad, ErrShape)
+	}
+	return nil
+}
+
+// checkLen reports a buffer whose length is not the one the convolution needs.
+func checkLen(what string, x []float32, want int) error {
+	if len(x) != want {
+		return fmt.Errorf("%s: length %d, want %d: %w", what, len(x), want, ErrShape)
+	}
+	return nil
+}
+
+// checkBuffers validates the shape and the lengths of the buffers a forward or backward
+// pass uses; nil optional buffers (bias, db, dx) are skipped by the callers.
+func (c Conv2D) checkBuffers(bufs ...namedBuf) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	for _, b := range bufs {
+		if b.optional && b.x == nil {
+			continue
+		}
+		if err := checkLen("conv2d "+b.name, b.x, b.want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type namedBuf struct {
+	name     string
+	x        []float32
+	want     int
+	optional bool
+}
+
+// Im2col lays one image x (C×H×W) out as col, a (C·R·S)×(OutH·OutW) row-major matrix whose
+// column p holds the receptive field of output pixel p, so that the convolution becomes
+// W(K×CRS) · col. Padding positions are zero.
+func Im2col(c Conv2D, x, col []float32) {
+	oh, ow := c.OutH(), c.OutW()
+	x = x[:c.C*c.H*c.W]
+	col = col[:c.ColSize()]
+	row := 0
+	for ch := range c.C {
+		img := x[ch*c.H*c.W : (ch+1)*c.H*c.W]
+		for r := range c.R {
+			for s := range c.S {
+				dst := col[row*oh*ow : (row+1)*oh*ow]
+				lo, hi := validRange(ow, c.W, c.Stride, s-c.Pad)
+				for oy := range oh {
+					iy := oy*c.Stride - c.Pad + r
+					d := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= c.H || lo >= hi {
+						clear(d)
+						continue
+					}
+					src := img[iy*c.W : (iy+1)*c.W]
+					clear(d[:lo])
+					clear(d[hi:])
+					if c.Stride == 1 {
+						copy(d[lo:hi], src[lo+s-c.Pad:])
+						continue
+					}
+					for ox := lo; ox < hi; ox++ {
+						d[ox] = src[ox*c.Stride+s-c.Pad]
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it adds each entry of col ((C·R·S)×(OutH·OutW)) into the
+// input pixel it was copied from, accumulating into dx (C×H×W). Entries from padding are
+// dropped. The order of the additions is fixed, so the result is deterministic.
+func Col2im(c Conv2D, col, dx []float32) {
+	oh, ow := c.OutH(), c.OutW()
+	dx = dx[:c.C*c.H*c.W]
+	col = col[:c.ColSize()]
+	row := 0
+	for ch := range c.C {
+		img := dx[ch*c.H*c.W : (ch+1)*c.H*c.W]
+		for r := range c.R {
+			for s := range c.S {
+				src := col[row*oh*ow : (row+1)*oh*ow]
+				lo, hi := validRange(ow, c.W, c.Stride, s-c.Pad)
+				if lo >= hi {
+					continue
+				}
+				for oy := range oh {
+					iy := oy*c.Stride - c.Pad + r
+					if iy < 0 || iy >= c.H {
+						continue
+					}
+					d := img[iy*c.W : (iy+1)*c.W]
+					sr := src[oy*ow+lo : oy*ow+hi]
+					if c.Stride == 1 {
+						d = d[lo+s-c.Pad : hi+s-c.Pad]
+						for i, v := range sr {
+							d[i] += v
+						}
+						continue
+					}
+					for i, v := range sr {
+						d[(lo+i)*c.Stride+s-c.Pad] += v
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// validRange returns the outputs [lo,hi) of a row of outw whose input column
+// o*stride+off falls inside [0, inw); the rest read padding.
+func validRange(outw, inw, stride, off int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	if last := inw - 1 - off; last >= 0 {
+		hi = min(outw, last/stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// Conv2DForward computes y = conv(x, w) + bias by im2col and Sgemm, one image at a time:
+// y_n (K×OutH·OutW) = [w | bias] (K×(C·R·S+1)) · [col_n; 1]. bias (length K) may be nil.
+// scratch has length ScratchSize(). Buffers are NCHW and must have exactly the lengths the
+// shape implies.
+func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
+	ohw := c.OutH() * c.OutW()
+	crs := c.C * c.R * c.S
+	if err := c.checkBuffers(namedBuf{"x", x, c.N * c.C * c.H * c.W, false}, namedBuf{"w", w, c.K * crs, false},
+		namedBuf{"bias", bias, c.K, true}, namedBuf{"y", y, c.N * c.K * ohw, false},
+		namedBuf{"scratch", scratch, c.ScratchSize(), false}); err != nil {
+		return err
+	}
+	kk, wk := crs, w
+	if bias != nil {
+		kk = crs + 1
+		wk = scratch[kk*ohw : kk*ohw+c.K*kk]
+		for k := range c.K {
+			copy(wk[k*kk:k*kk+crs], w[k*crs:(k+1)*crs])
+			wk[k*kk+crs] = bias[k]
+		}
+		ones := scratch[crs*ohw : kk*ohw]
+		for i := range ones {
+			ones[i] = 1
+		}
+	}
+	col := scratch[:kk*ohw]
+	for n := range c.N {
+		Im2col(c, x[n*c.C*c.H*c.W:], col)
+		Sgemm(false, false, c.K, ohw, kk, 1, wk, kk, col, ohw, 0, y[n*c.K*ohw:(n+1)*c.K*ohw], ohw)
+	}
+	return nil
+}
+
+// Conv2DBackward computes the gradients of a Conv2DForward given dy (N×K×OutH×OutW):
+// dw (K×C×R×S) and db (K) are overwritten with the sums over the batch, dx (N×C×H×W) with
+// the input gradient. db and dx may be nil (no bias; first layer). scratch has length
+// ScratchSize(). The weight gradient is accumulated transposed, dwᵀ ((C·R·S+1)×K) +=
+// [col_n; 1] · dy_nᵀ, so that the operand SGEMM must repack is the small dy_n rather than
+// col_n, and the row of ones yields db in the same product. Images are summed in batch
+// order, so the result does not depend on threads.
+func Conv2DBackward(c Conv2D, x, w, dy, dx, dw, db, scratch []float32) error {
+	ohw := c.OutH() * c.OutW()
+	crs := c.C * c.R * c.S
+	if err := c.checkBuffers(namedBuf{"x", x, c.N * c.C * c.H * c.W, false}, namedBuf{"w", w, c.K * crs, false},
+		namedBuf{"dy", dy, c.N * c.K * ohw, false}, namedBuf{"dx", dx, c.N * c.C * c.H * c.W, true},
+		namedBuf{"dw", dw, c.K * crs, false}, namedBuf{"db", db, c.K, true},
+		namedBuf{"scratch", scratch, c.ScratchSize(), false}); err != nil {
+		return err
+	}
+	kk := crs
+	if db != nil {
+		kk = crs + 1
+		ones := scratch[crs*ohw : kk*ohw]
+		for i := range ones {
+			ones[i] = 1
+		}
+	}
+	col := scratch[:kk*ohw]
+	dwt := scratch[kk*ohw : kk*ohw+kk*c.K]
+	for n := range c.N {
+		dyn := dy[n*c.K*ohw : (n+1)*c.K*ohw]
+		Im2col(c, x[n*c.C*c.H*c.W:], col)
+		beta := float32(1)
+		if n == 0 {
+			beta = 0
+		}
+		Sgemm(false, true, kk, c.K, ohw, 1, col, ohw, dyn, ohw, beta, dwt, c.K)
+		if dx != nil {
+			// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
+			Sgemm(true, false, crs, ohw, c.K, 1, w, crs, dyn, ohw, 0, col, ohw)
+			dxn := dx[n*c.C*c.H*c.W : (n+1)*c.C*c.H*c.W]
+			clear(dxn)
+			Col2im(c, col, dxn)
+		}
+	}
+	for q := range crs {
+		for k := range c.K {
+			dw[k*crs+q] = dwt[q*c.K+k]
+		}
+	}
+	if db != nil {
+		copy(db, dwt[crs*c.K:])
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// cnnLayers are the convolutions of the reference CNN (torch_reference.py) at batch 128.
+var cnnLayers = []Conv2D{
+	{N: 128, C: 1, H: 28, W: 28, K: 32, R: 3, S: 3, Stride: 1, Pad: 1},
+	{N: 128, C: 32, H: 14, W: 14, K: 64, R: 3, S: 3, Stride: 1, Pad: 1},
+}
+
+func BenchmarkConv2D(b *testing.B) {
+	for _, c := range cnnLayers {
+		rng := rand.New(rand.NewPCG(1, 2))
+		x := randomSigned(rng, c.N*c.C*c.H*c.W)
+		w := randomSigned(rng, c.K*c.C*c.R*c.S)
+		bias := randomSigned(rng, c.K)
+		y := make([]float32, c.N*c.K*c.OutH()*c.OutW())
+		col := make([]float32, c.ScratchSize())
+		dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, c.K)
+		if c.C == 1 {
+			dx = nil // the first layer needs no input gradient
+		}
+		flop := 2 * float64(c.N*c.K*c.C*c.R*c.S*c.OutH()*c.OutW())
+		b.Run(fmt.Sprintf("forward/%s", convName(c)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Conv2DForward(c, x, w, bias, y, col); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(fmt.Sprintf("backward/%s", convName(c)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Conv2DBackward(c, x, w, y, dx, dw, db, col); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkMaxPool2x2(b *testing.B) {
+	for _, s := range [][4]int{{128, 32, 28, 28}, {128, 64, 14, 14}} {
+		n, c, h, w := s[0], s[1], s[2], s[3]
+		rng := rand.New(rand.NewPCG(1, 2))
+		x := randomSigned(rng, n*c*h*w)
+		y, arg := make([]float32, n*c*(h/2)*(w/2)), make([]int32, n*c*(h/2)*(w/2))
+		dx := make([]float32, len(x))
+		b.Run(fmt.Sprintf("forward/%dx%dx%dx%d", n, c, h, w), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				if err := MaxPool2x2Forward(n, c, h, w, x, y, arg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("backward/%dx%dx%dx%d", n, c, h, w), func(b *testing.B) {
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				if err := MaxPool2x2Backward(n, c, h, w, y, arg, dx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

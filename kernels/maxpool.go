@@ -1,0 +1,218 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// MaxPool2x2Forward pools each 2×2 window (stride 2) of x (N×C×H×W, NCHW) into y
+// (N×C×⌊H/2⌋×⌊W/2⌋), as PyTorch's MaxPool2d(2): a trailing odd row or column is dropped,
+// the first of equal maxima wins and a NaN wins (the last NaN of a window, like PyTorch). argmax (same length as y) receives the
+// index into x of each chosen element, for MaxPool2x2Backward. Planes are split over
+// Threads() goroutines; each output depends on its window only, so threads change nothing.
+func MaxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32) error {
+	if err := checkPool(n, c, h, w, x, len(y), len(argmax)); err != nil {
+		return err
+	}
+	p := poolCalls.Get().(*poolCall)
+	*p = poolCall{planes: n * c, h: h, w: w, x: x, y: y, arg: argmax, row: poolRow.fn}
+	p.run()
+	*p = poolCall{}
+	poolCalls.Put(p)
+	return nil
+}
+
+// MaxPool2x2Backward overwrites dx (N×C×H×W) with the gradient of the pooling whose argmax
+// MaxPool2x2Forward recorded: each dy element goes to the input element it was taken from,
+// which must lie in the same plane.
+func MaxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float32) error {
+	if err := checkPool(n, c, h, w, dx, len(dy), len(argmax)); err != nil {
+		return err
+	}
+	p := poolCalls.Get().(*poolCall)
+	*p = poolCall{planes: n * c, h: h, w: w, backward: true, dy: dy, dx: dx, arg: argmax}
+	p.run()
+	bad := int(p.bad.Load()) - 1
+	*p = poolCall{}
+	poolCalls.Put(p)
+	if bad >= 0 {
+		return fmt.Errorf("maxpool backward: argmax[%d] = %d lies outside its %d×%d input plane: %w", bad, argmax[bad], h, w, ErrShape)
+	}
+	return nil
+}
+
+// poolCall is one max-pool pass, forward or backward, shared by the goroutines working on
+// it; pooled so that a call allocates nothing.
+type poolCall struct {
+	wg           sync.WaitGroup
+	next         atomic.Int64
+	chunks, per  int // parts claimed through next, planes per part
+	planes, h, w int
+	backward     bool
+	row          func(r0, r1, yo []float32, ao []int32, i0, w int)
+	x, y, dy, dx []float32
+	arg          []int32
+	bad          atomic.Int64 // 1 + index of the first argmax outside its plane, or 0
+}
+
+var poolCalls = sync.Pool{New: func() any { return new(poolCall) }}
+
+// minParallelPool is the input size below which pooling stays on the calling goroutine.
+const minParallelPool = 1 << 16
+
+func (p *poolCall) run() {
+	threads := Threads()
+	if p.planes*p.h*p.w < minParallelPool {
+		threads = 1
+	}
+	p.chunks = min(p.planes, threads*tilesPerThread)
+	p.per = (p.planes + p.chunks - 1) / p.chunks
+	p.chunks = (p.planes + p.per - 1) / p.per
+	runParallel(p, &p.wg, min(threads, p.chunks)-1)
+}
+
+// help pools unclaimed groups of planes until none is left.
+func (p *poolCall) help() {
+	for {
+		i := int(p.next.Add(1) - 1)
+		if i >= p.chunks {
+			return
+		}
+		lo, hi := i*p.per, min(p.planes, (i+1)*p.per)
+		if p.backward {
+			p.backwardPlanes(lo, hi)
+		} else {
+			p.forwardPlanes(lo, hi)
+		}
+	}
+}
+
+// forwardPlanes pools the planes [lo,hi).
+func (p *poolCall) forwardPlanes(lo, hi int) {
+	h, w := p.h, p.w
+	oh, ow := h/2, w/2
+	for plane := lo; plane < hi; plane++ {
+		xp := p.x[plane*h*w : (plane+1)*h*w]
+		for oy := range oh {
+			o := (plane*oh + oy) * ow
+			p.row(xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w], p.y[o:o+ow], p.arg[o:o+ow], plane*h*w+2*oy*w, w)
+		}
+	}
+}
+
+// poolRowVersion is one implementation of a row of 2×2 max-pooling: yo[j] and ao[j] get the
+// maximum of r0[2j], r0[2j+1], r1[2j], r1[2j+1] and its index in x, where r0[0] is x[i0]
+// and r1 starts w elements later.
+type poolRowVersion struct {
+	name string
+	fn   func(r0, r1, yo []float32, ao []int32, i0, w int)
+}
+
+// poolRow is the fastest version this CPU runs.
+var poolRow = poolRowVersions()[0]
+
+// poolRowGo is the portable version.
+func poolRowGo(r0, r1, yo []float32, ao []int32, i0, w int) {
+	ao = ao[:len(yo)]
+	r0, r1 = r0[:2*len(yo)], r1[:2*len(yo)]
+	for ox := range yo {
+		// Branch-free selects: on random data a branch per comparison mispredicts half the
+		// time. max keeps a NaN; the index follows the first strict maximum or the last
+		// NaN, PyTorch's rule (val > maxval || isnan(val)).
+		j := i0 + 2*ox
+		best, idx := r0[2*ox], j
+		v := r0[2*ox+1]
+		idx = pick(b2u(v > best)|b2u(v != v), j+1, idx)
+		best = max(best, v)
+		v = r1[2*ox]
+		idx = pick(b2u(v > best)|b2u(v != v), j+w, idx)
+		best = max(best, v)
+		v = r1[2*ox+1]
+		idx = pick(b2u(v > best)|b2u(v != v), j+w+1, idx)
+		best = max(best, v)
+		yo[ox], ao[ox] = best, int32(idx)
+	}
+}
+
+// backwardPlanes scatters dy onto dx for the planes [lo,hi), checking that each argmax
+// stays in its plane (which also keeps goroutines on disjoint parts of dx).
+func (p *poolCall) backwardPlanes(lo, hi int) {
+	hw, ohw := p.h*p.w, (p.h/2)*(p.w/2)
+	for plane := lo; plane < hi; plane++ {
+		dx := p.dx[plane*hw : (plane+1)*hw]
+		clear(dx)
+		base := plane * hw
+		for i := plane * ohw; i < (plane+1)*ohw; i++ {
+			j := int(p.arg[i]) - base
+			if j < 0 || j >= hw {
+				p.bad.CompareAndSwap(0, int64(i)+1)
+				continue
+			}
+			dx[j] += p.dy[i]
+		}
+	}
+}
+
+// checkPool validates the sizes of a 2×2 max-pool over an N×C×H×W tensor.
+func checkPool(n, c, h, w int, x []float32, lenY, lenArg int) error {
+	if n < 1 || c < 1 || h < 2 || w < 2 {
+		return fmt.Errorf("maxpool 2x2 input %d×%d×%d×%d: batch and channels at least 1, height and width at least 2: %w", n, c, h, w, ErrShape)
+	}
+	if n*c*h*w > math.MaxInt32 {
+		return fmt.Errorf("maxpool 2x2 input %d×%d×%d×%d: more elements than int32 argmax indices reach: %w", n, c, h, w, ErrShape)
+	}
+	if len(x) != n*c*h*w {
+		return fmt.Errorf("maxpool 2x2 input: length %d, want %d: %w", len(x), n*c*h*w, ErrShape)
+	}
+	if want := n * c * (h / 2) * (w / 2); lenY != want || lenArg != want {
+		return fmt.Errorf("maxpool 2x2 output and argmax: lengths %d and %d, want %d: %w", lenY, lenArg, want, ErrShape)
+	}
+	return nil
+}
+
+// MaxPoolReference is the generic max-pool (any window and stride, no padding) that the
+// 2×2 version is tested against; it returns y (N×C×OH×OW) and, for the backward reference,
+// the index of each maximum, found by scanning the window row by row with PyTorch's rule:
+// a later element wins if it is greater or NaN.
+func MaxPoolReference(n, c, h, w, window, stride int, x []float32) (y []float32, argmax []int) {
+	oh, ow := (h-window)/stride+1, (w-window)/stride+1
+	y = make([]float32, n*c*oh*ow)
+	argmax = make([]int, len(y))
+	for plane := range n * c {
+		for oy := range oh {
+			for ox := range ow {
+				bi := -1
+				for dy := range window {
+					for dx := range window {
+						i := plane*h*w + (oy*stride+dy)*w + ox*stride + dx
+						if bi < 0 || x[i] > x[bi] || x[i] != x[i] {
+							bi = i
+						}
+					}
+				}
+				o := (plane*oh+oy)*ow + ox
+				y[o], argmax[o] = x[bi], bi
+			}
+		}
+	}
+	return y, argmax
+}
+
+// pick returns a if c is 1, else b; the compiler turns it into a conditional move.
+func pick(c uint8, a, b int) int {
+	if c != 0 {
+		return a
+	}
+	return b
+}
+
+// b2u is a comparison result as 0 or 1, without a branch.
+func b2u(c bool) uint8 {
+	var u uint8
+	if c {
+		u = 1
+	}
+	return u
+}
