@@ -216,15 +216,15 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
-	if err != nil {
-		return err
-	}
 	comm, err := a.joinRanks(ctx, as)
 	if err != nil {
 		return err
 	}
 	defer comm.Close()
+	data, err := LoadData(ctx, spec, a.cfg.Store, ClusterDatasets(a.cfg.API), comm.Rank(), comm.World())
+	if err != nil {
+		return err
+	}
 	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 		base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}
 	_, err = loop.Run(ctx, loop.Config{

@@ -26,12 +26,12 @@ func ReportKey(manifestSHA, split string) string {
 
 // EvaluateCheckpoint runs a committed checkpoint on a held-out split of its dataset and
 // returns the clinical report, which it also stores beside the checkpoint.
-func EvaluateCheckpoint(ctx context.Context, spec *experiments.Spec, store storage.Store, manifestSHA, split string, threshold float64) (*Evaluation, error) {
+func EvaluateCheckpoint(ctx context.Context, spec *experiments.Spec, store storage.Store, resolve DatasetResolver, manifestSHA, split string, threshold float64) (*Evaluation, error) {
 	l, err := checkpoint.Load(ctx, store, manifestSHA)
 	if err != nil {
 		return nil, err
 	}
-	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+	data, err := LoadData(ctx, spec, store, resolve, 0, 1)
 	if err != nil {
 		return nil, err
 	}

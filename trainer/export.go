@@ -70,12 +70,12 @@ func exportONNX(in exportInput, dir string) (path, sha string, maxDiff float64, 
 // ExportCheckpoint exports the model of a committed checkpoint: it loads and verifies
 // the checkpoint, scores it on the spec's test split, and writes dir/model.onnx checked
 // against ONNX Runtime. It is how a model trained on the cluster leaves it.
-func ExportCheckpoint(ctx context.Context, spec *experiments.Spec, store storage.Store, manifestSHA, dir string) (*LocalResult, error) {
+func ExportCheckpoint(ctx context.Context, spec *experiments.Spec, store storage.Store, resolve DatasetResolver, manifestSHA, dir string) (*LocalResult, error) {
 	l, err := checkpoint.Load(ctx, store, manifestSHA)
 	if err != nil {
 		return nil, err
 	}
-	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+	data, err := LoadData(ctx, spec, store, resolve, 0, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	if cfg.Ledger == nil {
 		cfg.Ledger = checkpoint.StoreLedger{Store: cfg.Store}
 	}
-	data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+	data, err := LoadData(ctx, spec, cfg.Store, LocalDatasets(cfg.Store), 0, 1)
 	if err != nil {
 		return nil, err
 	}

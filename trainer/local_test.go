@@ -89,7 +89,7 @@ func TestEvaluateCheckpointStoresClinicalReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := EvaluateCheckpoint(t.Context(), spec, store, res.Train.FinalCheckpoint, "test", 0.5)
+	ev, err := EvaluateCheckpoint(t.Context(), spec, store, nil, res.Train.FinalCheckpoint, "test", 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestEvaluateCheckpointStoresClinicalReport(t *testing.T) {
 	if _, err := store.Stat(t.Context(), ReportKey(res.Train.FinalCheckpoint, "test")); err != nil {
 		t.Fatalf("report not stored: %v", err)
 	}
-	if _, err := EvaluateCheckpoint(t.Context(), spec, store, res.Train.FinalCheckpoint, "train", 0.5); err == nil {
+	if _, err := EvaluateCheckpoint(t.Context(), spec, store, nil, res.Train.FinalCheckpoint, "train", 0.5); err == nil {
 		t.Fatal("evaluating on the training split was accepted")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 
@@ -52,10 +53,12 @@ func envOr(name, def string) string {
 	return def
 }
 
-func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+func printJSON(v any) error { return jsonEncoder(os.Stdout).Encode(v) }
+
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return enc
 }
 
 func addJSONFlag(cmd *cobra.Command, into *bool) {

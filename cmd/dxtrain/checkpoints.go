@@ -157,7 +157,7 @@ differs. The dataset file named by the experiment's spec must be readable here.`
 			if err != nil {
 				return err
 			}
-			data, err := loop.LoadTabular(spec.Dataset, spec.Training.Seed)
+			data, err := trainer.LoadData(ctx, spec, store, trainer.ClusterDatasets(api), 0, 1)
 			if err != nil {
 				return err
 			}
@@ -270,7 +270,7 @@ multi-class). The JSON report is stored beside the checkpoint.`,
 			if !ok {
 				return fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
 			}
-			ev, err := trainer.EvaluateCheckpoint(ctx, spec, store, c.ManifestHash, split, threshold)
+			ev, err := trainer.EvaluateCheckpoint(ctx, spec, store, trainer.ClusterDatasets(api), c.ManifestHash, split, threshold)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func newRootCommand() *cobra.Command {
 		newTrainCommand(), newPredictCommand(),
 		newServerCommand(), newAgentCommand(), newDevCommand(),
 		newRunCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(),
-		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(),
+		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newDatasetsCommand(),
 	)
 	return root
 }

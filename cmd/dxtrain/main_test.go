@@ -124,3 +124,67 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestThenTrainOnShards: the WDBC ingest spec passes the gate into a local
+// registry, and `dxtrain train` trains the ingested-dataset spec from its shards.
+func TestIngestThenTrainOnShards(t *testing.T) {
+	dataDir := t.TempDir()
+	store := "file://" + filepath.Join(dataDir, "store")
+	out, err := dxtrain(t, "datasets", "ingest", "datasets/specs/wdbc-ingest.yaml", "--local", "--store", store)
+	if err != nil || !strings.Contains(out, "anonymisation gate: passed") || !strings.Contains(out, "dataset wdbc registered") {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	if out, err := dxtrain(t, "datasets", "verify", "wdbc", "--local", "--store", store); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	out, err = dxtrain(t, "train", "experiments/wdbc-ingested-mlp.yaml", "--data-dir", dataDir)
+	if err != nil || !strings.Contains(out, "ONNX Runtime matches") {
+		t.Fatalf("train on the ingested dataset: %v\n%s", err, out)
+	}
+}
+
+// TestRawPatientRecordsAreRefused: synthetic raw records whose NHS numbers are declared
+// as a feature are refused by the gate, nothing is registered, and no NHS number
+// appears in anything dxtrain prints.
+func TestRawPatientRecordsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "synth-patients.csv")
+	if out, err := dxtrain(t, "datasets", "synth", "--rows", "300", "--out", csvPath); err != nil {
+		t.Fatalf("synth: %v\n%s", err, out)
+	}
+	specPath := filepath.Join(dir, "synth-ingest.yaml")
+	spec, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaky := strings.Replace(string(spec), "nhs_number: {role: identifier, action: pseudonymise, output: patient_key}", "nhs_number: feature", 1)
+	if leaky == string(spec) {
+		t.Fatal("the synth ingest spec no longer declares nhs_number as expected")
+	}
+	if err := os.WriteFile(specPath, []byte(leaky), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := "file://" + filepath.Join(dir, "store")
+	out, err := dxtrain(t, "datasets", "ingest", specPath, "--local", "--store", store)
+	if err == nil || !strings.Contains(out, "refused") {
+		t.Fatalf("raw NHS numbers were not refused: %v\n%s", err, out)
+	}
+	raw, _ := os.ReadFile(csvPath)
+	lines := strings.Split(string(raw), "\n")
+	header := strings.Split(lines[0], ",")
+	col := -1
+	for i, h := range header {
+		if h == "nhs_number" {
+			col = i
+		}
+	}
+	for _, line := range lines[1:20] {
+		fields := strings.Split(line, ",")
+		if col < len(fields) && len(fields[col]) >= 10 && strings.Contains(out, fields[col]) {
+			t.Fatalf("the output echoes an NHS number:\n%s", out)
+		}
+	}
+	if ls, _ := dxtrain(t, "datasets", "ls", "--local", "--store", store); strings.Contains(ls, "synth-patients") {
+		t.Fatalf("a refused dataset was registered:\n%s", ls)
+	}
+}

@@ -129,7 +129,7 @@ func exportFinal(ctx context.Context, api *client.Client, spec *experiments.Spec
 	if err != nil {
 		return fmt.Errorf("latest checkpoint of %s: %w", id, err)
 	}
-	res, err := trainer.ExportCheckpoint(ctx, spec, store, cp.ManifestHash, dir)
+	res, err := trainer.ExportCheckpoint(ctx, spec, store, trainer.ClusterDatasets(api), cp.ManifestHash, dir)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,10 @@ type Data struct {
 	Validation Split
 	Test       Split
 	Preprocess models.Preprocess
-	Hash       string // SHA-256 of the source file
+	Hash       string // SHA-256 of the source file, or of an ingested dataset's manifest
+	// Source, when set, streams the training split for this rank (an ingested
+	// dataset's shards); otherwise Train is shuffled in memory.
+	Source BatchSource
 }
 
 // LoadTabular reads a labelled CSV, splits it 70/15/15 (or as the spec says),

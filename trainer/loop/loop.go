@@ -89,6 +89,7 @@ type attempt struct {
 	cursor    checkpoint.Cursor
 	total     int64
 	perEpoch  int
+	source    BatchSource
 	committed []checkpoint.Record
 	saved     int64  // step of the last checkpoint submitted or resumed from; -1 for none
 	resumed   string // manifest resumed from
@@ -146,7 +147,12 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 	if a.comm.Rank() != 0 {
 		a.cfg.NoCheckpoints = true // rank 0 writes every checkpoint of the attempt
 	}
-	a.perEpoch = (cfg.Data.Train.N + spec.Training.BatchSize - 1) / spec.Training.BatchSize
+	a.source = cfg.Data.Source
+	if a.source == nil {
+		a.source = &memorySource{split: cfg.Data.Train, width: net.InputSize(), seed: spec.Training.Seed,
+			batch: spec.Training.BatchSize, rank: a.comm.Rank(), world: a.comm.World()}
+	}
+	a.perEpoch = a.source.StepsPerEpoch()
 	a.total = int64(a.perEpoch) * int64(spec.Training.Epochs)
 	a.writer = checkpoint.NewWriter(cfg.Store, cfg.Ledger, func(r checkpoint.Record) { a.committed = append(a.committed, r) })
 	switch {
@@ -205,7 +211,7 @@ func (a *attempt) restore(l *checkpoint.Loaded) error {
 }
 
 func (a *attempt) run(ctx context.Context) (*Result, error) {
-	spec, train := a.spec, a.cfg.Data.Train
+	spec := a.spec
 	bs, world := spec.Training.BatchSize, a.comm.World()
 	perRank := (bs + world - 1) / world
 	batch := models.Batch{X: make([]float32, perRank*a.net.InputSize()), Labels: make([]int32, perRank), Weights: make([]float32, perRank)}
@@ -218,13 +224,20 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 	res := &Result{Network: a.net, Params: a.params, Preprocess: a.cfg.Data.Preprocess}
 	for a.cursor.Epoch < spec.Training.Epochs {
 		epoch := a.cursor.Epoch
-		order := epochOrder(spec.Training.Seed, epoch, train.N)
+		batches, err := a.source.Epoch(epoch, a.cursor.BatchInEpoch)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %s epoch %d: %w", spec.Name, epoch, err)
+		}
 		for a.cursor.Epoch == epoch { // advance() rolls the cursor into the next epoch
 			if err := ctx.Err(); err != nil {
+				batches.Close()
 				return nil, err
 			}
-			rows := order[a.cursor.BatchInEpoch*bs : min((a.cursor.BatchInEpoch+1)*bs, train.N)]
-			fillBatch(&batch, train, rankRows(rows, a.comm.Rank(), world), len(rows), a.net.InputSize())
+			rows, err := batches.Next(&batch)
+			if err != nil {
+				batches.Close()
+				return nil, fmt.Errorf("experiment %s step %d: data: %w", spec.Name, a.cursor.Step, err)
+			}
 			loss, err := a.graph.Step(batch)
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s step %d: %w", spec.Name, a.cursor.Step, err)
@@ -243,7 +256,7 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 					return nil, fmt.Errorf("experiment %s: %w", spec.Name, err)
 				}
 			}
-			samples += len(rows)
+			samples += rows
 			rate := float64(samples) / time.Since(start).Seconds()
 			a.report(Progress{Epoch: a.cursor.Epoch, Epochs: spec.Training.Epochs, Step: a.cursor.Step, TotalSteps: a.total, Loss: loss, SamplesPerSec: rate})
 			if a.dueForCheckpoint() {
@@ -252,10 +265,12 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				}
 			}
 			if a.cfg.StopAfterStep > 0 && a.cursor.Step >= a.cfg.StopAfterStep {
+				batches.Close()
 				res.Stopped = a.cursor.Step < a.total
 				return a.finish(res, rate)
 			}
 		}
+		batches.Close()
 		if err := a.validate(); err != nil {
 			return nil, err
 		}
@@ -341,20 +356,4 @@ func (a *attempt) report(p Progress) {
 func epochOrder(seed uint64, epoch, n int) []int {
 	rng := rand.New(rand.NewPCG(seed, uint64(epoch)+1))
 	return rng.Perm(n)
-}
-
-// fillBatch copies this rank's rows into the fixed-size batch, each weighted by one
-// over the global batch's row count so that the ranks' gradients sum to the mean;
-// missing rows of a short batch are zero with weight zero, so one compiled graph
-// serves every step.
-func fillBatch(b *models.Batch, s Split, rows []int, globalRows, width int) {
-	clear(b.X)
-	clear(b.Labels)
-	clear(b.Weights)
-	w := 1 / float32(globalRows)
-	for i, r := range rows {
-		copy(b.X[i*width:(i+1)*width], s.X[r*width:(r+1)*width])
-		b.Labels[i] = s.Y[r]
-		b.Weights[i] = w
-	}
 }

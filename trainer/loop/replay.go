@@ -45,6 +45,11 @@ func Replay(ctx context.Context, spec *experiments.Spec, data *Data, from, to *c
 	if fm.WorldSize != tm.WorldSize {
 		return nil, fmt.Errorf("replay %s: checkpoints were written by %d and %d ranks; replay needs one world size", spec.Name, fm.WorldSize, tm.WorldSize)
 	}
+	if fm.WorldSize > 1 {
+		// Summation order depends on the world size, so a bit-for-bit replay of a
+		// W-rank run needs W ranks; this replays single-rank runs only.
+		return nil, fmt.Errorf("replay %s: checkpoints were written by %d ranks; replaying data-parallel runs is not supported yet", spec.Name, fm.WorldSize)
+	}
 	start := time.Now()
 	res, err := Run(ctx, Config{Spec: spec, Data: data, From: from, NoCheckpoints: true, StopAfterStep: tm.Cursor.Step})
 	if err != nil {

@@ -1,0 +1,127 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dxtrain/dxtrain/datasets/shards"
+	"github.com/dxtrain/dxtrain/models"
+	"github.com/dxtrain/dxtrain/storage"
+)
+
+// LoadIngested prepares a dataset ingested into the cluster: the training split streams
+// from its shards through the loader (this rank's part of every step, fetched, verified
+// and decoded in the background), the validation and test splits are read whole for
+// evaluation, and everything is standardised with the manifest's training statistics.
+func LoadIngested(ctx context.Context, store storage.Store, manifestSHA string, seed uint64, batch, rank, world int) (*Data, error) {
+	m, err := shards.LoadManifest(ctx, store, manifestSHA)
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{Features: m.Schema.Features, Classes: m.Schema.Classes, InputShape: m.Schema.FeatureShape, Hash: manifestSHA}
+	width := m.Schema.FeatureLen()
+	if m.Stats.Axis == shards.AxisFeature && len(m.Stats.Mean) == width {
+		for i := range m.Stats.Mean {
+			d.Preprocess.Mean = append(d.Preprocess.Mean, float32(m.Stats.Mean[i]))
+			d.Preprocess.Std = append(d.Preprocess.Std, float32(m.Stats.Std[i]))
+		}
+	}
+	for _, part := range []struct {
+		name string
+		into *Split
+	}{{"validation", &d.Validation}, {"test", &d.Test}} {
+		s, err := readSplit(ctx, store, m, part.name, &d.Preprocess)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+		}
+		*part.into = s
+	}
+	l, err := shards.NewLoader(ctx, store, m, "train", shards.LoaderConfig{Rank: rank, World: world, Seed: seed, BatchSize: batch})
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+	}
+	d.Train.N = int(l.Records())
+	d.Source = &loaderSource{loader: l, pre: &d.Preprocess, width: width}
+	return d, nil
+}
+
+// readSplit reads a whole split in its stored order.
+func readSplit(ctx context.Context, store storage.Store, m *shards.Manifest, name string, pre *models.Preprocess) (Split, error) {
+	l, err := shards.NewLoader(ctx, store, m, name, shards.LoaderConfig{World: 1, BatchSize: 4096, Sequential: true, CacheBytes: -1})
+	if err != nil {
+		return Split{}, err
+	}
+	it, err := l.Epoch(0)
+	if err != nil {
+		return Split{}, err
+	}
+	defer it.Close()
+	var s Split
+	for {
+		b, ok, err := it.Next()
+		if err != nil {
+			return Split{}, fmt.Errorf("%s split: %w", name, err)
+		}
+		if !ok {
+			break
+		}
+		s.Raw = append(s.Raw, b.X...)
+		s.Y = append(s.Y, b.Y...)
+		s.N += b.N
+	}
+	if s.N == 0 {
+		return Split{}, errors.New(name + " split is empty")
+	}
+	s.X = append([]float32(nil), s.Raw...)
+	pre.Apply(s.X)
+	return s, nil
+}
+
+// loaderSource streams the training split from shards.
+type loaderSource struct {
+	loader *shards.Loader
+	pre    *models.Preprocess
+	width  int
+}
+
+func (s *loaderSource) StepsPerEpoch() int { return s.loader.StepsPerEpoch() }
+
+func (s *loaderSource) Epoch(e, k int) (EpochBatches, error) {
+	it, err := s.loader.EpochFrom(e, k)
+	if err != nil {
+		return nil, err
+	}
+	return &loaderEpoch{it: it, src: s}, nil
+}
+
+type loaderEpoch struct {
+	it  *shards.EpochIter
+	src *loaderSource
+}
+
+func (e *loaderEpoch) Next(b *models.Batch) (int, error) {
+	sb, ok, err := e.it.Next()
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, errors.New("the loader's epoch ended before the step loop's")
+	}
+	if len(sb.Y) > len(b.Labels) {
+		return 0, fmt.Errorf("loader gave %d rows, the graph takes %d", len(sb.Y), len(b.Labels))
+	}
+	clear(b.X)
+	clear(b.Labels)
+	clear(b.Weights)
+	copy(b.X, sb.X)
+	e.src.pre.Apply(b.X[:len(sb.X)])
+	w := 1 / float32(sb.GlobalN)
+	for i, y := range sb.Y {
+		b.Labels[i] = y
+		b.Weights[i] = w
+	}
+	return sb.GlobalN, nil
+}
+
+func (e *loaderEpoch) Close() { _ = e.it.Close() }
