@@ -2,8 +2,10 @@ package trainer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
@@ -19,15 +21,53 @@ type clusterLedger struct {
 	attemptID    string
 }
 
+// Commit records the checkpoint, riding out a coordinator failover: when the outcome
+// of a commit is unknown (leadership was lost mid-apply) or no leader is up, it looks
+// for the record before trying again, so a checkpoint is committed exactly once and a
+// failover does not fail the attempt.
 func (l clusterLedger) Commit(ctx context.Context, r checkpoint.Record) error {
-	_, err := l.api.CommitCheckpoint(ctx, structs.CheckpointCommitArgs{
+	args := structs.CheckpointCommitArgs{
 		ExperimentID: l.experimentID, AttemptID: l.attemptID, Step: r.Step, Epoch: r.Epoch,
 		ManifestHash: r.ManifestSHA, BlobHashes: r.Blobs, Metrics: r.Metrics, WorldSize: r.WorldSize,
-	})
-	if err != nil {
-		return fmt.Errorf("commit checkpoint step %d to the coordinator: %w", r.Step, err)
 	}
-	return nil
+	deadline := time.Now().Add(commitPatience)
+	for {
+		_, err := l.api.CommitCheckpoint(ctx, args)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, structs.ErrUnknownOutcome) && !errors.Is(err, structs.ErrNoLeader) {
+			return fmt.Errorf("commit checkpoint step %d to the coordinator: %w", r.Step, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("commit checkpoint step %d: no coordinator confirmed it within %s: %w", r.Step, commitPatience, err)
+		}
+		if l.committed(ctx, r.ManifestSHA) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// commitPatience bounds how long a checkpoint commit waits out a coordinator failover.
+const commitPatience = 30 * time.Second
+
+// committed reports whether the ledger already holds the manifest.
+func (l clusterLedger) committed(ctx context.Context, manifestSHA string) bool {
+	cps, err := l.api.Checkpoints(ctx, l.experimentID)
+	if err != nil {
+		return false
+	}
+	for _, c := range cps {
+		if strings.TrimPrefix(c.ManifestHash, "sha256:") == manifestSHA {
+			return true
+		}
+	}
+	return false
 }
 
 // List returns the committed checkpoints that may be resumed from: suspect ones (written
