@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -125,7 +126,11 @@ func (s *Server) joinLoop(ctx context.Context) {
 func (s *Server) joinOnce(ctx context.Context, addr string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/v1/operator/raft/join", bytes.NewReader(body))
+	base := strings.TrimSuffix(addr, "/")
+	if !strings.Contains(base, "://") {
+		base = "http://" + base // --join takes host:port or a URL, like the CLI's --addr
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/operator/raft/join", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
