@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -110,15 +109,10 @@ func TestLeaderKillDuringTraining(t *testing.T) {
 
 // A leader failover should cost training no restart: the agent's checkpoint commit in
 // flight at the kill should be retried or found committed, not fail the attempt. With
-// max_restarts 0 the experiment must still succeed. Fails in about half the runs today (see
-// trainer/ledger.go clusterLedger.Commit: a commit whose connection broke returns
-// structs.ErrUnknownOutcome, the checkpoint writer's error fails the attempt), so it
-// runs only with DXTRAIN_KNOWN_BUGS=1.
+// max_restarts 0 the experiment must still succeed: a checkpoint commit in flight at the
+// kill (outcome unknown) is looked up and retried by the agent, not turned into a failure.
 func TestLeaderKillCostsNoRestart(t *testing.T) {
 	needProcesses(t)
-	if os.Getenv("DXTRAIN_KNOWN_BUGS") != "1" {
-		t.Skip("known bug: a checkpoint commit in flight at a leader kill fails the attempt (unknown write outcome); set DXTRAIN_KNOWN_BUGS=1 to run")
-	}
 	c := newCluster(t, 3, clusterOptions{})
 	c.startAgent("agent-1")
 	id := c.submit(wdbcSpec(t, trainingEpochs, 20, [2]string{"max_restarts: 3", "max_restarts: 0"}))
