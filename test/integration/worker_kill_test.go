@@ -1,0 +1,80 @@
+package integration
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+)
+
+// Kill -9 one of three data-parallel workers mid-run: the attempt fails on every rank
+// within 10 s, a new attempt with the two survivors resumes from the latest committed
+// checkpoint (data sharding follows the new world size), and the experiment finishes.
+func TestWorkerKillShrinksTheWorld(t *testing.T) {
+	needProcesses(t)
+	c := newCluster(t, 3, clusterOptions{NodeHeartbeatTimeout: 2 * time.Second})
+	for _, id := range []string{"agent-1", "agent-2", "agent-3"} {
+		c.startAgent(id)
+	}
+	spec := wdbcSpec(t, trainingEpochs, 20,
+		[2]string{"workers: {min: 1, max: 1, device: cpu}", "workers: {min: 2, max: 3, device: cpu}"},
+		[2]string{"max_restarts: 3", "max_restarts: 5"})
+	id := c.submit(spec)
+	first := c.runningAttempt(id, 1, 20*time.Second)
+	if len(first.Ranks) != 3 {
+		t.Fatalf("attempt 1 has %d ranks, want 3", len(first.Ranks))
+	}
+	c.waitCheckpoints(id, 2, 60*time.Second)
+	victim := first.Ranks[1].NodeID
+	killed := time.Now()
+	c.agents[victim].kill()
+
+	waitFor(t, 10*time.Second, "attempt 1 to fail", func() (bool, string) {
+		as, err := c.admin.Attempts(t.Context(), id)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, a := range as {
+			if a.ID == first.ID {
+				return a.Status == structs.AttemptFailed, a.Status
+			}
+		}
+		return false, "attempt 1 missing"
+	})
+	failedAfter := time.Since(killed)
+
+	// The next attempt that actually trains has the two survivors and resumes.
+	var resumed structs.Attempt
+	waitFor(t, 90*time.Second, "a two-rank attempt that trains past the resumed step", func() (bool, string) {
+		e, err := c.admin.Experiment(t.Context(), id)
+		if err != nil {
+			return false, err.Error()
+		}
+		as, err := c.admin.Attempts(t.Context(), id)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, a := range as {
+			if a.ID == e.Progress.AttemptID && a.Number > 1 && len(a.Ranks) == 2 && a.ResumeFrom != "" {
+				resumed = a
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("progress from attempt %s; attempts %s", e.Progress.AttemptID, attemptsString(as))
+	})
+	for _, r := range resumed.Ranks {
+		if r.NodeID == victim {
+			t.Fatalf("the resumed attempt uses the killed node %s", victim)
+		}
+	}
+	t.Logf("worker %s killed: attempt 1 failed after %v; attempt %d (2 ranks) training %v after the kill",
+		victim, failedAfter.Round(time.Millisecond), resumed.Number, time.Since(killed).Round(time.Millisecond))
+	if failedAfter > 10*time.Second {
+		t.Errorf("attempt 1 failed %v after the kill, want within 10 s", failedAfter)
+	}
+	e := c.waitExperiment(id, 120*time.Second)
+	if e.Status != structs.ExperimentSucceeded {
+		t.Fatalf("experiment %s: %s", e.Status, e.StatusReason)
+	}
+}
