@@ -32,15 +32,36 @@ func TestACLDenialPerRole(t *testing.T) {
 				ManifestHash: hash("m"), BlobHashes: []string{hash("b")}, WorldSize: 1})
 			return err
 		},
+		"release model": func(c *client.Client) error {
+			_, err := c.ReleaseModel(ctx, structs.ModelReleaseArgs{Name: "m", ExperimentID: "e", CheckpointID: "c",
+				ONNXSHA256: hash("o"), CardSHA256: hash("c"), StatementSHA256: hash("s"), SignatureSHA256: hash("g"),
+				Approver: "A", ApproverKey: "0123456789abcdef"})
+			return err
+		},
+		"revoke model":  func(c *client.Client) error { _, err := c.RevokeModel(ctx, "m", 1, "r"); return err },
+		"list models":   func(c *client.Client) error { _, err := c.Models(ctx); return err },
+		"model version": func(c *client.Client) error { _, err := c.ModelVersion(ctx, "m", 1); return err },
+		"download model file": func(c *client.Client) error {
+			_, _, err := c.DownloadModelFile(ctx, "m", 1, structs.ModelFileONNX)
+			return err
+		},
+		"uncordon device": func(c *client.Client) error { _, err := c.UncordonDevice(ctx, "node-001", "cpu0"); return err },
 	}
+	readModels := []string{"admin", "researcher", "validator", "trust"}
 	allowed := map[string][]string{
-		"submit":            {"admin", "researcher"},
-		"list experiments":  {"admin", "researcher", "validator"},
-		"drain node":        {"admin"},
-		"create token":      {"admin"},
-		"audit":             {"admin"},
-		"register node":     {"admin", "agent"},
-		"commit checkpoint": {"admin", "agent"}, // allowed ones get 404 (unknown attempt), not 403
+		"release model":       {"admin", "validator"}, // allowed ones get 404 (unknown experiment)
+		"revoke model":        {"admin", "validator"},
+		"list models":         readModels,
+		"model version":       readModels,
+		"download model file": readModels,
+		"uncordon device":     {"admin"}, // 409: not cordoned
+		"submit":              {"admin", "researcher"},
+		"list experiments":    {"admin", "researcher", "validator"},
+		"drain node":          {"admin"},
+		"create token":        {"admin"},
+		"audit":               {"admin"},
+		"register node":       {"admin", "agent"},
+		"commit checkpoint":   {"admin", "agent"}, // allowed ones get 404 (unknown attempt), not 403
 	}
 	clients := map[string]*client.Client{"admin": tk.admin, "researcher": tk.researcher,
 		"validator": tk.validator, "trust": tk.trust, "agent": tk.agent}

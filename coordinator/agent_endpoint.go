@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -36,9 +37,12 @@ func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
 			return nil, structs.Invalid(fmt.Sprintf("devices[%d].kind", i), fmt.Sprintf("%q is not cpu or gpu", d.Kind))
 		}
 		switch d.Health {
-		case structs.DeviceHealthy, structs.DeviceUnhealthy, structs.DeviceCordoned:
+		case structs.DeviceHealthy, structs.DeviceDegraded, structs.DeviceUnhealthy, structs.DeviceCordoned:
 		default:
-			return nil, structs.Invalid(fmt.Sprintf("devices[%d].health", i), fmt.Sprintf("%q is not healthy, unhealthy or cordoned", d.Health))
+			return nil, structs.Invalid(fmt.Sprintf("devices[%d].health", i), fmt.Sprintf("%q is not healthy, degraded, unhealthy or cordoned", d.Health))
+		}
+		if err := checkReasons(fmt.Sprintf("devices[%d].reasons", i), d.Reasons); err != nil {
+			return nil, err
 		}
 	}
 	if err := rc.leaderOnly(); err != nil {
@@ -46,7 +50,7 @@ func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
 	}
 	s.heartbeats.beat(a.ID, time.Now())
 	if old, err := s.State().Node(a.ID); err == nil && old.Status != structs.NodeStatusDown &&
-		old.Name == a.Name && old.Address == a.Address && slices.Equal(old.Devices, a.Devices) {
+		old.Name == a.Name && old.Address == a.Address && sameInventory(old.Devices, a.Devices) {
 		return structs.WriteResponse{Index: old.ModifyIndex}, nil
 	}
 	idx, err := s.apply(structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{
@@ -59,14 +63,29 @@ func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
 	return structs.WriteResponse{Index: idx}, nil
 }
 
+// sameInventory reports whether a registration repeats the recorded devices (the
+// committed cordon fields are not the agent's to send).
+func sameInventory(old, cur []structs.Device) bool {
+	return slices.EqualFunc(old, cur, func(a, b structs.Device) bool {
+		return a.ID == b.ID && a.Kind == b.Kind && a.Name == b.Name && a.Health == b.Health && slices.Equal(a.Reasons, b.Reasons)
+	})
+}
+
 // heartbeatEndpoint is leader soft state: it touches a map, and writes to Raft only
-// when a node that was committed down comes back.
+// when a node that was committed down comes back, or when a device turns unhealthy
+// (the device is cordoned, the node's attempt failed and its checkpoints since the
+// fault marked suspect, all in one entry).
 func (s *Server) heartbeatEndpoint(rc *reqCtx) (any, error) {
+	start := time.Now()
+	defer func() { s.metrics.heartbeat.Observe(time.Since(start).Seconds()) }()
 	var a structs.HeartbeatArgs
 	if err := rc.decode(&a); err != nil {
 		return nil, err
 	}
 	if err := checkID("node_id", a.NodeID); err != nil {
+		return nil, err
+	}
+	if err := validateDeviceStatuses(a.Devices); err != nil {
 		return nil, err
 	}
 	if err := rc.leaderOnly(); err != nil {
@@ -76,7 +95,14 @@ func (s *Server) heartbeatEndpoint(rc *reqCtx) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (register first)", err)
 	}
-	s.heartbeats.beat(n.ID, time.Now())
+	for i, d := range a.Devices {
+		if n.Device(d.ID) < 0 {
+			return nil, fmt.Errorf("devices[%d]: device %q of node %s: %w (register again with the current inventory)", i, d.ID, n.ID, structs.ErrNotFound)
+		}
+	}
+	now := time.Now()
+	s.heartbeats.beat(n.ID, now)
+	faults := s.devices.report(n.ID, now, a.Devices)
 	idx := n.ModifyIndex
 	if n.Status == structs.NodeStatusDown {
 		idx, err = s.apply(structs.NodeStatusRequestType, &structs.NodeStatusRequest{
@@ -87,6 +113,22 @@ func (s *Server) heartbeatEndpoint(rc *reqCtx) (any, error) {
 		if n, err = s.State().Node(a.NodeID); err != nil {
 			return nil, err
 		}
+	}
+	for _, d := range a.Devices {
+		since, bad := faults[d.ID]
+		if !bad || n.Devices[n.Device(d.ID)].Cordoned {
+			continue
+		}
+		idx, err = s.apply(structs.DeviceUnhealthyRequestType, &structs.DeviceUnhealthyRequest{
+			WriteRequest: rc.write("device_cordon", n.ID+"/"+d.ID), NodeID: n.ID, DeviceID: d.ID,
+			Reasons: d.Reasons, FaultSince: since.UnixNano()})
+		if errors.Is(err, structs.ErrConflict) {
+			continue // a concurrent heartbeat cordoned it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cordon device %s of node %s: %w", d.ID, n.ID, err)
+		}
+		s.log.Warn("device cordoned", "node_id", n.ID, "device_id", d.ID, "fault_since", since.UTC().Format(time.RFC3339Nano))
 	}
 	_, leader := s.raft.LeaderWithID()
 	return structs.HeartbeatResponse{Status: n.Status, IntervalMS: s.heartbeatInterval().Milliseconds(),
@@ -210,4 +252,47 @@ func (s *Server) attemptEndEndpoint(rc *reqCtx) (any, error) {
 		return nil, err
 	}
 	return structs.WriteResponse{Index: idx}, nil
+}
+
+// validateDeviceStatuses checks the device part of a heartbeat.
+func validateDeviceStatuses(devs []structs.DeviceStatus) error {
+	if len(devs) > 1024 {
+		return structs.Invalid("devices", fmt.Sprintf("has %d entries, the limit is 1024", len(devs)))
+	}
+	seen := map[string]bool{}
+	for i, d := range devs {
+		field := fmt.Sprintf("devices[%d]", i)
+		if err := checkID(field+".id", d.ID); err != nil {
+			return err
+		}
+		if seen[d.ID] {
+			return structs.Invalid(field+".id", fmt.Sprintf("%q is listed twice", d.ID))
+		}
+		seen[d.ID] = true
+		switch d.Health {
+		case structs.DeviceHealthy, structs.DeviceDegraded, structs.DeviceUnhealthy:
+		default:
+			return structs.Invalid(field+".health", fmt.Sprintf("%q is not healthy, degraded or unhealthy", d.Health))
+		}
+		if d.UnhealthyForMS < 0 {
+			return structs.Invalid(field+".unhealthy_for_ms", fmt.Sprintf("%d is negative", d.UnhealthyForMS))
+		}
+		if err := checkReasons(field+".reasons", d.Reasons); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkReasons bounds the health reasons an agent sends: at most 32 of 500 characters.
+func checkReasons(field string, rs []string) error {
+	if len(rs) > 32 {
+		return structs.Invalid(field, fmt.Sprintf("has %d entries, the limit is 32", len(rs)))
+	}
+	for i, r := range rs {
+		if err := checkText(fmt.Sprintf("%s[%d]", field, i), r, 500); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dxtrain/dxtrain/storage"
 )
 
 // Config configures one coordinator server. Durations in files are Go duration
@@ -53,6 +55,10 @@ type Config struct {
 
 	// Logger receives server and Raft logs; nil discards them.
 	Logger *slog.Logger `yaml:"-"`
+	// Store is the object store the model registry serves released files from
+	// (optional: without it file downloads answer 501). A store that also implements
+	// Presigner gets redirects to presigned URLs instead of streaming.
+	Store storage.Store `yaml:"-"`
 }
 
 // DefaultConfig returns a config for a bootstrapping single server on loopback.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
@@ -199,6 +201,7 @@ func (s *Server) forward(rc *reqCtx) error {
 	}
 	body := rc.body
 	proxy := &httputil.ReverseProxy{
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&url.URL{Scheme: "http", Host: addr})
 			pr.Out.Header.Set(structs.HeaderForwarded, s.cfg.NodeID)
@@ -216,7 +219,7 @@ func (s *Server) forward(rc *reqCtx) error {
 			writeError(w, fmt.Errorf("forward to leader at %s: %v: %w", addr, err, structs.ErrNoLeader))
 		},
 	}
-	proxy.ServeHTTP(rc.w, rc.r)
+	proxy.ServeHTTP(headerFlusher{rc.w}, rc.r)
 	return errHandled
 }
 
@@ -258,6 +261,23 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer (to flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerFlusher sends a proxied model-file header at once, so that if the leader cuts
+// the body short (a blob failing its hash) the client sees a short body, not a dropped
+// connection it would retry.
+type headerFlusher struct{ http.ResponseWriter }
+
+func (w headerFlusher) WriteHeader(code int) {
+	w.ResponseWriter.WriteHeader(code)
+	if w.Header().Get(structs.HeaderSHA256) != "" {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+func (w headerFlusher) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -277,6 +297,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, structs.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, structs.ErrGone):
+		return http.StatusGone
+	case errors.Is(err, ErrNoObjectStore):
+		return http.StatusNotImplemented
 	case errors.Is(err, structs.ErrNotLeader), errors.Is(err, structs.ErrNoLeader), errors.Is(err, ErrShutdown):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, structs.ErrUnknownOutcome):
@@ -306,9 +330,12 @@ func (s *Server) routes() http.Handler {
 	all = append(all, s.checkpointRoutes()...)
 	all = append(all, s.datasetRoutes()...)
 	all = append(all, s.agentRoutes()...)
+	all = append(all, s.modelRoutes()...)
 	for _, rt := range all {
 		mux.Handle(rt.pattern, s.wrap(rt))
 	}
+	// Prometheus scrapes without a token; the metrics carry counts, never record contents.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, structs.ErrNotFound))
 	})

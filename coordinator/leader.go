@@ -69,6 +69,7 @@ func (s *Server) leaderLoop(ctx context.Context) {
 	s.established.Store(true)
 	defer s.established.Store(false)
 	s.heartbeats.reset(time.Now())
+	s.devices.reset()
 	if err := s.recordSelf(); err != nil {
 		s.log.Warn("record own http address", "error", err)
 	}
@@ -132,6 +133,7 @@ func (s *Server) schedule(ctx context.Context) {
 	st := s.State()
 	pending := st.PendingExperiments()
 	if len(pending) == 0 {
+		s.metrics.unplaced.Set(0)
 		return
 	}
 	exps := map[string]*structs.Experiment{}
@@ -139,8 +141,9 @@ func (s *Server) schedule(ctx context.Context) {
 		exps[e.ID] = e
 	}
 	plans := scheduler.Schedule(scheduler.Input{
-		Pending: pending, Nodes: st.Nodes(), Running: st.RunningAttempts(""), Experiments: exps,
+		Pending: pending, Nodes: s.liveNodes(), Running: st.RunningAttempts(""), Experiments: exps,
 	})
+	s.metrics.unplaced.Set(float64(len(pending) - len(plans)))
 	for _, p := range plans {
 		if ctx.Err() != nil {
 			return
@@ -151,9 +154,11 @@ func (s *Server) schedule(ctx context.Context) {
 			Attempt:      structs.Attempt{ID: id, ExperimentID: p.ExperimentID, Ranks: p.Ranks},
 		})
 		if err != nil {
+			s.metrics.placementFailures.Inc()
 			s.log.Warn("place attempt", "experiment_id", p.ExperimentID, "error", err)
 			continue
 		}
+		s.metrics.placements.Inc()
 		s.log.Info("attempt placed", "experiment_id", p.ExperimentID, "attempt_id", id, "ranks", len(p.Ranks))
 	}
 }

@@ -38,7 +38,10 @@ type Server struct {
 	leaderCh    chan bool
 	established atomic.Bool // leader whose barrier has applied every earlier entry
 	heartbeats  *heartbeats
+	devices     *deviceHealth
+	metrics     *serverMetrics
 	wake        chan struct{}
+	releaseMu   sync.Mutex // serialises model releases so version numbers are consecutive
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -64,9 +67,11 @@ func New(cfg Config) (*Server, error) {
 		client:     &http.Client{Timeout: 30 * time.Second},
 		leaderCh:   make(chan bool, 8),
 		heartbeats: newHeartbeats(),
+		devices:    newDeviceHealth(),
 		wake:       make(chan struct{}, 1),
 		shutdownCh: make(chan struct{}),
 	}
+	s.metrics = newServerMetrics(s)
 	if err := s.setupRaft(); err != nil {
 		if s.raft != nil {
 			_ = s.raft.Shutdown().Error()
@@ -135,7 +140,7 @@ func (s *Server) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("check raft state: %w", err)
 	}
-	r, err := raft.NewRaft(rc, s.fsm, logs, stable, snaps, trans)
+	r, err := raft.NewRaft(rc, &timedFSM{FSM: s.fsm, hist: s.metrics.fsmApply}, logs, stable, snaps, trans)
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}

@@ -153,6 +153,13 @@ func (c *Client) DrainNode(ctx context.Context, id string, enable bool) (uint64,
 	return out.Index, err
 }
 
+// UncordonDevice returns a repaired, cordoned device of a node to service (admin).
+func (c *Client) UncordonDevice(ctx context.Context, nodeID, deviceID string) (uint64, error) {
+	var out structs.WriteResponse
+	err := c.send(ctx, http.MethodPost, "/v1/nodes/"+url.PathEscape(nodeID)+"/uncordon", structs.UncordonArgs{DeviceID: deviceID}, &out)
+	return out.Index, err
+}
+
 // CommitCheckpoint adds an uploaded, verified checkpoint to the ledger (agent).
 func (c *Client) CommitCheckpoint(ctx context.Context, args structs.CheckpointCommitArgs) (*structs.CreateResponse, error) {
 	var out structs.CreateResponse
@@ -221,10 +228,12 @@ func (c *Client) RegisterNode(ctx context.Context, args structs.NodeRegisterArgs
 	return out.Index, err
 }
 
-// Heartbeat tells the leader the node is alive (agent). ErrNotFound means register.
-func (c *Client) Heartbeat(ctx context.Context, nodeID string) (*structs.HeartbeatResponse, error) {
+// Heartbeat tells the leader the node is alive (agent), with the health of its
+// devices (optional; a device reported unhealthy is cordoned). ErrNotFound means
+// register (again, if the device inventory changed).
+func (c *Client) Heartbeat(ctx context.Context, nodeID string, devices ...structs.DeviceStatus) (*structs.HeartbeatResponse, error) {
 	var out structs.HeartbeatResponse
-	err := c.send(ctx, http.MethodPost, "/v1/agent/heartbeat", structs.HeartbeatArgs{NodeID: nodeID}, &out)
+	err := c.send(ctx, http.MethodPost, "/v1/agent/heartbeat", structs.HeartbeatArgs{NodeID: nodeID, Devices: devices}, &out)
 	return &out, err
 }
 

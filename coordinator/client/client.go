@@ -120,6 +120,8 @@ func (e *APIError) Unwrap() error {
 		return structs.ErrNotFound
 	case http.StatusConflict:
 		return structs.ErrConflict
+	case http.StatusGone:
+		return structs.ErrGone
 	case http.StatusServiceUnavailable:
 		return structs.ErrNoLeader
 	case http.StatusGatewayTimeout:

@@ -54,5 +54,9 @@ func registry() map[structs.MessageType]applyFn {
 		structs.ACLTokenDeleteRequestType:     command((*state.Store).DeleteToken),
 		structs.ServerMemberUpsertRequestType: command((*state.Store).UpsertMember),
 		structs.ServerMemberDeleteRequestType: command((*state.Store).DeleteMember),
+		structs.ModelReleaseRequestType:       command((*state.Store).ReleaseModel),
+		structs.ModelRevokeRequestType:        command((*state.Store).RevokeModel),
+		structs.DeviceUnhealthyRequestType:    command((*state.Store).MarkDeviceUnhealthy),
+		structs.DeviceUncordonRequestType:     command((*state.Store).UncordonDevice),
 	}
 }

@@ -68,6 +68,18 @@ func populate(t *testing.T) *applier {
 		Checkpoint: structs.Checkpoint{ID: "c1", ExperimentID: "e1", AttemptID: "a1", Step: 5, ManifestHash: "cm",
 			BlobHashes: []string{"x"}, Metrics: map[string]float64{"loss": 0.5}, WorldSize: 1}})
 	a.mustApply(structs.CheckpointFlagRequestType, &structs.CheckpointFlagRequest{CheckpointID: "c1", Pinned: &yes})
+	for range 2 {
+		a.mustApply(structs.ModelReleaseRequestType, &structs.ModelReleaseRequest{WriteRequest: audit("model_release"),
+			Version: structs.ModelVersion{Name: "wdbc", Version: a.f.State().NextModelVersion("wdbc"), ExperimentID: "e1", CheckpointID: "c1",
+				ONNXSHA256: "o", CardSHA256: "c", StatementSHA256: "s", SignatureSHA256: "g", Approver: "dr-a", ApproverKey: "k",
+				Metrics: map[string]float64{"auroc": 0.97}}})
+	}
+	a.mustApply(structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{WriteRequest: audit("node_register"),
+		Node: structs.Node{ID: "n2", Name: "w2", Address: "127.0.0.1:7001", Devices: []structs.Device{
+			{ID: "g0", Kind: "gpu", Health: structs.DeviceHealthy}, {ID: "g1", Kind: "gpu", Health: structs.DeviceDegraded, Reasons: []string{"hot"}}}}})
+	a.mustApply(structs.DeviceUnhealthyRequestType, &structs.DeviceUnhealthyRequest{WriteRequest: audit("device_cordon"),
+		NodeID: "n2", DeviceID: "g0", Reasons: []string{"xid 79"}, FaultSince: 1})
+	a.mustApply(structs.ModelRevokeRequestType, &structs.ModelRevokeRequest{WriteRequest: audit("model_revoke"), Name: "wdbc", Version: 1, Reason: "r"})
 	return a
 }
 
@@ -109,14 +121,15 @@ func TestSnapshotRoundTripPerRecordType(t *testing.T) {
 		get  func(s *state.Store) any
 		n    int
 	}{
-		{"nodes", func(s *state.Store) any { return s.Nodes() }, 1},
+		{"nodes", func(s *state.Store) any { return s.Nodes() }, 2},
 		{"experiments", func(s *state.Store) any { return s.Experiments() }, 1},
 		{"attempts", func(s *state.Store) any { return s.Attempts("") }, 1},
 		{"checkpoints", func(s *state.Store) any { return s.Checkpoints("") }, 1},
 		{"datasets", func(s *state.Store) any { return s.Datasets() }, 1},
 		{"acl tokens", func(s *state.Store) any { return s.Tokens() }, 2},
 		{"server members", func(s *state.Store) any { return s.Members() }, 1},
-		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 7},
+		{"model versions", func(s *state.Store) any { return s.AllModelVersions() }, 2},
+		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 12},
 		{"latest index", func(s *state.Store) any { return s.LatestIndex() }, -1},
 		{"acl bootstrap", func(s *state.Store) any { return s.ACLBootstrapIndex() }, -1},
 	}
@@ -137,6 +150,12 @@ func TestSnapshotRoundTripPerRecordType(t *testing.T) {
 	}
 	if c, err := dst.LatestCheckpoint("e1"); err != nil || c.ID != "c1" || !c.Pinned {
 		t.Fatalf("latest after restore: %+v %v", c, err)
+	}
+	if n, err := dst.Node("n2"); err != nil || !n.Devices[0].Cordoned || n.Devices[1].Reasons[0] != "hot" {
+		t.Fatalf("devices after restore: %+v %v", n, err)
+	}
+	if m, err := dst.ModelVersion("wdbc", 1); err != nil || !m.Revoked || dst.NextModelVersion("wdbc") != 3 {
+		t.Fatalf("model registry after restore: %+v %v", m, err)
 	}
 }
 

@@ -14,6 +14,7 @@ func FuzzRestore(f *testing.F) {
 	f.Add(`{"kind":"node","value":{"id":"n1","devices":[]}}` + "\n")
 	f.Add(`{"kind":"index","value":7}{"kind":"audit","value":{"index":3}}`)
 	f.Add(`{"kind":"acl_token","value":{"accessor_id":"a","secret_hash":"h","roles":["admin"]}}`)
+	f.Add(`{"kind":"model_version","value":{"name":"m","version":2}}{"kind":"model_version","value":{"name":"m","version":2}}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		_ = New(nil).Restore(nopCloser{strings.NewReader(in)})
 	})
@@ -25,6 +26,10 @@ func FuzzApply(f *testing.F) {
 	f.Add(uint8(structs.NodeRegisterRequestType), []byte(`{"node":{"id":"n"}}`))
 	f.Add(uint8(structs.AttemptCreateRequestType), []byte(`{"attempt":{"id":"a","ranks":[{"rank":0}]}}`))
 	f.Add(uint8(structs.CheckpointCommitRequestType), []byte(`{"checkpoint":{"id":"c"}}`))
+	f.Add(uint8(structs.ModelReleaseRequestType), []byte(`{"version":{"name":"m","version":1}}`))
+	f.Add(uint8(structs.ModelRevokeRequestType), []byte(`{"name":"m","version":0,"reason":"x"}`))
+	f.Add(uint8(structs.DeviceUnhealthyRequestType), []byte(`{"node_id":"n","device_id":"g0","fault_since":1}`))
+	f.Add(uint8(structs.DeviceUncordonRequestType), []byte(`{"node_id":"n","device_id":"g0"}`))
 	f.Fuzz(func(t *testing.T, mt uint8, body []byte) {
 		fsm := New(nil)
 		if _, ok := fsm.registry[structs.MessageType(mt)]; !ok {

@@ -25,6 +25,7 @@ const (
 	kindToken      = "acl_token"
 	kindAudit      = "audit"
 	kindMember     = "server_member"
+	kindModel      = "model_version"
 )
 
 type record struct {
@@ -90,6 +91,9 @@ func writeStore(w io.Writer, st *state.Store) error {
 	for _, v := range st.Members() {
 		add(kindMember, v)
 	}
+	for _, v := range st.AllModelVersions() {
+		add(kindModel, v)
+	}
 	for _, v := range st.Audit(0, 0) {
 		add(kindAudit, v)
 	}
@@ -133,6 +137,8 @@ func restoreRecord(st *state.Store, rec record) error {
 		return restoreInto(rec.Value, st.RestoreToken)
 	case kindMember:
 		return restoreInto(rec.Value, st.RestoreMember)
+	case kindModel:
+		return restoreInto(rec.Value, st.RestoreModelVersion)
 	case kindAudit:
 		return restoreInto(rec.Value, st.RestoreAudit)
 	}

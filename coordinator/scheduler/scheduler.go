@@ -1,8 +1,9 @@
 // Package scheduler decides where experiments run. It is pure: given the pending
 // queue, the nodes and what already runs, it returns attempt plans; the leader turns
 // plans into committed attempts. Placement is gang placement — every rank of an
-// attempt or none — on nodes that are up, not draining and have enough healthy
-// devices, with each rank of one attempt on a distinct node.
+// attempt or none — on nodes that are up, not draining and have at least
+// devices_per_worker usable devices of the requested kind (healthy or degraded, not
+// cordoned), with each rank of one attempt on a distinct node.
 package scheduler
 
 import (
@@ -101,14 +102,14 @@ func eligible(nodes []*structs.Node) []*structs.Node {
 	return out
 }
 
-// freeDevices is, per node and device kind, the healthy devices not used by a
-// running attempt.
+// freeDevices is, per node and device kind, the usable devices (healthy or degraded,
+// not cordoned) not used by a running attempt.
 func freeDevices(in Input) map[string]map[string]int {
 	free := map[string]map[string]int{}
 	for _, n := range in.Nodes {
 		free[n.ID] = map[string]int{}
 		for _, d := range n.Devices {
-			if d.Health == structs.DeviceHealthy {
+			if d.Usable() {
 				free[n.ID][d.Kind]++
 			}
 		}

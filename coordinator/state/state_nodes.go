@@ -15,6 +15,7 @@ func (s *Store) UpsertNode(index uint64, req *structs.NodeRegisterRequest) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := req.Node.Copy()
+	keepCordons(n, s.nodes[n.ID])
 	if old, ok := s.nodes[n.ID]; ok {
 		n.CreateIndex, n.Drain = old.CreateIndex, old.Drain
 		n.Status, n.StatusUpdatedAt, n.StatusReason = old.Status, old.StatusUpdatedAt, old.StatusReason

@@ -28,6 +28,7 @@ type Store struct {
 	tokens      map[string]*structs.ACLToken // by accessor ID
 	bySecret    map[string]string            // secret hash → accessor ID
 	members     map[string]*structs.ServerMember
+	models      map[string][]*structs.ModelVersion // by name; element i is version i+1
 	audit       []structs.AuditEntry
 	aclBoot     uint64 // index of the ACL bootstrap, 0 if never
 }
@@ -44,6 +45,7 @@ func New() *Store {
 		tokens:      map[string]*structs.ACLToken{},
 		bySecret:    map[string]string{},
 		members:     map[string]*structs.ServerMember{},
+		models:      map[string][]*structs.ModelVersion{},
 	}
 }
 
@@ -128,6 +130,11 @@ func (s *Store) Snapshot() *Store {
 	for k, v := range s.members {
 		m := *v
 		c.members[k] = &m
+	}
+	for k, vs := range s.models {
+		for _, v := range vs {
+			c.models[k] = append(c.models[k], v.Copy())
+		}
 	}
 	c.audit = slices.Clone(s.audit)
 	return c

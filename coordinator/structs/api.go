@@ -112,9 +112,16 @@ type NodeRegisterArgs struct {
 	Devices []Device `json:"devices"`
 }
 
-// HeartbeatArgs is POST /v1/agent/heartbeat.
+// HeartbeatArgs is POST /v1/agent/heartbeat. Devices is optional (older agents send
+// none); a device reported unhealthy is cordoned.
 type HeartbeatArgs struct {
-	NodeID string `json:"node_id"`
+	NodeID  string         `json:"node_id"`
+	Devices []DeviceStatus `json:"devices,omitempty"`
+}
+
+// UncordonArgs is POST /v1/nodes/{id}/uncordon.
+type UncordonArgs struct {
+	DeviceID string `json:"device_id"`
 }
 
 // HeartbeatResponse tells the agent its node's status and how often to beat.

@@ -16,6 +16,9 @@ var (
 	// ErrUnknownOutcome: the write was proposed but leadership was lost (or the apply
 	// timed out) before it was known to commit; it may or may not be applied.
 	ErrUnknownOutcome = errors.New("write outcome unknown")
+	// ErrGone: the record exists but what it names may no longer be used (a revoked
+	// model version's files).
+	ErrGone = errors.New("gone")
 )
 
 // FieldError is an ErrInvalid that names the offending field (and, for specs, the

@@ -7,19 +7,45 @@ const (
 	NodeStatusDraining = "draining"
 )
 
-// Device health values, as reported by the agent's device monitor.
+// Device health values, as reported by the agent's device monitor. Degraded devices
+// (hot, throttling) still take work; unhealthy ones do not. DeviceCordoned is the
+// value older agents registered; cordoning is now the Cordoned flag.
 const (
 	DeviceHealthy   = "healthy"
+	DeviceDegraded  = "degraded"
 	DeviceUnhealthy = "unhealthy"
 	DeviceCordoned  = "cordoned"
 )
 
-// Device is one compute device of a node.
+// Device is one compute device of a node. Health and Reasons are what the agent last
+// reported (the leader overlays its heartbeat soft state on reads); Cordoned is
+// committed: set when the device turned unhealthy, cleared only by an operator.
 type Device struct {
-	ID     string `json:"id"`
-	Kind   string `json:"kind"` // "cpu" or "gpu"
-	Name   string `json:"name,omitempty"`
-	Health string `json:"health"`
+	ID           string   `json:"id"`
+	Kind         string   `json:"kind"` // "cpu" or "gpu"
+	Name         string   `json:"name,omitempty"`
+	Health       string   `json:"health"`
+	Reasons      []string `json:"reasons,omitempty"`
+	Cordoned     bool     `json:"cordoned,omitempty"`
+	CordonReason string   `json:"cordon_reason,omitempty"`
+	CordonedAt   int64    `json:"cordoned_at,omitempty"`
+}
+
+// Usable reports whether the device may take new work: healthy or degraded, and not
+// cordoned.
+func (d *Device) Usable() bool {
+	return !d.Cordoned && (d.Health == DeviceHealthy || d.Health == DeviceDegraded)
+}
+
+// DeviceStatus is one device's health in a heartbeat.
+type DeviceStatus struct {
+	ID      string   `json:"id"`
+	Health  string   `json:"health"` // healthy, degraded or unhealthy
+	Reasons []string `json:"reasons,omitempty"`
+	// UnhealthyForMS, for an unhealthy device, is how long ago the agent first saw the
+	// fault (a duration, so agent and leader clocks need not agree). The leader takes
+	// the earlier of that and its own first unhealthy report as the fault's start.
+	UnhealthyForMS int64 `json:"unhealthy_for_ms,omitempty"`
 }
 
 // Node is a worker agent's machine.
@@ -42,7 +68,32 @@ type Node struct {
 func (n *Node) Copy() *Node {
 	c := *n
 	c.Devices = append([]Device(nil), n.Devices...)
+	for i := range c.Devices {
+		c.Devices[i].Reasons = append([]string(nil), n.Devices[i].Reasons...)
+	}
 	return &c
+}
+
+// Device returns the index of the device with the given ID, or -1.
+func (n *Node) Device(id string) int {
+	for i := range n.Devices {
+		if n.Devices[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// UsableDevices counts the devices of a kind that may take new work ("" counts
+// every kind).
+func (n *Node) UsableDevices(kind string) int {
+	c := 0
+	for i := range n.Devices {
+		if n.Devices[i].Usable() && (kind == "" || n.Devices[i].Kind == kind) {
+			c++
+		}
+	}
+	return c
 }
 
 // HealthyDevices counts the healthy devices of a kind ("" counts every kind).
@@ -77,4 +128,24 @@ type NodeDrainRequest struct {
 	WriteRequest
 	NodeID string `json:"node_id"`
 	Enable bool   `json:"enable"`
+}
+
+// DeviceUnhealthyRequest commits a device turning unhealthy, decided by the leader from
+// heartbeats. In one entry it cordons the device, fails every running attempt with a
+// rank on the node, and marks suspect the checkpoints of the node's attempts
+// committed at or after FaultSince.
+type DeviceUnhealthyRequest struct {
+	WriteRequest
+	NodeID   string   `json:"node_id"`
+	DeviceID string   `json:"device_id"`
+	Reasons  []string `json:"reasons,omitempty"`
+	// FaultSince is the leader time (Unix ns) of the fault's first sign.
+	FaultSince int64 `json:"fault_since"`
+}
+
+// DeviceUncordonRequest returns a repaired device to service.
+type DeviceUncordonRequest struct {
+	WriteRequest
+	NodeID   string `json:"node_id"`
+	DeviceID string `json:"device_id"`
 }

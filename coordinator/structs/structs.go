@@ -37,6 +37,10 @@ const (
 	ServerMemberUpsertRequestType
 	ServerMemberDeleteRequestType
 	CheckpointFlagRequestType
+	ModelReleaseRequestType
+	ModelRevokeRequestType
+	DeviceUnhealthyRequestType
+	DeviceUncordonRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -59,6 +63,10 @@ var messageTypeNames = map[MessageType]string{
 	ServerMemberUpsertRequestType: "server_member_upsert",
 	ServerMemberDeleteRequestType: "server_member_delete",
 	CheckpointFlagRequestType:     "checkpoint_flag",
+	ModelReleaseRequestType:       "model_release",
+	ModelRevokeRequestType:        "model_revoke",
+	DeviceUnhealthyRequestType:    "device_unhealthy",
+	DeviceUncordonRequestType:     "device_uncordon",
 }
 
 // String names the type for logs and audit entries.
