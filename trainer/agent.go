@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/internal/version"
+	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/collective"
 	"github.com/dxtrain/dxtrain/trainer/device"
@@ -28,6 +30,10 @@ type AgentConfig struct {
 	API     *client.Client
 	Store   storage.Store
 	Devices device.Collector
+	// DeviceMetrics, if set, receives every device sample as Prometheus gauges.
+	DeviceMetrics *device.Metrics
+	// TrainingMetrics, if set, receives every step's progress.
+	TrainingMetrics *TrainingMetrics
 	// AssignmentWait is how long one long-poll for assignments blocks.
 	AssignmentWait time.Duration
 	// ProgressEvery throttles progress reports to the coordinator.
@@ -39,8 +45,9 @@ type AgentConfig struct {
 // assigned. Losing the coordinator does not stop a running attempt: the client fails
 // over to another server and the agent re-registers.
 type Agent struct {
-	cfg AgentConfig
-	log *slog.Logger
+	cfg    AgentConfig
+	log    *slog.Logger
+	health *healthReporter
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // attempt ID → cancel
@@ -70,7 +77,8 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]context.CancelFunc{}}, nil
+	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]context.CancelFunc{},
+		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}, nil
 }
 
 // Run works until ctx ends, then cancels its attempts and waits for them.
@@ -129,12 +137,17 @@ func (a *Agent) register(ctx context.Context) error {
 	}
 }
 
-// heartbeats beat at the interval the leader asks for; a node the leader no longer
-// knows (it was marked down, or the cluster was rebuilt) registers again.
+// heartbeats beat at the interval the leader asks for, carrying each device's health; a
+// node the leader no longer knows (it was marked down, or the cluster was rebuilt)
+// registers again.
 func (a *Agent) heartbeats(ctx context.Context) {
 	interval := time.Second
 	for ctx.Err() == nil {
-		resp, err := a.cfg.API.Heartbeat(ctx, a.cfg.NodeID)
+		devices, err := a.health.statuses(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("sample devices", "error", err)
+		}
+		resp, err := a.cfg.API.Heartbeat(ctx, a.cfg.NodeID, devices...)
 		switch {
 		case err == nil:
 			if resp.IntervalMS > 0 {
@@ -225,6 +238,11 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	gradBytes := 0
+	if comm.World() > 1 {
+		gradBytes = 4 * (paramCount(data, spec) + 1)
+	}
+	observe := a.cfg.TrainingMetrics.observer(as.Experiment.ID, strconv.Itoa(as.Rank), gradBytes)
 	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 		base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}
 	_, err = loop.Run(ctx, loop.Config{
@@ -232,6 +250,7 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logg
 		Ledger: clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID},
 		Resume: as.ResumeFrom != nil, Comm: comm, Logger: log, CodeVersion: version.String(),
 		Progress: func(p loop.Progress) {
+			observe(p)
 			if as.Rank == 0 { // the ranks are replicas: one report per step is enough
 				reporter.report(p)
 			}
@@ -286,4 +305,18 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// paramCount is the number of trainable values of the spec's model on this data.
+func paramCount(data *loop.Data, spec *experiments.Spec) int {
+	net, err := models.NewNetwork(models.Options{Architecture: spec.Model.Architecture, InputShape: data.InputShape,
+		Hidden: spec.Model.Hidden, Classes: len(data.Classes)})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, p := range models.InitParams(net, 0) {
+		n += p.Size()
+	}
+	return n
 }

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/dxtrain/dxtrain/storage"
@@ -15,11 +23,12 @@ import (
 
 func newAgentCommand() *cobra.Command {
 	var (
-		cluster  clusterFlags
-		nodeID   string
-		name     string
-		address  string
-		storeURL string
+		cluster     clusterFlags
+		nodeID      string
+		name        string
+		address     string
+		storeURL    string
+		metricsAddr string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -53,9 +62,13 @@ object store. Needs a token with the agent role ($DXTRAIN_TOKEN).`,
 				return err
 			}
 			defer devices.Close()
-			agent, err := trainer.NewAgent(trainer.AgentConfig{
-				NodeID: nodeID, Name: name, Address: address, API: api, Store: store, Devices: devices, Logger: log,
-			})
+			acfg := trainer.AgentConfig{NodeID: nodeID, Name: name, Address: address, API: api, Store: store, Devices: devices, Logger: log}
+			if metricsAddr != "" {
+				if acfg.DeviceMetrics, acfg.TrainingMetrics, err = serveAgentMetrics(cmd.Context(), metricsAddr, log); err != nil {
+					return err
+				}
+			}
+			agent, err := trainer.NewAgent(acfg)
 			if err != nil {
 				return err
 			}
@@ -68,6 +81,37 @@ object store. Needs a token with the agent role ($DXTRAIN_TOKEN).`,
 	f.StringVar(&nodeID, "node-id", hostname, "this node's ID, unique and stable")
 	f.StringVar(&name, "name", hostname, "a human-readable node name")
 	f.StringVar(&address, "address", "127.0.0.1:0", "host:port other ranks reach this node on")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics (devices, training) on this address")
 	f.StringVar(&storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL: file:///path or s3://bucket/prefix ($DXTRAIN_STORE)")
 	return cmd
+}
+
+// serveAgentMetrics serves the agent's Prometheus registry — device gauges named like
+// dcgm-exporter's, training gauges, Go runtime — until ctx ends.
+func serveAgentMetrics(ctx context.Context, addr string, log *slog.Logger) (*device.Metrics, *trainer.TrainingMetrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dm, err := device.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	tm, err := trainer.NewTrainingMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "error", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return dm, tm, nil
 }

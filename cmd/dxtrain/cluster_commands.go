@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -129,7 +130,7 @@ func newExperimentsCommand() *cobra.Command {
 
 func newNodesCommand() *cobra.Command {
 	var cluster clusterFlags
-	cmd := &cobra.Command{Use: "nodes", Short: "List worker nodes and their devices; drain a node"}
+	cmd := &cobra.Command{Use: "nodes", Short: "List worker nodes and their devices; drain a node; uncordon a repaired device"}
 	cluster.register(cmd)
 	var asJSON bool
 	ls := &cobra.Command{
@@ -178,7 +179,52 @@ func newNodesCommand() *cobra.Command {
 		},
 	}
 	drain.Flags().BoolVar(&undo, "undo", false, "end the drain")
-	cmd.AddCommand(ls, drain)
+	var showJSON bool
+	show := &cobra.Command{
+		Use: "show ID", Short: "Show a node's devices: health, reasons, cordons", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			n, err := api.Node(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if showJSON {
+				return printJSON(n)
+			}
+			fmt.Printf("%s  %s  %s  status %s (%s)  drain=%v\n", n.ID, n.Name, n.Address, n.Status, n.StatusReason, n.Drain)
+			tw := newTable()
+			fmt.Fprintln(tw, "DEVICE\tKIND\tNAME\tHEALTH\tCORDONED\tREASONS")
+			for _, d := range n.Devices {
+				reasons := strings.Join(d.Reasons, "; ")
+				if d.Cordoned {
+					reasons = strings.TrimPrefix(reasons+"; cordoned: "+d.CordonReason, "; ")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", d.ID, d.Kind, d.Name, d.Health, d.Cordoned, reasons)
+			}
+			return tw.Flush()
+		},
+	}
+	addJSONFlag(show, &showJSON)
+	var deviceID string
+	uncordon := &cobra.Command{
+		Use: "uncordon NODE --device ID", Short: "Return a repaired device to service", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			if _, err := api.UncordonDevice(cmd.Context(), args[0], deviceID); err != nil {
+				return err
+			}
+			fmt.Printf("device %s of node %s uncordoned\n", deviceID, args[0])
+			return nil
+		},
+	}
+	uncordon.Flags().StringVar(&deviceID, "device", "", "the device's ID (UUID)")
+	cmd.AddCommand(ls, show, drain, uncordon)
 	return cmd
 }
 

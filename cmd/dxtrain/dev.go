@@ -61,6 +61,7 @@ func runDev(ctx context.Context, dataDir, httpAddr string, agents int) error {
 	cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", httpAddr
 	cfg.NodeHeartbeatTimeout = 5 * time.Second
 	cfg.Logger = log.With("component", "coordinator")
+	cfg.Store = store // trusts download released models through the coordinator
 	srv, err := coordinator.New(cfg)
 	if err != nil {
 		return err
