@@ -147,6 +147,11 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("sample devices", "error", err)
 		}
+		if a.health.faulty() {
+			if node, err := a.cfg.API.Node(ctx, a.cfg.NodeID); err == nil {
+				a.health.reconcile(node)
+			}
+		}
 		resp, err := a.cfg.API.Heartbeat(ctx, a.cfg.NodeID, devices...)
 		switch {
 		case err == nil:

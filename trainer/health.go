@@ -18,10 +18,11 @@ type healthReporter struct {
 
 	mu        sync.Mutex
 	faultSeen map[string]time.Time // device UUID → first unhealthy sample
+	cordoned  map[string]bool      // devices the coordinator had cordoned when last asked
 }
 
 func newHealthReporter(c device.Collector, m *device.Metrics) *healthReporter {
-	return &healthReporter{devices: c, metrics: m, faultSeen: map[string]time.Time{}}
+	return &healthReporter{devices: c, metrics: m, faultSeen: map[string]time.Time{}, cordoned: map[string]bool{}}
 }
 
 // statuses samples every device. A collector that cannot sample at all reports nothing
@@ -53,4 +54,27 @@ func (h *healthReporter) statuses(ctx context.Context) ([]structs.DeviceStatus, 
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// faulty reports whether any device is currently unhealthy here.
+func (h *healthReporter) faulty() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.faultSeen) > 0
+}
+
+// reconcile forgets a fatal fault once an operator has uncordoned the device on the
+// coordinator (the repair): without it the collector's sticky verdict would cordon the
+// device again at the next heartbeat.
+func (h *healthReporter) reconcile(node *structs.Node) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range node.Devices {
+		if h.cordoned[d.ID] && !d.Cordoned {
+			if err := h.devices.ResetHealth(d.ID); err == nil {
+				delete(h.faultSeen, d.ID)
+			}
+		}
+		h.cordoned[d.ID] = d.Cordoned
+	}
 }
