@@ -143,14 +143,14 @@ func (a *Agent) register(ctx context.Context) error {
 func (a *Agent) heartbeats(ctx context.Context) {
 	interval := time.Second
 	for ctx.Err() == nil {
-		devices, err := a.health.statuses(ctx)
-		if err != nil && ctx.Err() == nil {
-			a.log.Warn("sample devices", "error", err)
-		}
-		if a.health.faulty() {
+		if a.health.faulty() { // before sampling, so a repaired device is reported healthy
 			if node, err := a.cfg.API.Node(ctx, a.cfg.NodeID); err == nil {
 				a.health.reconcile(node)
 			}
+		}
+		devices, err := a.health.statuses(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("sample devices", "error", err)
 		}
 		resp, err := a.cfg.API.Heartbeat(ctx, a.cfg.NodeID, devices...)
 		switch {
