@@ -279,3 +279,50 @@ func unixTime(ns int64) string {
 	}
 	return time.Unix(0, ns).UTC().Format(time.DateTime)
 }
+
+func newOperatorCommand() *cobra.Command {
+	var cluster clusterFlags
+	cmd := &cobra.Command{Use: "operator", Short: "Operate the coordinator's Raft peers"}
+	cluster.register(cmd)
+	var asJSON bool
+	peers := &cobra.Command{
+		Use: "peers", Short: "List the Raft peers", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			ps, err := api.Peers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(ps)
+			}
+			tw := newTable()
+			fmt.Fprintln(tw, "ID\tRAFT\tHTTP\tVOTER\tLEADER")
+			for _, p := range ps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\n", p.ID, p.RaftAddr, p.HTTPAddr, p.Voter, p.Leader)
+			}
+			return tw.Flush()
+		},
+	}
+	addJSONFlag(peers, &asJSON)
+	remove := &cobra.Command{
+		Use: "remove-peer ID", Short: "Remove a server from the Raft configuration (for a server that is gone for good)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := cluster.client()
+			if err != nil {
+				return err
+			}
+			idx, err := api.RemovePeer(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Printf("peer %s removed (index %d)\n", args[0], idx)
+			return nil
+		},
+	}
+	cmd.AddCommand(peers, remove)
+	return cmd
+}
