@@ -28,5 +28,8 @@ if [ -d bench/allreduce ]; then
   go run ./bench/allreduce -gloo-script "$shared/bench/gloo_allreduce.py" --quick
 fi
 echo
+echo "== data-parallel step time: compute vs all-reduce (MLP 784-256-128-10, global batch 128)"
+go run ./bench/dataparallel
+echo
 echo "== coordinator: failover, heartbeat load, submit latency (in-process cluster on loopback)"
 DXTRAIN_BENCH=1 go test -count=1 -run TestReport -v ./coordinator/benchmark | grep -v '^=== RUN'

@@ -70,7 +70,10 @@ type Result struct {
 	Test          Scores
 	TestProbs     []float32
 	SamplesPerSec float64
-	Checkpoints   []checkpoint.Record // committed during this attempt
+	// ComputeTime is the time spent in forward and backward passes, CommTime in the
+	// gradient all-reduce (zero in a one-rank world).
+	ComputeTime, CommTime time.Duration
+	Checkpoints           []checkpoint.Record // committed during this attempt
 	// FinalCheckpoint is the manifest holding the final state: the last one committed,
 	// or the one resumed from when there was nothing left to train.
 	FinalCheckpoint string
@@ -238,15 +241,19 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				batches.Close()
 				return nil, fmt.Errorf("experiment %s step %d: data: %w", spec.Name, a.cursor.Step, err)
 			}
+			t0 := time.Now()
 			loss, err := a.graph.Step(batch)
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s step %d: %w", spec.Name, a.cursor.Step, err)
 			}
+			t1 := time.Now()
+			res.ComputeTime += t1.Sub(t0)
 			if world > 1 {
 				if err := a.comm.AllReduceSum(grads.pack(a.params, loss)); err != nil {
 					return nil, fmt.Errorf("experiment %s step %d: all-reduce gradients: %w", spec.Name, a.cursor.Step, err)
 				}
 				loss = grads.unpack(a.params)
+				res.CommTime += time.Since(t1)
 			}
 			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
 			a.opt.Step(a.params, lr)
