@@ -130,24 +130,16 @@ differs. The dataset file named by the experiment's spec must be readable here.`
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			api, err := flags.client()
-			if err != nil {
-				return err
-			}
-			store, err := flags.store(ctx)
-			if err != nil {
-				return err
-			}
-			spec, byStep, err := experimentCheckpoints(ctx, api, args[0])
+			v, err := flags.open(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			load := func(step int64) (*checkpoint.Loaded, error) {
-				c, ok := byStep[step]
-				if !ok {
-					return nil, fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
+				c, err := v.at(step)
+				if err != nil {
+					return nil, err
 				}
-				return checkpoint.Load(ctx, store, c.ManifestHash)
+				return checkpoint.Load(ctx, v.store, c.ManifestHash)
 			}
 			fromCP, err := load(from)
 			if err != nil {
@@ -157,11 +149,11 @@ differs. The dataset file named by the experiment's spec must be readable here.`
 			if err != nil {
 				return err
 			}
-			data, err := trainer.LoadData(ctx, spec, store, trainer.ClusterDatasets(api), 0, 1)
+			data, err := trainer.LoadData(ctx, v.spec, v.store, trainer.ClusterDatasets(v.api), 0, 1)
 			if err != nil {
 				return err
 			}
-			rep, err := loop.Replay(ctx, spec, data, fromCP, toCP)
+			rep, err := loop.Replay(ctx, v.spec, data, fromCP, toCP)
 			if err != nil {
 				return err
 			}
@@ -254,23 +246,15 @@ multi-class). The JSON report is stored beside the checkpoint.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			api, err := flags.client()
+			v, err := flags.open(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			store, err := flags.store(ctx)
+			c, err := v.at(step)
 			if err != nil {
 				return err
 			}
-			spec, byStep, err := experimentCheckpoints(ctx, api, args[0])
-			if err != nil {
-				return err
-			}
-			c, ok := byStep[step]
-			if !ok {
-				return fmt.Errorf("experiment %s has no committed checkpoint at step %d", args[0], step)
-			}
-			ev, err := trainer.EvaluateCheckpoint(ctx, spec, store, trainer.ClusterDatasets(api), c.ManifestHash, split, threshold)
+			ev, err := trainer.EvaluateCheckpoint(ctx, v.spec, v.store, trainer.ClusterDatasets(v.api), c.ManifestHash, split, threshold)
 			if err != nil {
 				return err
 			}
@@ -282,7 +266,7 @@ multi-class). The JSON report is stored beside the checkpoint.`,
 				_, err = os.Stdout.Write(append(body, '\n'))
 				return err
 			}
-			fmt.Printf("%s step %d, %s split — stored at %s\n\n%s", spec.Name, step, split, ev.Key, ev.Report.Table())
+			fmt.Printf("%s step %d, %s split — stored at %s\n\n%s", v.spec.Name, step, split, ev.Key, ev.Report.Table())
 			return nil
 		},
 	}
@@ -291,4 +275,39 @@ multi-class). The JSON report is stored beside the checkpoint.`,
 	cmd.Flags().Float64Var(&threshold, "threshold", 0.5, "decision threshold on P(positive)")
 	addJSONFlag(cmd, &asJSON)
 	return cmd
+}
+
+// validatorSession is what the validator's commands need about one experiment: the
+// cluster, the object store, the spec as submitted and the committed checkpoints.
+type validatorSession struct {
+	api    *client.Client
+	store  storage.Store
+	id     string
+	spec   *experiments.Spec
+	byStep map[int64]structs.Checkpoint
+}
+
+func (f *validatorFlags) open(ctx context.Context, experiment string) (*validatorSession, error) {
+	api, err := f.client()
+	if err != nil {
+		return nil, err
+	}
+	store, err := f.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spec, byStep, err := experimentCheckpoints(ctx, api, experiment)
+	if err != nil {
+		return nil, err
+	}
+	return &validatorSession{api: api, store: store, id: experiment, spec: spec, byStep: byStep}, nil
+}
+
+// at is the committed checkpoint at step.
+func (v *validatorSession) at(step int64) (structs.Checkpoint, error) {
+	c, ok := v.byStep[step]
+	if !ok {
+		return structs.Checkpoint{}, fmt.Errorf("experiment %s has no committed checkpoint at step %d", v.id, step)
+	}
+	return c, nil
 }
