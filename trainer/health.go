@@ -17,12 +17,13 @@ type healthReporter struct {
 	metrics *device.Metrics // nil: no Prometheus gauges
 
 	mu        sync.Mutex
-	faultSeen map[string]time.Time // device UUID → first unhealthy sample
+	faultSeen map[string]time.Time // device UUID → when the fault may have begun
+	lastGood  map[string]time.Time // device UUID → last sample that was not unhealthy
 	cordoned  map[string]bool      // devices the coordinator had cordoned when last asked
 }
 
 func newHealthReporter(c device.Collector, m *device.Metrics) *healthReporter {
-	return &healthReporter{devices: c, metrics: m, faultSeen: map[string]time.Time{}, cordoned: map[string]bool{}}
+	return &healthReporter{devices: c, metrics: m, faultSeen: map[string]time.Time{}, lastGood: map[string]time.Time{}, cordoned: map[string]bool{}}
 }
 
 // statuses samples every device. A collector that cannot sample at all reports nothing
@@ -44,12 +45,18 @@ func (h *healthReporter) statuses(ctx context.Context) ([]structs.DeviceStatus, 
 		if s.Health.State == device.Unhealthy {
 			first, ok := h.faultSeen[s.UUID]
 			if !ok {
+				// The fault happened after the last good sample, perhaps just after it:
+				// date it from there, so every checkpoint written since is suspect.
 				first = now
-				h.faultSeen[s.UUID] = now
+				if good, seen := h.lastGood[s.UUID]; seen {
+					first = good
+				}
+				h.faultSeen[s.UUID] = first
 			}
 			st.UnhealthyForMS = max(now.Sub(first).Milliseconds(), 1)
 		} else {
 			delete(h.faultSeen, s.UUID)
+			h.lastGood[s.UUID] = now
 		}
 		out = append(out, st)
 	}

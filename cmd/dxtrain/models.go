@@ -4,7 +4,11 @@ import "github.com/spf13/cobra"
 
 // newModelsCommand groups the released-model commands of validators and trusts.
 func newModelsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "models", Short: "Released models: verify a release directory offline"}
-	cmd.AddCommand(newModelsVerifyCommand())
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "Released models: release and revoke (validators); list, pull and verify offline (trusts)",
+	}
+	cmd.AddCommand(newModelsReleaseCommand(), newModelsRevokeCommand(), newModelsLsCommand(),
+		newModelsPullCommand(), newModelsVerifyCommand())
 	return cmd
 }

@@ -10,34 +10,29 @@ import (
 
 	"github.com/dxtrain/dxtrain/datasets"
 	"github.com/dxtrain/dxtrain/models/onnx"
+	"github.com/dxtrain/dxtrain/models/release"
 )
 
 func newPredictCommand() *cobra.Command {
-	var modelPath, inputPath string
+	var modelPath, inputPath, pubPath string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "predict --model model.onnx --input rows.csv",
-		Short: "Run an exported model through ONNX Runtime and print each row's probabilities",
+		Use:   "predict --model model.onnx|DIR/ [--pubkey approver.pub] --input rows.csv",
+		Short: "Run an exported model or a verified release through ONNX Runtime and print each row's probabilities",
 		Long: `Run an exported dxtrain model through ONNX Runtime on raw measurements.
+
+--model is an ONNX file, or a release directory (from dxtrain models pull) together
+with --pubkey: the directory is verified first (signature, hashes, agreement of the
+card, the statement and the model) and refused if anything does not match; the
+feature and class names then come from the signed card.
 
 The CSV needs a header with the model's feature columns (the model records their
 names); other columns are ignored. The model standardises the inputs itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			model, err := os.ReadFile(modelPath)
+			model, features, classes, err := loadPredictModel(modelPath, pubPath)
 			if err != nil {
 				return err
-			}
-			meta, err := onnx.ReadMetadata(model)
-			if err != nil {
-				return fmt.Errorf("%s: %w", modelPath, err)
-			}
-			var features, classes []string
-			if err := json.Unmarshal([]byte(meta["dxtrain.features"]), &features); err != nil {
-				return fmt.Errorf("%s: metadata dxtrain.features: %w", modelPath, err)
-			}
-			if err := json.Unmarshal([]byte(meta["dxtrain.classes"]), &classes); err != nil {
-				return fmt.Errorf("%s: metadata dxtrain.classes: %w", modelPath, err)
 			}
 			f, err := os.Open(inputPath)
 			if err != nil {
@@ -60,12 +55,54 @@ names); other columns are ignored. The model standardises the inputs itself.`,
 			return printPredictions(probs, n, classes, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "the ONNX model file (required)")
+	cmd.Flags().StringVar(&modelPath, "model", "", "the ONNX model file, or a release directory (required)")
+	cmd.Flags().StringVar(&pubPath, "pubkey", "", "the approver's public key: required with a release directory")
 	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	_ = cmd.MarkFlagRequired("model")
 	_ = cmd.MarkFlagRequired("input")
 	return cmd
+}
+
+// loadPredictModel returns the model bytes with its feature and class names: from a
+// verified release directory's signed card, or from a plain ONNX file's metadata.
+func loadPredictModel(modelPath, pubPath string) (model []byte, features, classes []string, err error) {
+	fi, err := os.Stat(modelPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if fi.IsDir() {
+		if pubPath == "" {
+			return nil, nil, nil, fmt.Errorf("%s is a release directory: give the approver's public key with --pubkey to verify it", modelPath)
+		}
+		pub, err := release.LoadPublicKey(pubPath)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		v, err := release.VerifyDir(modelPath, pub)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("refusing to run %s: %w", modelPath, err)
+		}
+		return v.Files.ONNX, v.Card.Features, v.Card.Classes, nil
+	}
+	if pubPath != "" {
+		return nil, nil, nil, fmt.Errorf("--pubkey verifies a release directory; %s is a single file with no signature (pull a release with dxtrain models pull)", modelPath)
+	}
+	model, err = os.ReadFile(modelPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	meta, err := onnx.ReadMetadata(model)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	if err := json.Unmarshal([]byte(meta["dxtrain.features"]), &features); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: metadata dxtrain.features: %w", modelPath, err)
+	}
+	if err := json.Unmarshal([]byte(meta["dxtrain.classes"]), &classes); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: metadata dxtrain.classes: %w", modelPath, err)
+	}
+	return model, features, classes, nil
 }
 
 // Prediction is one row's output.

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/models/release"
+	"github.com/dxtrain/dxtrain/trainer"
+)
+
+// newModelsReleaseCommand is `dxtrain models release`: the validator approves one
+// checkpoint as the next immutable version of a named model.
+func newModelsReleaseCommand() *cobra.Command {
+	var (
+		flags                      validatorFlags
+		step                       int64
+		name, keyPath, approver    string
+		intendedUse, intendedUsers string
+		limitations                []string
+		threshold                  float64
+		asJSON                     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "release EXPERIMENT --step STEP --name NAME --key approver.key",
+		Short: "Export, evaluate, sign and commit a checkpoint as the next version of a model",
+		Long: `Release the committed checkpoint at --step of EXPERIMENT as the next version of
+--name. The model is exported to ONNX and checked against ONNX Runtime on the test
+split, evaluated on the test split for the model card, and described by a provenance
+statement signed with the approver's private key (--key, from dxtrain keys generate;
+it never leaves this machine). The four files are uploaded to the object store and
+re-read by hash before the registry commits the version; a suspect checkpoint is
+refused. Versions are immutable: a release never overwrites one.
+
+Without --intended-use, --intended-users or --limitation the card gets conservative
+defaults (decision support only; evaluated on the held-out split only).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			priv, err := release.LoadPrivateKey(keyPath)
+			if err != nil {
+				return err
+			}
+			if approver == "" {
+				approver = strings.TrimSuffix(filepath.Base(keyPath), release.PrivateKeyExt)
+			}
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			store, err := flags.store(ctx)
+			if err != nil {
+				return err
+			}
+			mv, files, err := trainer.Release(ctx, trainer.ReleaseConfig{
+				API: api, Store: store, Resolve: trainer.ClusterDatasets(api), ExperimentID: args[0], Step: step,
+				Name: name, PrivateKey: priv, Approver: approver, IntendedUse: intendedUse, IntendedUsers: intendedUsers,
+				Limitations: limitations, Threshold: threshold,
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(mv)
+			}
+			out := newTable()
+			fmt.Fprintf(out, "released\t%s@%d\n", mv.Name, mv.Version)
+			fmt.Fprintf(out, "checkpoint\tstep %d (%s)\n", mv.CheckpointStep, mv.CheckpointID)
+			fmt.Fprintf(out, "approver\t%s (key %s)\n", mv.Approver, mv.ApproverKey)
+			fmt.Fprintf(out, "model.onnx sha256\t%s\t(%d bytes)\n", mv.ONNXSHA256, len(files.ONNX))
+			fmt.Fprintf(out, "card.json sha256\t%s\n", mv.CardSHA256)
+			fmt.Fprintf(out, "statement.json sha256\t%s\n", mv.StatementSHA256)
+			fmt.Fprintf(out, "statement.sig sha256\t%s\n", mv.SignatureSHA256)
+			if v, ok := mv.Metrics["test_auroc"]; ok {
+				fmt.Fprintf(out, "test AUROC\t%.4f\n", v)
+			}
+			return out.Flush()
+		},
+	}
+	flags.register(cmd)
+	f := cmd.Flags()
+	f.Int64Var(&step, "step", 0, "step of the committed checkpoint to release (required)")
+	f.StringVar(&name, "name", "", "model name (required): A-Z a-z 0-9 . _ - +")
+	f.StringVar(&keyPath, "key", "", "the approver's private key, NAME.key (required)")
+	f.StringVar(&approver, "approver", "", "who approves, as the statement names them (default: the key file's name)")
+	f.StringVar(&intendedUse, "intended-use", "", "the card's intended use")
+	f.StringVar(&intendedUsers, "intended-users", "", "the card's intended users")
+	f.StringArrayVar(&limitations, "limitation", nil, "a known limitation for the card (repeatable)")
+	f.Float64Var(&threshold, "threshold", 0.5, "decision threshold of the card's evaluation")
+	addJSONFlag(cmd, &asJSON)
+	for _, req := range []string{"step", "name", "key"} {
+		_ = cmd.MarkFlagRequired(req)
+	}
+	return cmd
+}
+
+// newModelsRevokeCommand is `dxtrain models revoke NAME@VERSION --reason …`.
+func newModelsRevokeCommand() *cobra.Command {
+	var flags clusterFlags
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "revoke NAME@VERSION --reason TEXT",
+		Short: "Mark a released version revoked: trusts can no longer pull it",
+		Long: `Mark a released version revoked with a reason. Its record and files stay for audit;
+the registry no longer serves its files and pulls are refused with the reason.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, ver, err := parseModelRef(args[0])
+			if err != nil {
+				return err
+			}
+			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			if _, err := api.RevokeModel(cmd.Context(), name, ver, reason); err != nil {
+				return fmt.Errorf("revoke %s@%d: %w", name, ver, err)
+			}
+			fmt.Printf("revoked %s@%d\n", name, ver)
+			return nil
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; shown to trusts)")
+	_ = cmd.MarkFlagRequired("reason")
+	return cmd
+}
+
+// parseModelRef reads NAME@VERSION, the version a positive integer.
+func parseModelRef(s string) (string, int, error) {
+	name, ver, ok := strings.Cut(s, "@")
+	if !ok || name == "" {
+		return "", 0, fmt.Errorf("%q: want NAME@VERSION, e.g. wdbc@1", s)
+	}
+	if strings.ContainsAny(name, "/@ \t\n") {
+		return "", 0, fmt.Errorf("%q: the model name may not hold '/', '@' or spaces", s)
+	}
+	v, err := strconv.Atoi(ver)
+	if err != nil || v < 1 || strconv.Itoa(v) != ver {
+		return "", 0, fmt.Errorf("%q: version %q is not a positive number without leading zeros", s, ver)
+	}
+	return name, v, nil
+}
