@@ -59,6 +59,16 @@ type Config struct {
 	// (optional: without it file downloads answer 501). A store that also implements
 	// Presigner gets redirects to presigned URLs instead of streaming.
 	Store storage.Store `yaml:"-"`
+	// StoreURL ("file:///path", "s3://bucket/prefix") is opened as Store by the
+	// garbage collector when Store is nil; S3 credentials come from the environment.
+	StoreURL string `yaml:"store_url"`
+
+	// GCInterval is how often the leader applies checkpoint retention and, with a
+	// store, sweeps unreferenced blobs.
+	GCInterval time.Duration `yaml:"gc_interval"`
+	// GCGrace is how old an unreferenced blob must be before it is deleted: longer
+	// than any upload-then-commit takes, so a checkpoint being written is never swept.
+	GCGrace time.Duration `yaml:"gc_grace"`
 }
 
 // DefaultConfig returns a config for a bootstrapping single server on loopback.
@@ -77,6 +87,8 @@ func DefaultConfig() Config {
 		RaftCommitTimeout:    20 * time.Millisecond,
 		ApplyTimeout:         10 * time.Second,
 		SnapshotThreshold:    8192,
+		GCInterval:           time.Minute,
+		GCGrace:              time.Hour,
 	}
 }
 
@@ -104,7 +116,7 @@ func (c *Config) Validate() error {
 		"node_heartbeat_timeout": c.NodeHeartbeatTimeout, "scheduler_interval": c.SchedulerInterval,
 		"raft_heartbeat_timeout": c.RaftHeartbeatTimeout, "raft_election_timeout": c.RaftElectionTimeout,
 		"raft_leader_lease": c.RaftLeaderLease, "raft_commit_timeout": c.RaftCommitTimeout,
-		"apply_timeout": c.ApplyTimeout,
+		"apply_timeout": c.ApplyTimeout, "gc_interval": c.GCInterval, "gc_grace": c.GCGrace,
 	} {
 		if d < 5*time.Millisecond {
 			bad(name, "%v is below the 5ms minimum", d)

@@ -51,7 +51,8 @@ func (s *Server) monitorLeadership() {
 // leaderLoop runs while this server leads: it waits until every earlier entry is
 // applied (barrier) — until then a new leader's state may lack writes the previous
 // leader acknowledged, so consistent reads are refused — records this server's HTTP
-// address, then repeatedly marks silent nodes down and places pending experiments.
+// address, then repeatedly marks silent nodes down and places pending experiments;
+// retention and blob GC run beside it (collectGarbage).
 func (s *Server) leaderLoop(ctx context.Context) {
 	for {
 		if err := s.raft.Barrier(s.cfg.ApplyTimeout).Error(); err == nil {
@@ -73,6 +74,9 @@ func (s *Server) leaderLoop(ctx context.Context) {
 	if err := s.recordSelf(); err != nil {
 		s.log.Warn("record own http address", "error", err)
 	}
+	gcDone := make(chan struct{})
+	go func() { defer close(gcDone); s.collectGarbage(ctx) }()
+	defer func() { <-gcDone }()
 	tick := min(s.cfg.SchedulerInterval, s.cfg.NodeHeartbeatTimeout/4)
 	t := time.NewTicker(tick)
 	defer t.Stop()

@@ -58,5 +58,6 @@ func registry() map[structs.MessageType]applyFn {
 		structs.ModelRevokeRequestType:        command((*state.Store).RevokeModel),
 		structs.DeviceUnhealthyRequestType:    command((*state.Store).MarkDeviceUnhealthy),
 		structs.DeviceUncordonRequestType:     command((*state.Store).UncordonDevice),
+		structs.CheckpointDeleteRequestType:   command((*state.Store).DeleteCheckpoints),
 	}
 }

@@ -41,6 +41,7 @@ const (
 	ModelRevokeRequestType
 	DeviceUnhealthyRequestType
 	DeviceUncordonRequestType
+	CheckpointDeleteRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -67,6 +68,7 @@ var messageTypeNames = map[MessageType]string{
 	ModelRevokeRequestType:        "model_revoke",
 	DeviceUnhealthyRequestType:    "device_unhealthy",
 	DeviceUncordonRequestType:     "device_uncordon",
+	CheckpointDeleteRequestType:   "checkpoint_delete",
 }
 
 // String names the type for logs and audit entries.

@@ -53,9 +53,16 @@ func (w *Writer) Submit(ctx context.Context, st *State) error {
 }
 
 func (w *Writer) write(ctx context.Context, st *State) error {
-	m, sha, err := Save(ctx, w.store, st, w.now())
+	crash, store := testCrash.next(), storage.Store(freshUploads{w.store})
+	if crash == CrashMidBlob {
+		store = midBlobStore{Store: store, step: st.Cursor.Step}
+	}
+	m, sha, err := Save(ctx, store, st, w.now())
 	if err != nil {
 		return err
+	}
+	if crash == CrashBeforeCommit {
+		crashNow(crash, st.Cursor.Step)
 	}
 	r := Record{Experiment: st.Experiment, Step: st.Cursor.Step, Epoch: st.Cursor.Epoch, ManifestSHA: sha,
 		WorldSize: m.WorldSize, Metrics: m.Metrics, Created: m.Created}
@@ -64,6 +71,9 @@ func (w *Writer) write(ctx context.Context, st *State) error {
 	}
 	if err := w.ledger.Commit(ctx, r); err != nil {
 		return fmt.Errorf("checkpoint %s step %d: %w", st.Experiment, st.Cursor.Step, err)
+	}
+	if crash == CrashDuringCommit {
+		crashNow(crash, st.Cursor.Step)
 	}
 	if w.committed != nil {
 		w.committed(r)
