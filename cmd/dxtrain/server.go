@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dxtrain/dxtrain/coordinator"
+	"github.com/dxtrain/dxtrain/storage"
+	_ "github.com/dxtrain/dxtrain/storage/s3" // s3:// store URLs
 )
 
 func newServerCommand() *cobra.Command {
@@ -28,6 +30,15 @@ Raft; any minority may fail. Start the first with --bootstrap and the others wit
 				cfg = overrideChanged(cmd, fileCfg, cfg)
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			if cfg.StoreURL != "" { // released models are streamed from it; the leader's GC sweeps it
+				s3cfg, err := storage.ConfigFromEnv()
+				if err != nil {
+					return err
+				}
+				if cfg.Store, err = storage.Open(cmd.Context(), cfg.StoreURL, s3cfg); err != nil {
+					return err
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
@@ -48,6 +59,8 @@ Raft; any minority may fail. Start the first with --bootstrap and the others wit
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "form a new cluster if this server has no state")
 	f.StringSliceVar(&cfg.Join, "join", nil, "HTTP addresses of servers to join through")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("DXTRAIN_JOIN_TOKEN"), "secret shared by servers for joining ($DXTRAIN_JOIN_TOKEN)")
+	f.StringVar(&cfg.StoreURL, "store", os.Getenv("DXTRAIN_STORE"), "object store URL, for model downloads and blob GC ($DXTRAIN_STORE)")
+	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "age before an unreferenced blob is swept")
 	f.DurationVar(&cfg.NodeHeartbeatTimeout, "node-heartbeat-timeout", cfg.NodeHeartbeatTimeout, "silence after which an agent's node is marked down")
 	return cmd
 }
@@ -76,6 +89,12 @@ func overrideChanged(cmd *cobra.Command, file, flags coordinator.Config) coordin
 	}
 	if changed("join-token") || file.JoinToken == "" {
 		file.JoinToken = flags.JoinToken
+	}
+	if changed("store") || file.StoreURL == "" {
+		file.StoreURL = flags.StoreURL
+	}
+	if changed("gc-grace") {
+		file.GCGrace = flags.GCGrace
 	}
 	if changed("node-heartbeat-timeout") {
 		file.NodeHeartbeatTimeout = flags.NodeHeartbeatTimeout
