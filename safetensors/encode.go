@@ -90,9 +90,18 @@ func Encode(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 	return nil
 }
 
-// Marshal is Encode into a byte slice.
+// Marshal is Encode into a byte slice, sized once up front (checkpoints of large models
+// would otherwise copy their tensors several times while the buffer grows).
 func Marshal(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+	size := 8 + 256 + 128*len(tensors)
+	for _, t := range tensors {
+		size += len(t.Data)
+	}
+	for k, v := range metadata {
+		size += len(k) + len(v) + 8
+	}
 	var b bytes.Buffer
+	b.Grow(size)
 	if err := Encode(&b, tensors, metadata); err != nil {
 		return nil, err
 	}

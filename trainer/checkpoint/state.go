@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -44,11 +43,7 @@ func encodeTensors(params []*models.Param, meta map[string]string) ([]byte, erro
 	for i, p := range params {
 		tensors[i] = safetensors.F32(p.Name, p.Shape, p.Data)
 	}
-	var buf bytes.Buffer
-	if err := safetensors.Encode(&buf, tensors, meta); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return safetensors.Marshal(tensors, meta)
 }
 
 // Save uploads the state's blobs, reads each back to verify its hash, and uploads the
