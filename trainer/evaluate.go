@@ -56,7 +56,7 @@ func EvaluateCheckpoint(ctx context.Context, spec *experiments.Spec, store stora
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", spec.Name, err)
 	}
-	rep, err := metrics.Report(probs, part.Y, metrics.ReportOptions{ClassNames: data.Classes, Threshold: threshold})
+	rep, err := metrics.Report(probs, part.Y, metrics.ReportOptions{ClassNames: data.Classes, Threshold: threshold, Subgroups: part.Subgroups})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s at step %d: %w", spec.Name, l.Manifest.Cursor.Step, err)
 	}

@@ -208,7 +208,7 @@ func loadRelease(ctx context.Context, cfg *ReleaseConfig, spec *experiments.Spec
 	if err != nil {
 		return nil, fmt.Errorf("release %s: test split: %w", spec.Name, err)
 	}
-	rep, err := metrics.Report(probs, data.Test.Y, metrics.ReportOptions{ClassNames: data.Classes, Threshold: cfg.Threshold})
+	rep, err := metrics.Report(probs, data.Test.Y, metrics.ReportOptions{ClassNames: data.Classes, Threshold: cfg.Threshold, Subgroups: data.Test.Subgroups})
 	if err != nil {
 		return nil, fmt.Errorf("release %s at step %d: %w", spec.Name, cp.Step, err)
 	}

@@ -19,6 +19,9 @@ type Split struct {
 	X   []float32 // standardised with the training split's statistics
 	Y   []int32   // class indices
 	N   int
+	// Subgroups holds, per subgroup attribute kept for evaluation (an ingested
+	// dataset's sex, ethnicity, site…), each record's value.
+	Subgroups map[string][]string
 }
 
 // Data is a dataset split and standardised for training.

@@ -69,6 +69,18 @@ func readSplit(ctx context.Context, store storage.Store, m *shards.Manifest, nam
 		s.Raw = append(s.Raw, b.X...)
 		s.Y = append(s.Y, b.Y...)
 		s.N += b.N
+		for i, g := range m.Subgroups {
+			if s.Subgroups == nil {
+				s.Subgroups = make(map[string][]string, len(m.Subgroups))
+			}
+			for _, code := range b.Subgroups[i] {
+				value := "unknown"
+				if int(code) >= 0 && int(code) < len(g.Codes) {
+					value = g.Codes[code]
+				}
+				s.Subgroups[g.Name] = append(s.Subgroups[g.Name], value)
+			}
+		}
 	}
 	if s.N == 0 {
 		return Split{}, errors.New(name + " split is empty")
