@@ -4,17 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dxtrain/dxtrain/datasets"
+	"github.com/dxtrain/dxtrain/datasets/readers"
 	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/models/release"
 )
 
 func newPredictCommand() *cobra.Command {
-	var modelPath, inputPath, pubPath string
+	var modelPath, inputPath, pubPath, split string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "predict --model model.onnx|DIR/ [--pubkey approver.pub] --input rows.csv",
@@ -27,19 +30,12 @@ card, the statement and the model) and refused if anything does not match; the
 feature and class names then come from the signed card.
 
 The CSV needs a header with the model's feature columns (the model records their
-names); other columns are ignored. The model standardises the inputs itself.`,
+names); other columns are ignored. An .npz input holds images in the MedMNIST layout
+(train_images, val_images, test_images; uint8); --split chooses which. The model
+standardises the inputs itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			model, features, classes, err := loadPredictModel(modelPath, pubPath)
-			if err != nil {
-				return err
-			}
-			f, err := os.Open(inputPath)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			x, n, err := datasets.ReadFeaturesCSV(f, inputPath, features)
 			if err != nil {
 				return err
 			}
@@ -48,6 +44,10 @@ names); other columns are ignored. The model standardises the inputs itself.`,
 				return err
 			}
 			defer sess.Close()
+			x, n, err := readPredictInput(inputPath, split, features, sess.InputSize())
+			if err != nil {
+				return err
+			}
 			probs, err := sess.Run(x, n)
 			if err != nil {
 				return err
@@ -57,7 +57,8 @@ names); other columns are ignored. The model standardises the inputs itself.`,
 	}
 	cmd.Flags().StringVar(&modelPath, "model", "", "the ONNX model file, or a release directory (required)")
 	cmd.Flags().StringVar(&pubPath, "pubkey", "", "the approver's public key: required with a release directory")
-	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header (required)")
+	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header, or images in a MedMNIST-layout .npz (required)")
+	cmd.Flags().StringVar(&split, "split", "test", "with an .npz input: which split's images (train, val or test)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	_ = cmd.MarkFlagRequired("model")
 	_ = cmd.MarkFlagRequired("input")
@@ -155,4 +156,39 @@ func printPredictions(probs []float32, n int, classes []string, asJSON bool) err
 		fmt.Fprintf(tw, "\t%s\n", p.Predicted)
 	}
 	return tw.Flush()
+}
+
+// readPredictInput reads the rows to predict: tabular features by name from a CSV, or
+// one split of the images of a MedMNIST-layout .npz, checked against the model's input.
+func readPredictInput(path, split string, features []string, inputSize int) ([]float32, int, error) {
+	if strings.EqualFold(filepath.Ext(path), ".npz") {
+		m, err := readers.LoadMedMNIST(path, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		var im *readers.Images
+		switch split {
+		case "train":
+			im = m.Train
+		case "val", "validation":
+			im = m.Validation
+		case "test":
+			im = m.Test
+		default:
+			return nil, 0, fmt.Errorf("--split %q: want train, val or test", split)
+		}
+		if im == nil || im.N == 0 {
+			return nil, 0, fmt.Errorf("%s: no %s images", path, split)
+		}
+		if per := im.C * im.H * im.W; per != inputSize {
+			return nil, 0, fmt.Errorf("%s: images of %d×%d×%d values, the model takes %d", path, im.C, im.H, im.W, inputSize)
+		}
+		return im.X, im.N, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	return datasets.ReadFeaturesCSV(f, path, features)
 }
