@@ -17,9 +17,9 @@ func MaxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32) error {
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	*p = poolCall{planes: n * c, h: h, w: w, x: x, y: y, arg: argmax, row: poolRow.fn}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, x: x, y: y, arg: argmax, row: poolRow.fn}
 	p.run()
-	*p = poolCall{}
+	p.poolArgs = poolArgs{}
 	poolCalls.Put(p)
 	return nil
 }
@@ -32,10 +32,11 @@ func MaxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	*p = poolCall{planes: n * c, h: h, w: w, backward: true, dy: dy, dx: dx, arg: argmax}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, backward: true, dy: dy, dx: dx, arg: argmax}
+	p.bad.Store(0)
 	p.run()
 	bad := int(p.bad.Load()) - 1
-	*p = poolCall{}
+	p.poolArgs = poolArgs{}
 	poolCalls.Put(p)
 	if bad >= 0 {
 		return fmt.Errorf("maxpool backward: argmax[%d] = %d lies outside its %d×%d input plane: %w", bad, argmax[bad], h, w, ErrShape)
@@ -46,15 +47,19 @@ func MaxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float
 // poolCall is one max-pool pass, forward or backward, shared by the goroutines working on
 // it; pooled so that a call allocates nothing.
 type poolCall struct {
-	wg           sync.WaitGroup
-	next         atomic.Int64
-	chunks, per  int // parts claimed through next, planes per part
+	poolArgs
+	parts
+	bad atomic.Int64 // 1 + index of the first argmax outside its plane, or 0
+}
+
+// poolArgs is one max-pool pass as its parts see it.
+type poolArgs struct {
+	chunks, per  int // number of parts, planes per part
 	planes, h, w int
 	backward     bool
 	row          func(r0, r1, yo []float32, ao []int32, i0, w int)
 	x, y, dy, dx []float32
 	arg          []int32
-	bad          atomic.Int64 // 1 + index of the first argmax outside its plane, or 0
 }
 
 var poolCalls = sync.Pool{New: func() any { return new(poolCall) }}
@@ -70,14 +75,15 @@ func (p *poolCall) run() {
 	p.chunks = min(p.planes, threads*tilesPerThread)
 	p.per = (p.planes + p.chunks - 1) / p.chunks
 	p.chunks = (p.planes + p.per - 1) / p.per
-	runParallel(p, &p.wg, min(threads, p.chunks)-1)
+	p.start(p.chunks)
+	runParallel(p, &p.parts, min(threads, p.chunks)-1)
 }
 
 // help pools unclaimed groups of planes until none is left.
 func (p *poolCall) help() {
 	for {
-		i := int(p.next.Add(1) - 1)
-		if i >= p.chunks {
+		i, ok := p.claim()
+		if !ok {
 			return
 		}
 		lo, hi := i*p.per, min(p.planes, (i+1)*p.per)

@@ -276,19 +276,20 @@ func TestSgemmKernelsAgree(t *testing.T) {
 	}
 }
 
-// TestSgemmConcurrentCalls runs several multi-threaded calls at once, as data-parallel
-// workers in one process would; each must still give its single-call result.
+// TestSgemmConcurrentCalls runs several multi-threaded calls at once and back to back, as
+// data-parallel workers in one process would, so that helpers arrive late and call structs
+// are reused under them; each call must still give its single-call result.
 func TestSgemmConcurrentCalls(t *testing.T) {
 	SetThreads(3)
 	defer SetThreads(0)
-	tc := gemmCase{m: 150, n: 90, k: 70, transB: true, alpha: 1, beta: 0.5}
+	tc := gemmCase{m: 70, n: 80, k: 60, transB: true, alpha: 1, beta: 0.5}
 	d := newGemmData(tc, 9)
 	want := slices.Clone(d.c)
 	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc)
 	errs := make(chan error, 4)
 	for g := range 4 {
 		go func() {
-			for range 5 {
+			for range 50 {
 				got := slices.Clone(d.c)
 				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc)
 				if !slices.Equal(got, want) {
