@@ -6,12 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${DXTRAIN_SHARED:-../shared}
 
-if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+# Debian's numpy and torch link libblas.so.3: without OpenBLAS installed that is the slow
+# reference BLAS, which would make the peers look 30x slower than they are.
+if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing the peers' packages: python3-torch python3-numpy"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
+    echo "installing the peers' packages: python3-torch python3-numpy libopenblas0-pthread"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy libopenblas0-pthread >/dev/null
   else
-    echo "note: python3-torch and python3-numpy are missing; the peer columns will be empty (apt-get install -y python3-torch python3-numpy)"
+    echo "note: python3-torch, python3-numpy or libopenblas0-pthread is missing; the peer figures will be empty or wrong (apt-get install -y python3-torch python3-numpy libopenblas0-pthread)"
   fi
 fi
 
@@ -20,7 +22,7 @@ go run ./bench/throughput -reference "$shared/bench/torch_reference.py" "$@"
 if [ -d bench/sgemm ]; then
   echo
   echo "== SGEMM (dxtrain kernels vs OpenBLAS through numpy)"
-  go run ./bench/sgemm -reference "$shared/bench/gemm_reference.py"
+  go run ./bench/sgemm -reference "$shared/bench/gemm_reference.py" -rounds 3
 fi
 if [ -d bench/allreduce ]; then
   echo
