@@ -1,6 +1,8 @@
 package trainer
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -9,6 +11,7 @@ import (
 // TrainingMetrics are the agent's training gauges, labelled by experiment and rank.
 type TrainingMetrics struct {
 	step          *prometheus.GaugeVec
+	stepSeconds   *prometheus.GaugeVec
 	loss          *prometheus.GaugeVec
 	samplesPerSec *prometheus.GaugeVec
 	allReduce     *prometheus.CounterVec
@@ -19,11 +22,12 @@ func NewTrainingMetrics(reg prometheus.Registerer) (*TrainingMetrics, error) {
 	labels := []string{"experiment", "rank"}
 	m := &TrainingMetrics{
 		step:          prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dxtrain_training_step", Help: "Optimizer steps taken by the attempt."}, labels),
+		stepSeconds:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dxtrain_training_step_seconds", Help: "Wall time per step, averaged since the last observation."}, labels),
 		loss:          prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dxtrain_training_loss", Help: "Loss of the last step."}, labels),
 		samplesPerSec: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dxtrain_training_samples_per_second", Help: "Training throughput of the attempt, all ranks."}, labels),
 		allReduce:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dxtrain_allreduce_bytes_total", Help: "Gradient bytes all-reduced by this rank."}, labels),
 	}
-	for _, c := range []prometheus.Collector{m.step, m.loss, m.samplesPerSec, m.allReduce} {
+	for _, c := range []prometheus.Collector{m.step, m.stepSeconds, m.loss, m.samplesPerSec, m.allReduce} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -39,7 +43,9 @@ func (m *TrainingMetrics) observer(experiment, rank string, gradBytes int) func(
 	}
 	step, loss, rate := m.step.WithLabelValues(experiment, rank), m.loss.WithLabelValues(experiment, rank), m.samplesPerSec.WithLabelValues(experiment, rank)
 	bytes := m.allReduce.WithLabelValues(experiment, rank)
+	stepTime := m.stepSeconds.WithLabelValues(experiment, rank)
 	var last int64
+	lastAt := time.Now()
 	return func(p loop.Progress) {
 		if p.Validation != nil {
 			return
@@ -48,8 +54,10 @@ func (m *TrainingMetrics) observer(experiment, rank string, gradBytes int) func(
 		loss.Set(float64(p.Loss))
 		rate.Set(p.SamplesPerSec)
 		if p.Step > last {
+			now := time.Now()
+			stepTime.Set(now.Sub(lastAt).Seconds() / float64(p.Step-last))
 			bytes.Add(float64(int64(gradBytes) * (p.Step - last)))
-			last = p.Step
+			last, lastAt = p.Step, now
 		}
 	}
 }
