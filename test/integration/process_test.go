@@ -200,15 +200,34 @@ func runCLI(t *testing.T, env []string, args ...string) string {
 	return stdout.String()
 }
 
-// freePort returns a loopback address with a port that was free a moment ago.
+// handedOut remembers every port freePort returned in this test process: the kernel
+// may give a just-closed ephemeral port out again, and two servers of one test must
+// never be told the same one.
+var handedOut = struct {
+	sync.Mutex
+	ports map[string]bool
+}{ports: map[string]bool{}}
+
+// freePort returns a loopback address with a port that was free a moment ago and that no
+// earlier call returned.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pick a free port: %v", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("pick a free port: %v", err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut.ports[addr] {
+			handedOut.ports[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("pick a free port: the kernel keeps returning ports already handed out")
+	return ""
 }
 
 // waitFor polls cond every 50 ms until it holds or timeout passes; cond's string
