@@ -265,6 +265,9 @@ func printSplits(m *shards.Manifest) {
 }
 
 func writeCSVFile(path string, header []string, rows [][]string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
