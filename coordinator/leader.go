@@ -145,7 +145,7 @@ func (s *Server) schedule(ctx context.Context) {
 		exps[e.ID] = e
 	}
 	plans := scheduler.Schedule(scheduler.Input{
-		Pending: pending, Nodes: s.liveNodes(), Running: st.RunningAttempts(""), Experiments: exps,
+		Pending: pending, Nodes: s.placeableNodes(pending), Running: st.RunningAttempts(""), Experiments: exps,
 	})
 	s.metrics.unplaced.Set(float64(len(pending) - len(plans)))
 	for _, p := range plans {

@@ -9,8 +9,9 @@ import (
 )
 
 // Kill -9 one of three data-parallel workers mid-run: the attempt fails on every rank
-// within 10 s, a new attempt with the two survivors resumes from the latest committed
-// checkpoint (data sharding follows the new world size), and the experiment finishes.
+// within 10 s, the very next attempt has the two survivors and resumes from the latest
+// committed checkpoint (data sharding follows the new world size), and the experiment
+// finishes.
 func TestWorkerKillShrinksTheWorld(t *testing.T) {
 	needProcesses(t)
 	c := newCluster(t, 3, clusterOptions{NodeHeartbeatTimeout: 2 * time.Second})
@@ -67,6 +68,9 @@ func TestWorkerKillShrinksTheWorld(t *testing.T) {
 		if r.NodeID == victim {
 			t.Fatalf("the resumed attempt uses the killed node %s", victim)
 		}
+	}
+	if resumed.Number != 2 {
+		t.Errorf("the two survivors train in attempt %d; want attempt 2 (no restart spent on the dead node)", resumed.Number)
 	}
 	t.Logf("worker %s killed: attempt 1 failed after %v; attempt %d (2 ranks) training %v after the kill",
 		victim, failedAfter.Round(time.Millisecond), resumed.Number, time.Since(killed).Round(time.Millisecond))
