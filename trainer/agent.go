@@ -50,7 +50,7 @@ type Agent struct {
 	health *healthReporter
 
 	mu      sync.Mutex
-	running map[string]context.CancelFunc // attempt ID → cancel
+	running map[string]*runningAttempt // attempt ID → its rank on this node
 	wg      sync.WaitGroup
 }
 
@@ -77,7 +77,7 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]context.CancelFunc{},
+	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
 		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}, nil
 }
 
@@ -178,28 +178,42 @@ func (a *Agent) reconcile(ctx context.Context, assignments []structs.Assignment)
 	for _, as := range assignments {
 		want[as.Attempt.ID] = true
 		if _, ok := a.running[as.Attempt.ID]; ok {
-			continue
+			continue // running, or ended here and not yet ended on the coordinator
 		}
 		actx, cancel := context.WithCancel(ctx)
-		a.running[as.Attempt.ID] = cancel
+		r := &runningAttempt{cancel: cancel, done: make(chan struct{})}
+		a.running[as.Attempt.ID] = r
 		a.wg.Add(1)
 		go func(as structs.Assignment) {
 			defer a.wg.Done()
+			defer close(r.done)
 			a.runAttempt(actx, as)
 		}(as)
 	}
-	for id, cancel := range a.running {
-		if !want[id] {
-			cancel()
+	for id, r := range a.running {
+		if want[id] {
+			continue
+		}
+		r.cancel()
+		select {
+		case <-r.done: // no longer assigned and finished: forget it
+			delete(a.running, id)
+		default:
 		}
 	}
+}
+
+// runningAttempt is one rank this agent started.
+type runningAttempt struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the rank's goroutine returns
 }
 
 func (a *Agent) cancelAll() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, cancel := range a.running {
-		cancel()
+	for _, r := range a.running {
+		r.cancel()
 	}
 }
 
