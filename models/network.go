@@ -59,6 +59,20 @@ func (n Network) Outputs() int {
 	return n.Classes
 }
 
+// ParamCount is the number of trainable values: what one gradient all-reduce moves.
+func (n Network) ParamCount() int {
+	count := 0
+	for _, l := range n.Layers {
+		switch l.Op {
+		case OpDense:
+			count += l.In*l.Out + l.Out
+		case OpConv2D:
+			count += l.Out*l.In*l.Kernel*l.Kernel + l.Out
+		}
+	}
+	return count
+}
+
 // InputSize is the number of float32 values in one sample.
 func (n Network) InputSize() int {
 	size := 1

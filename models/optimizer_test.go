@@ -80,3 +80,23 @@ func TestOptimizerRestoreContinuesExactly(t *testing.T) {
 		})
 	}
 }
+
+func TestParamCountMatchesInitParams(t *testing.T) {
+	for _, o := range []Options{
+		{Architecture: "logreg", InputShape: []int{30}, Classes: 2},
+		{Architecture: "mlp", InputShape: []int{784}, Hidden: []int{256, 128}, Classes: 10},
+		{Architecture: "cnn", InputShape: []int{1, 28, 28}, Classes: 10},
+	} {
+		net, err := NewNetwork(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, p := range InitParams(net, 0) {
+			want += p.Size()
+		}
+		if got := net.ParamCount(); got != want {
+			t.Errorf("%s: ParamCount %d, parameters hold %d values", o.Architecture, got, want)
+		}
+	}
+}

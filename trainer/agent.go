@@ -259,7 +259,11 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logg
 	}
 	gradBytes := 0
 	if comm.World() > 1 {
-		gradBytes = 4 * (paramCount(data, spec) + 1)
+		net, err := models.NewNetwork(models.Options{Architecture: spec.Model.Architecture, InputShape: data.InputShape,
+			Hidden: spec.Model.Hidden, Classes: len(data.Classes)})
+		if err == nil {
+			gradBytes = 4 * (net.ParamCount() + 1) // gradients and the loss
+		}
 	}
 	observe := a.cfg.TrainingMetrics.observer(as.Experiment.ID, strconv.Itoa(as.Rank), gradBytes)
 	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
@@ -324,18 +328,4 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-// paramCount is the number of trainable values of the spec's model on this data.
-func paramCount(data *loop.Data, spec *experiments.Spec) int {
-	net, err := models.NewNetwork(models.Options{Architecture: spec.Model.Architecture, InputShape: data.InputShape,
-		Hidden: spec.Model.Hidden, Classes: len(data.Classes)})
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, p := range models.InitParams(net, 0) {
-		n += p.Size()
-	}
-	return n
 }

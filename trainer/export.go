@@ -32,24 +32,7 @@ type exportInput struct {
 // on the raw test split within the spec's tolerance; a model that does not is refused
 // and nothing is written.
 func exportONNX(in exportInput, dir string) (path, sha string, maxDiff float64, err error) {
-	features, _ := json.Marshal(in.data.Features)
-	classes, _ := json.Marshal(in.data.Classes)
-	meta := map[string]string{
-		"dxtrain.experiment":     in.spec.Name,
-		"dxtrain.architecture":   in.net.Architecture,
-		"dxtrain.spec_sha256":    in.spec.Hash(),
-		"dxtrain.dataset_sha256": in.data.Hash,
-		"dxtrain.checkpoint":     in.checkpoint,
-		"dxtrain.features":       string(features),
-		"dxtrain.classes":        string(classes),
-		"dxtrain.positive_class": in.data.Classes[len(in.data.Classes)-1],
-		"dxtrain.head":           string(in.net.Head),
-		"dxtrain.input_is_raw":   "true",
-		"dxtrain.test_accuracy":  strconv.FormatFloat(in.test.Accuracy, 'f', 6, 64),
-		"dxtrain.test_auroc":     strconv.FormatFloat(in.test.AUROC, 'f', 6, 64),
-		"dxtrain.code_version":   version.String(),
-	}
-	model, err := onnx.Export(in.net, in.params, &in.pre, meta)
+	model, err := onnx.Export(in.net, in.params, &in.pre, exportMetadata(in))
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -65,6 +48,27 @@ func exportONNX(in exportInput, dir string) (path, sha string, maxDiff float64, 
 		return "", "", 0, err
 	}
 	return path, storage.Digest(model), maxDiff, nil
+}
+
+// exportMetadata is the provenance every exported model carries in its metadata props.
+func exportMetadata(in exportInput) map[string]string {
+	features, _ := json.Marshal(in.data.Features)
+	classes, _ := json.Marshal(in.data.Classes)
+	return map[string]string{
+		"dxtrain.experiment":     in.spec.Name,
+		"dxtrain.architecture":   in.net.Architecture,
+		"dxtrain.spec_sha256":    in.spec.Hash(),
+		"dxtrain.dataset_sha256": in.data.Hash,
+		"dxtrain.checkpoint":     in.checkpoint,
+		"dxtrain.features":       string(features),
+		"dxtrain.classes":        string(classes),
+		"dxtrain.positive_class": in.data.Classes[len(in.data.Classes)-1],
+		"dxtrain.head":           string(in.net.Head),
+		"dxtrain.input_is_raw":   "true",
+		"dxtrain.test_accuracy":  strconv.FormatFloat(in.test.Accuracy, 'f', 6, 64),
+		"dxtrain.test_auroc":     strconv.FormatFloat(in.test.AUROC, 'f', 6, 64),
+		"dxtrain.code_version":   version.String(),
+	}
 }
 
 // ExportCheckpoint exports the model of a committed checkpoint: it loads and verifies

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -94,7 +93,7 @@ type releaseInput struct {
 	cp         structs.Checkpoint
 	data       *loop.Data
 	export     exportInput
-	meta       map[string]string // exportONNX's metadata props
+	meta       map[string]string // the metadata props every export carries
 	evaluation []byte            // the clinical report on the test split, JSON
 	summary    map[string]float64
 }
@@ -218,9 +217,7 @@ func loadRelease(ctx context.Context, cfg *ReleaseConfig, spec *experiments.Spec
 	}
 	in := &releaseInput{cfg: cfg, spec: spec, cp: cp, data: data, evaluation: evaluation, summary: summarise(rep),
 		export: exportInput{spec: spec, data: data, net: net, params: params, pre: l.Manifest.Preprocess, test: test, checkpoint: cp.ManifestHash}}
-	if in.meta, err = exportedMetadata(in.export); err != nil {
-		return nil, err
-	}
+	in.meta = exportMetadata(in.export)
 	return in, nil
 }
 
@@ -240,30 +237,6 @@ func findCheckpoint(ctx context.Context, api *client.Client, experimentID string
 		return c, nil
 	}
 	return structs.Checkpoint{}, fmt.Errorf("release: experiment %s has no committed checkpoint at step %d", experimentID, step)
-}
-
-// exportedMetadata runs exportONNX (the ONNX Runtime check on the test split) and
-// returns the metadata props it wrote, so the released model carries exactly what an
-// ordinary export does, plus the card.
-func exportedMetadata(in exportInput) (map[string]string, error) {
-	dir, err := os.MkdirTemp("", "dxtrain-release-")
-	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", in.spec.Name, err)
-	}
-	defer os.RemoveAll(dir)
-	path, _, _, err := exportONNX(in, dir)
-	if err != nil {
-		return nil, err
-	}
-	model, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", in.spec.Name, err)
-	}
-	meta, err := onnx.ReadMetadata(model)
-	if err != nil {
-		return nil, fmt.Errorf("release %s: exported %s: %w", in.spec.Name, filepath.Base(path), err)
-	}
-	return meta, nil
 }
 
 // seal builds the card for version, exports the ONNX model with the card in its

@@ -14,6 +14,8 @@
 package main
 
 import (
+	"github.com/dxtrain/dxtrain/bench/benchdata"
+
 	"context"
 	"flag"
 	"fmt"
@@ -56,7 +58,7 @@ func main() {
 		stores = append(stores, namedStore{name: "minio", store: st})
 	}
 
-	data := syntheticData(8192)
+	data := benchdata.MNISTLike(8192, 256)
 	runs, every, err := overhead(ctx, data, hidden, *interval, *perRun, stores)
 	if err != nil {
 		fail(err)

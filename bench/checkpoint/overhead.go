@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/dxtrain/dxtrain/bench/benchdata"
+
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -20,7 +21,7 @@ const batch = 128
 // twice the parameters, as in real runs), checkpointing every everySteps (0: never).
 func benchSpec(name string, hidden []int, everySteps int) *experiments.Spec {
 	s := &experiments.Spec{Name: name}
-	s.Dataset.Label, s.Dataset.Classes = "label", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	s.Dataset.Label, s.Dataset.Classes = "label", benchdata.Classes
 	s.Model.Architecture, s.Model.Hidden = "mlp", hidden
 	s.Training.Epochs, s.Training.BatchSize, s.Training.Seed = 1000, batch, 1
 	s.Training.Optimizer.Name, s.Training.Optimizer.LearningRate = "adam", 0.001
@@ -28,25 +29,6 @@ func benchSpec(name string, hidden []int, everySteps int) *experiments.Spec {
 	s.Training.Schedule.Name = "constant"
 	s.Checkpoint.EverySteps, s.Checkpoint.KeepLast = everySteps, 3
 	return s
-}
-
-// syntheticData is random MNIST-shaped data: train rows of 784 features, 10 classes.
-func syntheticData(train int) *loop.Data {
-	rng := rand.New(rand.NewPCG(1, 2))
-	d := &loop.Data{InputShape: []int{784}, Classes: benchSpec("", nil, 0).Dataset.Classes, Hash: "synthetic"}
-	split := func(n int) loop.Split {
-		s := loop.Split{N: n, X: make([]float32, n*784), Y: make([]int32, n)}
-		for i := range s.X {
-			s.X[i] = float32(rng.NormFloat64())
-		}
-		for i := range s.Y {
-			s.Y[i] = int32(rng.IntN(10))
-		}
-		s.Raw = s.X
-		return s
-	}
-	d.Train, d.Validation, d.Test = split(train), split(256), split(256)
-	return d
 }
 
 // stepRun is one timed training run.

@@ -6,10 +6,11 @@
 package main
 
 import (
+	"github.com/dxtrain/dxtrain/bench/benchdata"
+
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -27,7 +28,7 @@ func main() {
 	worlds := flag.String("worlds", "1,2,4", "comma-separated world sizes")
 	steps := flag.Int("steps", 200, "optimizer steps per run")
 	flag.Parse()
-	data := syntheticMNISTLike(2048)
+	data := benchdata.MNISTLike(2048, 64)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workers\tglobal batch\tstep ms\tcompute ms\tall-reduce ms\tcomm share\tsamples/s\t")
 	for _, w := range strings.Split(*worlds, ",") {
@@ -52,30 +53,12 @@ func main() {
 
 func spec(steps int) *experiments.Spec {
 	s := &experiments.Spec{Name: "bench-dataparallel"}
-	s.Dataset.Label, s.Dataset.Classes = "label", []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	s.Dataset.Label, s.Dataset.Classes = "label", benchdata.Classes
 	s.Model.Architecture, s.Model.Hidden = "mlp", []int{256, 128}
 	s.Training.Epochs, s.Training.BatchSize, s.Training.Seed = (steps*128+2047)/2048, 128, 1
 	s.Training.Optimizer.Name, s.Training.Optimizer.LearningRate, s.Training.Optimizer.Momentum = "sgd", 0.01, 0.9
 	s.Training.Schedule.Name = "constant"
 	return s
-}
-
-func syntheticMNISTLike(n int) *loop.Data {
-	rng := rand.New(rand.NewPCG(1, 2))
-	d := &loop.Data{InputShape: []int{784}, Classes: spec(1).Dataset.Classes}
-	split := func(n int) loop.Split {
-		s := loop.Split{N: n, X: make([]float32, n*784), Y: make([]int32, n)}
-		for i := range s.X {
-			s.X[i] = float32(rng.NormFloat64())
-		}
-		for i := range s.Y {
-			s.Y[i] = int32(rng.IntN(10))
-		}
-		s.Raw = s.X
-		return s
-	}
-	d.Train, d.Validation, d.Test = split(n), split(64), split(64)
-	return d
 }
 
 // run trains one attempt on world goroutine ranks and returns rank 0's result.
