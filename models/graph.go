@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/dxtrain/dxtrain/models/ops"
 )
 
 // Graph is a network compiled into a gorgonia expression graph for one batch size:
@@ -21,6 +23,7 @@ type Graph struct {
 	x, y, w    *G.Node // input, target (one-hot or 0/1), per-sample weights summing to 1
 	xT, yT, wT *tensor.Dense
 	paramNodes G.Nodes
+	gradNodes  G.Nodes  // gradNodes[i] is the gradient of paramNodes[i]
 	boundTo    []*Param // boundTo[i] is the Param behind paramNodes[i]
 	logits     *G.Node
 	loss       *G.Node
@@ -40,7 +43,7 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	if err := gr.build(); err != nil {
 		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
 	}
-	gr.vm = G.NewTapeMachine(gr.g, G.BindDualValues(gr.paramNodes...))
+	gr.vm = G.NewTapeMachine(gr.g)
 	return gr, nil
 }
 
@@ -54,10 +57,21 @@ func (gr *Graph) build() error {
 	gr.x = G.NewTensor(gr.g, tensor.Float32, len(xShape), G.WithShape(xShape...), G.WithName("x"), G.WithValue(gr.xT))
 
 	cur := gr.x
-	for i, l := range gr.net.Layers {
-		next, err := gr.layer(l, byName, cur)
+	layers := gr.net.Layers
+	for i := 0; i < len(layers); i++ {
+		l := layers[i]
+		// A ReLU right after a dense or conv layer runs inside it, and a flatten right
+		// before a dense layer is free (Dense reads a 4-D input as rows).
+		relu := i+1 < len(layers) && layers[i+1].Op == OpReLU && (l.Op == OpDense || l.Op == OpConv2D)
+		if l.Op == OpFlatten && i+1 < len(layers) && layers[i+1].Op == OpDense {
+			continue
+		}
+		next, err := gr.layer(l, byName, cur, relu)
 		if err != nil {
 			return fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
+		}
+		if relu {
+			i++
 		}
 		cur = next
 	}
@@ -65,9 +79,11 @@ func (gr *Graph) build() error {
 	if err := gr.buildLoss(); err != nil {
 		return fmt.Errorf("loss: %w", err)
 	}
-	if _, err := G.Grad(gr.loss, gr.paramNodes...); err != nil {
+	grads, err := G.Grad(gr.loss, gr.paramNodes...)
+	if err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
+	gr.gradNodes = grads
 	return nil
 }
 
@@ -81,7 +97,7 @@ func (gr *Graph) paramNode(p *Param, shape ...int) *G.Node {
 	return n
 }
 
-func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node) (*G.Node, error) {
+func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node, relu bool) (*G.Node, error) {
 	switch l.Op {
 	case OpDense:
 		wp, bp, err := paramsOf(l, params)
@@ -89,19 +105,15 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node) (*G.Node, e
 			return nil, err
 		}
 		w := gr.paramNode(wp, l.In, l.Out)
-		b := gr.paramNode(bp, 1, l.Out)
-		xw, err := G.Mul(x, w)
-		if err != nil {
-			return nil, err
-		}
-		return G.BroadcastAdd(xw, b, nil, []byte{0})
+		b := gr.paramNode(bp, l.Out)
+		// The gradient of the network's input is never needed.
+		return ops.Dense(x, w, b, relu, x != gr.x)
 	case OpReLU:
-		return G.Rectify(x)
+		return ops.Activate(ops.ReLU, x)
 	case OpSigmoid:
-		return G.Sigmoid(x)
+		return ops.Activate(ops.Sigmoid, x)
 	case OpFlatten:
-		s := x.Shape()
-		return G.Reshape(x, tensor.Shape{s[0], s.TotalSize() / s[0]})
+		return nil, fmt.Errorf("flatten must be followed by a dense layer")
 	case OpConv2D:
 		wp, bp, err := paramsOf(l, params)
 		if err != nil {
@@ -113,7 +125,10 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node) (*G.Node, e
 		if err != nil {
 			return nil, err
 		}
-		return G.BroadcastAdd(y, b, nil, []byte{0, 2, 3})
+		if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil || !relu {
+			return y, err
+		}
+		return ops.Activate(ops.ReLU, y)
 	case OpMaxPool:
 		return G.MaxPool2D(x, tensor.Shape{l.Kernel, l.Kernel}, []int{0, 0}, []int{l.Stride, l.Stride})
 	}
@@ -132,83 +147,21 @@ func paramsOf(l Layer, params map[string]*Param) (*Param, *Param, error) {
 	return w, b, nil
 }
 
-// buildLoss is the weighted mean cross-entropy, in numerically stable forms:
-// sigmoid head: max(z,0) − z·y + log(1 + e^−|z|); softmax head: −Σ y·logsoftmax(z).
+// buildLoss is the weighted mean cross-entropy of the head, one fused op whose
+// gradient with respect to the logits is w·(p − y).
 func (gr *Graph) buildLoss() error {
 	outputs := gr.net.Outputs()
 	gr.yT = tensor.New(tensor.WithShape(gr.batch, outputs), tensor.Of(tensor.Float32))
 	gr.y = G.NewMatrix(gr.g, tensor.Float32, G.WithShape(gr.batch, outputs), G.WithName("y"), G.WithValue(gr.yT))
 	gr.wT = tensor.New(tensor.WithShape(gr.batch, 1), tensor.Of(tensor.Float32))
 	gr.w = G.NewMatrix(gr.g, tensor.Float32, G.WithShape(gr.batch, 1), G.WithName("weights"), G.WithValue(gr.wT))
-
-	var perSample *G.Node
-	var err error
+	head := ops.SoftmaxHead
 	if gr.net.Head == HeadSigmoid {
-		perSample, err = stableBCE(gr.logits, gr.y)
-	} else {
-		perSample, err = softmaxXent(gr.logits, gr.y)
+		head = ops.SigmoidHead
 	}
-	if err != nil {
-		return err
-	}
-	weighted, err := G.HadamardProd(perSample, gr.w)
-	if err != nil {
-		return err
-	}
-	gr.loss, err = G.Sum(weighted)
+	var err error
+	gr.loss, err = ops.CrossEntropy(head, gr.logits, gr.y, gr.w)
 	return err
-}
-
-func stableBCE(z, y *G.Node) (*G.Node, error) {
-	relu, err := G.Rectify(z)
-	if err != nil {
-		return nil, err
-	}
-	zy, err := G.HadamardProd(z, y)
-	if err != nil {
-		return nil, err
-	}
-	abs, err := G.Abs(z)
-	if err != nil {
-		return nil, err
-	}
-	negAbs, err := G.Neg(abs)
-	if err != nil {
-		return nil, err
-	}
-	exp, err := G.Exp(negAbs)
-	if err != nil {
-		return nil, err
-	}
-	softplus, err := G.Log1p(exp)
-	if err != nil {
-		return nil, err
-	}
-	diff, err := G.Sub(relu, zy)
-	if err != nil {
-		return nil, err
-	}
-	return G.Add(diff, softplus)
-}
-
-func softmaxXent(z, y *G.Node) (*G.Node, error) {
-	logp, err := G.LogSoftMax(z, 1)
-	if err != nil {
-		return nil, err
-	}
-	ylogp, err := G.HadamardProd(y, logp)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := G.Sum(ylogp, 1)
-	if err != nil {
-		return nil, err
-	}
-	neg, err := G.Neg(sum)
-	if err != nil {
-		return nil, err
-	}
-	return G.Reshape(neg, tensor.Shape{z.Shape()[0], 1})
 }
 
 // Batch is one padded mini-batch in the layout a Graph takes.
@@ -228,17 +181,12 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 	if err := gr.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("graph %s: run: %w", gr.net.Architecture, err)
 	}
-	for i, n := range gr.paramNodes {
-		gv, err := n.Grad()
-		if err != nil {
-			return 0, fmt.Errorf("graph %s: gradient of %s: %w", gr.net.Architecture, gr.boundTo[i].Name, err)
+	for i, n := range gr.gradNodes {
+		gv, ok := n.Value().Data().([]float32)
+		if !ok || len(gv) != len(gr.boundTo[i].Grad) {
+			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, n.Value().Data())
 		}
-		copy(gr.boundTo[i].Grad, gv.Data().([]float32))
-		// Gorgonia accumulates into bound gradients across runs (its solvers zero
-		// them); our optimizer reads Param.Grad, so the graph zeroes them itself.
-		if z, ok := gv.(tensor.Tensor); ok {
-			z.Zero()
-		}
+		copy(gr.boundTo[i].Grad, gv)
 	}
 	return gr.loss.Value().Data().(float32), nil
 }

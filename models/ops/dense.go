@@ -1,0 +1,149 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/dxtrain/dxtrain/kernels"
+)
+
+// Dense is y = act(x·W + b) as one gorgonia op: one SGEMM, then the bias and the ReLU in
+// a single pass over y, instead of gorgonia's MatMul, BroadcastAdd and Rectify, which
+// each allocate and sweep the activations. x is [batch, ...] (a 4-D input is flattened,
+// so a Flatten layer before Dense costs nothing), W is [in, out], b is [out].
+//
+// inputGrad says whether the gradient with respect to x is wanted: the first layer's
+// input is data, and skipping its dX saves the largest product of the backward pass.
+func Dense(x, w, b *G.Node, relu, inputGrad bool) (*G.Node, error) {
+	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
+	if len(xs) < 2 || len(ws) != 2 || len(bs) != 1 {
+		return nil, fmt.Errorf("dense: shapes x %v, W %v, b %v; want [batch, ...], [in, out], [out]", xs, ws, bs)
+	}
+	batch, in := xs[0], xs.TotalSize()/xs[0]
+	if ws[0] != in || bs[0] != ws[1] {
+		return nil, fmt.Errorf("dense: x %v has %d features per sample, W is %v, b is %v", xs, in, ws, bs)
+	}
+	op := &denseOp{batch: batch, in: in, out: ws[1], xDims: len(xs), relu: relu, inputGrad: inputGrad}
+	op.y = newBuffer(tensor.Shape{batch, op.out})
+	return G.ApplyOp(op, x, w, b)
+}
+
+type denseOp struct {
+	batch, in, out int
+	xDims          int
+	relu           bool
+	inputGrad      bool
+	y              *tensor.Dense
+}
+
+func (op *denseOp) Arity() int { return 3 }
+func (op *denseOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.xDims), tensorType(2), tensorType(1), tensorType(2))
+}
+func (op *denseOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.batch, op.out}, nil
+}
+func (op *denseOp) ReturnsPtr() bool      { return false }
+func (op *denseOp) CallsExtern() bool     { return false }
+func (op *denseOp) OverwritesInput() int  { return -1 }
+func (op *denseOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *denseOp) Hashcode() uint32      { return hashOf(op) }
+func (op *denseOp) String() string {
+	return fmt.Sprintf("dxDense{%d×%d→%d,relu=%t,dx=%t}", op.batch, op.in, op.out, op.relu, op.inputGrad)
+}
+
+func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("%v: %d inputs, want 3", op, len(inputs))
+	}
+	x, err := float32s(op, "x", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := float32s(op, "W", inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	b, err := float32s(op, "b", inputs[2])
+	if err != nil {
+		return nil, err
+	}
+	if len(x) != op.batch*op.in || len(w) != op.in*op.out || len(b) != op.out {
+		return nil, fmt.Errorf("%v: inputs of %d, %d and %d values", op, len(x), len(w), len(b))
+	}
+	y := op.y.Data().([]float32)
+	kernels.Sgemm(false, false, op.batch, op.out, op.in, 1, x, op.in, w, op.out, 0, y, op.out)
+	kernels.BiasActivation(y, b, op.relu)
+	return op.y, nil
+}
+
+func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true} }
+
+// SymDiff builds the backward pass: dZ = dY masked by y > 0 (for ReLU), dW = xᵀ·dZ,
+// db = Σ_rows dZ and, when wanted, dX = dZ·Wᵀ shaped like x.
+func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	dz := grad
+	if op.relu {
+		var err error
+		if dz, err = G.ApplyOp(newActivationGrad(ReLU, output.Shape()), output, grad); err != nil {
+			return nil, fmt.Errorf("%v: relu mask: %w", op, err)
+		}
+	}
+	dw, err := G.ApplyOp(newMatMul(true, false, op.in, op.out, op.batch, x, dz, tensor.Shape{op.in, op.out}), x, dz)
+	if err != nil {
+		return nil, fmt.Errorf("%v: dW: %w", op, err)
+	}
+	db, err := G.ApplyOp(newColumnSum(op.batch, op.out), dz)
+	if err != nil {
+		return nil, fmt.Errorf("%v: db: %w", op, err)
+	}
+	var dx *G.Node
+	if op.inputGrad {
+		if dx, err = G.ApplyOp(newMatMul(false, true, op.batch, op.in, op.out, dz, w, x.Shape()), dz, w); err != nil {
+			return nil, fmt.Errorf("%v: dX: %w", op, err)
+		}
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// columnSumOp is db = Σ_rows dZ, the bias gradient of Dense.
+type columnSumOp struct {
+	rows, cols int
+	out        *tensor.Dense
+}
+
+func newColumnSum(rows, cols int) *columnSumOp {
+	return &columnSumOp{rows: rows, cols: cols, out: newBuffer(tensor.Shape{cols})}
+}
+
+func (op *columnSumOp) Arity() int    { return 1 }
+func (op *columnSumOp) Type() hm.Type { return hm.NewFnType(tensorType(2), tensorType(1)) }
+func (op *columnSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.cols}, nil
+}
+func (op *columnSumOp) ReturnsPtr() bool      { return false }
+func (op *columnSumOp) CallsExtern() bool     { return false }
+func (op *columnSumOp) OverwritesInput() int  { return -1 }
+func (op *columnSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *columnSumOp) Hashcode() uint32      { return hashOf(op) }
+func (op *columnSumOp) String() string        { return fmt.Sprintf("dxColumnSum{%d×%d}", op.rows, op.cols) }
+
+func (op *columnSumOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%v: %d inputs, want 1", op, len(inputs))
+	}
+	dz, err := float32s(op, "dz", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(dz) != op.rows*op.cols {
+		return nil, fmt.Errorf("%v: input of %d values, want %d", op, len(dz), op.rows*op.cols)
+	}
+	kernels.ColumnSums(dz, op.out.Data().([]float32))
+	return op.out, nil
+}

@@ -1,0 +1,116 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/dxtrain/dxtrain/kernels"
+)
+
+// tensorType is the gorgonia type of a float32 tensor of dims dimensions.
+func tensorType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: tensor.Float32} }
+
+// newBuffer allocates an op's own output. Ops in this package write every output into
+// a buffer allocated once with the graph, never per step: the tape machine binds the
+// returned tensor to the node, so the step loop allocates nothing for them.
+func newBuffer(shape tensor.Shape) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(tensor.Float32))
+}
+
+// float32s returns the backing slice of a float32 tensor value, or an error naming the op
+// and the input when the value is something else.
+func float32s(op fmt.Stringer, input string, v G.Value) ([]float32, error) {
+	if t, ok := v.(tensor.Tensor); ok {
+		if d, ok := t.Data().([]float32); ok {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("%v: input %s is %T, want a float32 tensor", op, input, v)
+}
+
+// scalar32 reads a float32 scalar value (gorgonia passes the cost's gradient as *F32).
+func scalar32(op fmt.Stringer, input string, v G.Value) (float32, error) {
+	switch s := v.(type) {
+	case *G.F32:
+		return float32(*s), nil
+	case tensor.Tensor:
+		if f, ok := s.Data().(float32); ok {
+			return f, nil
+		}
+		if d, ok := s.Data().([]float32); ok && len(d) == 1 {
+			return d[0], nil
+		}
+	}
+	return 0, fmt.Errorf("%v: input %s is %T, want a float32 scalar", op, input, v)
+}
+
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+// matMulOp is C = op(A)·op(B) through kernels.Sgemm, with A and B viewed as matrices
+// (leading dimension first, the rest flattened) and C given outShape. The gradient ops
+// of Dense are matMulOps: dX = dZ·Wᵀ and dW = Xᵀ·dZ.
+type matMulOp struct {
+	transA, transB bool
+	m, n, k        int
+	aDims, bDims   int
+	outShape       tensor.Shape
+	out            *tensor.Dense
+}
+
+func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.Shape) *matMulOp {
+	return &matMulOp{
+		transA: transA, transB: transB, m: m, n: n, k: k,
+		aDims: a.Dims(), bDims: b.Dims(),
+		outShape: outShape.Clone(), out: newBuffer(outShape),
+	}
+}
+
+func (op *matMulOp) Arity() int { return 2 }
+func (op *matMulOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.aDims), tensorType(op.bDims), tensorType(len(op.outShape)))
+}
+func (op *matMulOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
+func (op *matMulOp) ReturnsPtr() bool                               { return false }
+func (op *matMulOp) CallsExtern() bool                              { return false }
+func (op *matMulOp) OverwritesInput() int                           { return -1 }
+func (op *matMulOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op *matMulOp) Hashcode() uint32                               { return hashOf(op) }
+func (op *matMulOp) String() string {
+	return fmt.Sprintf("dxMatMul{tA=%t,tB=%t,m=%d,n=%d,k=%d}", op.transA, op.transB, op.m, op.n, op.k)
+}
+
+func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("%v: %d inputs, want 2", op, len(inputs))
+	}
+	a, err := float32s(op, "A", inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := float32s(op, "B", inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	if len(a) != op.m*op.k || len(b) != op.k*op.n {
+		return nil, fmt.Errorf("%v: inputs of %d and %d values, want %d and %d", op, len(a), len(b), op.m*op.k, op.k*op.n)
+	}
+	lda, ldb := op.k, op.n
+	if op.transA {
+		lda = op.m
+	}
+	if op.transB {
+		ldb = op.k
+	}
+	c := op.out.Data().([]float32)
+	kernels.Sgemm(op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n)
+	return op.out, nil
+}
