@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -30,6 +31,8 @@ type Graph struct {
 	vm         G.VM
 }
 
+var graphBuild sync.Mutex
+
 // NewGraph compiles net for batches of exactly batch samples. Smaller final batches
 // are padded by the caller with zero-weight rows, so one graph serves every step.
 func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
@@ -39,6 +42,10 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("graph %s: batch %d, must be positive", net.Architecture, batch)
 	}
+	// gorgonia numbers node groups from an unguarded package counter, and one process
+	// may build several ranks' graphs at once (replay, tests).
+	graphBuild.Lock()
+	defer graphBuild.Unlock()
 	gr := &Graph{net: net, params: params, batch: batch, g: G.NewGraph()}
 	if err := gr.build(); err != nil {
 		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)

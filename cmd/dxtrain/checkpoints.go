@@ -126,7 +126,9 @@ func checkpointsReplay(flags *validatorFlags) *cobra.Command {
 		Long: `Load the checkpoint at --from, train to the step of the checkpoint at --to with the
 recorded seed, data order, optimizer state and world size, writing nothing, and compare
 the parameters and optimizer state with --to's: bit-identical, or the first tensor that
-differs. The dataset file named by the experiment's spec must be readable here.`,
+differs. A data-parallel run is replayed by as many ranks as it had, inside this process
+and joined over loopback, so that gradients are summed in the recorded order. The dataset
+file named by the experiment's spec must be readable here.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -161,11 +163,11 @@ differs. The dataset file named by the experiment's spec must be readable here.`
 				return printJSON(rep)
 			}
 			if rep.Identical {
-				fmt.Printf("replay %d → %d: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, rep.Tensors, rep.Duration.Round(1e6))
+				fmt.Printf("replay %d → %d on %d ranks: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, rep.WorldSize, rep.Tensors, rep.Duration.Round(1e6))
 				return nil
 			}
 			d := rep.Difference
-			return fmt.Errorf("replay %d → %d: not reproducible: %s[%d] replayed %v, recorded %v", rep.FromStep, rep.ToStep, d.Tensor, d.Index, d.Replayed, d.Recorded)
+			return fmt.Errorf("replay %d → %d on %d ranks: not reproducible: %s[%d] replayed %v, recorded %v", rep.FromStep, rep.ToStep, rep.WorldSize, d.Tensor, d.Index, d.Replayed, d.Recorded)
 		},
 	}
 	cmd.Flags().Int64Var(&from, "from", 0, "step of the checkpoint to start from")

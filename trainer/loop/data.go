@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -37,6 +38,31 @@ type Data struct {
 	// Source, when set, streams the training split for this rank (an ingested
 	// dataset's shards); otherwise Train is shuffled in memory.
 	Source BatchSource
+	// shard, when set, opens Source again for another rank and world size, so one
+	// process can hold every rank of an attempt (replay).
+	shard func(ctx context.Context, rank, world int) (BatchSource, error)
+}
+
+// forRank is the data as rank r of a world of world ranks sees it. An in-memory
+// split is shared (each attempt strides it by its own rank); a streamed one gets a
+// source of its own for that rank.
+func (d *Data) forRank(ctx context.Context, rank, world int) (*Data, error) {
+	if d.Source == nil {
+		return d, nil
+	}
+	if d.shard == nil {
+		if world == 1 {
+			return d, nil
+		}
+		return nil, fmt.Errorf("dataset %.12s: its training source cannot be opened for rank %d of %d", d.Hash, rank, world)
+	}
+	src, err := d.shard(ctx, rank, world)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %.12s: open rank %d of %d: %w", d.Hash, rank, world, err)
+	}
+	c := *d
+	c.Source = src
+	return &c, nil
 }
 
 // LoadTabular reads a labelled CSV, splits it 70/15/15 (or as the spec says),

@@ -37,12 +37,19 @@ func LoadIngested(ctx context.Context, store storage.Store, manifestSHA string, 
 		}
 		*part.into = s
 	}
-	l, err := shards.NewLoader(ctx, store, m, "train", shards.LoaderConfig{Rank: rank, World: world, Seed: seed, BatchSize: batch})
-	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+	pre := &d.Preprocess
+	d.shard = func(ctx context.Context, rank, world int) (BatchSource, error) {
+		l, err := shards.NewLoader(ctx, store, m, "train", shards.LoaderConfig{Rank: rank, World: world, Seed: seed, BatchSize: batch})
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+		}
+		return &loaderSource{loader: l, pre: pre, width: width}, nil
 	}
-	d.Train.N = int(l.Records())
-	d.Source = &loaderSource{loader: l, pre: &d.Preprocess, width: width}
+	src, err := d.shard(ctx, rank, world)
+	if err != nil {
+		return nil, err
+	}
+	d.Source, d.Train.N = src, int(src.(*loaderSource).loader.Records())
 	return d, nil
 }
 

@@ -99,6 +99,10 @@ type attempt struct {
 	log       *slog.Logger
 }
 
+// rngAlgorithm names how training derives its random choices from the seed, as
+// checkpoints record it: the shuffle of epoch e is PCG(seed, e).
+const rngAlgorithm = "pcg(seed, epoch) shuffle"
+
 // Run trains until the spec's epochs are done (or StopAfterStep), flushing the last
 // checkpoint before it returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
@@ -326,7 +330,7 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 	}
 	st := &checkpoint.State{
 		Experiment: a.spec.Name, Cursor: a.cursor,
-		RNG:     checkpoint.RNG{Algorithm: "pcg(seed, epoch) shuffle", Seed: a.spec.Training.Seed},
+		RNG:     checkpoint.RNG{Algorithm: rngAlgorithm, Seed: a.spec.Training.Seed},
 		Metrics: val.metricMap("val"), WorldSize: a.comm.World(), Network: a.net, Preprocess: a.cfg.Data.Preprocess,
 		Params: checkpoint.CloneTensors(a.params), Optimizer: checkpoint.CloneTensors(a.opt.State()),
 		DatasetHash: a.cfg.Data.Hash, SpecHash: a.spec.Hash(), CodeVersion: a.cfg.CodeVersion,

@@ -16,7 +16,7 @@ import (
 const repoRoot = "../.."
 
 // loadSpec reads a shipped spec with its dataset path made relative to this package.
-func loadSpec(t *testing.T, name string) (*experiments.Spec, *Data) {
+func loadSpec(t testing.TB, name string) (*experiments.Spec, *Data) {
 	t.Helper()
 	spec, err := experiments.Load(filepath.Join(repoRoot, "experiments", name))
 	if err != nil {
@@ -30,7 +30,7 @@ func loadSpec(t *testing.T, name string) (*experiments.Spec, *Data) {
 	return spec, data
 }
 
-func newStore(t *testing.T) storage.Store {
+func newStore(t testing.TB) storage.Store {
 	t.Helper()
 	s, err := storage.NewFileStore(t.TempDir())
 	if err != nil {

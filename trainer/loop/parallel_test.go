@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/collective"
 )
@@ -17,6 +18,13 @@ import (
 // runRanks trains one attempt with world ranks, each a goroutine joined over loopback
 // TCP, and returns every rank's result and the losses rank 0 saw.
 func runRanks(t *testing.T, spec *experiments.Spec, data *Data, world int) ([]*Result, []float32) {
+	t.Helper()
+	return runRanksInto(t, spec, world, newStore(t), func(int) (*Data, error) { return data, nil }, nil)
+}
+
+// runRanksInto is runRanks with rank 0's checkpoints written to store, each rank's
+// data from dataFor, and each rank's Config changed by mutate (if not nil).
+func runRanksInto(t testing.TB, spec *experiments.Spec, world int, store storage.Store, dataFor func(rank int) (*Data, error), mutate func(*Config)) ([]*Result, []float32) {
 	t.Helper()
 	listeners := make([]net.Listener, world)
 	addrs := make([]string, world)
@@ -32,7 +40,6 @@ func runRanks(t *testing.T, spec *experiments.Spec, data *Data, world int) ([]*R
 	results := make([]*Result, world)
 	errs := make([]error, world)
 	var losses []float32
-	store := newStore(t)
 	var wg sync.WaitGroup
 	for r := 0; r < world; r++ {
 		wg.Add(1)
@@ -46,6 +53,11 @@ func runRanks(t *testing.T, spec *experiments.Spec, data *Data, world int) ([]*R
 				return
 			}
 			defer comm.Close()
+			data, err := dataFor(r)
+			if err != nil {
+				errs[r] = err
+				return
+			}
 			lc := Config{Spec: spec, Data: data, Store: store, Comm: comm, HashEvery: 7}
 			if r == 0 {
 				lc.Progress = func(p Progress) {
@@ -55,6 +67,9 @@ func runRanks(t *testing.T, spec *experiments.Spec, data *Data, world int) ([]*R
 				}
 			}
 			lc.Ledger = checkpoint.StoreLedger{Store: store}
+			if mutate != nil {
+				mutate(&lc)
+			}
 			results[r], errs[r] = Run(ctx, lc)
 		}(r)
 	}

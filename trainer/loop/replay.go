@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -20,6 +21,7 @@ type ReplayReport struct {
 	ToStep     int64         `json:"to_step"`
 	FromSHA    string        `json:"from_manifest_sha256"`
 	ToSHA      string        `json:"to_manifest_sha256"`
+	WorldSize  int           `json:"world_size"` // ranks the replay trained with
 	Identical  bool          `json:"identical"`
 	Tensors    int           `json:"tensors_compared"`
 	Difference *Difference   `json:"first_difference,omitempty"`
@@ -35,31 +37,46 @@ type Difference struct {
 }
 
 // Replay trains from checkpoint from to the step of checkpoint to with the recorded
-// seed, data order and optimizer state, writing nothing, and compares every parameter
-// and optimizer tensor bit for bit with to's.
+// world size, seed, data order and optimizer state, writing nothing, and compares
+// every parameter and optimizer tensor bit for bit with to's.
+//
+// The steps up to to were taken by the attempt that wrote to, so its recorded world
+// size W is the replay's: W ranks run inside this process, joined by the collective
+// ring on loopback, and sum the gradients in the order the attempt did, which one rank
+// cannot reproduce. When from was written by an attempt of another size (an elastic
+// restart), the replay is exact if to's attempt resumed from from; replaying
+// consecutive checkpoints guarantees that. data may be any rank's view of the dataset;
+// each rank gets its own.
 func Replay(ctx context.Context, spec *experiments.Spec, data *Data, from, to *checkpoint.Loaded) (*ReplayReport, error) {
+	return replay(ctx, spec, data, from, to, recordedWorld(to.Manifest))
+}
+
+// replay is Replay with the number of ranks given: tests show that any other world
+// size than the recorded one does not reproduce a data-parallel run.
+func replay(ctx context.Context, spec *experiments.Spec, data *Data, from, to *checkpoint.Loaded, world int) (*ReplayReport, error) {
+	if err := checkReplayable(spec, from.Manifest, to.Manifest); err != nil {
+		return nil, fmt.Errorf("replay %s: %w", spec.Name, err)
+	}
 	fm, tm := from.Manifest, to.Manifest
-	if tm.Cursor.Step < fm.Cursor.Step {
-		return nil, fmt.Errorf("replay %s: target step %d is before the starting step %d", spec.Name, tm.Cursor.Step, fm.Cursor.Step)
-	}
-	if fm.WorldSize != tm.WorldSize {
-		return nil, fmt.Errorf("replay %s: checkpoints were written by %d and %d ranks; replay needs one world size", spec.Name, fm.WorldSize, tm.WorldSize)
-	}
-	if fm.WorldSize > 1 {
-		// Summation order depends on the world size, so a bit-for-bit replay of a
-		// W-rank run needs W ranks; this replays single-rank runs only.
-		return nil, fmt.Errorf("replay %s: checkpoints were written by %d ranks; replaying data-parallel runs is not supported yet", spec.Name, fm.WorldSize)
-	}
 	start := time.Now()
-	res, err := Run(ctx, Config{Spec: spec, Data: data, From: from, NoCheckpoints: true, StopAfterStep: tm.Cursor.Step})
+	cfg := Config{Spec: spec, Data: data, From: from, NoCheckpoints: true, StopAfterStep: tm.Cursor.Step}
+	var res *Result
+	var err error
+	if world == 1 {
+		if cfg.Data, err = data.forRank(ctx, 0, 1); err == nil {
+			res, err = Run(ctx, cfg)
+		}
+	} else {
+		res, err = replayRanks(ctx, cfg, world)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("replay %s from step %d: %w", spec.Name, fm.Cursor.Step, err)
+		return nil, fmt.Errorf("replay %s from step %d on %d ranks: %w", spec.Name, fm.Cursor.Step, world, err)
 	}
 	if res.Steps != tm.Cursor.Step {
 		return nil, fmt.Errorf("replay %s: training ended at step %d, before the target step %d", spec.Name, res.Steps, tm.Cursor.Step)
 	}
 	r := &ReplayReport{Experiment: spec.Name, FromStep: fm.Cursor.Step, ToStep: tm.Cursor.Step,
-		FromSHA: from.ManifestSHA, ToSHA: to.ManifestSHA, Duration: time.Since(start)}
+		FromSHA: from.ManifestSHA, ToSHA: to.ManifestSHA, WorldSize: world, Duration: time.Since(start)}
 	r.Tensors, r.Difference, err = compareTensors(append(res.Params, res.Optimizer...), to)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", spec.Name, err)
@@ -67,6 +84,41 @@ func Replay(ctx context.Context, spec *experiments.Spec, data *Data, from, to *c
 	r.Identical = r.Difference == nil
 	return r, nil
 }
+
+// replayRanks trains world local ranks and returns rank 0's result, once every
+// replica is shown to hold rank 0's parameters bit for bit.
+func replayRanks(ctx context.Context, cfg Config, world int) (*Result, error) {
+	results, err := runLocalRanks(ctx, cfg, world)
+	if err != nil {
+		return nil, err
+	}
+	want := paramsHash(results[0].Params)
+	for r, res := range results[1:] {
+		if !bytes.Equal(paramsHash(res.Params), want) {
+			return nil, fmt.Errorf("%w: rank %d ended with parameters other than rank 0's", ErrReplicasDiverged, r+1)
+		}
+	}
+	return results[0], nil
+}
+
+// checkReplayable refuses a pair of checkpoints no replay can reproduce: out of
+// order, or recording random state this code does not derive its choices from.
+func checkReplayable(spec *experiments.Spec, fm, tm *checkpoint.Manifest) error {
+	if tm.Cursor.Step <= fm.Cursor.Step {
+		return fmt.Errorf("%w: target step %d is not after the starting step %d", ErrNotReplayable, tm.Cursor.Step, fm.Cursor.Step)
+	}
+	for _, m := range []*checkpoint.Manifest{fm, tm} {
+		if m.RNG.Algorithm != rngAlgorithm || m.RNG.Seed != spec.Training.Seed {
+			return fmt.Errorf("%w: checkpoint at step %d records random state %q seed %d, this code derives %q from seed %d",
+				ErrNotReplayable, m.Cursor.Step, m.RNG.Algorithm, m.RNG.Seed, rngAlgorithm, spec.Training.Seed)
+		}
+	}
+	return nil
+}
+
+// recordedWorld is the world size a manifest records; manifests from before the
+// field existed were all written by one rank.
+func recordedWorld(m *checkpoint.Manifest) int { return max(m.WorldSize, 1) }
 
 func compareTensors(replayed []*models.Param, to *checkpoint.Loaded) (int, *Difference, error) {
 	recorded := make(map[string][]float32, len(to.Params)+len(to.Optimizer))
