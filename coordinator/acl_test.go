@@ -46,6 +46,12 @@ func TestACLDenialPerRole(t *testing.T) {
 			return err
 		},
 		"uncordon device": func(c *client.Client) error { _, err := c.UncordonDevice(ctx, "node-001", "cpu0"); return err },
+		"record alert": func(c *client.Client) error {
+			_, err := c.RecordAlert(ctx, structs.AlertRecordArgs{Kind: structs.AlertCheckpointRefused, ExperimentID: "e", Reason: "r"})
+			return err
+		},
+		"list alerts": func(c *client.Client) error { _, err := c.Alerts(ctx, "", false); return err },
+		"ack alert":   func(c *client.Client) error { _, err := c.AckAlert(ctx, "al"); return err },
 	}
 	readModels := []string{"admin", "researcher", "validator", "trust"}
 	allowed := map[string][]string{
@@ -62,6 +68,9 @@ func TestACLDenialPerRole(t *testing.T) {
 		"audit":               {"admin"},
 		"register node":       {"admin", "agent"},
 		"commit checkpoint":   {"admin", "agent"}, // allowed ones get 404 (unknown attempt), not 403
+		"record alert":        {"admin", "agent"}, // 404: unknown experiment
+		"list alerts":         {"admin", "researcher", "validator"},
+		"ack alert":           {"admin", "validator"}, // 404: unknown alert
 	}
 	clients := map[string]*client.Client{"admin": tk.admin, "researcher": tk.researcher,
 		"validator": tk.validator, "trust": tk.trust, "agent": tk.agent}

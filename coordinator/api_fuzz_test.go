@@ -50,3 +50,29 @@ func FuzzHeartbeatArgs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAlertArgs: any alert body validates or is refused with a field error; an
+// accepted one has a known kind, a bounded UTF-8 reason and valid hashes.
+func FuzzAlertArgs(f *testing.F) {
+	f.Add(`{"kind":"checkpoint_refused","experiment_id":"e1","attempt_id":"a1","step":40,"checkpoint_id":"c1","manifest_hash":"` +
+		hash("m") + `","blob_hash":"` + hash("b") + `","reason":"load checkpoint: params blob: blob corrupt"}`)
+	f.Add(`{"kind":"checkpoint_refused","experiment_id":"e1","reason":"\xff"}`)
+	f.Add(`{"kind":"disk_full","step":-1}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var a structs.AlertRecordArgs
+		if json.Unmarshal([]byte(body), &a) != nil {
+			return
+		}
+		err := validateAlert(&a)
+		if err != nil {
+			if !errors.Is(err, structs.ErrInvalid) {
+				t.Fatalf("refusal is not a field error: %v", err)
+			}
+			return
+		}
+		if !structs.ValidAlertKind(a.Kind) || a.Reason == "" || len(a.Reason) > structs.MaxAlertReasonBytes || a.Step < 0 {
+			t.Fatalf("accepted %+v", a)
+		}
+	})
+}

@@ -331,6 +331,7 @@ func (s *Server) routes() http.Handler {
 	all = append(all, s.datasetRoutes()...)
 	all = append(all, s.agentRoutes()...)
 	all = append(all, s.modelRoutes()...)
+	all = append(all, s.alertRoutes()...)
 	for _, rt := range all {
 		mux.Handle(rt.pattern, s.wrap(rt))
 	}

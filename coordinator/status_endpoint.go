@@ -26,6 +26,7 @@ func (s *Server) status() (*structs.StatusResponse, error) {
 		ServerID: s.cfg.NodeID, IsLeader: s.IsLeader(),
 		LeaderID: string(leaderID), LeaderRaftAddr: string(leaderAddr),
 		Peers: peers, LastIndex: s.raft.LastIndex(), AppliedIndex: s.raft.AppliedIndex(),
+		OpenAlerts: s.State().OpenAlerts(),
 	}
 	if m, err := s.State().Member(string(leaderID)); err == nil {
 		out.LeaderHTTPAddr = m.HTTPAddr

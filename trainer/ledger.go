@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -83,10 +84,44 @@ func (l clusterLedger) List(ctx context.Context, _ string) ([]checkpoint.Record,
 			continue
 		}
 		out = append(out, checkpoint.Record{
-			Experiment: c.ExperimentID, Step: c.Step, Epoch: c.Epoch, ManifestSHA: c.ManifestHash,
+			ID: c.ID, Experiment: c.ExperimentID, Step: c.Step, Epoch: c.Epoch, ManifestSHA: c.ManifestHash,
 			Blobs: c.BlobHashes, WorldSize: c.WorldSize, Metrics: c.Metrics, Created: time.Unix(0, c.CreatedAt),
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Step < out[j].Step })
 	return out, nil
+}
+
+var _ checkpoint.RefusalRecorder = clusterLedger{}
+
+// alertPatience bounds how long recording a refused checkpoint may hold up a resume.
+const alertPatience = 15 * time.Second
+
+// RecordRefusal records a checkpoint_refused alert in the coordinator, naming the
+// refused checkpoint, the blob that failed and the verify error, so that a validator
+// sees the lost progress and an operator the damaged store. The resume goes on
+// whatever happens here; the caller logs a failure.
+func (l clusterLedger) RecordRefusal(ctx context.Context, r checkpoint.Refusal) error {
+	ctx, cancel := context.WithTimeout(ctx, alertPatience)
+	defer cancel()
+	args := structs.AlertRecordArgs{
+		Kind: structs.AlertCheckpointRefused, ExperimentID: l.experimentID, AttemptID: l.attemptID,
+		Step: r.Record.Step, CheckpointID: r.Record.ID, ManifestHash: r.Record.ManifestSHA, BlobHash: r.Blob,
+		Reason: truncateUTF8(fmt.Sprint(r.Err), structs.MaxAlertReasonBytes),
+	}
+	if _, err := l.api.RecordAlert(ctx, args); err != nil {
+		return fmt.Errorf("record alert for refused checkpoint step %d of %s: %w", r.Record.Step, l.experimentID, err)
+	}
+	return nil
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -29,7 +29,8 @@ func newStatusCommand() *cobra.Command {
 			if asJSON {
 				return printJSON(st)
 			}
-			fmt.Printf("answered by %s  leader %s (%s)  last index %d  applied %d\n", st.ServerID, st.LeaderID, st.LeaderHTTPAddr, st.LastIndex, st.AppliedIndex)
+			fmt.Printf("answered by %s  leader %s (%s)  last index %d  applied %d  open alerts %d\n",
+				st.ServerID, st.LeaderID, st.LeaderHTTPAddr, st.LastIndex, st.AppliedIndex, st.OpenAlerts)
 			tw := newTable()
 			fmt.Fprintln(tw, "PEER\tRAFT\tHTTP\tVOTER\tLEADER")
 			for _, p := range st.Peers {

@@ -46,7 +46,7 @@ func newRootCommand() *cobra.Command {
 		newTrainCommand(), newPredictCommand(),
 		newServerCommand(), newAgentCommand(), newDevCommand(),
 		newRunCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(), newOperatorCommand(),
-		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newDatasetsCommand(),
+		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newDatasetsCommand(), newAlertsCommand(),
 	)
 	return root
 }

@@ -59,5 +59,7 @@ func registry() map[structs.MessageType]applyFn {
 		structs.DeviceUnhealthyRequestType:    command((*state.Store).MarkDeviceUnhealthy),
 		structs.DeviceUncordonRequestType:     command((*state.Store).UncordonDevice),
 		structs.CheckpointDeleteRequestType:   command((*state.Store).DeleteCheckpoints),
+		structs.AlertRecordRequestType:        command((*state.Store).RecordAlert),
+		structs.AlertAckRequestType:           command((*state.Store).AckAlert),
 	}
 }

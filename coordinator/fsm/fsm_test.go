@@ -80,6 +80,12 @@ func populate(t *testing.T) *applier {
 	a.mustApply(structs.DeviceUnhealthyRequestType, &structs.DeviceUnhealthyRequest{WriteRequest: audit("device_cordon"),
 		NodeID: "n2", DeviceID: "g0", Reasons: []string{"xid 79"}, FaultSince: 1})
 	a.mustApply(structs.ModelRevokeRequestType, &structs.ModelRevokeRequest{WriteRequest: audit("model_revoke"), Name: "wdbc", Version: 1, Reason: "r"})
+	for _, id := range []string{"al1", "al2"} {
+		a.mustApply(structs.AlertRecordRequestType, &structs.AlertRecordRequest{WriteRequest: audit("alert_record"),
+			Alert: structs.Alert{ID: id, Kind: structs.AlertCheckpointRefused, ExperimentID: "e1", AttemptID: "a1", Step: 5,
+				CheckpointID: "c1", ManifestHash: "cm", BlobHash: "x", Reason: "blob x: blob corrupt", ReportedBy: "acc-2"}})
+	}
+	a.mustApply(structs.AlertAckRequestType, &structs.AlertAckRequest{WriteRequest: audit("alert_ack"), AlertID: "al1", AckedBy: "acc-1"})
 	return a
 }
 
@@ -129,7 +135,8 @@ func TestSnapshotRoundTripPerRecordType(t *testing.T) {
 		{"acl tokens", func(s *state.Store) any { return s.Tokens() }, 2},
 		{"server members", func(s *state.Store) any { return s.Members() }, 1},
 		{"model versions", func(s *state.Store) any { return s.AllModelVersions() }, 2},
-		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 12},
+		{"alerts", func(s *state.Store) any { return s.Alerts("") }, 2},
+		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 15},
 		{"latest index", func(s *state.Store) any { return s.LatestIndex() }, -1},
 		{"acl bootstrap", func(s *state.Store) any { return s.ACLBootstrapIndex() }, -1},
 	}
@@ -156,6 +163,9 @@ func TestSnapshotRoundTripPerRecordType(t *testing.T) {
 	}
 	if m, err := dst.ModelVersion("wdbc", 1); err != nil || !m.Revoked || dst.NextModelVersion("wdbc") != 3 {
 		t.Fatalf("model registry after restore: %+v %v", m, err)
+	}
+	if al, err := dst.Alert("al1"); err != nil || al.Open() || al.AckedBy != "acc-1" || dst.OpenAlerts() != 1 {
+		t.Fatalf("alerts after restore: %+v %v, %d open", al, err, dst.OpenAlerts())
 	}
 }
 

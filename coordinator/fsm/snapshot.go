@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ const (
 	kindAudit      = "audit"
 	kindMember     = "server_member"
 	kindModel      = "model_version"
+	kindAlert      = "alert"
 )
 
 type record struct {
@@ -94,6 +96,9 @@ func writeStore(w io.Writer, st *state.Store) error {
 	for _, v := range st.AllModelVersions() {
 		add(kindModel, v)
 	}
+	for _, v := range st.Alerts("") {
+		add(kindAlert, v)
+	}
 	for _, v := range st.Audit(0, 0) {
 		add(kindAudit, v)
 	}
@@ -139,14 +144,20 @@ func restoreRecord(st *state.Store, rec record) error {
 		return restoreInto(rec.Value, st.RestoreMember)
 	case kindModel:
 		return restoreInto(rec.Value, st.RestoreModelVersion)
+	case kindAlert:
+		return restoreInto(rec.Value, st.RestoreAlert)
 	case kindAudit:
 		return restoreInto(rec.Value, st.RestoreAudit)
 	}
 	return fmt.Errorf("unknown snapshot record kind %q", rec.Kind)
 }
 
-// restoreInto decodes raw into T and hands it to fn.
+// restoreInto decodes raw into T and hands it to fn. A null value is refused: every
+// record kind is an object or a number, and a nil record would crash the store.
 func restoreInto[T any](raw json.RawMessage, fn func(T)) error {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) || len(bytes.TrimSpace(raw)) == 0 {
+		return errors.New("value is null or missing")
+	}
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return err

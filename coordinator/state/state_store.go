@@ -29,6 +29,7 @@ type Store struct {
 	bySecret    map[string]string            // secret hash → accessor ID
 	members     map[string]*structs.ServerMember
 	models      map[string][]*structs.ModelVersion // by name; element i is version i+1
+	alerts      map[string]*structs.Alert
 	audit       []structs.AuditEntry
 	aclBoot     uint64 // index of the ACL bootstrap, 0 if never
 }
@@ -46,6 +47,7 @@ func New() *Store {
 		bySecret:    map[string]string{},
 		members:     map[string]*structs.ServerMember{},
 		models:      map[string][]*structs.ModelVersion{},
+		alerts:      map[string]*structs.Alert{},
 	}
 }
 
@@ -135,6 +137,9 @@ func (s *Store) Snapshot() *Store {
 		for _, v := range vs {
 			c.models[k] = append(c.models[k], v.Copy())
 		}
+	}
+	for k, v := range s.alerts {
+		c.alerts[k] = v.Copy()
 	}
 	c.audit = slices.Clone(s.audit)
 	return c

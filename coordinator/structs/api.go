@@ -48,6 +48,9 @@ type StatusResponse struct {
 	Peers          []Peer `json:"peers"`
 	LastIndex      uint64 `json:"last_index"`    // last Raft log index on this server
 	AppliedIndex   uint64 `json:"applied_index"` // last index applied to this server's FSM
+	// OpenAlerts counts the unacknowledged alerts in this server's state (a count,
+	// never their contents, so any token may see it).
+	OpenAlerts int `json:"open_alerts"`
 }
 
 // JoinRequest is POST /v1/operator/raft/join: add a server as a voter.

@@ -42,6 +42,8 @@ const (
 	DeviceUnhealthyRequestType
 	DeviceUncordonRequestType
 	CheckpointDeleteRequestType
+	AlertRecordRequestType
+	AlertAckRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -69,6 +71,8 @@ var messageTypeNames = map[MessageType]string{
 	DeviceUnhealthyRequestType:    "device_unhealthy",
 	DeviceUncordonRequestType:     "device_uncordon",
 	CheckpointDeleteRequestType:   "checkpoint_delete",
+	AlertRecordRequestType:        "alert_record",
+	AlertAckRequestType:           "alert_ack",
 }
 
 // String names the type for logs and audit entries.

@@ -35,7 +35,7 @@ func TestMessageTypesAreStable(t *testing.T) {
 	want := map[MessageType]uint8{
 		NodeRegisterRequestType: 0, ExperimentSubmitRequestType: 4, AttemptCreateRequestType: 7,
 		CheckpointCommitRequestType: 9, ACLBootstrapRequestType: 10, ServerMemberUpsertRequestType: 13,
-		CheckpointFlagRequestType: 15,
+		CheckpointFlagRequestType: 15, CheckpointDeleteRequestType: 20, AlertRecordRequestType: 21, AlertAckRequestType: 22,
 	}
 	for mt, v := range want {
 		if uint8(mt) != v {

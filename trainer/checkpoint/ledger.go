@@ -15,6 +15,9 @@ import (
 
 // Record is one committed checkpoint: the ledger's entry naming a manifest.
 type Record struct {
+	// ID is the ledger's own name for the record when it has one (the coordinator's
+	// checkpoint ID); a StoreLedger names records by step and manifest only.
+	ID          string             `json:"id,omitempty"`
 	Experiment  string             `json:"experiment"`
 	Step        int64              `json:"step"`
 	Epoch       int                `json:"epoch"`
@@ -77,9 +80,29 @@ func (l StoreLedger) List(ctx context.Context, experiment string) ([]Record, err
 	return records, nil
 }
 
+// Refusal is a committed checkpoint that a resume refused because it did not load
+// and verify.
+type Refusal struct {
+	Record Record // the refused ledger record
+	// Blob is the SHA-256 of the blob that failed: the manifest's or one it names.
+	// Empty when no blob could be singled out.
+	Blob string
+	// Err is the verify error. It names the blob, never data values.
+	Err error
+}
+
+// RefusalRecorder is implemented by a Ledger that keeps a durable record of the
+// checkpoints a resume refused (the cluster ledger records an alert in the
+// coordinator). Latest calls it once per refusal before falling back.
+type RefusalRecorder interface {
+	RecordRefusal(ctx context.Context, r Refusal) error
+}
+
 // Latest loads the newest committed checkpoint that verifies. A corrupt one is
-// refused with an alert in the log, and the previous committed one is tried, so that
-// a damaged blob costs progress, never correctness.
+// refused — logged, and recorded through the ledger when it is a RefusalRecorder —
+// and the previous committed one is tried, so that a damaged blob costs progress,
+// never correctness. A refusal that cannot be recorded is logged and does not stop
+// the fallback.
 func Latest(ctx context.Context, ledger Ledger, store storage.Store, experiment string, log *slog.Logger) (*Loaded, error) {
 	if log == nil {
 		log = slog.Default()
@@ -88,15 +111,47 @@ func Latest(ctx context.Context, ledger Ledger, store storage.Store, experiment 
 	if err != nil {
 		return nil, err
 	}
+	recorder, _ := ledger.(RefusalRecorder)
 	for i := len(records) - 1; i >= 0; i-- {
-		l, err := Load(ctx, store, records[i].ManifestSHA)
+		r := records[i]
+		l, err := Load(ctx, store, r.ManifestSHA)
 		if err == nil {
 			return l, nil
 		}
 		if !errors.Is(err, storage.ErrCorrupt) && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, ErrMalformed) {
 			return nil, err
 		}
-		log.Warn("checkpoint refused, falling back to the previous one", "experiment", experiment, "step", records[i].Step, "manifest", records[i].ManifestSHA, "error", err)
+		ref := Refusal{Record: r, Blob: failedBlob(ctx, store, r, err), Err: err}
+		log.Warn("checkpoint refused, falling back to the previous one", "experiment", experiment, "step", r.Step,
+			"manifest", r.ManifestSHA, "blob", ref.Blob, "error", err)
+		if recorder != nil {
+			if rerr := recorder.RecordRefusal(ctx, ref); rerr != nil {
+				log.Warn("record checkpoint refusal", "experiment", experiment, "step", r.Step, "error", rerr)
+			}
+		}
 	}
 	return nil, fmt.Errorf("experiment %s: %w", experiment, ErrNoCheckpoint)
+}
+
+// failedBlob singles out the blob that made Load fail: the first of the manifest and
+// the blobs it names that no longer verifies (flipped, truncated or missing), else —
+// a blob whose bytes hash right but do not parse — the first of them loadErr names.
+func failedBlob(ctx context.Context, store storage.Store, r Record, loadErr error) string {
+	candidates := append([]string{r.ManifestSHA}, r.Blobs...)
+	for _, sha := range candidates {
+		if _, err := storage.VerifyBlob(ctx, store, sha); errors.Is(err, storage.ErrCorrupt) || errors.Is(err, storage.ErrNotFound) {
+			return sha
+		}
+	}
+	msg := loadErr.Error()
+	best, at := "", len(msg)
+	for _, sha := range r.Blobs { // the manifest is named in every Load error; prefer a blob
+		if i := strings.Index(msg, sha); i >= 0 && i < at {
+			best, at = sha, i
+		}
+	}
+	if best == "" && strings.Contains(msg, r.ManifestSHA) {
+		best = r.ManifestSHA
+	}
+	return best
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+)
+
+// TestAlertsLsAndAck runs `dxtrain alerts` against a real `dxtrain dev`: an agent
+// token records a refused-checkpoint alert; researchers list it (table and JSON,
+// filtered by experiment), agents may not; `status` counts it open until a validator
+// acknowledges it.
+func TestAlertsLsAndAck(t *testing.T) {
+	c := startDev(t)
+	researcher := c.token(t, "researcher", structs.RoleResearcher)
+	validator := c.token(t, "validator", structs.RoleValidator)
+	agent := c.token(t, "agent", structs.RoleAgent)
+	id := strings.TrimSpace(c.must(t, researcher, "run", "experiments/wdbc-logreg.yaml", "--detach"))
+	quiet := strings.TrimSpace(c.must(t, researcher, "run", "experiments/wdbc-logreg.yaml", "--detach"))
+	for _, e := range []string{id, quiet} {
+		c.must(t, researcher, "experiments", "cancel", e) // nothing needs to train here
+	}
+
+	api, err := client.New([]string{c.addr}, agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, manifest := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	reason := "load checkpoint " + manifest + ": params blob: blob " + blob + ": blob corrupt: content hashes to " + strings.Repeat("ef", 32)
+	rec, err := api.RecordAlert(t.Context(), structs.AlertRecordArgs{Kind: structs.AlertCheckpointRefused, ExperimentID: id,
+		Step: 40, ManifestHash: manifest, BlobHash: blob, Reason: reason})
+	if err != nil {
+		t.Fatalf("record alert: %v", err)
+	}
+
+	tests := []struct {
+		name    string
+		token   string
+		args    []string
+		fails   bool
+		want    []string
+		notWant []string
+	}{
+		{"table", researcher, []string{"alerts", "ls", "--experiment", id}, false,
+			[]string{"ID", "REASON", rec.ID, structs.AlertCheckpointRefused, blob[:16], "true", "blob corrupt"}, nil},
+		{"all experiments", validator, []string{"alerts", "ls"}, false, []string{rec.ID}, nil},
+		{"another experiment", researcher, []string{"alerts", "ls", "--experiment", quiet}, false, []string{"ID"}, []string{rec.ID}},
+		{"unknown experiment", researcher, []string{"alerts", "ls", "--experiment", "ghost"}, true, []string{"404", "ghost"}, nil},
+		{"agent may not read", agent, []string{"alerts", "ls"}, true, []string{"403", "lacks role"}, []string{rec.ID}},
+		{"status counts it", researcher, []string{"status"}, false, []string{"open alerts 1"}, nil},
+		{"researcher may not acknowledge", researcher, []string{"alerts", "ack", rec.ID}, true, []string{"403"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := c.as(t, tc.token, tc.args...)
+			if (err != nil) != tc.fails {
+				t.Fatalf("dxtrain %s: error %v, want failure %v\n%s", strings.Join(tc.args, " "), err, tc.fails, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Fatalf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(out, w) {
+					t.Fatalf("output has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+
+	var listed []structs.Alert
+	if err := json.Unmarshal([]byte(c.must(t, researcher, "alerts", "ls", "--experiment", id, "--json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].ID != rec.ID || listed[0].BlobHash != blob || listed[0].ManifestHash != manifest ||
+		listed[0].Step != 40 || listed[0].Reason != reason || !listed[0].Open() || listed[0].Time == 0 {
+		t.Fatalf("alerts ls --json: %+v", listed)
+	}
+
+	if out := c.must(t, validator, "alerts", "ack", rec.ID); !strings.Contains(out, "acknowledged") {
+		t.Fatalf("alerts ack:\n%s", out)
+	}
+	var open []structs.Alert
+	if err := json.Unmarshal([]byte(c.must(t, researcher, "alerts", "ls", "--open", "--json")), &open); err != nil || len(open) != 0 {
+		t.Fatalf("open alerts after the acknowledgement: %+v (%v)", open, err)
+	}
+	if out := c.must(t, researcher, "status"); !strings.Contains(out, "open alerts 0") {
+		t.Fatalf("status after the acknowledgement:\n%s", out)
+	}
+}
