@@ -127,16 +127,12 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node, relu bool) 
 			return nil, err
 		}
 		w := gr.paramNode(wp, l.Out, l.In, l.Kernel, l.Kernel)
-		b := gr.paramNode(bp, 1, l.Out, 1, 1)
-		y, err := G.Conv2d(x, w, tensor.Shape{l.Kernel, l.Kernel}, []int{l.Pad, l.Pad}, []int{l.Stride, l.Stride}, []int{1, 1})
-		if err != nil {
-			return nil, err
-		}
-		if y, err = G.BroadcastAdd(y, b, nil, []byte{0, 2, 3}); err != nil || !relu {
-			return y, err
-		}
-		return ops.Activate(ops.ReLU, y)
+		b := gr.paramNode(bp, l.Out)
+		return ops.Conv2D(x, w, b, l.Pad, l.Stride, relu)
 	case OpMaxPool:
+		if l.Kernel == 2 && l.Stride == 2 {
+			return ops.MaxPool2x2(x)
+		}
 		return G.MaxPool2D(x, tensor.Shape{l.Kernel, l.Kernel}, []int{0, 0}, []int{l.Stride, l.Stride})
 	}
 	return nil, fmt.Errorf("unknown op %q", l.Op)

@@ -1,0 +1,242 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/dxtrain/dxtrain/kernels"
+)
+
+// Conv2D is y = act(conv(x, w) + b) over NCHW float32 tensors as one gorgonia op, by
+// kernels.Conv2DForward (im2col and our SGEMM, with the bias folded into the product) and,
+// when relu is set, a ReLU in place on y. x is [N, C, H, W], w is [K, C, R, S], b holds K
+// values in any shape ([K] or [1, K, 1, 1]); stride and pad apply to both directions.
+// It replaces gorgonia's Conv2d, BroadcastAdd and Rectify, which each allocate and sweep
+// the activations every step. Its gradient is one backward op per layer (see conv_grad.go).
+func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
+	if x == nil || w == nil || b == nil {
+		return nil, fmt.Errorf("conv2d: x, w and b are all required")
+	}
+	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] || bs.TotalSize() != ws[0] {
+		return nil, fmt.Errorf("conv2d: shapes x %v, w %v, b %v; want [N, C, H, W], [K, C, R, S] and K values: %w", xs, ws, bs, kernels.ErrShape)
+	}
+	for _, n := range []*G.Node{x, w, b} {
+		if n.Dtype() != tensor.Float32 {
+			return nil, fmt.Errorf("conv2d: %s is %v, want float32", n.Name(), n.Dtype())
+		}
+	}
+	geom := kernels.Conv2D{N: xs[0], C: xs[1], H: xs[2], W: xs[3], K: ws[0], R: ws[2], S: ws[3], Stride: stride, Pad: pad}
+	if err := geom.Validate(); err != nil {
+		return nil, fmt.Errorf("conv2d: %w", err)
+	}
+	op := &conv2DOp{geom: geom, relu: relu, bShape: bs.Clone(), chunks: newConvChunks(geom)}
+	op.yShape = tensor.Shape{geom.N, geom.K, geom.OutH(), geom.OutW()}
+	op.y = newBuffer(op.yShape)
+	y, err := G.ApplyOp(op, x, w, b)
+	if err != nil {
+		return nil, fmt.Errorf("conv2d %v: %w", op, err)
+	}
+	if yop, ok := y.Op().(*conv2DOp); ok && yop.self == nil {
+		yop.self, yop.xNode = y, x // of the op really run, when ApplyOp found an identical one
+	}
+	return y, nil
+}
+
+// conv2DOp is the forward convolution. It owns its output y and its im2col scratch,
+// allocated once with the graph: the tape machine nils its registers on every Reset, so
+// UsePreallocDo never sees a buffer from a previous step and only an op-owned buffer
+// avoids allocating each step. The backward op shares the chunks and their scratch
+// (forward and backward of one layer never run at the same time).
+type conv2DOp struct {
+	geom   kernels.Conv2D
+	relu   bool
+	bShape tensor.Shape
+	yShape tensor.Shape
+	y      *tensor.Dense
+	chunks *convChunks
+
+	// The grad op reads x (for dw) and y (for the ReLU mask). Gorgonia's Reshape returns
+	// a shallow clone sharing its input's array, and an op after it may then overwrite
+	// that array in place (the tape machine does not track the alias), corrupting x or y
+	// before the backward. When a consumer of x or y may alias it, the op keeps a private
+	// copy for the grad op, decided on the first run, once the graph is complete.
+	self, xNode  *G.Node
+	keepDecided  bool
+	xKeep, yKeep []float32
+}
+
+func (op *conv2DOp) Arity() int { return 3 }
+func (op *conv2DOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(len(op.bShape)), tensorType(4))
+}
+func (op *conv2DOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.yShape.Clone(), nil }
+func (op *conv2DOp) ReturnsPtr() bool                               { return false }
+func (op *conv2DOp) CallsExtern() bool                              { return false }
+func (op *conv2DOp) OverwritesInput() int                           { return -1 }
+func (op *conv2DOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
+func (op *conv2DOp) Hashcode() uint32                               { return hashOf(op) }
+func (op *conv2DOp) String() string {
+	return fmt.Sprintf("dxConv2D{%s,relu=%t,b=%v}", convGeomString(op.geom), op.relu, op.bShape)
+}
+
+// convGeomString names every field of a convolution's geometry, so that the hashes of
+// ops with different geometry differ.
+func convGeomString(c kernels.Conv2D) string {
+	return fmt.Sprintf("x=%d×%d×%d×%d,w=%d×%d×%d×%d,stride=%d,pad=%d", c.N, c.C, c.H, c.W, c.K, c.C, c.R, c.S, c.Stride, c.Pad)
+}
+
+func (op *conv2DOp) Do(inputs ...G.Value) (G.Value, error) {
+	if err := op.forward(op.y, inputs); err != nil {
+		return nil, err
+	}
+	return op.y, nil
+}
+
+// UsePreallocDo writes into prealloc when it is a float32 tensor of the output's size
+// (it is reshaped to the output's shape), else into the op's own buffer.
+func (op *conv2DOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	p, ok := prealloc.(*tensor.Dense)
+	if !ok || p.IsView() || p.Dtype() != tensor.Float32 || p.Size() != op.y.Size() {
+		return op.Do(inputs...)
+	}
+	if err := op.forward(p, inputs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (op *conv2DOp) forward(out *tensor.Dense, inputs []G.Value) error {
+	c := op.geom
+	if len(inputs) != 3 {
+		return fmt.Errorf("%v: %d inputs, want 3", op, len(inputs))
+	}
+	x, err := denseF32(op, "x", inputs[0], c.N*c.C*c.H*c.W)
+	if err != nil {
+		return err
+	}
+	w, err := denseF32(op, "w", inputs[1], c.K*c.C*c.R*c.S)
+	if err != nil {
+		return err
+	}
+	b, err := denseF32(op, "b", inputs[2], c.K)
+	if err != nil {
+		return err
+	}
+	if err := restoreShape(out, op.yShape); err != nil {
+		return fmt.Errorf("%v: %w", op, err)
+	}
+	y := out.Float32s()
+	ch, xSize, ySize := op.chunks, c.C*c.H*c.W, c.K*c.OutH()*c.OutW()
+	err = ch.run(func(i int) error {
+		yi := ch.images(y, i, ySize)
+		if err := kernels.Conv2DForward(ch.geoms[i], ch.images(x, i, xSize), w, b, yi, ch.scratch[i]); err != nil {
+			return err
+		}
+		if op.relu {
+			reluInPlace(yi)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%v: %w", op, err)
+	}
+	op.decideKeep()
+	if op.xKeep != nil {
+		copy(op.xKeep, x)
+	}
+	if op.yKeep != nil {
+		copy(op.yKeep, y)
+	}
+	return nil
+}
+
+// decideKeep allocates the private copies of x and y (see conv2DOp.yKeep) that the
+// graph needs: none when every consumer returns a new value, as in the CNN.
+func (op *conv2DOp) decideKeep() {
+	if op.keepDecided {
+		return
+	}
+	op.keepDecided = true
+	if op.relu && mayBeAliased(op.self) {
+		op.yKeep = make([]float32, op.y.Size())
+	}
+	if mayBeAliased(op.xNode) {
+		c := op.geom
+		op.xKeep = make([]float32, c.N*c.C*c.H*c.W)
+	}
+}
+
+// mayBeAliased reports whether a consumer of n may return a value sharing n's array
+// (an op whose ReturnsPtr is true, such as Reshape). Without one, liveness analysis keeps
+// n's value intact for as long as a later node reads it.
+func mayBeAliased(n *G.Node) bool {
+	if n == nil || n.Graph() == nil {
+		return false
+	}
+	for it := n.Graph().To(n.ID()); it.Next(); {
+		if p, ok := it.Node().(*G.Node); ok && p.Op() != nil && p.Op().ReturnsPtr() {
+			return true
+		}
+	}
+	return false
+}
+
+func (op *conv2DOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+
+// SymDiff builds the backward pass of the layer; see newConv2DGrad.
+func (op *conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if len(inputs) != 3 {
+		return nil, fmt.Errorf("%v: %d inputs, want 3", op, len(inputs))
+	}
+	return newConv2DGrad(op, inputs[0], inputs[1], output, grad)
+}
+
+// reluInPlace clamps y to max(v, 0), with NaN and −0 becoming +0 like the dense
+// layers' ReLU (kernels.BiasActivation). It is ReLUBackward(y, y, y): the ReLU's mask
+// applied to its own input, which that kernel's element-wise AVX2 loop computes in place
+// (a branchy Go loop costs about 8× as much on random signs).
+func reluInPlace(y []float32) { kernels.ReLUBackward(y, y, y) }
+
+// denseF32 returns the float32 values of a tensor input in row-major order, checking that
+// there are want of them. A strided view is materialised (a copy), which the ops'
+// own outputs never need.
+func denseF32(op fmt.Stringer, input string, v G.Value, want int) ([]float32, error) {
+	var d []float32
+	switch t := v.(type) {
+	case *tensor.Dense:
+		if t.Dtype() != tensor.Float32 {
+			break
+		}
+		if t.IsView() {
+			d = t.Materialize().Data().([]float32)
+		} else {
+			d = t.Float32s() // unlike Data, allocates nothing
+		}
+	case tensor.Tensor:
+		d, _ = t.Data().([]float32)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("%v: input %s is %T, want a float32 tensor", op, input, v)
+	}
+	if len(d) != want {
+		return nil, fmt.Errorf("%v: input %s has %d values, want %d: %w", op, input, len(d), want, kernels.ErrShape)
+	}
+	return d, nil
+}
+
+// restoreShape gives an op-owned buffer back its shape: gorgonia's Reshape may reshape
+// its input in place (UnsafeDo), and the buffer is returned again next step.
+func restoreShape(t *tensor.Dense, shape tensor.Shape) error {
+	if t.Shape().Eq(shape) {
+		return nil
+	}
+	if err := t.Reshape(shape...); err != nil {
+		return fmt.Errorf("restore output shape %v: %w", shape, err)
+	}
+	return nil
+}

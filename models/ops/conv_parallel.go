@@ -1,0 +1,95 @@
+package ops
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/dxtrain/dxtrain/kernels"
+)
+
+// convMaxChunks is how many parts a convolution splits its batch into. The kernels work
+// one image at a time with products too small for SGEMM to spread over threads, so a
+// layer ran on one core; its chunks of images run in parallel instead. The split does
+// not depend on the thread count, and the per-chunk weight gradients are summed in chunk
+// order, so results are bit-identical on any number of threads.
+const convMaxChunks = 8
+
+// convChunks is a batch split into chunks of whole images, each with its own geometry
+// and scratch, and for the backward its own partial weight and bias gradients.
+type convChunks struct {
+	per     int              // images per chunk; the last may hold fewer
+	geoms   []kernels.Conv2D // one per chunk, N set to its images
+	scratch [][]float32
+	dw, db  [][]float32 // partial gradients, allocated with the backward op
+	errs    []error
+}
+
+func newConvChunks(c kernels.Conv2D) *convChunks {
+	per := (c.N + convMaxChunks - 1) / convMaxChunks
+	n := (c.N + per - 1) / per
+	ch := &convChunks{per: per, geoms: make([]kernels.Conv2D, n), scratch: make([][]float32, n), errs: make([]error, n)}
+	for i := range n {
+		g := c
+		g.N = min(per, c.N-i*per)
+		ch.geoms[i] = g
+		ch.scratch[i] = make([]float32, g.ScratchSize())
+	}
+	return ch
+}
+
+// allocGrads allocates the partial gradients of a backward pass, once.
+func (ch *convChunks) allocGrads(dwSize, dbSize int) {
+	if ch.dw != nil {
+		return
+	}
+	ch.dw, ch.db = make([][]float32, len(ch.geoms)), make([][]float32, len(ch.geoms))
+	for i := range ch.geoms {
+		ch.dw[i], ch.db[i] = make([]float32, dwSize), make([]float32, dbSize)
+	}
+}
+
+// images returns the part of a batch tensor (size values per image) chunk i covers.
+func (ch *convChunks) images(x []float32, i, size int) []float32 {
+	lo := i * ch.per * size
+	return x[lo : lo+ch.geoms[i].N*size]
+}
+
+// run calls fn for every chunk on up to kernels.Threads() goroutines and returns the
+// first error of the lowest chunk that failed.
+func (ch *convChunks) run(fn func(i int) error) error {
+	n := len(ch.geoms)
+	workers := min(kernels.Threads(), n)
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			ch.errs[i] = fn(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, err := range ch.errs {
+		if err != nil {
+			clear(ch.errs)
+			return err
+		}
+	}
+	return nil
+}
+
+// sumParts writes dst = Σ_i parts[i], adding the chunks in order.
+func sumParts(dst []float32, parts [][]float32) {
+	copy(dst, parts[0])
+	for _, p := range parts[1:] {
+		for j, v := range p[:len(dst)] {
+			dst[j] += v
+		}
+	}
+}
