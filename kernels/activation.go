@@ -19,6 +19,7 @@ func BiasActivation(y, bias []float32, relu bool) {
 }
 
 // ReLUBackward writes dx = dy where y > 0 and +0 elsewhere (y is the ReLU's output).
+// The slices may be the same array: ReLUBackward(y, y, y) is the ReLU in place.
 func ReLUBackward(y, dy, dx []float32) {
 	rowKernels.reluBackward(y, dy[:len(y)], dx[:len(y)])
 }

@@ -64,6 +64,15 @@ func TestRowKernelsMatchReference(t *testing.T) {
 					}
 				}
 				sameRowBits(t, "relu backward", dx, want)
+				inPlace := append([]float32(nil), y...)
+				version.reluBackward(inPlace, inPlace, inPlace)
+				for i, v := range y {
+					want[i] = 0
+					if v > 0 {
+						want[i] = v
+					}
+				}
+				sameRowBits(t, "relu in place", inPlace, want)
 
 				sums := specialFloats(rng, n)
 				wantSums := append([]float32(nil), sums...)
