@@ -2,7 +2,8 @@ package models
 
 import (
 	"fmt"
-	"math"
+
+	"github.com/dxtrain/dxtrain/kernels"
 )
 
 // OptimizerConfig chooses and tunes the optimizer.
@@ -80,36 +81,25 @@ func (o *Optimizer) Restore(steps int64, saved map[string][]float32) error {
 	return nil
 }
 
-// Step applies one update with learning rate lr to every parameter.
+// Step applies one update with learning rate lr to every parameter, through the kernels
+// package's vector versions: the bits are those of the plain scalar loop
+// (kernels.AdamReference, kernels.SGDMomentumReference) on every CPU. A parameter whose
+// gradient length differs from its size is a programming error and panics.
 func (o *Optimizer) Step(params []*Param, lr float64) {
 	o.steps++
-	wd := float32(o.cfg.WeightDecay)
 	switch o.cfg.Name {
 	case "sgd":
-		mu, rate := float32(o.cfg.Momentum), float32(lr)
+		h := kernels.SGDHyper{LR: float32(lr), Momentum: float32(o.cfg.Momentum), WeightDecay: float32(o.cfg.WeightDecay)}
 		for i, p := range params {
-			vel := o.slots[0][i].Data
-			for j, g := range p.Grad {
-				g += wd * p.Data[j]
-				vel[j] = mu*vel[j] + g
-				p.Data[j] -= rate * vel[j]
+			if err := kernels.SGDMomentumStep(p.Data, p.Grad, o.slots[0][i].Data, h); err != nil {
+				panic(fmt.Errorf("optimizer step %d, parameter %s: %w", o.steps, p.Name, err))
 			}
 		}
 	case "adam":
-		b1, b2, eps := float32(o.cfg.Beta1), float32(o.cfg.Beta2), float32(o.cfg.Epsilon)
-		// Bias corrections in float64 from the integer step count: exact and the same
-		// on every machine.
-		c1 := float32(1 - math.Pow(o.cfg.Beta1, float64(o.steps)))
-		c2 := float32(1 - math.Pow(o.cfg.Beta2, float64(o.steps)))
-		rate := float32(lr)
+		h := kernels.NewAdamHyper(lr, o.cfg.Beta1, o.cfg.Beta2, o.cfg.Epsilon, o.cfg.WeightDecay, o.steps)
 		for i, p := range params {
-			m, v := o.slots[0][i].Data, o.slots[1][i].Data
-			for j, g := range p.Grad {
-				g += wd * p.Data[j]
-				m[j] = b1*m[j] + (1-b1)*g
-				v[j] = b2*v[j] + (1-b2)*g*g
-				mHat, vHat := m[j]/c1, v[j]/c2
-				p.Data[j] -= rate * mHat / (float32(math.Sqrt(float64(vHat))) + eps)
+			if err := kernels.AdamStep(p.Data, p.Grad, o.slots[0][i].Data, o.slots[1][i].Data, h); err != nil {
+				panic(fmt.Errorf("optimizer step %d, parameter %s: %w", o.steps, p.Name, err))
 			}
 		}
 	}
