@@ -2,7 +2,7 @@
 // PyTorch's gloo backend and against a plain loopback TCP stream, in one run
 // on one machine, and prints one table with the ratio.
 //
-//	go run ./bench/allreduce [--quick] [--reps 10] [--worlds 2,4]
+//	go run ./bench/allreduce [--quick] [--reps 10] [--worlds 2,4] [--rounds 3] [--congestion reno]
 //
 // Every rank is a separate OS process (this binary re-executed with a hidden
 // flag) talking over 127.0.0.1, like gloo's ranks. Bus bandwidth is
@@ -30,6 +30,7 @@ type options struct {
 	sizes        []int
 	chunkBytes   int
 	socketBuffer int
+	congestion   string
 	python       string
 	glooScript   string
 	skipGloo     bool
@@ -53,6 +54,7 @@ func main() {
 	flag.StringVar(&sizes, "sizes", "1Mi,16Mi,256Mi", "comma-separated buffer sizes in bytes (Ki/Mi suffixes)")
 	flag.IntVar(&o.chunkBytes, "chunk-bytes", 0, "dxtrain pipelining chunk (0 = package default)")
 	flag.IntVar(&o.socketBuffer, "socket-buffer", 0, "SO_SNDBUF/SO_RCVBUF bytes (0 = kernel autotuning)")
+	flag.StringVar(&o.congestion, "congestion", "", `TCP congestion control for dxtrain and the loopback stream ("" = dxtrain's default, reno; "system" = kernel default)`)
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "python with torch (Debian python3-torch)")
 	flag.StringVar(&o.glooScript, "gloo-script", "../shared/bench/gloo_allreduce.py", "path of the gloo reference script")
 	flag.BoolVar(&o.skipGloo, "skip-gloo", false, "do not run the gloo reference")
@@ -149,7 +151,7 @@ func last(ds []time.Duration) time.Duration {
 
 func printTable(rows []row, o options) {
 	fmt.Printf("all-reduce bus bandwidth = 2(W-1)/W * bytes / time; time = median of %d rounds of (median of %d reps);\n", o.rounds, o.reps)
-	fmt.Printf("ranks are separate processes on 127.0.0.1, %d CPUs; loopback TCP = one stream, same bytes\n", runtime.NumCPU())
+	fmt.Printf("ranks are separate processes on 127.0.0.1, %d CPUs; loopback TCP = one stream, same bytes, same socket options as dxtrain (congestion %s)\n", runtime.NumCPU(), congestionName(o.congestion))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "world\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tloopback TCP GB/s\tdxtrain CPU ms/op\t")
 	for _, r := range rows {

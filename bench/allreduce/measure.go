@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dxtrain/dxtrain/trainer/collective"
 )
 
 // spec is what the parent tells a re-executed rank or sink process.
@@ -27,6 +29,7 @@ type spec struct {
 	Reps         int      `json:"reps"`
 	ChunkBytes   int      `json:"chunk_bytes"`
 	SocketBuffer int      `json:"socket_buffer"`
+	Congestion   string   `json:"congestion,omitempty"`
 	CPUProfile   string   `json:"cpu_profile,omitempty"`
 }
 
@@ -91,7 +94,7 @@ func measureDxtrain(ctx context.Context, self string, o options, world, bytes in
 	outs := make([]io.Reader, world)
 	for r := range world {
 		sp := spec{Role: "rank", Rank: r, Addrs: addrs, Session: fmt.Sprintf("bench-%d", os.Getpid()),
-			Bytes: bytes, Reps: o.reps, ChunkBytes: o.chunkBytes, SocketBuffer: o.socketBuffer}
+			Bytes: bytes, Reps: o.reps, ChunkBytes: o.chunkBytes, SocketBuffer: o.socketBuffer, Congestion: o.congestion}
 		if o.profileDir != "" {
 			sp.CPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("w%d-b%d-rank%d.pprof", world, bytes, r))
 		}
@@ -191,7 +194,7 @@ func measureTCP(ctx context.Context, self string, o options, bytes int) (time.Du
 		return 0, err
 	}
 	addr := lns[0].Addr().String()
-	cmd, out, err := spawn(ctx, self, spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer}, lns[0])
+	cmd, out, err := spawn(ctx, self, spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer, Congestion: o.congestion}, lns[0])
 	_ = lns[0].Close()
 	if err != nil {
 		return 0, err
@@ -204,7 +207,9 @@ func measureTCP(ctx context.Context, self string, o options, bytes int) (time.Du
 		return 0, err
 	}
 	defer conn.Close()
-	tuneTCP(conn, o.socketBuffer)
+	if err := tuneTCP(conn, o.socketBuffer, o.congestion); err != nil {
+		return 0, err
+	}
 	payload := make([]byte, bytes)
 	var ack [1]byte
 	r := bufio.NewReader(conn)
@@ -224,11 +229,25 @@ func measureTCP(ctx context.Context, self string, o options, bytes int) (time.Du
 	return median(times), nil
 }
 
-func tuneTCP(c net.Conn, socketBuffer int) {
+// tuneTCP gives the reference stream dxtrain's socket options, so the
+// loopback figure is the ceiling for the same kind of connection.
+func tuneTCP(c net.Conn, socketBuffer int, congestion string) error {
 	tc := c.(*net.TCPConn)
 	_ = tc.SetNoDelay(true)
 	if socketBuffer > 0 {
 		_ = tc.SetReadBuffer(socketBuffer)
 		_ = tc.SetWriteBuffer(socketBuffer)
 	}
+	if name := congestionName(congestion); name != collective.SystemCongestion {
+		return setCongestion(tc, name)
+	}
+	return nil
+}
+
+// congestionName resolves the --congestion flag like collective.Config does.
+func congestionName(flag string) string {
+	if flag == "" {
+		return collective.DefaultCongestion
+	}
+	return flag
 }

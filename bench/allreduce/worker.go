@@ -44,6 +44,7 @@ func runRank(sp spec, ln net.Listener) error {
 	cfg.Rank, cfg.World, cfg.Addrs, cfg.Session = sp.Rank, len(sp.Addrs), sp.Addrs, sp.Session
 	cfg.Timeout = 2 * time.Minute
 	cfg.SocketBuffer = sp.SocketBuffer
+	cfg.Congestion = sp.Congestion
 	if sp.ChunkBytes > 0 {
 		cfg.ChunkBytes = sp.ChunkBytes
 	}
@@ -106,7 +107,9 @@ func runSink(sp spec, ln net.Listener) error {
 		return fmt.Errorf("accept: %w", err)
 	}
 	defer conn.Close()
-	tuneTCP(conn, sp.SocketBuffer)
+	if err := tuneTCP(conn, sp.SocketBuffer, sp.Congestion); err != nil {
+		return err
+	}
 	buf := make([]byte, 4<<20)
 	for range sp.Reps {
 		if _, err := io.CopyBuffer(io.Discard, io.LimitReader(conn, int64(sp.Bytes)), buf); err != nil {

@@ -72,7 +72,7 @@ func (c *Comm) broadcast(op opCode, buf []byte, count int64, root int) ([]byte, 
 		defer close(writerDone)
 		s.forwardChain(h, buf)
 	}()
-	per := c.cfg.ChunkBytes
+	per := c.chunkBytes(len(buf))
 	for lo := 0; lo < len(buf); lo += per {
 		if c.hookChunk != nil {
 			c.hookChunk(op, 0, lo/per)
@@ -92,7 +92,7 @@ func (s *opState) forwardChain(h header, buf []byte) {
 	if !s.writeHeader(h) {
 		return
 	}
-	per := c.cfg.ChunkBytes
+	per := c.chunkBytes(len(buf))
 	n := chunkCount(len(buf), per)
 	for done := 0; done < n; {
 		if !c.recvd.wait(int64(done)+1, s.abort) {

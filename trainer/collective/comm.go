@@ -23,11 +23,12 @@ type Comm struct {
 
 	opMu    sync.Mutex // serialises operations; guards the fields below it
 	seq     uint64
-	scratch []float32 // one chunk of incoming partial sums
+	scratch []float32   // one chunk of incoming partial sums, grown on demand
+	batch   net.Buffers // the writer's items for one writev, reused
 	hdrIn   [headerLen]byte
 	hdrOut  [headerLen]byte
-	sent    progress // chunks the writer has handed to the kernel
-	recvd   progress // chunks the receiver has finished, so may be forwarded
+	sent    progress // items (chunks) the writer has handed to the kernel
+	recvd   progress // items (chunks) the receiver has finished, so may be forwarded
 
 	mu     sync.Mutex
 	err    error // first failure; once set, every call returns it
@@ -41,8 +42,8 @@ type Comm struct {
 func newComm(cfg Config, next, prev net.Conn) *Comm {
 	return &Comm{
 		cfg: cfg, rank: cfg.Rank, world: cfg.World, next: next, prev: prev,
-		scratch: make([]float32, cfg.ChunkBytes/4),
-		sent:    newProgress(), recvd: newProgress(),
+		sent: newProgress(), recvd: newProgress(),
+		batch: make(net.Buffers, 0, maxBatch),
 	}
 }
 
@@ -167,6 +168,19 @@ func (s *opState) result() error {
 func (s *opState) write(b []byte) bool {
 	if _, err := s.c.next.Write(b); err != nil {
 		s.fail(s.c.nextRank(), fmt.Errorf("send %d bytes: %w", len(b), err), nil)
+		return false
+	}
+	return true
+}
+
+// maxBatch bounds the items in one writev (IOV_MAX is 1024).
+const maxBatch = 64
+
+// writev sends bufs to the successor in one gathering write where it can;
+// it consumes bufs. False means the operation failed.
+func (s *opState) writev(bufs net.Buffers) bool {
+	if n, err := bufs.WriteTo(s.c.next); err != nil {
+		s.fail(s.c.nextRank(), fmt.Errorf("send after %d bytes: %w", n, err), nil)
 		return false
 	}
 	return true

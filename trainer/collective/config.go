@@ -11,9 +11,21 @@ import (
 const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultDialTimeout = 30 * time.Second
-	DefaultChunkBytes  = 256 << 10
-	maxSessionLen      = 255
-	maxWorld           = 1 << 16
+	// DefaultChunkBytes is the smallest chunk the automatic sizing picks
+	// (ChunkBytes 0); large messages use up to maxAutoChunkBytes.
+	DefaultChunkBytes = 256 << 10
+	// DefaultCongestion is the TCP congestion control of the ring's sockets.
+	// The ranks of an attempt sit on one host or one LAN, where there is no
+	// bottleneck queue for BBR to avoid; BBR (a common system default) paces
+	// every packet with timers, which costs CPU per byte on loopback. Reno is
+	// the one algorithm every Linux allows unprivileged processes to pick.
+	DefaultCongestion = "reno"
+	// SystemCongestion as Config.Congestion keeps the kernel's default.
+	SystemCongestion  = "system"
+	maxAutoChunkBytes = 1 << 20
+	maxCongestionLen  = 15 // TCP_CA_NAME_MAX − 1
+	maxSessionLen     = 255
+	maxWorld          = 1 << 16
 )
 
 // Config describes one rank's place in one attempt.
@@ -35,19 +47,27 @@ type Config struct {
 	// waiting for its predecessor, since ranks start at different times.
 	DialTimeout time.Duration
 	// ChunkBytes is the pipelining unit: a rank forwards a chunk as soon as it
-	// has received and reduced it. A multiple of 4.
+	// has received and reduced it. A multiple of 4. 0 sizes it from the
+	// message: a sixteenth of what one ring step moves, clamped to
+	// [DefaultChunkBytes, 1 MiB], since every chunk costs system calls and
+	// wake-ups while too few chunks leave the ring's links idle.
 	ChunkBytes int
 	// SocketBuffer sets SO_SNDBUF/SO_RCVBUF in bytes; 0 keeps the kernel's
 	// autotuning, which is usually best on loopback and LANs.
 	SocketBuffer int
+	// Congestion names the TCP congestion control for the ring's sockets
+	// (TCP_CONGESTION); "" means DefaultCongestion and SystemCongestion keeps
+	// the kernel default. Best effort: a name the kernel refuses is logged
+	// and the default stays.
+	Congestion string
 	// Logger receives join and failure events; nil means slog.Default().
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns a Config with the default deadlines and chunk size;
-// the caller fills in Rank, World, Addrs and Session.
+// DefaultConfig returns a Config with the default deadlines and automatic
+// chunk size; the caller fills in Rank, World, Addrs and Session.
 func DefaultConfig() Config {
-	return Config{Timeout: DefaultTimeout, DialTimeout: DefaultDialTimeout, ChunkBytes: DefaultChunkBytes}
+	return Config{Timeout: DefaultTimeout, DialTimeout: DefaultDialTimeout}
 }
 
 func (c Config) withDefaults() Config {
@@ -57,8 +77,8 @@ func (c Config) withDefaults() Config {
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
-	if c.ChunkBytes == 0 {
-		c.ChunkBytes = DefaultChunkBytes
+	if c.Congestion == "" {
+		c.Congestion = DefaultCongestion
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -99,7 +119,10 @@ func (c Config) validate(needOwnAddr bool) error {
 		bad("dial_timeout %v: must be positive", c.DialTimeout)
 	}
 	if c.ChunkBytes < 0 || c.ChunkBytes%4 != 0 {
-		bad("chunk_bytes %d: must be a positive multiple of 4", c.ChunkBytes)
+		bad("chunk_bytes %d: must be 0 (automatic) or a positive multiple of 4", c.ChunkBytes)
+	}
+	if len(c.Congestion) > maxCongestionLen {
+		bad("congestion %q: at most %d bytes", c.Congestion, maxCongestionLen)
 	}
 	if c.SocketBuffer < 0 {
 		bad("socket_buffer %d: must not be negative", c.SocketBuffer)
@@ -111,5 +134,6 @@ func (c Config) validate(needOwnAddr bool) error {
 }
 
 // Validate reports every violated limit of a Config as given to Join
-// (zero Timeout, DialTimeout and ChunkBytes mean the defaults).
+// (zero Timeout and DialTimeout mean the defaults, zero ChunkBytes the
+// automatic size).
 func (c Config) Validate() error { return c.validate(true) }

@@ -7,6 +7,10 @@
 // to its successor (rank+1 mod W), used only for sending, and one it accepted
 // from its predecessor (rank-1 mod W), used only for receiving. Data travels as
 // raw little-endian float32 straight from and into the caller's slice.
+// On loopback the cost is CPU, not the wire: every byte is copied into and
+// out of the kernel, so the sockets use Reno rather than a pacing congestion
+// control such as BBR (see Config.Congestion), and chunks grow with the
+// message (see Config.ChunkBytes) to save system calls and wake-ups.
 //
 // Failure is loud and fast: every operation runs under a deadline, the first
 // error breaks the communicator (its connections are closed, so neighbours fail

@@ -86,22 +86,29 @@ func join(ctx context.Context, cfg Config, ln net.Listener) (*Comm, error) {
 		return nil, prev.err
 	}
 	for _, c := range []net.Conn{prev.conn, next.conn} {
-		tuneConn(c, cfg.SocketBuffer)
+		tuneConn(c, cfg)
 	}
 	cfg.Logger.Debug("collective joined", "rank", cfg.Rank, "world", cfg.World,
 		"next", next.conn.RemoteAddr().String(), "prev", prev.conn.RemoteAddr().String())
 	return newComm(cfg, next.conn, prev.conn), nil
 }
 
-func tuneConn(c net.Conn, socketBuffer int) {
+// tuneConn applies the socket options of cfg. All are best effort: a failure
+// only costs speed, so it is logged, not returned.
+func tuneConn(c net.Conn, cfg Config) {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return
 	}
-	_ = tc.SetNoDelay(true) // best effort: a failure only costs latency
-	if socketBuffer > 0 {
-		_ = tc.SetReadBuffer(socketBuffer)
-		_ = tc.SetWriteBuffer(socketBuffer)
+	_ = tc.SetNoDelay(true)
+	if cfg.SocketBuffer > 0 {
+		_ = tc.SetReadBuffer(cfg.SocketBuffer)
+		_ = tc.SetWriteBuffer(cfg.SocketBuffer)
+	}
+	if cfg.Congestion != SystemCongestion {
+		if err := setCongestion(tc, cfg.Congestion); err != nil {
+			cfg.Logger.Debug("collective keeps the system congestion control", "rank", cfg.Rank, "error", err)
+		}
 	}
 }
 

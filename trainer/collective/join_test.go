@@ -195,6 +195,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative_timeout", func(c *Config) { c.Timeout = -1 }, "timeout"},
 		{"negative_dial_timeout", func(c *Config) { c.DialTimeout = -1 }, "dial_timeout"},
 		{"long_session", func(c *Config) { c.Session = strings.Repeat("s", 256) }, "session"},
+		{"long_congestion", func(c *Config) { c.Congestion = strings.Repeat("c", 16) }, "congestion"},
+		{"auto_chunk", func(c *Config) { c.ChunkBytes = 0 }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
