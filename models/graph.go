@@ -185,17 +185,18 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 		return 0, fmt.Errorf("graph %s: run: %w", gr.net.Architecture, err)
 	}
 	for i, n := range gr.gradNodes {
-		gv, ok := n.Value().Data().([]float32)
-		if !ok || len(gv) != len(gr.boundTo[i].Grad) {
-			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, n.Value().Data())
+		gt, ok := n.Value().(*tensor.Dense)
+		if !ok || gt.Dtype() != tensor.Float32 || len(gt.Float32s()) != len(gr.boundTo[i].Grad) {
+			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, n.Value())
 		}
+		gv := gt.Float32s()
 		copy(gr.boundTo[i].Grad, gv)
 	}
 	return gr.loss.Value().Data().(float32), nil
 }
 
 func (gr *Graph) load(b Batch) error {
-	xs, ys, ws := gr.xT.Data().([]float32), gr.yT.Data().([]float32), gr.wT.Data().([]float32)
+	xs, ys, ws := gr.xT.Float32s(), gr.yT.Float32s(), gr.wT.Float32s()
 	if len(b.X) != len(xs) || len(b.Labels) != gr.batch || len(b.Weights) != gr.batch {
 		return fmt.Errorf("graph %s: batch of %d values, %d labels, %d weights; want %d, %d, %d",
 			gr.net.Architecture, len(b.X), len(b.Labels), len(b.Weights), len(xs), gr.batch, gr.batch)

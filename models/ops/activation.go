@@ -74,7 +74,7 @@ func (op *activationOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Data().([]float32)
+	out := op.out.Float32s()
 	if len(in) != len(out) {
 		return nil, fmt.Errorf("%v: input of %d values, want %d", op, len(in), len(out))
 	}

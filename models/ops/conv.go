@@ -202,26 +202,11 @@ func (op *conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 // (a branchy Go loop costs about 8× as much on random signs).
 func reluInPlace(y []float32) { kernels.ReLUBackward(y, y, y) }
 
-// denseF32 returns the float32 values of a tensor input in row-major order, checking that
-// there are want of them. A strided view is materialised (a copy), which the ops'
-// own outputs never need.
+// denseF32 is float32s with a check that there are want values.
 func denseF32(op fmt.Stringer, input string, v G.Value, want int) ([]float32, error) {
-	var d []float32
-	switch t := v.(type) {
-	case *tensor.Dense:
-		if t.Dtype() != tensor.Float32 {
-			break
-		}
-		if t.IsView() {
-			d = t.Materialize().Data().([]float32)
-		} else {
-			d = t.Float32s() // unlike Data, allocates nothing
-		}
-	case tensor.Tensor:
-		d, _ = t.Data().([]float32)
-	}
-	if d == nil {
-		return nil, fmt.Errorf("%v: input %s is %T, want a float32 tensor", op, input, v)
+	d, err := float32s(op, input, v)
+	if err != nil {
+		return nil, err
 	}
 	if len(d) != want {
 		return nil, fmt.Errorf("%v: input %s has %d values, want %d: %w", op, input, len(d), want, kernels.ErrShape)

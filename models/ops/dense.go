@@ -75,7 +75,7 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(x) != op.batch*op.in || len(w) != op.in*op.out || len(b) != op.out {
 		return nil, fmt.Errorf("%v: inputs of %d, %d and %d values", op, len(x), len(w), len(b))
 	}
-	y := op.y.Data().([]float32)
+	y := op.y.Float32s()
 	kernels.Sgemm(false, false, op.batch, op.out, op.in, 1, x, op.in, w, op.out, 0, y, op.out)
 	kernels.BiasActivation(y, b, op.relu)
 	return op.y, nil
@@ -144,6 +144,6 @@ func (op *columnSumOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(dz) != op.rows*op.cols {
 		return nil, fmt.Errorf("%v: input of %d values, want %d", op, len(dz), op.rows*op.cols)
 	}
-	kernels.ColumnSums(dz, op.out.Data().([]float32))
+	kernels.ColumnSums(dz, op.out.Float32s())
 	return op.out, nil
 }

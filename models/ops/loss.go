@@ -171,7 +171,7 @@ func (op *crossEntropyGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dz := op.dz.Data().([]float32)
+	dz := op.dz.Float32s()
 	n := op.outputs
 	for i, wi := range w {
 		zi, yi, di := z[i*n:(i+1)*n], y[i*n:(i+1)*n], dz[i*n:(i+1)*n]

@@ -22,10 +22,20 @@ func newBuffer(shape tensor.Shape) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(tensor.Float32))
 }
 
-// float32s returns the backing slice of a float32 tensor value, or an error naming the op
-// and the input when the value is something else.
+// float32s returns the row-major float32 values of a tensor value, or an error naming
+// the op and the input when the value is something else. A strided view is materialised
+// (a copy), which the ops' own outputs never need; a whole *tensor.Dense is read without
+// allocating (its Data method allocates a slice header every call).
 func float32s(op fmt.Stringer, input string, v G.Value) ([]float32, error) {
-	if t, ok := v.(tensor.Tensor); ok {
+	switch t := v.(type) {
+	case *tensor.Dense:
+		if t.Dtype() == tensor.Float32 && !t.IsScalar() {
+			if t.IsView() {
+				return t.Materialize().Data().([]float32), nil
+			}
+			return t.Float32s(), nil
+		}
+	case tensor.Tensor:
 		if d, ok := t.Data().([]float32); ok {
 			return d, nil
 		}
@@ -110,7 +120,7 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 	if op.transB {
 		ldb = op.k
 	}
-	c := op.out.Data().([]float32)
+	c := op.out.Float32s()
 	kernels.Sgemm(op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n)
 	return op.out, nil
 }
