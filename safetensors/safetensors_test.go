@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -268,6 +269,14 @@ func FuzzDecode(f *testing.F) {
 			if back.Metadata[k] != v {
 				t.Fatalf("round trip changed metadata %q", k)
 			}
+		}
+		enc, err := NewEncoding(file.Tensors, file.Metadata)
+		if err != nil {
+			t.Fatalf("decoded file has no Encoding: %v", err)
+		}
+		streamed, err := io.ReadAll(enc)
+		if err != nil || !bytes.Equal(streamed, again) {
+			t.Fatalf("Encoding differs from Marshal (error %v)", err)
 		}
 	})
 }

@@ -18,9 +18,7 @@ type Tensor struct {
 // F32 builds an F32 tensor, copying v into little-endian bytes.
 func F32(name string, shape []int, v []float32) Tensor {
 	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
+	copy(b, f32Bytes(v, nativeLittleEndian)) // a second copy only on big-endian machines
 	return Tensor{Name: name, DType: DTypeF32, Shape: cloneShape(shape), Data: b}
 }
 
@@ -61,11 +59,7 @@ func (t Tensor) Float32s() ([]float32, error) {
 	if err := t.want(DTypeF32); err != nil {
 		return nil, err
 	}
-	out := make([]float32, len(t.Data)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
-	}
-	return out, nil
+	return float32sFrom(t.Data, nativeLittleEndian), nil
 }
 
 // Float64s decodes an F64 tensor's elements.

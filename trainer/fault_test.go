@@ -356,7 +356,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	})
 
 	id := c.submit(t,
-		"epochs: 60", "epochs: 1000",
+		"epochs: 60", "epochs: 4000", // long enough to outlast the fault injection (~5 s)
 		"workers: {min: 1, max: 1, device: cpu}", "workers: {min: 1, max: 1, device: gpu, devices_per_worker: 8}",
 		"every_steps: 50", "every_steps: 20")
 	var first structs.Attempt

@@ -2,7 +2,12 @@
 //
 //   - async overhead: the mean training step time with a checkpoint about every 10 s
 //     against none, on an MLP 784-2048-2048-10 with Adam (~70 MB per checkpoint) on
-//     random data, to local disk and to a real MinIO on loopback;
+//     random data, to local disk and to a real MinIO on loopback; the runs are
+//     interleaved in rounds (see overhead), every run is listed so that noise shows,
+//     and each store gets the mean over its runs and the median of its runs' ratios
+//     to the baseline runs bracketing them; the same for CPU time per step (this
+//     process and the MinIO server, see cpuClock), which other load on a shared
+//     machine hardly moves;
 //   - throughput: checkpoint write (upload + verify) and read (download, hash,
 //     decode) in MB/s, against a plain upload and download of one object of the
 //     same size, to each store;
@@ -31,7 +36,8 @@ import (
 func main() {
 	hiddenFlag := flag.String("hidden", "2048,2048", "hidden layer widths of the MLP")
 	interval := flag.Duration("interval", 10*time.Second, "target time between checkpoints")
-	perRun := flag.Int("checkpoints", 4, "checkpoints inside each timed run")
+	perRun := flag.Int("checkpoints", 1, "checkpoints inside each timed run (its window is this many periods)")
+	rounds := flag.Int("rounds", 5, "interleaved rounds of timed runs (none, then each store)")
 	reps := flag.Int("reps", 3, "repetitions of each throughput measurement (median)")
 	replaySteps := flag.Int("replay-steps", 100, "steps replayed")
 	flag.Parse()
@@ -51,15 +57,17 @@ func main() {
 		fail(err)
 	}
 	stores := []namedStore{{name: "disk", store: disk}}
+	var clock cpuClock
 	if m, st, err := startMinIO(ctx); err != nil {
 		fmt.Printf("note: MinIO skipped: %v\n", err)
 	} else {
 		defer m.stop()
+		clock.minioPID = m.cmd.Process.Pid
 		stores = append(stores, namedStore{name: "minio", store: st})
 	}
 
 	data := benchdata.MNISTLike(8192, 256)
-	runs, every, err := overhead(ctx, data, hidden, *interval, *perRun, stores)
+	runs, every, err := overhead(ctx, clock, data, hidden, *interval, *perRun, *rounds, stores)
 	if err != nil {
 		fail(err)
 	}
@@ -81,13 +89,24 @@ func main() {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "MLP 784-%s-10, Adam, batch %d; checkpoint every %d steps (~%v)\t\n", strings.ReplaceAll(*hiddenFlag, ",", "-"), batch, every, *interval)
 	fmt.Fprintln(tw, "measure\tstore\tvalue\tagainst\tratio\t")
-	base := baseline(runs)
-	for _, r := range runs {
-		if r.checkpoints == 0 {
-			fmt.Fprintf(tw, "step time, no checkpoints\t%s\t%.1f ms\t\t\t\n", r.label, ms(r.meanStep))
+	base, cpuBase := baseline(runs)
+	for i, r := range runs { // every timed run in order, so drift and noise show
+		against, ratio := "", ""
+		if r.checkpoints > 0 {
+			against, ratio = "bracketing none", fmt.Sprintf("%+.1f%% (CPU %+.1f%%)", 100*r.ratio, 100*r.cpuRatio)
+		}
+		fmt.Fprintf(tw, "  run %d: step time, %d checkpoints (CPU per step)\t%s\t%.1f ms (%.1f ms)\t%s\t%s\t\n", i+1, r.checkpoints, r.label, ms(r.meanStep), ms(r.cpuStep), against, ratio)
+	}
+	for _, sm := range summarize(runs) {
+		if sm.checkpoints == 0 {
+			fmt.Fprintf(tw, "step time, no checkpoints, mean of %d runs\t%s\t%.1f ms\t\t\t\n", sm.runs, sm.label, ms(sm.meanStep))
+			fmt.Fprintf(tw, "CPU per step, no checkpoints, mean of %d runs\t%s\t%.1f ms\t\t\t\n", sm.runs, sm.label, ms(sm.cpuStep))
 			continue
 		}
-		fmt.Fprintf(tw, "step time, %d checkpoints\t%s\t%.1f ms\t%.1f ms\t%+.1f%%\t\n", r.checkpoints, r.label, ms(r.meanStep), ms(base), 100*(ms(r.meanStep)/ms(base)-1))
+		fmt.Fprintf(tw, "step time, %d checkpoints in %d runs, mean\t%s\t%.1f ms\t%.1f ms\t%+.1f%%\t\n", sm.checkpoints, sm.runs, sm.label, ms(sm.meanStep), ms(base), 100*(ms(sm.meanStep)/ms(base)-1))
+		fmt.Fprintf(tw, "  median of per-run ratios to bracketing none\t%s\t\t\t%+.1f%%\t\n", sm.label, 100*sm.medianRatio)
+		fmt.Fprintf(tw, "CPU per step (incl. MinIO server), mean\t%s\t%.1f ms\t%.1f ms\t%+.1f%%\t\n", sm.label, ms(sm.cpuStep), ms(cpuBase), 100*(ms(sm.cpuStep)/ms(cpuBase)-1))
+		fmt.Fprintf(tw, "  median of per-run CPU ratios to bracketing none\t%s\t\t\t%+.1f%%\t\n", sm.label, 100*sm.medianCPU)
 	}
 	for _, ns := range stores {
 		t := thr[ns.name]

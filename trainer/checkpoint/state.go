@@ -26,51 +26,82 @@ type State struct {
 	DatasetHash string
 	SpecHash    string
 	CodeVersion string
+	// Evaluate, when set, computes metrics from the snapshot's parameters (Params)
+	// inside Save, that is on the Writer's goroutine: a validation pass then runs
+	// beside training instead of stopping the step loop at every checkpoint. Its
+	// metrics are added to Metrics (replacing equal names); an error fails the
+	// checkpoint. It must only read what it is given and immutable data.
+	Evaluate func(params []*models.Param) (map[string]float64, error)
 }
 
 // CloneTensors copies parameter values (not gradients) so that training can go on
-// mutating the originals.
+// mutating the originals. The copies' arrays come from a pool that Writer refills once
+// it has written a checkpoint, so a run that checkpoints through a Writer reuses two
+// snapshots' worth of memory instead of allocating (and zeroing) a new one each time.
 func CloneTensors(params []*models.Param) []*models.Param {
 	out := make([]*models.Param, len(params))
 	for i, p := range params {
-		out[i] = &models.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), p.Data...)}
+		data := snapshots.get(len(p.Data))
+		copy(data, p.Data)
+		out[i] = &models.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: data}
 	}
 	return out
 }
 
-func encodeTensors(params []*models.Param, meta map[string]string) ([]byte, error) {
+// recycle gives the arrays of a written checkpoint's snapshot back to the pool; arrays
+// CloneTensors did not hand out are left alone.
+func recycle(st *State) {
+	for _, params := range [][]*models.Param{st.Params, st.Optimizer} {
+		for _, p := range params {
+			snapshots.put(p.Data)
+		}
+	}
+}
+
+// encodeTensors is the safetensors encoding of params, reading their arrays in place.
+func encodeTensors(params []*models.Param, meta map[string]string) (*safetensors.Encoding, error) {
 	tensors := make([]safetensors.Tensor, len(params))
 	for i, p := range params {
-		tensors[i] = safetensors.F32(p.Name, p.Shape, p.Data)
+		tensors[i] = safetensors.F32View(p.Name, p.Shape, p.Data)
 	}
-	return safetensors.Marshal(tensors, meta)
+	return safetensors.NewEncoding(tensors, meta)
 }
 
 // Save uploads the state's blobs, reads each back to verify its hash, and uploads the
 // manifest. It returns the manifest and its SHA-256. Nothing is committed: until the
 // ledger records the manifest, the blobs are orphans that garbage collection may sweep.
+// The blobs are encoded straight from st's arrays (no copy), so they must not change
+// until Save returns.
 func Save(ctx context.Context, store storage.Store, st *State, now time.Time) (*Manifest, string, error) {
+	metrics := maps.Clone(st.Metrics)
+	if st.Evaluate != nil {
+		extra, err := st.Evaluate(st.Params)
+		if err != nil {
+			return nil, "", fmt.Errorf("checkpoint %s step %d: evaluate: %w", st.Experiment, st.Cursor.Step, err)
+		}
+		if metrics == nil && len(extra) > 0 {
+			metrics = map[string]float64{}
+		}
+		maps.Copy(metrics, extra)
+	}
 	m := &Manifest{
 		FormatVersion: FormatVersion, Experiment: st.Experiment, Cursor: st.Cursor, RNG: st.RNG,
-		Metrics: maps.Clone(st.Metrics), WorldSize: st.WorldSize, Network: st.Network, Preprocess: st.Preprocess,
+		Metrics: metrics, WorldSize: st.WorldSize, Network: st.Network, Preprocess: st.Preprocess,
 		DatasetHash: st.DatasetHash, SpecHash: st.SpecHash, CodeVersion: st.CodeVersion, Created: now.UTC(),
 	}
 	for _, part := range []struct {
 		name    string
 		tensors []*models.Param
 	}{{"params", st.Params}, {"optimizer", st.Optimizer}} {
-		data, err := encodeTensors(part.tensors, map[string]string{"experiment": st.Experiment, "part": part.name})
+		enc, err := encodeTensors(part.tensors, map[string]string{"experiment": st.Experiment, "part": part.name})
 		if err != nil {
 			return nil, "", fmt.Errorf("checkpoint %s step %d: encode %s: %w", st.Experiment, st.Cursor.Step, part.name, err)
 		}
-		sha, err := storage.PutBlob(ctx, store, data)
+		sha, err := putVerified(ctx, store, enc)
 		if err != nil {
-			return nil, "", fmt.Errorf("checkpoint %s step %d: upload %s: %w", st.Experiment, st.Cursor.Step, part.name, err)
+			return nil, "", fmt.Errorf("checkpoint %s step %d: %s: %w", st.Experiment, st.Cursor.Step, part.name, err)
 		}
-		if _, err := storage.VerifyBlob(ctx, store, sha); err != nil {
-			return nil, "", fmt.Errorf("checkpoint %s step %d: verify %s after upload: %w", st.Experiment, st.Cursor.Step, part.name, err)
-		}
-		m.Blobs = append(m.Blobs, Blob{Name: part.name, SHA256: sha, Size: int64(len(data))})
+		m.Blobs = append(m.Blobs, Blob{Name: part.name, SHA256: sha, Size: enc.Size()})
 	}
 	data, err := m.Encode()
 	if err != nil {

@@ -30,7 +30,10 @@ func NewWriter(store storage.Store, ledger Ledger, onCommit func(Record)) *Write
 }
 
 // Submit waits for the checkpoint in flight, then starts uploading st. st must be a
-// copy the caller no longer mutates.
+// copy the caller no longer mutates, and the Writer takes ownership of it: once the
+// checkpoint is written (or has failed), the arrays CloneTensors made for st go back
+// to the pool the next CloneTensors draws from, so the caller must not read them
+// after Submit either.
 func (w *Writer) Submit(ctx context.Context, st *State) error {
 	if err := w.Flush(); err != nil {
 		return err
@@ -41,7 +44,9 @@ func (w *Writer) Submit(ctx context.Context, st *State) error {
 	w.mu.Unlock()
 	go func() {
 		defer close(done)
-		if err := w.write(ctx, st); err != nil {
+		err := w.write(ctx, st)
+		recycle(st) // before done: the next snapshot can reuse these arrays
+		if err != nil {
 			w.mu.Lock()
 			if w.err == nil {
 				w.err = err
