@@ -324,14 +324,20 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	a.saved = a.cursor.Step
-	val, _, err := Evaluate(a.net, a.params, a.cfg.Data.Validation)
-	if err != nil {
-		return fmt.Errorf("experiment %s: validation at step %d: %w", a.spec.Name, a.cursor.Step, err)
-	}
+	step := a.cursor.Step
 	st := &checkpoint.State{
 		Experiment: a.spec.Name, Cursor: a.cursor,
-		RNG:     checkpoint.RNG{Algorithm: rngAlgorithm, Seed: a.spec.Training.Seed},
-		Metrics: val.metricMap("val"), WorldSize: a.comm.World(), Network: a.net, Preprocess: a.cfg.Data.Preprocess,
+		RNG: checkpoint.RNG{Algorithm: rngAlgorithm, Seed: a.spec.Training.Seed},
+		// The validation metrics are computed by the writer from the snapshot, so the
+		// step loop does not wait for a pass over the validation split.
+		Evaluate: func(params []*models.Param) (map[string]float64, error) {
+			val, _, err := Evaluate(a.net, params, a.cfg.Data.Validation)
+			if err != nil {
+				return nil, fmt.Errorf("experiment %s: validation at step %d: %w", a.spec.Name, step, err)
+			}
+			return val.metricMap("val"), nil
+		},
+		WorldSize: a.comm.World(), Network: a.net, Preprocess: a.cfg.Data.Preprocess,
 		Params: checkpoint.CloneTensors(a.params), Optimizer: checkpoint.CloneTensors(a.opt.State()),
 		DatasetHash: a.cfg.Data.Hash, SpecHash: a.spec.Hash(), CodeVersion: a.cfg.CodeVersion,
 	}
