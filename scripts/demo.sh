@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end: start the embedded cluster (`dxtrain dev`: a coordinator,
 # two worker agents, a local object store), submit the WDBC MLP experiment, follow it,
-# export the final checkpoint to ONNX checked against ONNX Runtime, and predict a few
-# biopsies with it.
+# export the final checkpoint to ONNX checked against ONNX Runtime, replay the retained
+# checkpoints as a validator would, and predict a few biopsies with the model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.dxtrain/demo
@@ -19,7 +19,12 @@ echo "== embedded cluster up (log: $dir/dev.log)"
 bin/dxtrain nodes ls
 echo
 echo "== dxtrain run experiments/wdbc-mlp.yaml"
-bin/dxtrain run experiments/wdbc-mlp.yaml --export "$dir/model" --store "file://$PWD/$dir/store"
+bin/dxtrain run experiments/wdbc-mlp.yaml --export "$dir/model" --store "file://$PWD/$dir/store" | tee "$dir/run.log"
+id=$(sed -n 's/^experiment \([0-9a-f-]*\) succeeded.*/\1/p' "$dir/run.log")
+echo
+echo "== the validator: replay every retained checkpoint of the run, bit for bit"
+bin/dxtrain checkpoints ls "$id"
+bin/dxtrain checkpoints replay "$id" --all --store "file://$PWD/$dir/store"
 echo
 echo "== predictions for datasets/testdata/wdbc-sample.csv through ONNX Runtime (true diagnosis in the file's last column)"
 bin/dxtrain predict --model "$dir/model/model.onnx" --input datasets/testdata/wdbc-sample.csv

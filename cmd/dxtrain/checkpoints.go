@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -119,61 +122,115 @@ func checkpointsVerify(flags *validatorFlags) *cobra.Command {
 
 func checkpointsReplay(flags *validatorFlags) *cobra.Command {
 	var from, to int64
-	var asJSON bool
+	var all, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "replay EXPERIMENT --from STEP --to STEP",
+		Use:   "replay EXPERIMENT (--from STEP --to STEP | --all)",
 		Short: "Train from one checkpoint to another's step and compare every tensor bit for bit",
 		Long: `Load the checkpoint at --from, train to the step of the checkpoint at --to with the
 recorded seed, data order, optimizer state and world size, writing nothing, and compare
 the parameters and optimizer state with --to's: bit-identical, or the first tensor that
 differs. A data-parallel run is replayed by as many ranks as it had, inside this process
-and joined over loopback, so that gradients are summed in the recorded order. The dataset
+and joined over loopback, so that gradients are summed in the recorded order. --all
+replays every pair of consecutive committed checkpoints, so the whole retained history
+is checked link by link (a pair spans a restart only where the new attempt resumed from
+its first checkpoint, so each link is replayed with its own world size). The dataset
 file named by the experiment's spec must be readable here.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (cmd.Flags().Changed("from") || cmd.Flags().Changed("to")) {
+				return fmt.Errorf("give either --from and --to, or --all")
+			}
 			ctx := cmd.Context()
 			v, err := flags.open(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			load := func(step int64) (*checkpoint.Loaded, error) {
-				c, err := v.at(step)
-				if err != nil {
-					return nil, err
+			pairs := [][2]int64{{from, to}}
+			if all {
+				if pairs = v.consecutivePairs(); len(pairs) == 0 {
+					return fmt.Errorf("experiment %s has fewer than two committed checkpoints to replay", v.id)
 				}
-				return checkpoint.Load(ctx, v.store, c.ManifestHash)
-			}
-			fromCP, err := load(from)
-			if err != nil {
-				return err
-			}
-			toCP, err := load(to)
-			if err != nil {
-				return err
 			}
 			data, err := trainer.LoadData(ctx, v.spec, v.store, trainer.ClusterDatasets(v.api), 0, 1)
 			if err != nil {
 				return err
 			}
-			rep, err := loop.Replay(ctx, v.spec, data, fromCP, toCP)
-			if err != nil {
-				return err
+			var reports []*loop.ReplayReport
+			var failed []string
+			for _, p := range pairs {
+				rep, err := v.replay(ctx, data, p[0], p[1])
+				if err != nil {
+					return err
+				}
+				reports = append(reports, rep)
+				if !rep.Identical {
+					d := rep.Difference
+					failed = append(failed, fmt.Sprintf("replay %d → %d on %s: not reproducible: %s[%d] replayed %v, recorded %v",
+						rep.FromStep, rep.ToStep, ranks(rep.WorldSize), d.Tensor, d.Index, d.Replayed, d.Recorded))
+				} else if !asJSON {
+					fmt.Printf("replay %d → %d on %s: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, ranks(rep.WorldSize), rep.Tensors, rep.Duration.Round(1e6))
+				}
 			}
 			if asJSON {
-				return printJSON(rep)
+				var out any = reports
+				if !all {
+					out = reports[0]
+				}
+				if err := printJSON(out); err != nil {
+					return err
+				}
 			}
-			if rep.Identical {
-				fmt.Printf("replay %d → %d on %d ranks: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, rep.WorldSize, rep.Tensors, rep.Duration.Round(1e6))
-				return nil
+			if len(failed) > 0 {
+				return fmt.Errorf("%d of %d replays differ:\n%s", len(failed), len(reports), strings.Join(failed, "\n"))
 			}
-			d := rep.Difference
-			return fmt.Errorf("replay %d → %d on %d ranks: not reproducible: %s[%d] replayed %v, recorded %v", rep.FromStep, rep.ToStep, rep.WorldSize, d.Tensor, d.Index, d.Replayed, d.Recorded)
+			if all && !asJSON {
+				fmt.Printf("all %d links from step %d to step %d are bit-identical\n", len(reports), pairs[0][0], pairs[len(pairs)-1][1])
+			}
+			return nil
 		},
 	}
 	cmd.Flags().Int64Var(&from, "from", 0, "step of the checkpoint to start from")
 	cmd.Flags().Int64Var(&to, "to", 0, "step of the checkpoint to reach and compare with")
+	cmd.Flags().BoolVar(&all, "all", false, "replay every pair of consecutive committed checkpoints")
 	addJSONFlag(cmd, &asJSON)
 	return cmd
+}
+
+// replay loads the checkpoints at steps from and to and replays between them.
+func (v *validatorSession) replay(ctx context.Context, data *loop.Data, from, to int64) (*loop.ReplayReport, error) {
+	load := func(step int64) (*checkpoint.Loaded, error) {
+		c, err := v.at(step)
+		if err != nil {
+			return nil, err
+		}
+		return checkpoint.Load(ctx, v.store, c.ManifestHash)
+	}
+	fromCP, err := load(from)
+	if err != nil {
+		return nil, err
+	}
+	toCP, err := load(to)
+	if err != nil {
+		return nil, err
+	}
+	return loop.Replay(ctx, v.spec, data, fromCP, toCP)
+}
+
+func ranks(n int) string {
+	if n == 1 {
+		return "1 rank"
+	}
+	return fmt.Sprintf("%d ranks", n)
+}
+
+// consecutivePairs lists (step, next step) for the committed checkpoints in step order.
+func (v *validatorSession) consecutivePairs() [][2]int64 {
+	steps := slices.Sorted(maps.Keys(v.byStep))
+	var pairs [][2]int64
+	for i := 1; i < len(steps); i++ {
+		pairs = append(pairs, [2]int64{steps[i-1], steps[i]})
+	}
+	return pairs
 }
 
 func checkpointsPin(flags *validatorFlags, pin bool) *cobra.Command {

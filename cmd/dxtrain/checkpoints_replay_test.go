@@ -55,6 +55,24 @@ func TestCheckpointsReplayTwoProcessRun(t *testing.T) {
 		}
 		t.Logf("replay %d → %d on %d ranks: bit-identical, %d tensors, %s", rep.FromStep, rep.ToStep, rep.WorldSize, rep.Tensors, rep.Duration)
 	}
+
+	// --all: every link of the retained history, one report each.
+	out := c.must(t, validator, "checkpoints", "replay", id, "--all", "--json")
+	var reps []loop.ReplayReport
+	if err := json.Unmarshal([]byte(out), &reps); err != nil {
+		t.Fatalf("replay --all --json: %v\n%s", err, out)
+	}
+	if len(reps) != len(cps)-1 {
+		t.Fatalf("replay --all: %d reports for %d checkpoints", len(reps), len(cps))
+	}
+	for i, rep := range reps {
+		if !rep.Identical || rep.FromStep != cps[i].Step || rep.ToStep != cps[i+1].Step {
+			t.Fatalf("replay --all, link %d: %+v", i, rep)
+		}
+	}
+	if out, err := c.as(t, validator, "checkpoints", "replay", id, "--all", "--from", "10"); err == nil || !strings.Contains(out, "either --from and --to, or --all") {
+		t.Fatalf("--all with --from: err %v, output %s", err, out)
+	}
 }
 
 // requireRankOn fails unless every attempt of the experiment had two ranks, one of
