@@ -11,8 +11,8 @@ import (
 )
 
 // Graph is a network compiled into a gorgonia expression graph for one batch size:
-// forward pass, weighted loss and symbolic gradients, run by a tape machine that is
-// built once and reused every step. Parameter tensors share their backing arrays with
+// forward pass, weighted loss and symbolic gradients (gorgonia's G.Grad over the ops of
+// models/ops), run every step by an executor built once. Parameter tensors share their backing arrays with
 // the Params, so an optimizer that updates Param.Data in place is seen by the next
 // step without copying.
 type Graph struct {
@@ -28,7 +28,9 @@ type Graph struct {
 	boundTo    []*Param // boundTo[i] is the Param behind paramNodes[i]
 	logits     *G.Node
 	loss       *G.Node
-	vm         G.VM
+	exec       *executor
+	gradSlots  []int // gradSlots[i] holds the gradient of paramNodes[i] after a run
+	lossSlot   int
 }
 
 var graphBuild sync.Mutex
@@ -47,10 +49,23 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	graphBuild.Lock()
 	defer graphBuild.Unlock()
 	gr := &Graph{net: net, params: params, batch: batch, g: G.NewGraph()}
-	if err := gr.build(); err != nil {
+	err := gr.build()
+	if err != nil {
 		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
 	}
-	gr.vm = G.NewTapeMachine(gr.g)
+	if gr.exec, err = newExecutor(gr.g); err != nil {
+		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
+	}
+	for _, n := range gr.gradNodes {
+		s, err := gr.exec.slot(n)
+		if err != nil {
+			return nil, fmt.Errorf("graph %s: gradient: %w", net.Architecture, err)
+		}
+		gr.gradSlots = append(gr.gradSlots, s)
+	}
+	if gr.lossSlot, err = gr.exec.slot(gr.loss); err != nil {
+		return nil, fmt.Errorf("graph %s: loss: %w", net.Architecture, err)
+	}
 	return gr, nil
 }
 
@@ -180,19 +195,22 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 	if err := gr.load(b); err != nil {
 		return 0, err
 	}
-	defer gr.vm.Reset()
-	if err := gr.vm.RunAll(); err != nil {
+	if err := gr.exec.run(); err != nil {
 		return 0, fmt.Errorf("graph %s: run: %w", gr.net.Architecture, err)
 	}
-	for i, n := range gr.gradNodes {
-		gt, ok := n.Value().(*tensor.Dense)
+	for i, slot := range gr.gradSlots {
+		v := gr.exec.values[slot]
+		gt, ok := v.(*tensor.Dense)
 		if !ok || gt.Dtype() != tensor.Float32 || len(gt.Float32s()) != len(gr.boundTo[i].Grad) {
-			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, n.Value())
+			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, v)
 		}
-		gv := gt.Float32s()
-		copy(gr.boundTo[i].Grad, gv)
+		copy(gr.boundTo[i].Grad, gt.Float32s())
 	}
-	return gr.loss.Value().Data().(float32), nil
+	loss, ok := gr.exec.values[gr.lossSlot].(*G.F32)
+	if !ok {
+		return 0, fmt.Errorf("graph %s: loss is %T, want a float32 scalar", gr.net.Architecture, gr.exec.values[gr.lossSlot])
+	}
+	return float32(*loss), nil
 }
 
 func (gr *Graph) load(b Batch) error {
@@ -218,5 +236,8 @@ func (gr *Graph) load(b Batch) error {
 	return nil
 }
 
-// Close releases the tape machine.
-func (gr *Graph) Close() error { return gr.vm.Close() }
+// Close releases the graph's buffers to the garbage collector.
+func (gr *Graph) Close() error {
+	gr.exec = nil
+	return nil
+}
