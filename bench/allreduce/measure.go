@@ -239,7 +239,7 @@ func tuneTCP(c net.Conn, socketBuffer int, congestion string) error {
 		_ = tc.SetWriteBuffer(socketBuffer)
 	}
 	if name := congestionName(congestion); name != collective.SystemCongestion {
-		return setCongestion(tc, name)
+		return collective.SetCongestion(tc, name)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func tuneConn(c net.Conn, cfg Config) {
 		_ = tc.SetWriteBuffer(cfg.SocketBuffer)
 	}
 	if cfg.Congestion != SystemCongestion {
-		if err := setCongestion(tc, cfg.Congestion); err != nil {
+		if err := SetCongestion(tc, cfg.Congestion); err != nil {
 			cfg.Logger.Debug("collective keeps the system congestion control", "rank", cfg.Rank, "error", err)
 		}
 	}

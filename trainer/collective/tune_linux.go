@@ -7,8 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setCongestion sets the connection's TCP congestion control (TCP_CONGESTION).
-func setCongestion(tc *net.TCPConn, name string) error {
+// SetCongestion sets the connection's TCP congestion control (TCP_CONGESTION); the
+// ring uses it on its links and the benchmark on its reference stream.
+func SetCongestion(tc *net.TCPConn, name string) error {
 	rc, err := tc.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("set congestion %q: %w", name, err)

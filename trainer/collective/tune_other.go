@@ -7,8 +7,8 @@ import (
 	"net"
 )
 
-// setCongestion is Linux-only; elsewhere the system default stays.
-func setCongestion(*net.TCPConn, string) error {
+// SetCongestion is Linux-only: elsewhere it fails and the system default stays.
+func SetCongestion(*net.TCPConn, string) error {
 	return errors.New("TCP_CONGESTION is only supported on linux")
 }
 
