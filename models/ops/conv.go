@@ -48,9 +48,7 @@ func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
 }
 
 // conv2DOp is the forward convolution. It owns its output y and its im2col scratch,
-// allocated once with the graph: the tape machine nils its registers on every Reset, so
-// UsePreallocDo never sees a buffer from a previous step and only an op-owned buffer
-// avoids allocating each step. The backward op shares the chunks and their scratch
+// allocated once with the graph (see the package doc). The backward op shares the chunks and their scratch
 // (forward and backward of one layer never run at the same time).
 type conv2DOp struct {
 	geom   kernels.Conv2D
@@ -95,19 +93,6 @@ func (op *conv2DOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	return op.y, nil
-}
-
-// UsePreallocDo writes into prealloc when it is a float32 tensor of the output's size
-// (it is reshaped to the output's shape), else into the op's own buffer.
-func (op *conv2DOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	p, ok := prealloc.(*tensor.Dense)
-	if !ok || p.IsView() || p.Dtype() != tensor.Float32 || p.Size() != op.y.Size() {
-		return op.Do(inputs...)
-	}
-	if err := op.forward(p, inputs); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 func (op *conv2DOp) forward(out *tensor.Dense, inputs []G.Value) error {

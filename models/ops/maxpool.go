@@ -70,19 +70,6 @@ func (op *maxPool2x2Op) Do(inputs ...G.Value) (G.Value, error) {
 	return op.y, nil
 }
 
-// UsePreallocDo writes into prealloc when it is a float32 tensor of the output's size,
-// else into the op's own buffer.
-func (op *maxPool2x2Op) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	p, ok := prealloc.(*tensor.Dense)
-	if !ok || p.IsView() || p.Dtype() != tensor.Float32 || p.Size() != op.y.Size() {
-		return op.Do(inputs...)
-	}
-	if err := op.forward(p, inputs); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 func (op *maxPool2x2Op) forward(out *tensor.Dense, inputs []G.Value) error {
 	if len(inputs) != 1 {
 		return fmt.Errorf("%v: %d inputs, want 1", op, len(inputs))
