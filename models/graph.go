@@ -12,9 +12,9 @@ import (
 
 // Graph is a network compiled into a gorgonia expression graph for one batch size:
 // forward pass, weighted loss and symbolic gradients (gorgonia's G.Grad over the ops of
-// models/ops), run every step by an executor built once. Parameter tensors share their backing arrays with
-// the Params, so an optimizer that updates Param.Data in place is seen by the next
-// step without copying.
+// models/ops), run every step by an executor built once. Parameter tensors share their
+// backing arrays with the Params, so an optimizer that updates Param.Data in place is
+// seen by the next step without copying.
 type Graph struct {
 	net    Network
 	params []*Param
@@ -33,6 +33,8 @@ type Graph struct {
 	lossSlot   int
 }
 
+// graphBuild serialises NewGraph: gorgonia numbers node groups from an unguarded package
+// counter, and one process may build several ranks' graphs at once (replay, tests).
 var graphBuild sync.Mutex
 
 // NewGraph compiles net for batches of exactly batch samples. Smaller final batches
@@ -44,8 +46,6 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("graph %s: batch %d, must be positive", net.Architecture, batch)
 	}
-	// gorgonia numbers node groups from an unguarded package counter, and one process
-	// may build several ranks' graphs at once (replay, tests).
 	graphBuild.Lock()
 	defer graphBuild.Unlock()
 	gr := &Graph{net: net, params: params, batch: batch, g: G.NewGraph()}
@@ -110,7 +110,7 @@ func (gr *Graph) build() error {
 }
 
 // paramNode binds a parameter to a graph node; shape may differ from p.Shape when the
-// graph needs another view of the same values (a bias as a [1, out] row).
+// graph needs another view of the same values.
 func (gr *Graph) paramNode(p *Param, shape ...int) *G.Node {
 	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(p.Data))
 	n := G.NewTensor(gr.g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(p.Name), G.WithValue(t))
