@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -130,11 +128,11 @@ func checkpointsReplay(flags *validatorFlags) *cobra.Command {
 recorded seed, data order, optimizer state and world size, writing nothing, and compare
 the parameters and optimizer state with --to's: bit-identical, or the first tensor that
 differs. A data-parallel run is replayed by as many ranks as it had, inside this process
-and joined over loopback, so that gradients are summed in the recorded order. --all
-replays every pair of consecutive committed checkpoints, so the whole retained history
-is checked link by link (a pair spans a restart only where the new attempt resumed from
-its first checkpoint, so each link is replayed with its own world size). The dataset
-file named by the experiment's spec must be readable here.`,
+and joined over loopback, so that gradients are summed in the recorded order. Each
+manifest names its parent (the checkpoint its training continued from, across restarts),
+so --to must descend from --from with one world size on the way; --all replays every
+committed checkpoint from its committed parent, the whole retained history link by
+link. The dataset file named by the experiment's spec must be readable here.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (cmd.Flags().Changed("from") || cmd.Flags().Changed("to")) {
@@ -145,11 +143,17 @@ file named by the experiment's spec must be readable here.`,
 			if err != nil {
 				return err
 			}
+			lin, err := v.lineage(ctx)
+			if err != nil {
+				return err
+			}
 			pairs := [][2]int64{{from, to}}
 			if all {
-				if pairs = v.consecutivePairs(); len(pairs) == 0 {
-					return fmt.Errorf("experiment %s has fewer than two committed checkpoints to replay", v.id)
+				if pairs = lin.links(); len(pairs) == 0 {
+					return fmt.Errorf("experiment %s has no committed checkpoint whose parent is committed too: nothing to replay", v.id)
 				}
+			} else if err := lin.check(from, to); err != nil {
+				return fmt.Errorf("replay %d → %d: %w", from, to, err)
 			}
 			data, err := trainer.LoadData(ctx, v.spec, v.store, trainer.ClusterDatasets(v.api), 0, 1)
 			if err != nil {
@@ -191,7 +195,7 @@ file named by the experiment's spec must be readable here.`,
 	}
 	cmd.Flags().Int64Var(&from, "from", 0, "step of the checkpoint to start from")
 	cmd.Flags().Int64Var(&to, "to", 0, "step of the checkpoint to reach and compare with")
-	cmd.Flags().BoolVar(&all, "all", false, "replay every pair of consecutive committed checkpoints")
+	cmd.Flags().BoolVar(&all, "all", false, "replay every committed checkpoint from its committed parent")
 	addJSONFlag(cmd, &asJSON)
 	return cmd
 }
@@ -221,16 +225,6 @@ func ranks(n int) string {
 		return "1 rank"
 	}
 	return fmt.Sprintf("%d ranks", n)
-}
-
-// consecutivePairs lists (step, next step) for the committed checkpoints in step order.
-func (v *validatorSession) consecutivePairs() [][2]int64 {
-	steps := slices.Sorted(maps.Keys(v.byStep))
-	var pairs [][2]int64
-	for i := 1; i < len(steps); i++ {
-		pairs = append(pairs, [2]int64{steps[i-1], steps[i]})
-	}
-	return pairs
 }
 
 func checkpointsPin(flags *validatorFlags, pin bool) *cobra.Command {

@@ -41,19 +41,24 @@ type RNG struct {
 // Manifest describes one checkpoint. Its own SHA-256 (of the canonical JSON) is the
 // checkpoint's identity.
 type Manifest struct {
-	FormatVersion int                `json:"format_version"`
-	Experiment    string             `json:"experiment"`
-	Cursor        Cursor             `json:"cursor"`
-	RNG           RNG                `json:"rng"`
-	Metrics       map[string]float64 `json:"metrics,omitempty"`
-	WorldSize     int                `json:"world_size"`
-	Blobs         []Blob             `json:"blobs"`
-	Network       models.Network     `json:"network"`
-	Preprocess    models.Preprocess  `json:"preprocess"`
-	DatasetHash   string             `json:"dataset_hash"`
-	SpecHash      string             `json:"spec_hash"`
-	CodeVersion   string             `json:"code_version"`
-	Created       time.Time          `json:"created"`
+	FormatVersion int    `json:"format_version"`
+	Experiment    string `json:"experiment"`
+	Cursor        Cursor `json:"cursor"`
+	// Parent is the manifest SHA-256 of the committed checkpoint this one's training
+	// continued from: the previous checkpoint of the attempt, or the one the attempt
+	// resumed from ("" for a run from scratch). The parents form the run's lineage, so
+	// a validator replays each checkpoint from its real predecessor, across restarts.
+	Parent      string             `json:"parent,omitempty"`
+	RNG         RNG                `json:"rng"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	WorldSize   int                `json:"world_size"`
+	Blobs       []Blob             `json:"blobs"`
+	Network     models.Network     `json:"network"`
+	Preprocess  models.Preprocess  `json:"preprocess"`
+	DatasetHash string             `json:"dataset_hash"`
+	SpecHash    string             `json:"spec_hash"`
+	CodeVersion string             `json:"code_version"`
+	Created     time.Time          `json:"created"`
 }
 
 // Blob returns the named blob reference.

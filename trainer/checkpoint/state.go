@@ -16,6 +16,7 @@ import (
 type State struct {
 	Experiment  string
 	Cursor      Cursor
+	Parent      string // see Manifest.Parent; a Writer fills it in when empty
 	RNG         RNG
 	Metrics     map[string]float64
 	WorldSize   int
@@ -85,7 +86,7 @@ func Save(ctx context.Context, store storage.Store, st *State, now time.Time) (*
 		maps.Copy(metrics, extra)
 	}
 	m := &Manifest{
-		FormatVersion: FormatVersion, Experiment: st.Experiment, Cursor: st.Cursor, RNG: st.RNG,
+		FormatVersion: FormatVersion, Experiment: st.Experiment, Cursor: st.Cursor, Parent: st.Parent, RNG: st.RNG,
 		Metrics: metrics, WorldSize: st.WorldSize, Network: st.Network, Preprocess: st.Preprocess,
 		DatasetHash: st.DatasetHash, SpecHash: st.SpecHash, CodeVersion: st.CodeVersion, Created: now.UTC(),
 	}
@@ -122,14 +123,19 @@ type Loaded struct {
 	Optimizer   map[string][]float32
 }
 
-// Load reads a checkpoint by manifest hash, verifying every blob's SHA-256. A corrupt
-// or missing blob is an error naming it.
-func Load(ctx context.Context, store storage.Store, manifestSHA string) (*Loaded, error) {
+// LoadManifest reads and verifies a checkpoint's manifest alone (not its blobs).
+func LoadManifest(ctx context.Context, store storage.Store, manifestSHA string) (*Manifest, error) {
 	data, err := storage.GetBlob(ctx, store, manifestSHA)
 	if err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: manifest: %w", manifestSHA, err)
 	}
-	m, err := DecodeManifest(data, manifestSHA)
+	return DecodeManifest(data, manifestSHA)
+}
+
+// Load reads a checkpoint by manifest hash, verifying every blob's SHA-256. A corrupt
+// or missing blob is an error naming it.
+func Load(ctx context.Context, store storage.Store, manifestSHA string) (*Loaded, error) {
+	m, err := LoadManifest(ctx, store, manifestSHA)
 	if err != nil {
 		return nil, err
 	}

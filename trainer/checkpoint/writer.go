@@ -20,6 +20,7 @@ type Writer struct {
 	mu       sync.Mutex
 	inflight chan struct{} // closed when the checkpoint in flight is committed or failed
 	err      error         // the first failure; every later call returns it
+	parent   string        // manifest SHA of the last checkpoint committed or resumed from
 	// Committed is called after each commit, from the writer's goroutine.
 	committed func(Record)
 }
@@ -27,6 +28,14 @@ type Writer struct {
 // NewWriter returns a writer committing to ledger. onCommit may be nil.
 func NewWriter(store storage.Store, ledger Ledger, onCommit func(Record)) *Writer {
 	return &Writer{store: store, ledger: ledger, now: time.Now, committed: onCommit}
+}
+
+// SetParent names the checkpoint the run resumed from (its manifest SHA-256), the parent
+// of the first checkpoint this Writer commits; each later one's is the one before it.
+func (w *Writer) SetParent(manifestSHA string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.parent = manifestSHA
 }
 
 // Submit waits for the checkpoint in flight, then starts uploading st. st must be a
@@ -62,6 +71,11 @@ func (w *Writer) write(ctx context.Context, st *State) error {
 	if crash == CrashMidBlob {
 		store = midBlobStore{Store: store, step: st.Cursor.Step}
 	}
+	w.mu.Lock()
+	if st.Parent == "" {
+		st.Parent = w.parent
+	}
+	w.mu.Unlock()
 	m, sha, err := Save(ctx, store, st, w.now())
 	if err != nil {
 		return err
@@ -77,6 +91,9 @@ func (w *Writer) write(ctx context.Context, st *State) error {
 	if err := w.ledger.Commit(ctx, r); err != nil {
 		return fmt.Errorf("checkpoint %s step %d: %w", st.Experiment, st.Cursor.Step, err)
 	}
+	w.mu.Lock()
+	w.parent = sha
+	w.mu.Unlock()
 	if crash == CrashDuringCommit {
 		crashNow(crash, st.Cursor.Step)
 	}

@@ -213,6 +213,7 @@ func (a *attempt) restore(l *checkpoint.Loaded) error {
 		return fmt.Errorf("resume %s: checkpoint %s: %w", a.spec.Name, l.ManifestSHA, err)
 	}
 	a.cursor, a.saved, a.resumed = m.Cursor, m.Cursor.Step, l.ManifestSHA
+	a.writer.SetParent(l.ManifestSHA)
 	a.log.Info("resumed", "experiment", a.spec.Name, "step", m.Cursor.Step, "epoch", m.Cursor.Epoch, "manifest", l.ManifestSHA)
 	return nil
 }
