@@ -44,9 +44,9 @@ type Difference struct {
 // size W is the replay's: W ranks run inside this process, joined by the collective
 // ring on loopback, and sum the gradients in the order the attempt did, which one rank
 // cannot reproduce. When from was written by an attempt of another size (an elastic
-// restart), the replay is exact if to's attempt resumed from from; replaying
-// consecutive checkpoints guarantees that. data may be any rank's view of the dataset;
-// each rank gets its own.
+// restart), the replay is exact if to's attempt resumed from from: manifests record
+// their parent, and `dxtrain checkpoints replay` checks that lineage before calling
+// Replay. data may be any rank's view of the dataset; each rank gets its own.
 func Replay(ctx context.Context, spec *experiments.Spec, data *Data, from, to *checkpoint.Loaded) (*ReplayReport, error) {
 	return replay(ctx, spec, data, from, to, recordedWorld(to.Manifest))
 }
