@@ -9,6 +9,21 @@ type Conv2D struct {
 	N, C, H, W  int // batch, input channels, input height and width
 	K, R, S     int // output channels, kernel height and width
 	Stride, Pad int
+	// Threads is how many goroutines each product uses; 0 means Threads(). A caller that
+	// already runs groups of images in parallel sets 1: one image's products are too
+	// small to share, and nesting the two costs more than it gains. Results do not
+	// depend on it.
+	Threads int
+}
+
+// sgemm is Sgemm with the convolution's thread setting.
+func (c Conv2D) sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
+	beta float32, out []float32, ldo int) {
+	threads := c.Threads
+	if threads <= 0 {
+		threads = Threads()
+	}
+	sgemmThreads(threads, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, ldo)
 }
 
 // OutH is the output height (0 for a shape Validate rejects).
@@ -206,7 +221,7 @@ func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
 	col := scratch[:kk*ohw]
 	for n := range c.N {
 		Im2col(c, x[n*c.C*c.H*c.W:], col)
-		Sgemm(false, false, c.K, ohw, kk, 1, wk, kk, col, ohw, 0, y[n*c.K*ohw:(n+1)*c.K*ohw], ohw)
+		c.sgemm(false, false, c.K, ohw, kk, wk, kk, col, ohw, 0, y[n*c.K*ohw:(n+1)*c.K*ohw], ohw)
 	}
 	return nil
 }
@@ -244,10 +259,10 @@ func Conv2DBackward(c Conv2D, x, w, dy, dx, dw, db, scratch []float32) error {
 		if n == 0 {
 			beta = 0
 		}
-		Sgemm(false, true, kk, c.K, ohw, 1, col, ohw, dyn, ohw, beta, dwt, c.K)
+		c.sgemm(false, true, kk, c.K, ohw, col, ohw, dyn, ohw, beta, dwt, c.K)
 		if dx != nil {
 			// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
-			Sgemm(true, false, crs, ohw, c.K, 1, w, crs, dyn, ohw, 0, col, ohw)
+			c.sgemm(true, false, crs, ohw, c.K, w, crs, dyn, ohw, 0, col, ohw)
 			dxn := dx[n*c.C*c.H*c.W : (n+1)*c.C*c.H*c.W]
 			clear(dxn)
 			Col2im(c, col, dxn)

@@ -191,6 +191,12 @@ func TestConv2DThreadsBitIdentical(t *testing.T) {
 			t.Fatalf("threads=%d: results differ from 1 thread", threads)
 		}
 	}
+	// The geometry's own setting overrides the package's.
+	c.Threads = 1
+	y, dx, dw, db := run(3)
+	if !slices.Equal(y, y1) || !slices.Equal(dx, dx1) || !slices.Equal(dw, dw1) || !slices.Equal(db, db1) {
+		t.Fatal("Conv2D.Threads=1 under SetThreads(3): results differ")
+	}
 }
 
 func TestConv2DRejectsBadInput(t *testing.T) {

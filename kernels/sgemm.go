@@ -34,11 +34,17 @@ const minParallelWork = 64 * 64 * 64
 // Like BLAS it panics, with an error wrapping ErrShape, on sizes that do not fit the slices.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmThreads is Sgemm on up to threads goroutines.
+func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	kern := &bestKernel
 	if n < kern.nr {
 		kern = &narrowKernel
 	}
-	sgemmWith(kern, Threads(), packAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(kern, threads, packAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmArgs is one SGEMM call as the tiles see it.

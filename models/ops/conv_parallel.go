@@ -31,6 +31,9 @@ func newConvChunks(c kernels.Conv2D) *convChunks {
 	for i := range n {
 		g := c
 		g.N = min(per, c.N-i*per)
+		if n > 1 {
+			g.Threads = 1 // the chunks run in parallel instead
+		}
 		ch.geoms[i] = g
 		ch.scratch[i] = make([]float32, g.ScratchSize())
 	}
