@@ -27,7 +27,7 @@ fi
 if [ -d bench/allreduce ]; then
   echo
   echo "== all-reduce bus bandwidth (dxtrain ring vs PyTorch gloo, loopback)"
-  go run ./bench/allreduce -gloo-script "$shared/bench/gloo_allreduce.py" --quick
+  go run ./bench/allreduce -gloo-script "$shared/bench/gloo_allreduce.py" --rounds 3
 fi
 echo
 echo "== data-parallel step time: compute vs all-reduce (MLP 784-256-128-10, global batch 128)"
