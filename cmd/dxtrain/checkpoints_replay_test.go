@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -132,33 +131,12 @@ func twoRankSpec(t *testing.T) string {
 // startAgent runs a second worker agent as its own process against the dev cluster.
 func startAgent(t *testing.T, c *devCluster, node string) {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "agent.log")
-	logf, err := os.Create(logPath)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "agent.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "agent", "--node-id", node, "--name", node, "--address", "127.0.0.1:0")
-	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
 		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			log, _ := os.ReadFile(logPath)
-			t.Logf("agent %s log:\n%s", node, log)
-		}
-	})
+	startBackground(t, cmd, logf, "agent "+node)
 }

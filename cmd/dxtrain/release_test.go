@@ -48,23 +48,7 @@ func startDev(t *testing.T) *devCluster {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "dev", "--data-dir", dataDir, "--http-addr", hostPort, "--agents", "1")
-	cmd.Dir = "../.."
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
+	done := startBackground(t, cmd, logf, "dxtrain dev")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		tok, err := os.ReadFile(filepath.Join(dataDir, "token"))
@@ -494,4 +478,33 @@ func FuzzParseModelRef(f *testing.F) {
 			t.Fatalf("parseModelRef(%q) accepted %q@%d", s, name, v)
 		}
 	})
+}
+
+// startBackground starts cmd from the repository root with its output in logf, and stops
+// it when the test ends: an interrupt, then a kill after 10 s. If the test failed, the
+// log is printed under name. The channel closes when the process exits.
+func startBackground(t *testing.T, cmd *exec.Cmd, logf *os.File, name string) <-chan struct{} {
+	t.Helper()
+	cmd.Dir = "../.."
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logf.Name())
+			t.Logf("%s log:\n%s", name, log)
+		}
+	})
+	return done
 }
