@@ -16,7 +16,7 @@ func TestStepAllocations(t *testing.T) {
 	}{
 		{"mlp", Options{Architecture: "mlp", InputShape: []int{100}, Hidden: []int{64, 32}, Classes: 10}, 0},
 		{"logreg", Options{Architecture: "logreg", InputShape: []int{30}, Classes: 2}, 0},
-		{"cnn", Options{Architecture: "cnn", InputShape: []int{1, 12, 12}, Hidden: []int{16}, Classes: 3}, 32},
+		{"cnn", Options{Architecture: "cnn", InputShape: []int{1, 12, 12}, Hidden: []int{16}, Classes: 3}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			net, err := NewNetwork(tc.opts)

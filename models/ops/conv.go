@@ -66,6 +66,28 @@ type conv2DOp struct {
 	self, xNode  *G.Node
 	keepDecided  bool
 	xKeep, yKeep []float32
+
+	task convForward // this step's chunks, handed to kernels.Parallel without allocating
+}
+
+// convForward is one forward pass over the chunks of a batch; its slices are set
+// before each run.
+type convForward struct {
+	op         *conv2DOp
+	x, w, b, y []float32
+}
+
+func (t *convForward) Run(i int) {
+	op := t.op
+	ch, c := op.chunks, op.geom
+	yi := ch.images(t.y, i, c.K*c.OutH()*c.OutW())
+	if err := kernels.Conv2DForward(ch.geoms[i], ch.images(t.x, i, c.C*c.H*c.W), t.w, t.b, yi, ch.scratch[i]); err != nil {
+		ch.errs[i] = err
+		return
+	}
+	if op.relu {
+		reluInPlace(yi)
+	}
 }
 
 func (op *conv2DOp) Arity() int { return 3 }
@@ -116,17 +138,9 @@ func (op *conv2DOp) forward(out *tensor.Dense, inputs []G.Value) error {
 		return fmt.Errorf("%v: %w", op, err)
 	}
 	y := out.Float32s()
-	ch, xSize, ySize := op.chunks, c.C*c.H*c.W, c.K*c.OutH()*c.OutW()
-	err = ch.run(func(i int) error {
-		yi := ch.images(y, i, ySize)
-		if err := kernels.Conv2DForward(ch.geoms[i], ch.images(x, i, xSize), w, b, yi, ch.scratch[i]); err != nil {
-			return err
-		}
-		if op.relu {
-			reluInPlace(yi)
-		}
-		return nil
-	})
+	op.task = convForward{op: op, x: x, w: w, b: b, y: y}
+	err = op.chunks.run(&op.task)
+	op.task = convForward{} // do not hold this step's arrays
 	if err != nil {
 		return fmt.Errorf("%v: %w", op, err)
 	}

@@ -34,6 +34,32 @@ type conv2DGradOp struct {
 	masked         []float32 // dy·[y > 0] when the layer has a ReLU
 	dxNode         *G.Node
 	dxWanted       int8 // 0 not yet decided, 1 wanted, -1 not wanted
+
+	task convBackward // this step's chunks, handed to kernels.Parallel without allocating
+}
+
+// convBackward is one backward pass over the chunks of a batch; its slices are set
+// before each run. dx is nil when nothing reads the input's gradient.
+type convBackward struct {
+	op              *conv2DGradOp
+	x, w, y, dy, dx []float32
+}
+
+func (t *convBackward) Run(i int) {
+	op := t.op
+	ch, c := op.fwd.chunks, op.fwd.geom
+	xSize, ySize := c.C*c.H*c.W, c.K*c.OutH()*c.OutW()
+	dyi := ch.images(t.dy, i, ySize)
+	if op.fwd.relu {
+		m := ch.images(op.masked, i, ySize)
+		kernels.ReLUBackward(ch.images(t.y, i, ySize), dyi, m)
+		dyi = m
+	}
+	var dxi []float32
+	if t.dx != nil {
+		dxi = ch.images(t.dx, i, xSize)
+	}
+	ch.errs[i] = kernels.Conv2DBackward(ch.geoms[i], ch.images(t.x, i, xSize), t.w, dyi, dxi, ch.dw[i], ch.db[i], ch.scratch[i])
 }
 
 // convGradPart selects which extra result of a conv2DGradOp a convGradPartOp returns.
@@ -139,20 +165,10 @@ func (op *conv2DGradOp) Do(inputs ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("%v: %w", op, err)
 		}
 	}
-	ch, xSize, ySize := op.fwd.chunks, c.C*c.H*c.W, c.K*c.OutH()*c.OutW()
-	err = ch.run(func(i int) error {
-		dyi := ch.images(dy, i, ySize)
-		if op.fwd.relu {
-			m := ch.images(op.masked, i, ySize)
-			kernels.ReLUBackward(ch.images(y, i, ySize), dyi, m)
-			dyi = m
-		}
-		var dxi []float32
-		if dx != nil {
-			dxi = ch.images(dx, i, xSize)
-		}
-		return kernels.Conv2DBackward(ch.geoms[i], ch.images(x, i, xSize), w, dyi, dxi, ch.dw[i], ch.db[i], ch.scratch[i])
-	})
+	ch := op.fwd.chunks
+	op.task = convBackward{op: op, x: x, w: w, y: y, dy: dy, dx: dx}
+	err = ch.run(&op.task)
+	op.task = convBackward{} // do not hold this step's arrays
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}

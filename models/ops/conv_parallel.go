@@ -1,11 +1,6 @@
 package ops
 
-import (
-	"sync"
-	"sync/atomic"
-
-	"github.com/dxtrain/dxtrain/kernels"
-)
+import "github.com/dxtrain/dxtrain/kernels"
 
 // convMaxChunks is how many parts a convolution splits its batch into. The kernels work
 // one image at a time with products too small for SGEMM to spread over threads, so a
@@ -57,27 +52,10 @@ func (ch *convChunks) images(x []float32, i, size int) []float32 {
 	return x[lo : lo+ch.geoms[i].N*size]
 }
 
-// run calls fn for every chunk on up to kernels.Threads() goroutines and returns the
-// first error of the lowest chunk that failed.
-func (ch *convChunks) run(fn func(i int) error) error {
-	n := len(ch.geoms)
-	workers := min(kernels.Threads(), n)
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			ch.errs[i] = fn(i)
-		}
-	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+// run runs task's chunks through kernels.Parallel (task.Run(i) leaves chunk i's error
+// in errs[i]) and returns the error of the lowest chunk that failed.
+func (ch *convChunks) run(task kernels.Task) error {
+	kernels.Parallel(len(ch.geoms), task)
 	for _, err := range ch.errs {
 		if err != nil {
 			clear(ch.errs)
