@@ -51,6 +51,8 @@ func TestAlertsLsAndAck(t *testing.T) {
 		{"unknown experiment", researcher, []string{"alerts", "ls", "--experiment", "ghost"}, true, []string{"404", "ghost"}, nil},
 		{"agent may not read", agent, []string{"alerts", "ls"}, true, []string{"403", "lacks role"}, []string{rec.ID}},
 		{"status counts it", researcher, []string{"status"}, false, []string{"open alerts 1"}, nil},
+		{"the experiment shows it", researcher, []string{"experiments", "show", id}, false, []string{"ALERT", rec.ID, "blob corrupt"}, nil},
+		{"and only its own", researcher, []string{"experiments", "show", quiet}, false, []string{"ATTEMPT"}, []string{rec.ID}},
 		{"researcher may not acknowledge", researcher, []string{"alerts", "ack", rec.ID}, true, []string{"403"}, nil},
 	}
 	for _, tc := range tests {
@@ -90,5 +92,22 @@ func TestAlertsLsAndAck(t *testing.T) {
 	}
 	if out := c.must(t, researcher, "status"); !strings.Contains(out, "open alerts 0") {
 		t.Fatalf("status after the acknowledgement:\n%s", out)
+	}
+}
+
+func TestResumedFromNamesARefusal(t *testing.T) {
+	a := structs.Attempt{ID: "attempt-2", ResumeFrom: "checkpoint-40"}
+	alerts := []structs.Alert{
+		{ID: "alert-other-attempt", Kind: structs.AlertCheckpointRefused, AttemptID: "attempt-3", CheckpointID: "checkpoint-40"},
+		{ID: "alert-1234567890", Kind: structs.AlertCheckpointRefused, AttemptID: "attempt-2", CheckpointID: "checkpoint-40"},
+	}
+	if got, want := resumedFrom(a, alerts), "checkpoi (refused, fell back: alert alert-12)"; got != want {
+		t.Fatalf("resumedFrom = %q, want %q", got, want)
+	}
+	if got := resumedFrom(a, alerts[:1]); got != "checkpoi" {
+		t.Fatalf("another attempt's alert: resumedFrom = %q", got)
+	}
+	if got := resumedFrom(structs.Attempt{ID: "attempt-1"}, alerts); got != "" {
+		t.Fatalf("fresh start: resumedFrom = %q", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
 
 func newStatusCommand() *cobra.Command {
@@ -92,8 +94,14 @@ func newExperimentsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Alerts explain a resume that fell back past a refused checkpoint. A token
+			// without read access to them (an agent's) still sees everything else.
+			alerts, err := api.Alerts(cmd.Context(), e.ID, false)
+			if err != nil {
+				alerts = nil
+			}
 			if showJSON {
-				return printJSON(map[string]any{"experiment": e, "attempts": attempts})
+				return printJSON(map[string]any{"experiment": e, "attempts": attempts, "alerts": alerts})
 			}
 			fmt.Printf("%s  %s  %s %s\n  spec %s  restarts %d  step %d  loss %.4f  %.0f samples/s\n",
 				e.ID, e.Name, e.Status, e.StatusReason, shortID(e.SpecHash), e.Restarts, e.Progress.Step, e.Progress.Loss, e.Progress.SamplesPerSec)
@@ -103,7 +111,19 @@ func newExperimentsCommand() *cobra.Command {
 			tw := newTable()
 			fmt.Fprintln(tw, "ATTEMPT\t#\tSTATUS\tRANKS\tRESUMED FROM\tREASON")
 			for _, a := range attempts {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", a.ID, a.Number, a.Status, len(a.Ranks), shortID(a.ResumeFrom), a.EndReason)
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", a.ID, a.Number, a.Status, len(a.Ranks), resumedFrom(a, alerts), a.EndReason)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if len(alerts) == 0 {
+				return nil
+			}
+			fmt.Println()
+			tw = newTable()
+			fmt.Fprintln(tw, "ALERT\tKIND\tSTEP\tBLOB\tACKED\tREASON")
+			for _, al := range alerts {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%t\t%s\n", al.ID, al.Kind, al.Step, shortID(al.BlobHash), al.AckedAt != 0, al.Reason)
 			}
 			return tw.Flush()
 		},
@@ -326,4 +346,19 @@ func newOperatorCommand() *cobra.Command {
 	}
 	cmd.AddCommand(peers, remove)
 	return cmd
+}
+
+// resumedFrom names the checkpoint an attempt was told to resume from, and says so when
+// the agent refused it (an alert of that attempt on that checkpoint) and fell back to
+// an earlier one: the coordinator chose it without reading its blobs.
+func resumedFrom(a structs.Attempt, alerts []structs.Alert) string {
+	if a.ResumeFrom == "" {
+		return ""
+	}
+	for _, al := range alerts {
+		if al.Kind == structs.AlertCheckpointRefused && al.AttemptID == a.ID && al.CheckpointID == a.ResumeFrom {
+			return shortID(a.ResumeFrom) + " (refused, fell back: alert " + shortID(al.ID) + ")"
+		}
+	}
+	return shortID(a.ResumeFrom)
 }
