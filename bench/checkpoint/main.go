@@ -62,7 +62,7 @@ func main() {
 		fmt.Printf("note: MinIO skipped: %v\n", err)
 	} else {
 		defer m.stop()
-		clock.minioPID = m.cmd.Process.Pid
+		clock.minioPID = m.PID()
 		stores = append(stores, namedStore{name: "minio", store: st})
 	}
 

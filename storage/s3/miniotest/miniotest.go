@@ -73,33 +73,57 @@ type Server struct {
 // missing the test fails, saying how to install it, unless DXTRAIN_SKIP_MINIO=1.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := Binary()
-	if err != nil {
+	if _, err := Binary(); err != nil {
 		if os.Getenv(SkipEnv) == "1" {
 			t.Skipf("skipping: %v and %s=1 is set (run `%s` to run this test)", err, SkipEnv, InstallCommand)
 		}
 		t.Fatalf("%v: run `%s` (or set DXTRAIN_MINIO to a minio binary; %s=1 skips MinIO tests)", err, InstallCommand, SkipEnv)
 	}
+	s, err := Launch(t.TempDir())
+	if err != nil {
+		t.Fatalf("minio: start: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch runs a fresh server with its data and log under dir, for callers without a
+// testing.TB (benchmarks); the caller stops it.
+func Launch(dir string) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, fmt.Errorf("%w (install with `%s`)", err, InstallCommand)
+	}
 	s := &Server{
 		AccessKey: "dxtrain-" + randomHex(6),
 		SecretKey: randomHex(20),
-		Dir:       t.TempDir(),
+		Dir:       filepath.Join(dir, "data"),
 		bin:       bin,
+		logPath:   filepath.Join(dir, "minio.log"),
 	}
-	s.logPath = filepath.Join(t.TempDir(), "minio.log")
-	t.Cleanup(s.Stop)
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	var lastErr error
 	for try := 0; try < 3; try++ { // a free port can be taken between probe and bind
-		s.Addr, err = freeAddr()
-		if err != nil {
-			t.Fatalf("minio: find a free port: %v", err)
+		if s.Addr, err = freeAddr(); err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		if lastErr = s.launch(); lastErr == nil {
-			return s
+			return s, nil
 		}
 	}
-	t.Fatalf("minio: start: %v", lastErr)
-	return nil
+	return nil, lastErr
+}
+
+// PID is the running server process's ID, 0 when it is stopped.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Restart starts the server again on the same address and data directory and waits
