@@ -37,6 +37,7 @@ func Activate(kind Activation, x *G.Node) (*G.Node, error) {
 // activationOp is y = act(x); its gradient is computed from y alone (ReLU: y > 0,
 // sigmoid: y·(1 − y)), so x need not survive the forward pass.
 type activationOp struct {
+	ownedOutput
 	kind     Activation
 	backward bool // the op is the gradient: inputs (y, dy)
 	shape    tensor.Shape
@@ -57,9 +58,6 @@ func (op *activationOp) Type() hm.Type {
 	return hm.NewFnType(t, t)
 }
 func (op *activationOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *activationOp) ReturnsPtr() bool                               { return false }
-func (op *activationOp) CallsExtern() bool                              { return false }
-func (op *activationOp) OverwritesInput() int                           { return -1 }
 func (op *activationOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *activationOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *activationOp) String() string {

@@ -51,6 +51,7 @@ func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
 // allocated once with the graph (see the package doc). The backward op shares the chunks and their scratch
 // (forward and backward of one layer never run at the same time).
 type conv2DOp struct {
+	ownedOutput
 	geom   kernels.Conv2D
 	relu   bool
 	bShape tensor.Shape
@@ -95,9 +96,6 @@ func (op *conv2DOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(4), tensorType(4), tensorType(len(op.bShape)), tensorType(4))
 }
 func (op *conv2DOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.yShape.Clone(), nil }
-func (op *conv2DOp) ReturnsPtr() bool                               { return false }
-func (op *conv2DOp) CallsExtern() bool                              { return false }
-func (op *conv2DOp) OverwritesInput() int                           { return -1 }
 func (op *conv2DOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *conv2DOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *conv2DOp) String() string {

@@ -28,6 +28,7 @@ import (
 // data, and its dx is never used. The grad op decides on its first run, once the graph
 // is complete (a tape machine compiles the whole graph, dead nodes included).
 type conv2DGradOp struct {
+	ownedOutput
 	fwd            *conv2DOp
 	xShape, wShape tensor.Shape
 	dw, db, dx     *tensor.Dense
@@ -114,9 +115,6 @@ func (op *conv2DGradOp) Type() hm.Type {
 func (op *conv2DGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.wShape.Clone(), nil
 }
-func (op *conv2DGradOp) ReturnsPtr() bool      { return false }
-func (op *conv2DGradOp) CallsExtern() bool     { return false }
-func (op *conv2DGradOp) OverwritesInput() int  { return -1 }
 func (op *conv2DGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *conv2DGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *conv2DGradOp) String() string {
@@ -192,6 +190,7 @@ func (op *conv2DGradOp) wantDX() bool {
 
 // convGradPartOp hands out db or dx of the conv2DGradOp whose dw node is its input.
 type convGradPartOp struct {
+	ownedOutput
 	src  *conv2DGradOp
 	part convGradPart
 }
@@ -217,9 +216,6 @@ func (op *convGradPartOp) Type() hm.Type {
 func (op *convGradPartOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.shape().Clone(), nil
 }
-func (op *convGradPartOp) ReturnsPtr() bool      { return false }
-func (op *convGradPartOp) CallsExtern() bool     { return false }
-func (op *convGradPartOp) OverwritesInput() int  { return -1 }
 func (op *convGradPartOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *convGradPartOp) Hashcode() uint32      { return hashOf(op) }
 func (op *convGradPartOp) String() string {

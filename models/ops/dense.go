@@ -33,6 +33,7 @@ func Dense(x, w, b *G.Node, relu, inputGrad bool) (*G.Node, error) {
 }
 
 type denseOp struct {
+	ownedOutput
 	batch, in, out int
 	xDims          int
 	relu           bool
@@ -47,9 +48,6 @@ func (op *denseOp) Type() hm.Type {
 func (op *denseOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.batch, op.out}, nil
 }
-func (op *denseOp) ReturnsPtr() bool      { return false }
-func (op *denseOp) CallsExtern() bool     { return false }
-func (op *denseOp) OverwritesInput() int  { return -1 }
 func (op *denseOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *denseOp) Hashcode() uint32      { return hashOf(op) }
 func (op *denseOp) String() string {
@@ -113,6 +111,7 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // columnSumOp is db = Σ_rows dZ, the bias gradient of Dense.
 type columnSumOp struct {
+	ownedOutput
 	rows, cols int
 	out        *tensor.Dense
 }
@@ -126,9 +125,6 @@ func (op *columnSumOp) Type() hm.Type { return hm.NewFnType(tensorType(2), tenso
 func (op *columnSumOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.cols}, nil
 }
-func (op *columnSumOp) ReturnsPtr() bool      { return false }
-func (op *columnSumOp) CallsExtern() bool     { return false }
-func (op *columnSumOp) OverwritesInput() int  { return -1 }
 func (op *columnSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *columnSumOp) Hashcode() uint32      { return hashOf(op) }
 func (op *columnSumOp) String() string        { return fmt.Sprintf("dxColumnSum{%d×%d}", op.rows, op.cols) }

@@ -39,6 +39,7 @@ func CrossEntropy(head Head, z, y, w *G.Node) (*G.Node, error) {
 }
 
 type crossEntropyOp struct {
+	ownedOutput
 	head           Head
 	batch, outputs int
 	wDims          int
@@ -52,9 +53,6 @@ func (op *crossEntropyOp) Type() hm.Type {
 func (op *crossEntropyOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
-func (op *crossEntropyOp) ReturnsPtr() bool      { return false }
-func (op *crossEntropyOp) CallsExtern() bool     { return false }
-func (op *crossEntropyOp) OverwritesInput() int  { return -1 }
 func (op *crossEntropyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *crossEntropyOp) Hashcode() uint32      { return hashOf(op) }
 func (op *crossEntropyOp) String() string {

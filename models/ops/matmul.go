@@ -59,6 +59,16 @@ func scalar32(op fmt.Stringer, input string, v G.Value) (float32, error) {
 	return 0, fmt.Errorf("%v: input %s is %T, want a float32 scalar", op, input, v)
 }
 
+// ownedOutput gives every op of this package the gorgonia answers they share: each returns
+// a buffer it owns (not a view of an input, so not ReturnsPtr), runs on the CPU
+// (CallsExtern would make gorgonia allocate a fresh output every step), and never writes
+// into an input.
+type ownedOutput struct{}
+
+func (ownedOutput) ReturnsPtr() bool     { return false }
+func (ownedOutput) CallsExtern() bool    { return false }
+func (ownedOutput) OverwritesInput() int { return -1 }
+
 func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
@@ -69,6 +79,7 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 // (leading dimension first, the rest flattened) and C given outShape. The gradient ops
 // of Dense are matMulOps: dX = dZ·Wᵀ and dW = Xᵀ·dZ.
 type matMulOp struct {
+	ownedOutput
 	transA, transB bool
 	m, n, k        int
 	aDims, bDims   int
@@ -89,9 +100,6 @@ func (op *matMulOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(op.aDims), tensorType(op.bDims), tensorType(len(op.outShape)))
 }
 func (op *matMulOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
-func (op *matMulOp) ReturnsPtr() bool                               { return false }
-func (op *matMulOp) CallsExtern() bool                              { return false }
-func (op *matMulOp) OverwritesInput() int                           { return -1 }
 func (op *matMulOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *matMulOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *matMulOp) String() string {

@@ -43,6 +43,7 @@ func MaxPool2x2(x *G.Node) (*G.Node, error) {
 // a child, so in every tape run the backward reads the argmax of the same run's forward;
 // two machines must not run the same graph at once (the same holds for gorgonia's op).
 type maxPool2x2Op struct {
+	ownedOutput
 	n, c, h, w     int
 	xShape, yShape tensor.Shape
 	y              *tensor.Dense
@@ -54,9 +55,6 @@ func (op *maxPool2x2Op) Type() hm.Type { return hm.NewFnType(tensorType(4), tens
 func (op *maxPool2x2Op) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.yShape.Clone(), nil
 }
-func (op *maxPool2x2Op) ReturnsPtr() bool      { return false }
-func (op *maxPool2x2Op) CallsExtern() bool     { return false }
-func (op *maxPool2x2Op) OverwritesInput() int  { return -1 }
 func (op *maxPool2x2Op) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPool2x2Op) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPool2x2Op) String() string {
@@ -105,6 +103,7 @@ func (op *maxPool2x2Op) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, 
 
 // maxPool2x2GradOp scatters dy onto dx through the forward op's argmax.
 type maxPool2x2GradOp struct {
+	ownedOutput
 	fwd *maxPool2x2Op
 	dx  *tensor.Dense
 }
@@ -116,9 +115,6 @@ func (op *maxPool2x2GradOp) Type() hm.Type {
 func (op *maxPool2x2GradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.fwd.xShape.Clone(), nil
 }
-func (op *maxPool2x2GradOp) ReturnsPtr() bool      { return false }
-func (op *maxPool2x2GradOp) CallsExtern() bool     { return false }
-func (op *maxPool2x2GradOp) OverwritesInput() int  { return -1 }
 func (op *maxPool2x2GradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPool2x2GradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPool2x2GradOp) String() string        { return fmt.Sprintf("%vGrad", op.fwd) }
