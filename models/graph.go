@@ -24,7 +24,6 @@ type Graph struct {
 	x, y, w    *G.Node // input, target (one-hot or 0/1), per-sample weights summing to 1
 	xT, yT, wT *tensor.Dense
 	paramNodes G.Nodes
-	gradNodes  G.Nodes  // gradNodes[i] is the gradient of paramNodes[i]
 	boundTo    []*Param // boundTo[i] is the Param behind paramNodes[i]
 	logits     *G.Node
 	loss       *G.Node
@@ -49,14 +48,14 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	graphBuild.Lock()
 	defer graphBuild.Unlock()
 	gr := &Graph{net: net, params: params, batch: batch, g: G.NewGraph()}
-	err := gr.build()
+	gradNodes, err := gr.build()
 	if err != nil {
 		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
 	}
 	if gr.exec, err = newExecutor(gr.g); err != nil {
 		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
 	}
-	for _, n := range gr.gradNodes {
+	for _, n := range gradNodes {
 		s, err := gr.exec.slot(n)
 		if err != nil {
 			return nil, fmt.Errorf("graph %s: gradient: %w", net.Architecture, err)
@@ -69,7 +68,9 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	return gr, nil
 }
 
-func (gr *Graph) build() error {
+// build adds the network, its loss and their gradients to the graph and returns the
+// gradient nodes, one per parameter node.
+func (gr *Graph) build() (G.Nodes, error) {
 	byName := make(map[string]*Param, len(gr.params))
 	for _, p := range gr.params {
 		byName[p.Name] = p
@@ -90,7 +91,7 @@ func (gr *Graph) build() error {
 		}
 		next, err := gr.layer(l, byName, cur, relu)
 		if err != nil {
-			return fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
+			return nil, fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
 		}
 		if relu {
 			i++
@@ -99,14 +100,13 @@ func (gr *Graph) build() error {
 	}
 	gr.logits = cur
 	if err := gr.buildLoss(); err != nil {
-		return fmt.Errorf("loss: %w", err)
+		return nil, fmt.Errorf("loss: %w", err)
 	}
 	grads, err := G.Grad(gr.loss, gr.paramNodes...)
 	if err != nil {
-		return fmt.Errorf("gradients: %w", err)
+		return nil, fmt.Errorf("gradients: %w", err)
 	}
-	gr.gradNodes = grads
-	return nil
+	return grads, nil
 }
 
 // paramNode binds a parameter to a graph node; shape may differ from p.Shape when the

@@ -200,24 +200,36 @@ link. The dataset file named by the experiment's spec must be readable here.`,
 	return cmd
 }
 
-// replay loads the checkpoints at steps from and to and replays between them.
+// replay loads the checkpoints at steps from and to and replays between them. The
+// checkpoint last loaded is kept: --all's links chain, so each one's target is the next
+// one's start and is read (and hashed) from the store once.
 func (v *validatorSession) replay(ctx context.Context, data *loop.Data, from, to int64) (*loop.ReplayReport, error) {
-	load := func(step int64) (*checkpoint.Loaded, error) {
-		c, err := v.at(step)
-		if err != nil {
-			return nil, err
-		}
-		return checkpoint.Load(ctx, v.store, c.ManifestHash)
-	}
-	fromCP, err := load(from)
+	fromCP, err := v.load(ctx, from)
 	if err != nil {
 		return nil, err
 	}
-	toCP, err := load(to)
+	toCP, err := v.load(ctx, to)
 	if err != nil {
 		return nil, err
 	}
 	return loop.Replay(ctx, v.spec, data, fromCP, toCP)
+}
+
+// load reads the committed checkpoint at step, verifying every blob.
+func (v *validatorSession) load(ctx context.Context, step int64) (*checkpoint.Loaded, error) {
+	c, err := v.at(step)
+	if err != nil {
+		return nil, err
+	}
+	if v.last != nil && v.last.ManifestSHA == c.ManifestHash {
+		return v.last, nil
+	}
+	l, err := checkpoint.Load(ctx, v.store, c.ManifestHash)
+	if err != nil {
+		return nil, err
+	}
+	v.last = l
+	return l, nil
 }
 
 func ranks(n int) string {
@@ -338,6 +350,7 @@ type validatorSession struct {
 	id     string
 	spec   *experiments.Spec
 	byStep map[int64]structs.Checkpoint
+	last   *checkpoint.Loaded // the checkpoint load read most recently
 }
 
 func (f *validatorFlags) open(ctx context.Context, experiment string) (*validatorSession, error) {
