@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -14,6 +15,7 @@ import (
 // so after a restart — even one that fell back past a refused checkpoint, or changed
 // the world size — every checkpoint is replayed from its real predecessor.
 type lineage struct {
+	byStep map[int64]structs.Checkpoint  // step → ledger record
 	byHash map[string]structs.Checkpoint // manifest SHA-256 → ledger record
 	parent map[string]string             // manifest SHA-256 → parent manifest SHA-256
 	// legacy: no manifest names a parent (written before lineage was recorded), so
@@ -23,7 +25,7 @@ type lineage struct {
 
 // lineage reads every committed checkpoint's manifest.
 func (v *validatorSession) lineage(ctx context.Context) (*lineage, error) {
-	l := &lineage{byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}, legacy: true}
+	l := &lineage{byStep: v.byStep, byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}, legacy: true}
 	for _, c := range v.byStep {
 		m, err := checkpoint.LoadManifest(ctx, v.store, c.ManifestHash)
 		if err != nil {
@@ -84,19 +86,7 @@ func (l *lineage) check(from, to int64) error {
 }
 
 func (l *lineage) steps() []int64 {
-	steps := make([]int64, 0, len(l.byHash))
-	for _, c := range l.byHash {
-		steps = append(steps, c.Step)
-	}
-	slices.Sort(steps)
-	return steps
+	return slices.Sorted(maps.Keys(l.byStep))
 }
 
-func (l *lineage) at(step int64) structs.Checkpoint {
-	for _, c := range l.byHash {
-		if c.Step == step {
-			return c
-		}
-	}
-	return structs.Checkpoint{}
-}
+func (l *lineage) at(step int64) structs.Checkpoint { return l.byStep[step] }

@@ -13,9 +13,10 @@ import (
 // is a run from scratch, and a parent step absent from the triples was not retained.
 func testLineage(cps ...[3]int64) *lineage {
 	hash := func(step int64) string { return fmt.Sprintf("m%d", step) }
-	l := &lineage{byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}}
+	l := &lineage{byStep: map[int64]structs.Checkpoint{}, byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}}
 	for _, c := range cps {
-		l.byHash[hash(c[0])] = structs.Checkpoint{Step: c[0], ManifestHash: hash(c[0]), WorldSize: int(c[2])}
+		cp := structs.Checkpoint{Step: c[0], ManifestHash: hash(c[0]), WorldSize: int(c[2])}
+		l.byStep[c[0]], l.byHash[cp.ManifestHash] = cp, cp
 		if c[1] >= 0 {
 			l.parent[hash(c[0])] = hash(c[1])
 		}
