@@ -31,29 +31,16 @@ func (s *Spec) ApplyDefaults() { s.applyDefaults(func(string) bool { return fals
 func (s *Spec) applyDefaults(present func(path string) bool) {
 	unset := func(path string, zero bool) bool { return zero && !present(path) }
 
+	s.applySharedDefaults(unset)
+	if s.IsTorch() {
+		return // the script owns the model, the optimisation, the split and the export
+	}
 	d := &s.Dataset
 	if d.Path != "" && unset("dataset.format", d.Format == "") {
 		d.Format = DefaultFormat
 	}
 	if unset("dataset.split", d.Split == (SplitSpec{})) {
 		d.Split = SplitSpec{Train: DefaultTrainSplit, Validation: DefaultValSplit, Test: DefaultTestSplit}
-	}
-
-	w := &s.Workers
-	if unset("workers.min", w.Min == 0) {
-		w.Min = DefaultWorkers
-	}
-	if unset("workers.max", w.Max == 0) {
-		w.Max = max(w.Min, DefaultWorkers)
-	}
-	if unset("workers.device", w.Device == "") {
-		w.Device = DefaultDevice
-	}
-	if unset("workers.devices_per_worker", w.DevicesPerWorker == 0) {
-		w.DevicesPerWorker = DefaultDevicesPerWorker
-	}
-	if unset("max_restarts", s.MaxRestarts == 0) {
-		s.MaxRestarts = DefaultMaxRestarts
 	}
 
 	o := &s.Training.Optimizer
@@ -75,13 +62,34 @@ func (s *Spec) applyDefaults(present func(path string) bool) {
 		s.Training.Schedule.Name = DefaultSchedule
 	}
 
-	if unset("checkpoint.keep_last", s.Checkpoint.KeepLast == 0) {
-		s.Checkpoint.KeepLast = DefaultKeepLast
-	}
 	if unset("export.opset", s.Export.Opset == 0) {
 		s.Export.Opset = DefaultOpset
 	}
 	if unset("export.tolerance", s.Export.Tolerance == 0) {
 		s.Export.Tolerance = DefaultTolerance
+	}
+}
+
+// applySharedDefaults fills the fields both runtimes read: the gang, the restarts and
+// the checkpoint retention.
+func (s *Spec) applySharedDefaults(unset func(path string, zero bool) bool) {
+	w := &s.Workers
+	if unset("workers.min", w.Min == 0) {
+		w.Min = DefaultWorkers
+	}
+	if unset("workers.max", w.Max == 0) {
+		w.Max = max(w.Min, DefaultWorkers)
+	}
+	if unset("workers.device", w.Device == "") {
+		w.Device = DefaultDevice
+	}
+	if unset("workers.devices_per_worker", w.DevicesPerWorker == 0) {
+		w.DevicesPerWorker = DefaultDevicesPerWorker
+	}
+	if unset("max_restarts", s.MaxRestarts == 0) {
+		s.MaxRestarts = DefaultMaxRestarts
+	}
+	if unset("checkpoint.keep_last", s.Checkpoint.KeepLast == 0) {
+		s.Checkpoint.KeepLast = DefaultKeepLast
 	}
 }

@@ -78,6 +78,9 @@ func Parse(data []byte, source string) (*Spec, error) {
 	}
 
 	s.applyDefaults(ix.present)
+	if p := s.runtimeProblems(ix); len(p) > 0 {
+		return nil, fail(p...)
+	}
 	if err := s.Validate(); err != nil {
 		var se *SpecError
 		if !errors.As(err, &se) {

@@ -6,9 +6,18 @@ package experiments
 // Spec is one experiment. Field names are the YAML keys; unknown keys are errors.
 // Parse fills defaults for absent fields and validates; Hash identifies it.
 type Spec struct {
-	Name        string         `yaml:"name" json:"name"`
-	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
-	Dataset     DatasetSpec    `yaml:"dataset" json:"dataset"`
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Runtime is "native" (the Go engine, the default) or "torch" (the researcher's
+	// PyTorch script, launched by the agents as one process per rank).
+	Runtime string      `yaml:"runtime,omitempty" json:"runtime,omitempty"`
+	Dataset DatasetSpec `yaml:"dataset" json:"dataset"`
+	// Code, Env, Seed and SilenceTimeout belong to runtime: torch only.
+	Code           *CodeSpec         `yaml:"code,omitempty" json:"code,omitempty"`
+	Env            map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Seed           uint64            `yaml:"seed,omitempty" json:"seed,omitempty"`
+	SilenceTimeout string            `yaml:"silence_timeout,omitempty" json:"silence_timeout,omitempty"`
+
 	Model       ModelSpec      `yaml:"model" json:"model"`
 	Training    TrainingSpec   `yaml:"training" json:"training"`
 	Workers     WorkersSpec    `yaml:"workers" json:"workers"`

@@ -41,13 +41,19 @@ var (
 func (s *Spec) Validate() error {
 	var v validator
 	v.check(namePattern.MatchString(s.Name), "name", "must be a lower-case DNS label (a-z, 0-9, '-', 1-63 characters, starting and ending with a letter or digit), got %q", s.Name)
-	v.dataset(&s.Dataset)
-	v.model(&s.Model)
-	v.training(&s.Training)
+	v.check(s.Runtime == "" || s.Runtime == RuntimeNative || s.Runtime == RuntimeTorch, "runtime", "must be %q or %q, got %q", RuntimeNative, RuntimeTorch, s.Runtime)
+	if s.IsTorch() {
+		v.torch(s)
+	} else {
+		v.dataset(&s.Dataset)
+		v.model(&s.Model)
+		v.training(&s.Training)
+		v.export(&s.Export)
+		v.check(s.Code == nil && len(s.Env) == 0 && s.Seed == 0 && s.SilenceTimeout == "", "runtime", "code, env, seed and silence_timeout apply to runtime: torch only")
+	}
 	v.workers(&s.Workers)
 	v.check(s.MaxRestarts >= 0 && s.MaxRestarts <= MaxRestartsLimit, "max_restarts", "must be in [0, %d], got %d", MaxRestartsLimit, s.MaxRestarts)
 	v.checkpoint(&s.Checkpoint)
-	v.export(&s.Export)
 	if len(v.problems) == 0 {
 		return nil
 	}
