@@ -19,7 +19,7 @@ func TestACLDenialPerRole(t *testing.T) {
 	registerNode(t, tk.agent, "node-001")
 	ops := map[string]func(c *client.Client) error{
 		"submit": func(c *client.Client) error {
-			_, err := c.SubmitExperiment(ctx, specYAML("x", 1, 1, 0))
+			_, err := c.SubmitExperiment(ctx, specYAML("x", 1, 1, 0), "")
 			return err
 		},
 		"list experiments": func(c *client.Client) error { _, err := c.Experiments(ctx, ""); return err },
@@ -139,7 +139,7 @@ func TestAuditAndSecretsNeverLogged(t *testing.T) {
 			continue
 		}
 		c, _ := client.New([]string{s.HTTPAddr()}, tk.secrets[1])
-		if _, err := c.SubmitExperiment(ctx, specYAML("audited", 1, 1, 0)); err != nil {
+		if _, err := c.SubmitExperiment(ctx, specYAML("audited", 1, 1, 0), ""); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Experiments(ctx, ""); err != nil {

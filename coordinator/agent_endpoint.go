@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -17,6 +18,8 @@ func (s *Server) agentRoutes() []route {
 		{"GET /v1/agent/assignments", kindRead, agent, s.assignmentsEndpoint},
 		{"POST /v1/agent/progress", kindWrite, agent, s.progressEndpoint},
 		{"POST /v1/agent/attempt-end", kindWrite, agent, s.attemptEndEndpoint},
+		{"POST /v1/agent/rendezvous", kindWrite, agent, s.rendezvousEndpoint},
+		{"POST /v1/agent/artifact", kindWrite, agent, s.artifactEndpoint},
 	}
 }
 
@@ -31,6 +34,11 @@ func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
 	}
 	if err := checkHostPort("address", a.Address); err != nil {
 		return nil, err
+	}
+	if a.LogAddress != "" {
+		if err := checkHostPort("log_address", a.LogAddress); err != nil {
+			return nil, err
+		}
 	}
 	for i, d := range a.Devices {
 		if d.Kind != "cpu" && d.Kind != "gpu" {
@@ -50,12 +58,12 @@ func (s *Server) registerEndpoint(rc *reqCtx) (any, error) {
 	}
 	s.heartbeats.beat(a.ID, time.Now())
 	if old, err := s.State().Node(a.ID); err == nil && old.Status != structs.NodeStatusDown &&
-		old.Name == a.Name && old.Address == a.Address && sameInventory(old.Devices, a.Devices) {
+		old.Name == a.Name && old.Address == a.Address && old.LogAddress == a.LogAddress && sameInventory(old.Devices, a.Devices) {
 		return structs.WriteResponse{Index: old.ModifyIndex}, nil
 	}
 	idx, err := s.apply(structs.NodeRegisterRequestType, &structs.NodeRegisterRequest{
 		WriteRequest: rc.write("node_register", a.ID),
-		Node:         structs.Node{ID: a.ID, Name: a.Name, Address: a.Address, Devices: a.Devices},
+		Node:         structs.Node{ID: a.ID, Name: a.Name, Address: a.Address, LogAddress: a.LogAddress, Devices: a.Devices},
 	})
 	if err != nil {
 		return nil, err
@@ -295,4 +303,70 @@ func checkReasons(field string, rs []string) error {
 		}
 	}
 	return nil
+}
+
+// rendezvousEndpoint records where a torch attempt's ranks meet: rank 0's agent picks
+// a free port on its host and publishes it here; the other agents read it from their
+// assignments before they launch.
+func (s *Server) rendezvousEndpoint(rc *reqCtx) (any, error) {
+	var a structs.RendezvousArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("attempt_id", a.AttemptID); err != nil {
+		return nil, err
+	}
+	if err := checkHostPort("rendezvous", a.Rendezvous); err != nil {
+		return nil, err
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	if _, err := s.runningAttempt("", a.AttemptID, 0); err != nil {
+		return nil, err
+	}
+	idx, err := s.apply(structs.AttemptRendezvousRequestType, &structs.AttemptRendezvousRequest{
+		WriteRequest: structs.WriteRequest{Timestamp: time.Now().UnixNano()}, AttemptID: a.AttemptID, Rendezvous: a.Rendezvous})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
+}
+
+// artifactEndpoint records a file of a running attempt that the agent uploaded and
+// checked (a torch run's ONNX model). It is audited: it is what a release builds on.
+func (s *Server) artifactEndpoint(rc *reqCtx) (any, error) {
+	var a structs.ArtifactArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("experiment_id", a.ExperimentID); err != nil {
+		return nil, err
+	}
+	if err := checkID("attempt_id", a.AttemptID); err != nil {
+		return nil, err
+	}
+	art := a.Artifact
+	if err := checkID("artifact.name", art.Name); err != nil {
+		return nil, err
+	}
+	if err := checkHash("artifact.sha256", art.SHA256); err != nil {
+		return nil, err
+	}
+	if art.Size <= 0 || art.Step < 0 || art.MaxDiff < 0 || art.MaxDiff != art.MaxDiff {
+		return nil, structs.Invalid("artifact", fmt.Sprintf("size %d, step %d, max_abs_diff %v: want size > 0, step ≥ 0, max_abs_diff ≥ 0", art.Size, art.Step, art.MaxDiff))
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	if _, err := s.runningAttempt(a.ExperimentID, a.AttemptID, 0); err != nil {
+		return nil, err
+	}
+	art.AttemptID, art.SHA256 = a.AttemptID, strings.TrimPrefix(art.SHA256, "sha256:")
+	idx, err := s.apply(structs.ExperimentArtifactRequestType, &structs.ExperimentArtifactRequest{
+		WriteRequest: rc.write("experiment_artifact", a.ExperimentID+"/"+art.Name), ExperimentID: a.ExperimentID, Artifact: art})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
 }

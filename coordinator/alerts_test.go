@@ -24,11 +24,11 @@ func TestAlertsRecordReadAck(t *testing.T) {
 	leader := WaitForLeader(t, servers...)
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("alerted", 1, 1, 0))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("alerted", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("quiet", 1, 1, 0))
+	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("quiet", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +179,11 @@ func TestBadAlertsChangeNothing(t *testing.T) {
 	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("bad-alerts", 1, 1, 0))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("bad-alerts", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("other", 1, 1, 0))
+	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("other", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}

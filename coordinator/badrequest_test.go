@@ -18,7 +18,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 	leader := WaitForLeader(t, servers...)
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("ok", 1, 1, 0))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("ok", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,8 @@ func containsKey(infos []storage.ObjectInfo, key string) bool {
 }
 
 // referencedBlobs is the set of SHA-256 digests some committed record names:
-// checkpoint blobs and manifests, dataset shards and manifests, model version files.
+// checkpoint blobs and manifests, dataset shards and manifests, model version files,
+// experiments' code bundles and artifacts.
 func referencedBlobs(st *state.Store) map[string]bool {
 	refs := map[string]bool{}
 	add := func(h string) {
@@ -199,6 +200,12 @@ func referencedBlobs(st *state.Store) map[string]bool {
 		add(d.ManifestHash)
 		for _, h := range d.BlobHashes {
 			add(h)
+		}
+	}
+	for _, e := range st.Experiments() {
+		add(e.CodeBundle)
+		for _, a := range e.Artifacts {
+			add(a.SHA256)
 		}
 	}
 	for _, m := range st.AllModelVersions() {

@@ -33,7 +33,7 @@ func TestClientFailoverAndErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !errors.Is(err, structs.ErrNotFound) || !strings.Contains(err.Error(), "missing-id") {
 		t.Fatalf("404 error: %v", err)
 	}
-	_, err = c.SubmitExperiment(t.Context(), []byte("name: [x\n"))
+	_, err = c.SubmitExperiment(t.Context(), []byte("name: [x\n"), "")
 	if !errors.As(err, &apiErr) || apiErr.Field != "spec" || !errors.Is(err, structs.ErrInvalid) {
 		t.Fatalf("400 error: %#v", err)
 	}

@@ -25,7 +25,7 @@ func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
 	startBeating(t, tk.agent, "node-001", 50*time.Millisecond) // beats without devices leave health alone
 	startBeating(t, tk.agent, "node-002", 50*time.Millisecond)
 
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gpu-fault", 1, 1, 2))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gpu-fault", 1, 1, 2), "")
 	if err != nil {
 		t.Fatal(err)
 	}

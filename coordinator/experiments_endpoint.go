@@ -2,8 +2,11 @@ package coordinator
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/storage"
 )
 
 func (s *Server) experimentRoutes() []route {
@@ -41,16 +44,47 @@ func (s *Server) submitEndpoint(rc *reqCtx) (any, error) {
 			return nil, structs.Invalid("dataset.id", fmt.Sprintf("no registered dataset has ID or name %q", ds))
 		}
 	}
+	code, err := s.checkCodeBundle(rc, spec)
+	if err != nil {
+		return nil, err
+	}
 	id := newID()
 	idx, err := s.apply(structs.ExperimentSubmitRequestType, &structs.ExperimentSubmitRequest{
 		WriteRequest: rc.write("experiment_submit", id),
 		Experiment: structs.Experiment{ID: id, Name: spec.Name, Spec: *spec, SpecYAML: string(rc.body),
-			SpecHash: hash, Submitter: rc.token.AccessorID},
+			SpecHash: hash, Submitter: rc.token.AccessorID, CodeBundle: code},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return structs.CreateResponse{ID: id, Index: idx}, nil
+}
+
+// checkCodeBundle reads ?code_bundle=<sha256>: required for runtime: torch (the
+// bundle `dxtrain run` uploaded), refused otherwise. When this server can reach the
+// object store it also checks the bundle is there, so a typo fails at submission.
+func (s *Server) checkCodeBundle(rc *reqCtx, spec *experiments.Spec) (string, error) {
+	code := rc.r.URL.Query().Get("code_bundle")
+	if !spec.IsTorch() {
+		if code != "" {
+			return "", structs.Invalid("code_bundle", "applies to runtime: torch only")
+		}
+		return "", nil
+	}
+	if code == "" {
+		return "", structs.Invalid("code_bundle", "is required for runtime: torch: the SHA-256 of the uploaded code bundle (dxtrain run uploads it)")
+	}
+	if err := checkHash("code_bundle", code); err != nil {
+		return "", err
+	}
+	code = strings.TrimPrefix(code, "sha256:")
+	if s.cfg.Store == nil {
+		return code, nil // a server without the store cannot check; the agents verify the bundle's hash
+	}
+	if _, err := s.cfg.Store.Stat(rc.r.Context(), storage.BlobKey(code)); err != nil {
+		return "", structs.Invalid("code_bundle", fmt.Sprintf("bundle %s is not in the object store: %v", code, err))
+	}
+	return code, nil
 }
 
 // listExperimentsEndpoint lists experiments, optionally ?status=pending|running|….

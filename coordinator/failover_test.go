@@ -16,7 +16,7 @@ func TestLeaderKillKeepsCommittedRecords(t *testing.T) {
 	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("wdbc", 1, 1, 1))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("wdbc", 1, 1, 1), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestLeaderKillKeepsCommittedRecords(t *testing.T) {
 		t.Fatal("dead server still leads")
 	}
 	// The same client (all three addresses) fails over and writes again.
-	if _, err := tk.researcher.SubmitExperiment(ctx, specYAML("after-failover", 1, 1, 0)); err != nil {
+	if _, err := tk.researcher.SubmitExperiment(ctx, specYAML("after-failover", 1, 1, 0), ""); err != nil {
 		t.Fatalf("write after failover: %v", err)
 	}
 	t.Logf("failover: kill → first successful write in %v", time.Since(killed).Round(time.Millisecond))
@@ -88,7 +88,7 @@ func TestFollowerForwardsWritesAndServesStaleReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := viaFollower.WithToken(tk.secrets[1]) // researcher
-	sub, err := res.SubmitExperiment(ctx, specYAML("fwd", 1, 1, 0))
+	sub, err := res.SubmitExperiment(ctx, specYAML("fwd", 1, 1, 0), "")
 	if err != nil {
 		t.Fatalf("submit via follower: %v", err)
 	}

@@ -31,7 +31,7 @@ func TestBlobGCOnMinIO(t *testing.T) {
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
 	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc-s3", 1, 1, 0))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc-s3", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestRetentionThenBlobGC(t *testing.T) {
 	ctx := t.Context()
 	registerNode(t, tk.agent, "node-001")
 	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc", 1, 1, 0)) // keep_last: 3
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc", 1, 1, 0), "") // keep_last: 3
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
 	b1 := startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
 	startBeating(t, tk.agent, "node-002", 50*time.Millisecond)
 
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("resume", 1, 1, 2))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("resume", 1, 1, 2), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCancelAndDrain(t *testing.T) {
 	if _, err := tk.admin.DrainNode(ctx, "node-001", true); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("drained", 1, 1, 0))
+	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("drained", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}

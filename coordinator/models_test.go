@@ -44,7 +44,7 @@ func newReleaseFixture(t *testing.T, n int, store storage.Store) *releaseFixture
 	ctx := t.Context()
 	registerNode(t, f.tk.agent, "node-001")
 	startBeating(t, f.tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := f.tk.researcher.SubmitExperiment(ctx, specYAML("release", 1, 1, 0))
+	sub, err := f.tk.researcher.SubmitExperiment(ctx, specYAML("release", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestRestartedServerCatchesUp(t *testing.T) {
 	})
 	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
-	before, err := tk.researcher.SubmitExperiment(ctx, specYAML("before", 1, 1, 0))
+	before, err := tk.researcher.SubmitExperiment(ctx, specYAML("before", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestRestartedServerCatchesUp(t *testing.T) {
 	if err := f.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	missed, err := tk.researcher.SubmitExperiment(ctx, specYAML("missed", 1, 1, 0))
+	missed, err := tk.researcher.SubmitExperiment(ctx, specYAML("missed", 1, 1, 0), "")
 	if err != nil {
 		t.Fatalf("write with one server down: %v", err)
 	}

@@ -131,7 +131,7 @@ func (c *testCluster) submit(t *testing.T, edits ...string) string {
 		}
 		spec = strings.Replace(spec, edits[i], edits[i+1], 1)
 	}
-	resp, err := c.admin.SubmitExperiment(t.Context(), []byte(spec))
+	resp, err := c.admin.SubmitExperiment(t.Context(), []byte(spec), "")
 	if err != nil {
 		t.Fatalf("submit experiment: %v", err)
 	}

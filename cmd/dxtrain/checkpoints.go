@@ -101,7 +101,7 @@ func checkpointsVerify(flags *validatorFlags) *cobra.Command {
 				if step > 0 && c.Step != step {
 					continue
 				}
-				if _, err := checkpoint.Load(cmd.Context(), store, c.ManifestHash); err != nil {
+				if _, err := checkpoint.Verify(cmd.Context(), store, c.ManifestHash); err != nil {
 					failed++
 					fmt.Printf("step %d: FAILED: %v\n", c.Step, err)
 					continue

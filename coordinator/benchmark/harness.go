@@ -60,7 +60,7 @@ func failoverOnce(ctx context.Context, trial int, tweak func(*coordinator.Config
 	if err != nil {
 		return 0, err
 	}
-	if _, err := res.SubmitExperiment(ctx, Spec("warmup")); err != nil {
+	if _, err := res.SubmitExperiment(ctx, Spec("warmup"), ""); err != nil {
 		return 0, err
 	}
 	leader, err := c.WaitForLeader(ctx, 10*time.Second)
@@ -70,7 +70,7 @@ func failoverOnce(ctx context.Context, trial int, tweak func(*coordinator.Config
 	start := time.Now()
 	c.Kill(c.Index(leader))
 	for {
-		_, err := res.SubmitExperiment(ctx, Spec(fmt.Sprintf("after-kill-%d", trial)))
+		_, err := res.SubmitExperiment(ctx, Spec(fmt.Sprintf("after-kill-%d", trial)), "")
 		if err == nil {
 			return time.Since(start), nil
 		}
@@ -212,7 +212,7 @@ func SubmitLatency(ctx context.Context, n int) (SubmitResult, error) {
 		var lat []time.Duration
 		for i := range n {
 			start := time.Now()
-			if _, err := one.SubmitExperiment(ctx, Spec(fmt.Sprintf("submit-%d", i))); err != nil {
+			if _, err := one.SubmitExperiment(ctx, Spec(fmt.Sprintf("submit-%d", i)), ""); err != nil {
 				return out, fmt.Errorf("submit %d via %s: %w", i, target.ID(), err)
 			}
 			lat = append(lat, time.Since(start))

@@ -84,10 +84,16 @@ func (c *Client) Audit(ctx context.Context, after uint64, limit int) ([]structs.
 	return out, err
 }
 
-// SubmitExperiment submits a spec YAML and returns the new experiment's ID.
-func (c *Client) SubmitExperiment(ctx context.Context, specYAML []byte) (*structs.CreateResponse, error) {
+// SubmitExperiment submits a spec YAML and returns the new experiment's ID. A
+// runtime: torch spec names its uploaded code bundle (codeBundle, a SHA-256); a
+// native one passes "".
+func (c *Client) SubmitExperiment(ctx context.Context, specYAML []byte, codeBundle string) (*structs.CreateResponse, error) {
+	var q url.Values
+	if codeBundle != "" {
+		q = url.Values{"code_bundle": {codeBundle}}
+	}
 	var out structs.CreateResponse
-	_, err := c.do(ctx, http.MethodPost, "/v1/experiments", nil, specYAML, "application/yaml", &out)
+	_, err := c.do(ctx, http.MethodPost, "/v1/experiments", q, specYAML, "application/yaml", &out)
 	return &out, err
 }
 
@@ -262,6 +268,20 @@ func (c *Client) ReportProgress(ctx context.Context, args structs.ProgressArgs) 
 func (c *Client) EndAttempt(ctx context.Context, args structs.AttemptEndArgs) (uint64, error) {
 	var out structs.WriteResponse
 	err := c.send(ctx, http.MethodPost, "/v1/agent/attempt-end", args, &out)
+	return out.Index, err
+}
+
+// PublishRendezvous records where a torch attempt's ranks meet (rank 0's agent).
+func (c *Client) PublishRendezvous(ctx context.Context, args structs.RendezvousArgs) (uint64, error) {
+	var out structs.WriteResponse
+	err := c.send(ctx, http.MethodPost, "/v1/agent/rendezvous", args, &out)
+	return out.Index, err
+}
+
+// RecordArtifact records a checked, uploaded file of a running attempt (agent).
+func (c *Client) RecordArtifact(ctx context.Context, args structs.ArtifactArgs) (uint64, error) {
+	var out structs.WriteResponse
+	err := c.send(ctx, http.MethodPost, "/v1/agent/artifact", args, &out)
 	return out.Index, err
 }
 

@@ -61,5 +61,7 @@ func registry() map[structs.MessageType]applyFn {
 		structs.CheckpointDeleteRequestType:   command((*state.Store).DeleteCheckpoints),
 		structs.AlertRecordRequestType:        command((*state.Store).RecordAlert),
 		structs.AlertAckRequestType:           command((*state.Store).AckAlert),
+		structs.AttemptRendezvousRequestType:  command((*state.Store).SetRendezvous),
+		structs.ExperimentArtifactRequestType: command((*state.Store).RecordArtifact),
 	}
 }

@@ -82,3 +82,32 @@ func TestScheduleDeviceHealth(t *testing.T) {
 		})
 	}
 }
+
+// TestScheduleNamesDistinctDevices: each rank is given specific devices, never one a
+// running rank holds, and a rank placed before ranks named devices still holds its count.
+func TestScheduleNamesDistinctDevices(t *testing.T) {
+	const ok = structs.DeviceHealthy
+	node := gpuNode("n1", dev("g0", "gpu", ok, false), dev("g1", "gpu", ok, false), dev("g2", "gpu", ok, true),
+		dev("g3", "gpu", ok, false), dev("g4", "gpu", ok, false))
+	running := expDevices("r", "gpu", 1, 1)
+	old := expDevices("o", "gpu", 1, 1)
+	in := Input{
+		Pending: []*structs.Experiment{expDevices("a", "gpu", 1, 1), expDevices("b", "gpu", 2, 1), expDevices("c", "gpu", 1, 1)},
+		Nodes:   []*structs.Node{node},
+		Running: []*structs.Attempt{
+			{ExperimentID: "r", Status: structs.AttemptRunning, Ranks: []structs.Rank{{NodeID: "n1", Devices: []string{"g1"}}}},
+			{ExperimentID: "o", Status: structs.AttemptRunning, Ranks: []structs.Rank{{NodeID: "n1"}}}, // holds one, unnamed
+		},
+		Experiments: map[string]*structs.Experiment{"r": running, "o": old},
+	}
+	got := map[string][]string{}
+	for _, p := range Schedule(in) {
+		got[p.ExperimentID] = p.Ranks[0].Devices
+	}
+	// Free in order: g0, g3 (g1 is r's, g2 cordoned, g4 taken by o's unnamed rank).
+	// a gets g0; b needs two of the one left and waits; c gets g3.
+	want := map[string][]string{"a": {"g0"}, "c": {"g3"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("placements %v, want %v", got, want)
+	}
+}

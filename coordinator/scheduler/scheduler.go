@@ -54,7 +54,9 @@ func NeedOf(e *structs.Experiment) Need {
 // Schedule places pending experiments in FIFO order. An experiment that cannot get
 // at least Min ranks now is skipped for this pass (it keeps its place in the queue),
 // so a large gang does not block small ones forever; placements made earlier in the
-// pass are subtracted before later experiments are considered.
+// pass are subtracted before later experiments are considered. Each rank is given
+// specific devices of its node (the first free ones in the node's order), so that its
+// processes can be shown exactly those.
 func Schedule(in Input) []Plan {
 	free := freeDevices(in)
 	var plans []Plan
@@ -62,7 +64,7 @@ func Schedule(in Input) []Plan {
 		need := NeedOf(e)
 		var chosen []*structs.Node
 		for _, n := range eligible(in.Nodes) {
-			if free[n.ID][need.Kind] >= need.Devices {
+			if len(free[n.ID][need.Kind]) >= need.Devices {
 				chosen = append(chosen, n)
 				if len(chosen) == need.Max {
 					break
@@ -74,8 +76,9 @@ func Schedule(in Input) []Plan {
 		}
 		p := Plan{ExperimentID: e.ID}
 		for i, n := range chosen {
-			free[n.ID][need.Kind] -= need.Devices
-			p.Ranks = append(p.Ranks, structs.Rank{Rank: i, NodeID: n.ID, Address: n.Address})
+			devs := free[n.ID][need.Kind][:need.Devices:need.Devices]
+			free[n.ID][need.Kind] = free[n.ID][need.Kind][need.Devices:]
+			p.Ranks = append(p.Ranks, structs.Rank{Rank: i, NodeID: n.ID, Address: n.Address, Devices: devs})
 		}
 		plans = append(plans, p)
 	}
@@ -102,18 +105,13 @@ func eligible(nodes []*structs.Node) []*structs.Node {
 	return out
 }
 
-// freeDevices is, per node and device kind, the usable devices (healthy or degraded,
-// not cordoned) not used by a running attempt.
-func freeDevices(in Input) map[string]map[string]int {
-	free := map[string]map[string]int{}
-	for _, n := range in.Nodes {
-		free[n.ID] = map[string]int{}
-		for _, d := range n.Devices {
-			if d.Usable() {
-				free[n.ID][d.Kind]++
-			}
-		}
-	}
+// freeDevices is, per node and device kind, the IDs of the usable devices (healthy or
+// degraded, not cordoned) that no running attempt holds, in the node's device order.
+// A running rank placed before ranks named their devices holds a count: that many
+// are taken from the end.
+func freeDevices(in Input) map[string]map[string][]string {
+	held := map[string]bool{} // node/device
+	anonymous := map[string]map[string]int{}
 	for _, a := range in.Running {
 		e, ok := in.Experiments[a.ExperimentID]
 		if !ok || a.Status != structs.AttemptRunning {
@@ -121,9 +119,28 @@ func freeDevices(in Input) map[string]map[string]int {
 		}
 		need := NeedOf(e)
 		for _, r := range a.Ranks {
-			if f, ok := free[r.NodeID]; ok {
-				f[need.Kind] -= need.Devices
+			if len(r.Devices) == 0 {
+				if anonymous[r.NodeID] == nil {
+					anonymous[r.NodeID] = map[string]int{}
+				}
+				anonymous[r.NodeID][need.Kind] += need.Devices
 			}
+			for _, d := range r.Devices {
+				held[r.NodeID+"/"+d] = true
+			}
+		}
+	}
+	free := map[string]map[string][]string{}
+	for _, n := range in.Nodes {
+		free[n.ID] = map[string][]string{}
+		for _, d := range n.Devices {
+			if d.Usable() && !held[n.ID+"/"+d.ID] {
+				free[n.ID][d.Kind] = append(free[n.ID][d.Kind], d.ID)
+			}
+		}
+		for kind, k := range anonymous[n.ID] {
+			ids := free[n.ID][kind]
+			free[n.ID][kind] = ids[:max(0, len(ids)-k)]
 		}
 	}
 	return free

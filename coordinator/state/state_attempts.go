@@ -165,3 +165,30 @@ func (s *Store) RestoreAttempt(a *structs.Attempt) {
 	defer s.mu.Unlock()
 	s.attempts[a.ID] = a.Copy()
 }
+
+// SetRendezvous records a running attempt's rendezvous address. It is set once: the
+// same address again is a no-op, another one a conflict (the ranks already met there).
+func (s *Store) SetRendezvous(index uint64, req *structs.AttemptRendezvousRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.attempts[req.AttemptID]
+	if !ok {
+		return fmt.Errorf("attempt %q: %w", req.AttemptID, structs.ErrNotFound)
+	}
+	if old.Status != structs.AttemptRunning {
+		return fmt.Errorf("attempt %q already %s: %w", old.ID, old.Status, structs.ErrConflict)
+	}
+	switch old.Rendezvous {
+	case req.Rendezvous:
+		s.bump(index)
+		return nil
+	case "":
+	default:
+		return fmt.Errorf("attempt %q already meets at %s: %w", old.ID, old.Rendezvous, structs.ErrConflict)
+	}
+	a := old.Copy()
+	a.Rendezvous, a.ModifyIndex = req.Rendezvous, index
+	s.attempts[a.ID] = a
+	s.bump(index)
+	return nil
+}

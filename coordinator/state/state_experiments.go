@@ -67,6 +67,57 @@ func (s *Store) RecordProgress(index uint64, req *structs.ExperimentProgressRequ
 	e := old.Copy()
 	e.Progress = req.Progress
 	e.Progress.ReportedAt = req.Timestamp
+	e.Series = appendSeries(e.Series, structs.SeriesPoint{Step: req.Progress.Step, AttemptID: req.Progress.AttemptID,
+		Metrics: seriesMetrics(req.Progress), ReportedAt: req.Timestamp})
+	e.UpdatedAt, e.ModifyIndex = req.Timestamp, index
+	s.experiments[e.ID] = e
+	s.bump(index)
+	return nil
+}
+
+// appendSeries appends p, first halving a full series (every other point kept, the
+// newest always) so that it stays within MaxSeriesPoints and still spans the run.
+func appendSeries(series []structs.SeriesPoint, p structs.SeriesPoint) []structs.SeriesPoint {
+	if len(series) >= structs.MaxSeriesPoints {
+		kept := make([]structs.SeriesPoint, 0, structs.MaxSeriesPoints)
+		for i := len(series) - 1; i >= 0; i -= 2 {
+			kept = append(kept, series[i])
+		}
+		slices.Reverse(kept)
+		series = kept
+	}
+	return append(series, p)
+}
+
+// seriesMetrics is a report's metrics with the loss, the one value progress carries
+// outside its map.
+func seriesMetrics(p structs.Progress) map[string]float64 {
+	m := make(map[string]float64, len(p.Metrics)+1)
+	for k, v := range p.Metrics {
+		m[k] = v
+	}
+	if _, ok := m["loss"]; !ok && p.Loss != 0 {
+		m["loss"] = p.Loss
+	}
+	return m
+}
+
+// RecordArtifact adds a checked artifact to a running experiment.
+func (s *Store) RecordArtifact(index uint64, req *structs.ExperimentArtifactRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.experiments[req.ExperimentID]
+	if !ok {
+		return fmt.Errorf("experiment %q: %w", req.ExperimentID, structs.ErrNotFound)
+	}
+	a, ok := s.attempts[req.Artifact.AttemptID]
+	if !ok || a.ExperimentID != old.ID || a.Status != structs.AttemptRunning {
+		return fmt.Errorf("artifact of experiment %q: attempt %q is not running: %w", old.ID, req.Artifact.AttemptID, structs.ErrConflict)
+	}
+	e := old.Copy()
+	art := req.Artifact
+	art.CreatedAt = req.Timestamp
+	e.Artifacts = append(e.Artifacts, art)
 	e.UpdatedAt, e.ModifyIndex = req.Timestamp, index
 	s.experiments[e.ID] = e
 	s.bump(index)

@@ -109,10 +109,26 @@ type ACLTokenSecretResponse struct {
 
 // NodeRegisterArgs is POST /v1/agent/register.
 type NodeRegisterArgs struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Address string   `json:"address"`
-	Devices []Device `json:"devices"`
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Address    string   `json:"address"`
+	LogAddress string   `json:"log_address,omitempty"`
+	Devices    []Device `json:"devices"`
+}
+
+// RendezvousArgs is POST /v1/agent/rendezvous: rank 0's agent publishes the address
+// of a torch attempt's rendezvous store.
+type RendezvousArgs struct {
+	AttemptID  string `json:"attempt_id"`
+	Rendezvous string `json:"rendezvous"`
+}
+
+// ArtifactArgs is POST /v1/agent/artifact: an agent records a checked, uploaded file
+// of a running attempt.
+type ArtifactArgs struct {
+	ExperimentID string   `json:"experiment_id"`
+	AttemptID    string   `json:"attempt_id"`
+	Artifact     Artifact `json:"artifact"`
 }
 
 // HeartbeatArgs is POST /v1/agent/heartbeat. Devices is optional (older agents send

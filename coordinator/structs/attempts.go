@@ -13,6 +13,9 @@ type Rank struct {
 	Rank    int    `json:"rank"`
 	NodeID  string `json:"node_id"`
 	Address string `json:"address"`
+	// Devices are the IDs of the node's devices the scheduler gave this rank; its
+	// processes see exactly these (CUDA_VISIBLE_DEVICES for GPUs).
+	Devices []string `json:"devices,omitempty"`
 }
 
 // Attempt is one placement of an experiment: a fixed world of ranks that runs until it
@@ -24,7 +27,10 @@ type Attempt struct {
 	Ranks        []Rank `json:"ranks"`
 	// ResumeFrom is the checkpoint ID the attempt starts from ("" = from scratch). The
 	// FSM fills it with the latest committed checkpoint when the attempt is created.
-	ResumeFrom  string `json:"resume_from,omitempty"`
+	ResumeFrom string `json:"resume_from,omitempty"`
+	// Rendezvous is host:port of a torch attempt's rank-0 store (MASTER_ADDR and
+	// MASTER_PORT), published by rank 0's agent; the other agents wait for it.
+	Rendezvous  string `json:"rendezvous,omitempty"`
 	Status      string `json:"status"`
 	EndReason   string `json:"end_reason,omitempty"`
 	CreatedAt   int64  `json:"created_at"`
@@ -37,6 +43,9 @@ type Attempt struct {
 func (a *Attempt) Copy() *Attempt {
 	c := *a
 	c.Ranks = append([]Rank(nil), a.Ranks...)
+	for i := range c.Ranks {
+		c.Ranks[i].Devices = append([]string(nil), a.Ranks[i].Devices...)
+	}
 	return &c
 }
 
@@ -64,4 +73,11 @@ type AttemptEndRequest struct {
 	Rank      int    `json:"rank"`
 	Status    string `json:"status"` // succeeded or failed
 	Reason    string `json:"reason,omitempty"`
+}
+
+// AttemptRendezvousRequest publishes a running attempt's rendezvous address, once.
+type AttemptRendezvousRequest struct {
+	WriteRequest
+	AttemptID  string `json:"attempt_id"`
+	Rendezvous string `json:"rendezvous"`
 }

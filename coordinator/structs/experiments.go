@@ -40,15 +40,48 @@ type Experiment struct {
 	Restarts     int              `json:"restarts"`
 	Submitter    string           `json:"submitter,omitempty"` // accessor ID of the submitting token
 	Progress     Progress         `json:"progress"`
-	CreatedAt    int64            `json:"created_at"`
-	UpdatedAt    int64            `json:"updated_at"`
-	CreateIndex  uint64           `json:"create_index"`
-	ModifyIndex  uint64           `json:"modify_index"`
+	// CodeBundle is the SHA-256 of the code bundle of a runtime: torch experiment: the
+	// researcher's code directory packed deterministically by `dxtrain run`.
+	CodeBundle string `json:"code_bundle,omitempty"`
+	// Series is the reported metrics over time, bounded to MaxSeriesPoints.
+	Series []SeriesPoint `json:"series,omitempty"`
+	// Artifacts are the files a run produced besides its checkpoints (a torch run's
+	// ONNX model), each checked by the agent before it was recorded.
+	Artifacts   []Artifact `json:"artifacts,omitempty"`
+	CreatedAt   int64      `json:"created_at"`
+	UpdatedAt   int64      `json:"updated_at"`
+	CreateIndex uint64     `json:"create_index"`
+	ModifyIndex uint64     `json:"modify_index"`
+}
+
+// MaxSeriesPoints bounds an experiment's metric series: when full, every other
+// point is dropped, so the series keeps the whole run at half the resolution.
+const MaxSeriesPoints = 512
+
+// SeriesPoint is one progress report in an experiment's metric series.
+type SeriesPoint struct {
+	Step       int64              `json:"step"`
+	AttemptID  string             `json:"attempt_id,omitempty"`
+	Metrics    map[string]float64 `json:"metrics"`
+	ReportedAt int64              `json:"reported_at"`
+}
+
+// Artifact is a file a run produced, stored content-addressed.
+type Artifact struct {
+	Name      string  `json:"name"` // "model.onnx"
+	SHA256    string  `json:"sha256"`
+	Size      int64   `json:"size"`
+	Step      int64   `json:"step"` // the step of the checkpoint it was made after
+	AttemptID string  `json:"attempt_id"`
+	MaxDiff   float64 `json:"max_abs_diff"` // ONNX Runtime vs the script's own outputs
+	CreatedAt int64   `json:"created_at"`
 }
 
 // Copy returns a deep copy (the spec's slices are shared: specs are never mutated).
 func (e *Experiment) Copy() *Experiment {
 	c := *e
+	c.Series = append([]SeriesPoint(nil), e.Series...) // points are never mutated once appended
+	c.Artifacts = append([]Artifact(nil), e.Artifacts...)
 	if e.Progress.Metrics != nil {
 		c.Progress.Metrics = make(map[string]float64, len(e.Progress.Metrics))
 		for k, v := range e.Progress.Metrics {
@@ -76,4 +109,11 @@ type ExperimentProgressRequest struct {
 	WriteRequest
 	ExperimentID string   `json:"experiment_id"`
 	Progress     Progress `json:"progress"`
+}
+
+// ExperimentArtifactRequest records an artifact of a running attempt.
+type ExperimentArtifactRequest struct {
+	WriteRequest
+	ExperimentID string   `json:"experiment_id"`
+	Artifact     Artifact `json:"artifact"`
 }

@@ -50,11 +50,14 @@ type DeviceStatus struct {
 
 // Node is a worker agent's machine.
 type Node struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Address string   `json:"address"` // host:port the ranks of an attempt use to reach it
-	Devices []Device `json:"devices"`
-	Status  string   `json:"status"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"` // host:port the ranks of an attempt use to reach it
+	// LogAddress is host:port of the agent's log server (`dxtrain logs` reads the
+	// ranks' output there); empty for agents that serve none.
+	LogAddress string   `json:"log_address,omitempty"`
+	Devices    []Device `json:"devices"`
+	Status     string   `json:"status"`
 	// Drain is set by an operator; Status is "draining" while it is set and the node is up.
 	Drain bool `json:"drain"`
 	// StatusUpdatedAt is the leader time (Unix ns) of the last status change.

@@ -44,6 +44,8 @@ const (
 	CheckpointDeleteRequestType
 	AlertRecordRequestType
 	AlertAckRequestType
+	AttemptRendezvousRequestType
+	ExperimentArtifactRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -73,6 +75,8 @@ var messageTypeNames = map[MessageType]string{
 	CheckpointDeleteRequestType:   "checkpoint_delete",
 	AlertRecordRequestType:        "alert_record",
 	AlertAckRequestType:           "alert_ack",
+	AttemptRendezvousRequestType:  "attempt_rendezvous",
+	ExperimentArtifactRequestType: "experiment_artifact",
 }
 
 // String names the type for logs and audit entries.

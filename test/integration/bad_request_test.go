@@ -89,7 +89,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		t.Errorf("experiments after bad requests only: %d, %v", len(exps), err)
 	}
 	// The index does move for a good write, so the check above can fail.
-	if _, err := c.admin.SubmitExperiment(t.Context(), good); err != nil {
+	if _, err := c.admin.SubmitExperiment(t.Context(), good, ""); err != nil {
 		t.Fatalf("a good submit: %v", err)
 	}
 	if after := c.lastIndex(leader); after == before {

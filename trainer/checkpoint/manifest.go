@@ -39,9 +39,12 @@ type RNG struct {
 }
 
 // Manifest describes one checkpoint. Its own SHA-256 (of the canonical JSON) is the
-// checkpoint's identity.
+// checkpoint's identity. A native checkpoint names a "params" and an "optimizer"
+// blob and its network; a torch one (Runtime "torch") names the files the script
+// handed over, each blob named by its relative path, and the code bundle that wrote it.
 type Manifest struct {
 	FormatVersion int    `json:"format_version"`
+	Runtime       string `json:"runtime,omitempty"` // "" (native) or "torch"
 	Experiment    string `json:"experiment"`
 	Cursor        Cursor `json:"cursor"`
 	// Parent is the manifest SHA-256 of the committed checkpoint this one's training
@@ -58,8 +61,16 @@ type Manifest struct {
 	DatasetHash string             `json:"dataset_hash"`
 	SpecHash    string             `json:"spec_hash"`
 	CodeVersion string             `json:"code_version"`
-	Created     time.Time          `json:"created"`
+	// CodeBundle is the SHA-256 of the researcher's code bundle (torch runs).
+	CodeBundle string    `json:"code_bundle,omitempty"`
+	Created    time.Time `json:"created"`
 }
+
+// IsTorch reports whether the checkpoint holds a torch script's files.
+func (m *Manifest) IsTorch() bool { return m.Runtime == RuntimeTorch }
+
+// RuntimeTorch marks the manifest of a torch run's checkpoint.
+const RuntimeTorch = "torch"
 
 // Blob returns the named blob reference.
 func (m *Manifest) Blob(name string) (Blob, bool) {
@@ -90,6 +101,15 @@ func DecodeManifest(data []byte, source string) (*Manifest, error) {
 	}
 	if m.Cursor.Step < 0 || m.Cursor.Epoch < 0 || m.Cursor.BatchInEpoch < 0 {
 		return nil, fmt.Errorf("checkpoint manifest %s: %w: negative cursor %+v", source, ErrMalformed, m.Cursor)
+	}
+	if m.IsTorch() {
+		if err := validateFileBlobs(m.Blobs); err != nil {
+			return nil, fmt.Errorf("checkpoint manifest %s: %w: %v", source, ErrMalformed, err)
+		}
+		return &m, nil
+	}
+	if m.Runtime != "" {
+		return nil, fmt.Errorf("checkpoint manifest %s: %w: unknown runtime %q", source, ErrMalformed, m.Runtime)
 	}
 	for _, name := range []string{"params", "optimizer"} {
 		b, ok := m.Blob(name)
