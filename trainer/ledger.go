@@ -27,28 +27,34 @@ type clusterLedger struct {
 // for the record before trying again, so a checkpoint is committed exactly once and a
 // failover does not fail the attempt.
 func (l clusterLedger) Commit(ctx context.Context, r checkpoint.Record) error {
+	_, err := l.commit(ctx, r)
+	return err
+}
+
+// commit is Commit returning the coordinator's ID of the committed record.
+func (l clusterLedger) commit(ctx context.Context, r checkpoint.Record) (string, error) {
 	args := structs.CheckpointCommitArgs{
 		ExperimentID: l.experimentID, AttemptID: l.attemptID, Step: r.Step, Epoch: r.Epoch,
 		ManifestHash: r.ManifestSHA, BlobHashes: r.Blobs, Metrics: r.Metrics, WorldSize: r.WorldSize,
 	}
 	deadline := time.Now().Add(commitPatience)
 	for {
-		_, err := l.api.CommitCheckpoint(ctx, args)
+		resp, err := l.api.CommitCheckpoint(ctx, args)
 		if err == nil {
-			return nil
+			return resp.ID, nil
 		}
 		if !errors.Is(err, structs.ErrUnknownOutcome) && !errors.Is(err, structs.ErrNoLeader) {
-			return fmt.Errorf("commit checkpoint step %d to the coordinator: %w", r.Step, err)
+			return "", fmt.Errorf("commit checkpoint step %d to the coordinator: %w", r.Step, err)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("commit checkpoint step %d: no coordinator confirmed it within %s: %w", r.Step, commitPatience, err)
+			return "", fmt.Errorf("commit checkpoint step %d: no coordinator confirmed it within %s: %w", r.Step, commitPatience, err)
 		}
-		if l.committed(ctx, r.ManifestSHA) {
-			return nil
+		if id, ok := l.committed(ctx, r.ManifestSHA); ok {
+			return id, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return "", ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -57,18 +63,18 @@ func (l clusterLedger) Commit(ctx context.Context, r checkpoint.Record) error {
 // commitPatience bounds how long a checkpoint commit waits out a coordinator failover.
 const commitPatience = 30 * time.Second
 
-// committed reports whether the ledger already holds the manifest.
-func (l clusterLedger) committed(ctx context.Context, manifestSHA string) bool {
+// committed reports whether the ledger already holds the manifest, and its ID.
+func (l clusterLedger) committed(ctx context.Context, manifestSHA string) (string, bool) {
 	cps, err := l.api.Checkpoints(ctx, l.experimentID)
 	if err != nil {
-		return false
+		return "", false
 	}
 	for _, c := range cps {
 		if strings.TrimPrefix(c.ManifestHash, "sha256:") == manifestSHA {
-			return true
+			return c.ID, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // List returns the committed checkpoints that may be resumed from: suspect ones (written
