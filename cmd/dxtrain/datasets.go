@@ -222,9 +222,10 @@ func datasetsVerify(flags *datasetFlags) *cobra.Command {
 
 func datasetsSynth() *cobra.Command {
 	var (
-		rows int
-		seed uint64
-		out  string
+		rows   int
+		seed   uint64
+		out    string
+		images bool
 	)
 	cmd := &cobra.Command{
 		Use:   "synth --out patients.csv",
@@ -232,9 +233,21 @@ func datasetsSynth() *cobra.Command {
 		Long: `Write realistic synthetic raw records — valid NHS numbers, names, dates of birth, full
 postcodes, free-text notes and lab values with a diagnostic label. Raw, they fail the
 anonymisation gate; with the ingest spec written beside them (synth-ingest.yaml) they
-pass. No real person's data is involved.`,
+pass. No real person's data is involved. With --images, write grayscale lesion patches
+(benign or malignant) as an MNIST-style IDX directory that the gate accepts as it is.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if images {
+				if !cmd.Flags().Changed("out") {
+					out = "synth-lesions"
+				}
+				specPath, err := synth.WriteLesions(out, rows, seed)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("wrote %d synthetic lesion images (IDX) to %s and their ingest spec to %s\n", rows, out, specPath)
+				return nil
+			}
 			header, records := synth.Generate(rows, seed)
 			if err := writeCSVFile(out, header, records); err != nil {
 				return err
@@ -250,7 +263,8 @@ pass. No real person's data is involved.`,
 	}
 	cmd.Flags().IntVar(&rows, "rows", 2000, "number of records")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "generator seed")
-	cmd.Flags().StringVar(&out, "out", "synth-patients.csv", "output CSV")
+	cmd.Flags().StringVar(&out, "out", "synth-patients.csv", "output CSV (with --images: output directory, default synth-lesions)")
+	cmd.Flags().BoolVar(&images, "images", false, "write synthetic 28×28 benign/malignant lesion images as IDX instead, with lesions-ingest.yaml inside --out")
 	return cmd
 }
 
