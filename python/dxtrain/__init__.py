@@ -16,9 +16,10 @@ saved or loaded.
 from __future__ import annotations
 
 from .checkpoint import CheckpointInfo, Resume
-from .context import Context, init
+from .context import Context
 from .dataset import Dataset
 from .errors import DxtrainError
+from .launch import init
 from .manifest import FeatureStats
 
 __all__ = ["CheckpointInfo", "Context", "Dataset", "DxtrainError", "FeatureStats", "Resume", "init"]

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
-from typing import Any, Dict, Mapping, Optional
-
-import numpy as np
+from typing import Any, Dict, Optional
 
 from . import checkpoint as cp
-from . import validate
+from . import onnxfile, validate
 from .channel import Channel
 from .checkpoint import CheckpointInfo, Resume, StateOrDir
 from .dataset import Dataset
 from .errors import DxtrainError
-
-STANDALONE_WORK_DIR = "dxtrain-standalone"
 
 
 class Context:
@@ -126,11 +121,8 @@ class Context:
         if not os.path.isfile(path):
             raise DxtrainError(f"save_onnx: {path} is not a file")
         if self._channel is None:
-            return _sha256_file(path)
-        base = path[:-len(".onnx")] if path.endswith(".onnx") else path
-        inputs, outputs = base + ".inputs.npy", base + ".outputs.npy"
-        np.save(inputs, _numpy(sample_inputs, "sample_inputs"), allow_pickle=False)
-        np.save(outputs, _numpy(sample_outputs, "sample_outputs"), allow_pickle=False)
+            return onnxfile.sha256_file(path)
+        inputs, outputs = onnxfile.write_samples(path, sample_inputs, sample_outputs)
         resp = self._channel.request({"op": "onnx", "path": path, "inputs": inputs, "outputs": outputs})
         return str(resp.get("sha256", ""))
 
@@ -144,94 +136,3 @@ class Context:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _numpy(value: Any, what: str) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    a = np.asarray(value)
-    if a.dtype == object:
-        raise ValueError(f"save_onnx: {what} is not a numeric array")
-    return a
-
-
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _env_int(env: Mapping[str, str], name: str, default: Optional[int] = None) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        if default is None:
-            raise DxtrainError(f"environment variable {name} is not set")
-        return default
-    try:
-        return int(raw, 10)
-    except ValueError:
-        raise DxtrainError(f"environment variable {name} is not a decimal integer") from None
-
-
-def init() -> Context:
-    """Reads the environment the agent set (PROTOCOL.md) and, when
-    DXTRAIN_SOCKET is set, connects and says hello; without it, runs
-    standalone. Call once per process."""
-    env = os.environ
-    device = "cuda" if env.get("DXTRAIN_DEVICE") == "gpu" else "cpu"
-    if env.get("DXTRAIN_SOCKET"):
-        return _connect(env, device)
-    rank, world = _env_int(env, "RANK", 0), _env_int(env, "WORLD_SIZE", 1)
-    if world < 1 or not 0 <= rank < world:
-        raise DxtrainError(f"RANK {rank} is outside WORLD_SIZE {world}")
-    seed = _env_int(env, "DXTRAIN_SEED", 0)
-    if not 0 <= seed < 1 << 64:
-        raise DxtrainError("DXTRAIN_SEED is not a uint64")
-    work = os.path.abspath(env.get("DXTRAIN_WORK_DIR") or STANDALONE_WORK_DIR)
-    return Context(rank=rank, world_size=world, local_rank=_env_int(env, "LOCAL_RANK", 0), seed=seed,
-                   experiment=env.get("DXTRAIN_EXPERIMENT_ID") or "standalone",
-                   attempt=env.get("DXTRAIN_ATTEMPT_ID") or "standalone", device=device, work_dir=work,
-                   checkpoint_dir=os.path.join(work, "checkpoints"),
-                   dataset_dir=env.get("DXTRAIN_DATASET_DIR") or None, resume=None, channel=None)
-
-
-def _connect(env: Mapping[str, str], device: str) -> Context:
-    secret = env.get("DXTRAIN_SECRET")
-    if not secret:
-        raise DxtrainError("DXTRAIN_SOCKET is set but DXTRAIN_SECRET is not: was the process launched by the agent?")
-    rank = _env_int(env, "RANK")
-    channel = Channel(env["DXTRAIN_SOCKET"])
-    try:
-        info = channel.request({"op": "hello", "secret": secret, "rank": rank, "pid": os.getpid()}).get("info")
-        ctx = _from_info(info, rank, env, device, channel)
-    except BaseException:
-        channel.close()
-        raise
-    return ctx
-
-
-def _from_info(info: Any, rank: int, env: Mapping[str, str], device: str, channel: Channel) -> Context:
-    def get(key: str, typ: type) -> Any:
-        if not isinstance(info, dict) or not isinstance(info.get(key), typ) or isinstance(info.get(key), bool):
-            raise DxtrainError(f"hello: the agent's info has no valid {key!r}")
-        return info[key]
-
-    if get("rank", int) != rank:
-        raise DxtrainError(f"hello: the agent says rank {info['rank']}, RANK says {rank}")
-    dataset = info.get("dataset")
-    resume = info.get("resume")
-    r: Optional[Resume] = None
-    if resume is not None:
-        try:
-            r = Resume(int(resume["step"]), str(resume["dir"]), str(resume["checkpoint_id"]),
-                       validate.metrics(resume.get("metrics") or {}))
-        except (KeyError, TypeError, ValueError):
-            raise DxtrainError("hello: the agent's resume info is malformed") from None
-    return Context(rank=rank, world_size=get("world_size", int), local_rank=get("local_rank", int),
-                   seed=get("seed", int), experiment=get("experiment", str), attempt=get("attempt", str),
-                   device=device, work_dir=env.get("DXTRAIN_WORK_DIR", ""),
-                   checkpoint_dir=get("checkpoint_dir", str),
-                   dataset_dir=str(dataset["dir"]) if isinstance(dataset, dict) and dataset.get("dir") else None,
-                   resume=r, channel=channel)

@@ -7,9 +7,9 @@ import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import order
-from .errors import DxtrainError
 from .manifest import SPLITS, FeatureStats, Manifest, ShardRef, load, shard_path
 from .shard import Shard, read
 from .validate import count
@@ -18,7 +18,7 @@ from .validate import count
 # is kept decoded across epochs; a larger one is read window by window.
 DEFAULT_CACHE_BYTES = 512 << 20
 
-Batch = Tuple[np.ndarray, np.ndarray]
+Batch = Tuple[NDArray[np.float32], NDArray[np.int64]]
 
 
 class Dataset:
@@ -27,10 +27,11 @@ class Dataset:
 
     def __init__(self, directory: str, *, rank: int = 0, world_size: int = 1, seed: int = 0,
                  cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ValueError(f"rank {rank} of world size {world_size}")
-        if not 0 <= seed < 1 << 64:
-            raise ValueError("seed must be a uint64")
+        world_size, rank, seed = count(world_size, "world size", 1), count(rank, "rank"), count(seed, "seed")
+        if rank >= world_size:
+            raise ValueError(f"rank {rank} is outside world size {world_size}")
+        if seed >= 1 << 64:
+            raise ValueError("seed does not fit a uint64")
         self.dir = os.path.abspath(directory)
         self.rank, self.world_size, self.seed = rank, world_size, seed
         self._m: Manifest = load(os.path.join(self.dir, "manifest.json"))
@@ -39,7 +40,7 @@ class Dataset:
 
     @property
     def kind(self) -> str:
-        """"tabular" or "image"."""
+        """Either "tabular" or "image"."""
         return self._m.kind
 
     @property
@@ -151,7 +152,7 @@ class Dataset:
             for i in range(len(refs)):
                 self._cache.pop((split, i), None)
 
-    def _gather(self, split: str, refs: List[ShardRef], shards: List[int], idx: np.ndarray) -> Batch:
+    def _gather(self, split: str, refs: List[ShardRef], shards: List[int], idx: NDArray[np.int64]) -> Batch:
         """The records at indices idx of the concatenation of shards."""
         counts = [refs[s].records for s in shards]
         cum = np.cumsum([0] + counts)
@@ -168,7 +169,8 @@ class Dataset:
         return x, y
 
 
-def _pop(px: np.ndarray, py: np.ndarray, pk: np.ndarray, k: int) -> Tuple[Batch, Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _pop(px: NDArray[np.float32], py: NDArray[np.int64], pk: NDArray[np.int64],
+         k: int) -> Tuple[Batch, Tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.int64]]]:
     """Splits batch k (the leading entries of pk equal to k) off the
     pending records."""
     n = int(np.searchsorted(pk, k, side="right"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import List, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .gorand import perm
 
@@ -56,7 +57,7 @@ def windows(counts: Sequence[int], seed: int, epoch: int, window: int) -> List[W
     return out
 
 
-def window_perm(seed: int, epoch: int, w: Window) -> np.ndarray:
+def window_perm(seed: int, epoch: int, w: Window) -> NDArray[np.int64]:
     """Step 2's shuffle: entry j is the index, within the concatenation of
     the window's shards in σ order, of the record at position offset+j."""
     return np.asarray(perm(seed, stream(epoch, w.index + 1), w.records), dtype=np.int64)
@@ -67,8 +68,9 @@ def steps(records: int, batch_size: int) -> int:
     return -(-records // batch_size)
 
 
-def rank_positions(lo: int, hi: int, batch_size: int, rank: int, world: int) -> np.ndarray:
+def rank_positions(lo: int, hi: int, batch_size: int, rank: int, world: int) -> NDArray[np.int64]:
     """Step 5 over the epoch positions [lo, hi): those rank takes, i.e.
     positions r, r+W, … of each global batch. Returned ascending."""
-    pos = np.arange(lo, hi, dtype=np.int64)
-    return pos[(pos % batch_size) % world == rank]
+    pos: NDArray[np.int64] = np.arange(lo, hi, dtype=np.int64)
+    mine: NDArray[np.int64] = pos[(pos % batch_size) % world == rank]
+    return mine

@@ -13,6 +13,7 @@ import struct
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import DxtrainError
 
@@ -40,7 +41,7 @@ def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     return out
 
 
-def decode(data: bytes, where: str) -> Dict[str, np.ndarray]:
+def decode(data: bytes, where: str) -> Dict[str, NDArray[Any]]:
     """Returns the tensors of a safetensors file as read-only arrays that
     alias data. where names the file in error messages."""
     if len(data) < 8:
@@ -55,7 +56,7 @@ def decode(data: bytes, where: str) -> Dict[str, np.ndarray]:
     if not isinstance(header, dict):
         raise DxtrainError(f"{where}: the safetensors header is not a JSON object")
     buffer = memoryview(data)[8 + n:]
-    tensors: Dict[str, np.ndarray] = {}
+    tensors: Dict[str, NDArray[Any]] = {}
     spans: List[Tuple[int, int]] = []
     for name, entry in header.items():
         if name == METADATA_KEY:
@@ -72,7 +73,7 @@ def decode(data: bytes, where: str) -> Dict[str, np.ndarray]:
     return tensors
 
 
-def _tensor(name: str, entry: Any, buffer: memoryview, where: str, spans: List[Tuple[int, int]]) -> np.ndarray:
+def _tensor(name: str, entry: Any, buffer: memoryview, where: str, spans: List[Tuple[int, int]]) -> NDArray[Any]:
     bad = f"{where}: tensor {name!r}"
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         raise DxtrainError(f"{bad}: want exactly dtype, shape and data_offsets")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Tuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import DxtrainError
 from .manifest import ShardRef
@@ -23,8 +24,8 @@ ROW_IDS = "row_ids"
 class Shard:
     """One shard's records, in row order; read-only views of the file."""
 
-    x: np.ndarray  # float32 [n, *feature_shape]
-    y: np.ndarray  # int32 [n]
+    x: NDArray[np.float32]  # [n, *feature_shape]
+    y: NDArray[np.int32]  # [n]
 
 
 def read(path: str, ref: ShardRef, feature_shape: Tuple[int, ...], classes: int, where: str) -> Shard:
@@ -44,7 +45,7 @@ def read(path: str, ref: ShardRef, feature_shape: Tuple[int, ...], classes: int,
     tensors = decode(data, path)
     n = ref.records
 
-    def get(name: str, dtype: str, shape: Tuple[int, ...]) -> np.ndarray:
+    def get(name: str, dtype: str, shape: Tuple[int, ...]) -> NDArray[Any]:
         t = tensors.get(name)
         if t is None:
             raise DxtrainError(f"{where}: no {name} tensor")

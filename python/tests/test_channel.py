@@ -95,7 +95,8 @@ class ChannelTest(unittest.TestCase):
     @needs_torch
     def test_checkpoint_state_dict(self) -> None:
         ctx = self.connect()
-        state = {"w": torch.arange(4.0), "epoch": 2}
+        w = torch.arange(4.0)
+        state = {"w": w, "epoch": 2}
         info = ctx.checkpoint(10, state, loss=0.5)
         self.assertEqual(info, dxtrain.CheckpointInfo("cp-10", "f" * 64, 10))
         sent = self.agent.requests[-1]
@@ -103,7 +104,7 @@ class ChannelTest(unittest.TestCase):
         self.assertEqual(sent, {"op": "checkpoint", "step": 10, "dir": staged, "metrics": {"loss": 0.5}})
         self.assertEqual(list(self.agent.seen_files), ["state.pt"])
         got = torch.load(io.BytesIO(self.agent.seen_files["state.pt"]))
-        self.assertTrue(torch.equal(got["w"], state["w"]))
+        self.assertTrue(torch.equal(got["w"], w))
         self.assertFalse(os.path.exists(staged), "the staged directory outlived the commit")
 
     def test_checkpoint_directory_outside_is_copied_in(self) -> None:
