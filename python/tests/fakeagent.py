@@ -11,6 +11,7 @@ import os
 import socketserver
 import tempfile
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 SECRET = "ab" * 32
@@ -55,6 +56,8 @@ class FakeAgent:
         self.seen_files: Dict[str, bytes] = {}  # the last checkpoint's files, by relative path
         self.refuse: Dict[str, str] = {}
         self.hang_up_on: Optional[str] = None
+        self.commit_seconds = 0.0  # how long a checkpoint takes to commit
+        self.committed_at: Optional[float] = None  # time.time() of the last commit
         self._server = _Server(self.socket, _Handler)
         self._server.agent = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,6 +92,8 @@ class FakeAgent:
                 for n in names:
                     with open(os.path.join(root, n), "rb") as f:
                         self.seen_files[os.path.relpath(os.path.join(root, n), d)] = f.read()
+            time.sleep(self.commit_seconds)
+            self.committed_at = time.time()
             return {"ok": True, "checkpoint_id": f"cp-{msg['step']}", "manifest_sha256": "f" * 64}
         if op == "onnx":
             with open(msg["path"], "rb") as f:

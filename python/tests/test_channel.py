@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 from typing import Any, Dict
@@ -164,6 +166,30 @@ class ChannelTest(unittest.TestCase):
             with self.assertRaises(dxtrain.DxtrainError):
                 ctx0.checkpoint(3, {"w": 1})
         self.assertEqual(barrier.call_count, 2, "a rank left checkpoint without the barrier")
+
+    @needs_torch
+    def test_ranks_wait_for_the_commit(self) -> None:
+        # Two real ranks with a gloo process group: rank 1 must not leave
+        # checkpoint before the agent has committed rank 0's.
+        self.agent.commit_seconds = 1.0
+        script = (
+            "import sys, time, torch.distributed as dist, dxtrain\n"
+            "ctx = dxtrain.init()\n"
+            "dist.init_process_group('gloo', init_method='file://' + sys.argv[1], rank=ctx.rank, world_size=2)\n"
+            "ctx.checkpoint(1, {'w': 1})\n"
+            "print(time.time())\n"
+            "dist.destroy_process_group()\n")
+        rendezvous = os.path.join(self.agent.work_dir, "rendezvous")
+        procs = [subprocess.Popen([sys.executable, "-c", script, rendezvous], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, cwd=self.agent.work_dir,
+                                  env={**self.agent.env(rank), "GLOO_SOCKET_IFNAME": "lo",
+                                       "PYTHONPATH": os.path.dirname(os.path.dirname(dxtrain.__file__))})
+                 for rank in (0, 1)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for rank, (p, (out, err)) in enumerate(zip(procs, outs)):
+            self.assertEqual(p.returncode, 0, f"rank {rank}: {err.decode()}")
+        assert self.agent.committed_at is not None
+        self.assertGreaterEqual(float(outs[1][0]), self.agent.committed_at)
 
     @needs_torch
     def test_resume(self) -> None:
