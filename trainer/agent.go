@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -39,7 +42,26 @@ type AgentConfig struct {
 	// ProgressEvery throttles progress reports to the coordinator.
 	ProgressEvery time.Duration
 	Logger        *slog.Logger
+
+	// The torch runtime's settings (runtime: torch experiments).
+	// WorkDir holds each attempt's work directory and the ranks' logs.
+	WorkDir string
+	// LogAddress is where the log server listens (host:0 picks a port); "" serves none.
+	LogAddress string
+	// Python is the interpreter the ranks run ("python3").
+	Python string
+	// CPUs is how many cores this agent's ranks share (OMP_NUM_THREADS is the share of
+	// each); 0 means every core of the machine.
+	CPUs int
+	// NCCLEnv is the node's NCCL tuning (NCCL_SOCKET_IFNAME, NCCL_IB_HCA, …), set for
+	// every rank before the spec's own env.
+	NCCLEnv map[string]string
+	// MaxCheckpointBytes caps one torch checkpoint (0: DefaultMaxCheckpointBytes).
+	MaxCheckpointBytes int64
 }
+
+// DefaultMaxCheckpointBytes caps a torch checkpoint unless the agent is told otherwise.
+const DefaultMaxCheckpointBytes = 8 << 30
 
 // Agent registers its node, heartbeats to the leader and runs the attempt ranks it is
 // assigned. Losing the coordinator does not stop a running attempt: the client fails
@@ -52,6 +74,9 @@ type Agent struct {
 	mu      sync.Mutex
 	running map[string]*runningAttempt // attempt ID → its rank on this node
 	wg      sync.WaitGroup
+
+	logs *LogServer   // nil when the agent serves no logs
+	logL net.Listener // the log server's listener, opened in NewAgent so the address is known
 }
 
 // NewAgent checks the config and returns an agent ready to Run.
@@ -68,6 +93,18 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if cfg.Name == "" {
 		cfg.Name = cfg.NodeID
 	}
+	if cfg.Python == "" {
+		cfg.Python = "python3"
+	}
+	if cfg.CPUs <= 0 {
+		cfg.CPUs = runtime.NumCPU()
+	}
+	if cfg.MaxCheckpointBytes <= 0 {
+		cfg.MaxCheckpointBytes = DefaultMaxCheckpointBytes
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = filepath.Join(os.TempDir(), "dxtrain-agent-"+cfg.NodeID)
+	}
 	addr, err := concreteAddress(cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", cfg.NodeID, err)
@@ -77,12 +114,47 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
-		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}, nil
+	a := &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
+		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}
+	if cfg.LogAddress != "" {
+		if a.logL, err = net.Listen("tcp", cfg.LogAddress); err != nil {
+			return nil, fmt.Errorf("agent %s: log server: %w", cfg.NodeID, err)
+		}
+		a.cfg.LogAddress = a.logL.Addr().String()
+		a.logs = &LogServer{root: filepath.Join(cfg.WorkDir, "logs"), api: cfg.API, running: a.isRunning, log: a.log}
+	}
+	return a, nil
+}
+
+// LogAddress is where the agent serves its ranks' logs ("" when it serves none).
+func (a *Agent) LogAddress() string { return a.cfg.LogAddress }
+
+// isRunning reports whether the attempt still runs on this node.
+func (a *Agent) isRunning(attemptID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.running[attemptID]
+	if !ok {
+		return false
+	}
+	select {
+	case <-r.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // Run works until ctx ends, then cancels its attempts and waits for them.
 func (a *Agent) Run(ctx context.Context) error {
+	if a.logs != nil {
+		defer a.logL.Close()
+		go func() {
+			if err := a.logs.Serve(ctx, a.logL); err != nil {
+				a.log.Warn("log server stopped", "error", err)
+			}
+		}()
+	}
 	if err := a.register(ctx); err != nil {
 		return err
 	}
@@ -119,7 +191,7 @@ func (a *Agent) register(ctx context.Context) error {
 	for _, s := range samples {
 		health[s.UUID] = string(s.Health.State)
 	}
-	args := structs.NodeRegisterArgs{ID: a.cfg.NodeID, Name: a.cfg.Name, Address: a.cfg.Address}
+	args := structs.NodeRegisterArgs{ID: a.cfg.NodeID, Name: a.cfg.Name, Address: a.cfg.Address, LogAddress: a.cfg.LogAddress}
 	for _, d := range devs {
 		args.Devices = append(args.Devices, structs.Device{ID: d.UUID, Kind: d.Kind, Name: d.Name, Health: health[d.UUID]})
 	}
@@ -177,17 +249,18 @@ func (a *Agent) reconcile(ctx context.Context, assignments []structs.Assignment)
 	want := map[string]bool{}
 	for _, as := range assignments {
 		want[as.Attempt.ID] = true
-		if _, ok := a.running[as.Attempt.ID]; ok {
+		if r, ok := a.running[as.Attempt.ID]; ok {
+			r.updates.set(as.Attempt)
 			continue // running, or ended here and not yet ended on the coordinator
 		}
 		actx, cancel := context.WithCancel(ctx)
-		r := &runningAttempt{cancel: cancel, done: make(chan struct{})}
+		r := &runningAttempt{cancel: cancel, done: make(chan struct{}), updates: newAttemptUpdates(as.Attempt)}
 		a.running[as.Attempt.ID] = r
 		a.wg.Add(1)
 		go func(as structs.Assignment) {
 			defer a.wg.Done()
 			defer close(r.done)
-			a.runAttempt(actx, as)
+			a.runAttempt(actx, as, r.updates)
 		}(as)
 	}
 	for id, r := range a.running {
@@ -205,8 +278,9 @@ func (a *Agent) reconcile(ctx context.Context, assignments []structs.Assignment)
 
 // runningAttempt is one rank this agent started.
 type runningAttempt struct {
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the rank's goroutine returns
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the rank's goroutine returns
+	updates *attemptUpdates
 }
 
 func (a *Agent) cancelAll() {
@@ -219,10 +293,10 @@ func (a *Agent) cancelAll() {
 
 // runAttempt runs one rank and reports how it ended. The attempt stays in running
 // until the agent forgets it, so a cancelled attempt is not restarted by the next poll.
-func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment) {
+func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment, updates *attemptUpdates) {
 	log := a.log.With("experiment", as.Experiment.ID, "attempt", as.Attempt.ID, "rank", as.Rank)
 	log.Info("attempt starting", "world", len(as.Attempt.Ranks))
-	err := a.train(ctx, as, log)
+	err := a.train(ctx, as, updates, log)
 	if ctx.Err() != nil && err != nil {
 		log.Info("attempt stopped", "reason", ctx.Err())
 		return
@@ -243,10 +317,13 @@ func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment) {
 	}
 }
 
-func (a *Agent) train(ctx context.Context, as structs.Assignment, log *slog.Logger) error {
+func (a *Agent) train(ctx context.Context, as structs.Assignment, updates *attemptUpdates, log *slog.Logger) error {
 	spec, err := experiments.Parse([]byte(as.Experiment.SpecYAML), as.Experiment.Name+".yaml")
 	if err != nil {
 		return err
+	}
+	if spec.IsTorch() {
+		return a.trainTorch(ctx, as, spec, updates, log)
 	}
 	comm, err := a.joinRanks(ctx, as)
 	if err != nil {

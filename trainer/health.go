@@ -85,3 +85,15 @@ func (h *healthReporter) reconcile(node *structs.Node) {
 		h.cordoned[d.ID] = d.Cordoned
 	}
 }
+
+// unhealthy returns the first of ids that is unhealthy here now.
+func (h *healthReporter) unhealthy(ids []string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		if _, bad := h.faultSeen[id]; bad {
+			return id, true
+		}
+	}
+	return "", false
+}

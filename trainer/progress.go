@@ -44,6 +44,24 @@ func (r *progressReporter) report(p loop.Progress) {
 	r.send(args)
 }
 
+// reportMetrics forwards a torch script's report: the same throttle, with the loss
+// taken from the "loss" metric when the script reports one.
+func (r *progressReporter) reportMetrics(step int64, metrics map[string]float64) {
+	args := r.base
+	args.Step, args.Metrics = step, maps.Clone(metrics)
+	if r.pending != nil { // a throttled report keeps the newest value of every metric
+		merged := maps.Clone(r.pending.Metrics)
+		maps.Copy(merged, metrics)
+		args.Metrics = merged
+	}
+	args.Loss = args.Metrics["loss"]
+	if time.Since(r.last) < r.every {
+		r.pending = &args
+		return
+	}
+	r.send(args)
+}
+
 // send posts in the background; while a post is in flight newer progress replaces the
 // pending one instead of queueing.
 func (r *progressReporter) send(args structs.ProgressArgs) {

@@ -29,6 +29,7 @@ func newAgentCommand() *cobra.Command {
 		address     string
 		storeURL    string
 		metricsAddr string
+		torch       torchFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -63,6 +64,9 @@ object store. Needs a token with the agent role ($DXTRAIN_TOKEN).`,
 			}
 			defer devices.Close()
 			acfg := trainer.AgentConfig{NodeID: nodeID, Name: name, Address: address, API: api, Store: store, Devices: devices, Logger: log}
+			if err := torch.apply(&acfg); err != nil {
+				return err
+			}
 			if metricsAddr != "" {
 				if acfg.DeviceMetrics, acfg.TrainingMetrics, err = serveAgentMetrics(cmd.Context(), metricsAddr, log); err != nil {
 					return err
@@ -83,6 +87,7 @@ object store. Needs a token with the agent role ($DXTRAIN_TOKEN).`,
 	f.StringVar(&address, "address", "127.0.0.1:0", "host:port other ranks reach this node on")
 	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics (devices, training) on this address")
 	f.StringVar(&storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL: file:///path or s3://bucket/prefix ($DXTRAIN_STORE)")
+	torch.register(cmd, "127.0.0.1:0")
 	return cmd
 }
 

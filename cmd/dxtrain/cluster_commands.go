@@ -105,8 +105,17 @@ func newExperimentsCommand() *cobra.Command {
 			}
 			fmt.Printf("%s  %s  %s %s\n  spec %s  restarts %d  step %d  loss %.4f  %.0f samples/s\n",
 				e.ID, e.Name, e.Status, e.StatusReason, shortID(e.SpecHash), e.Restarts, e.Progress.Step, e.Progress.Loss, e.Progress.SamplesPerSec)
-			for k, v := range e.Progress.Metrics {
-				fmt.Printf("  %s %.4f\n", k, v)
+			if len(e.Progress.Metrics) > 0 {
+				fmt.Printf("  latest: %s\n", formatMetrics(e.Progress.Metrics))
+			}
+			if e.CodeBundle != "" {
+				fmt.Printf("  runtime torch  code bundle %s\n", e.CodeBundle)
+			}
+			for _, a := range e.Artifacts {
+				fmt.Printf("  artifact %s  sha256 %s  %d bytes  step %d  ONNX Runtime max |diff| %.2g\n", a.Name, a.SHA256, a.Size, a.Step, a.MaxDiff)
+			}
+			if err := printSeries(e.Series, 12); err != nil {
+				return err
 			}
 			tw := newTable()
 			fmt.Fprintln(tw, "ATTEMPT\t#\tSTATUS\tRANKS\tRESUMED FROM\tREASON")

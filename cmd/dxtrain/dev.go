@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,8 @@ func newDevCommand() *cobra.Command {
 		dataDir  string
 		httpAddr string
 		agents   int
+		devices  string
+		python   string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -37,19 +40,32 @@ store under --data-dir. It bootstraps the ACLs and writes the admin token to
   dxtrain run experiments/wdbc-mlp.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), dataDir, httpAddr, agents)
+			return runDev(cmd.Context(), devOptions{dataDir: dataDir, httpAddr: httpAddr, agents: agents, devices: devices, python: python})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data-dir", ".dxtrain/dev", "directory of the object store and the token file")
 	f.StringVar(&httpAddr, "http-addr", "127.0.0.1:4646", "HTTP API listen address")
 	f.IntVar(&agents, "agents", 2, "number of worker agents")
+	f.StringVar(&devices, "devices", "cpu", "the agents' devices: cpu, or auto (GPUs through NVML where there is a driver; give one agent per GPU set)")
+	f.StringVar(&python, "python", "python3", "the Python interpreter of runtime: torch ranks")
 	return cmd
 }
 
-func runDev(ctx context.Context, dataDir, httpAddr string, agents int) error {
+// devOptions are dxtrain dev's flags.
+type devOptions struct {
+	dataDir, httpAddr string
+	agents            int
+	devices, python   string
+}
+
+func runDev(ctx context.Context, o devOptions) error {
+	dataDir, httpAddr, agents := o.dataDir, o.httpAddr, o.agents
 	if agents < 1 {
 		return fmt.Errorf("--agents %d: need at least one", agents)
+	}
+	if o.devices != "cpu" && o.devices != "auto" {
+		return fmt.Errorf("--devices %q: want cpu or auto", o.devices)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
@@ -85,13 +101,16 @@ func runDev(ctx context.Context, dataDir, httpAddr string, agents int) error {
 		if err != nil {
 			return err
 		}
-		devices, err := device.NewCPU(device.DefaultConfig())
+		devices, err := devDevices(ctx, o.devices, log)
 		if err != nil {
 			return err
 		}
+		id := fmt.Sprintf("dev-agent-%d", i)
 		a, err := trainer.NewAgent(trainer.AgentConfig{
-			NodeID: fmt.Sprintf("dev-agent-%d", i), Address: "127.0.0.1:0", API: api, Store: store,
+			NodeID: id, Address: "127.0.0.1:0", API: api, Store: store,
 			Devices: devices, Logger: log.With("component", "agent"),
+			WorkDir: filepath.Join(dataDir, "agents", id), LogAddress: "127.0.0.1:0", Python: o.python,
+			CPUs: max(1, runtime.NumCPU()/agents), // the agents share this machine's cores
 		})
 		if err != nil {
 			return err
@@ -114,6 +133,17 @@ func runDev(ctx context.Context, dataDir, httpAddr string, agents int) error {
 		}
 		return nil
 	}
+}
+
+// devDevices is a dev agent's device collector: the CPU, or with auto whatever
+// device.New finds (NVML GPUs where there is a driver).
+func devDevices(ctx context.Context, kind string, log *slog.Logger) (device.Collector, error) {
+	if kind == "cpu" {
+		return device.NewCPU(device.DefaultConfig())
+	}
+	cfg := device.DefaultConfig()
+	cfg.Logger = log
+	return device.New(ctx, cfg)
 }
 
 // bootstrapDevACL waits for the dev server to lead, creates the admin token and an

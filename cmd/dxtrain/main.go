@@ -45,7 +45,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newTrainCommand(), newPredictCommand(),
 		newServerCommand(), newAgentCommand(), newDevCommand(),
-		newRunCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(), newOperatorCommand(),
+		newRunCommand(), newLogsCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(), newOperatorCommand(),
 		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newDatasetsCommand(), newAlertsCommand(),
 	)
 	return root

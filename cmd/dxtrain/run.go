@@ -13,7 +13,6 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
-	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -31,7 +30,13 @@ func newRunCommand() *cobra.Command {
 		Long: `Submit an experiment to the cluster and follow it until it ends (--detach returns at
 once with its ID). With --export DIR, the model of the final committed checkpoint is
 exported to DIR/model.onnx and checked against ONNX Runtime on the test split; this
-reads the checkpoint from the object store (--store or $DXTRAIN_STORE).`,
+reads the checkpoint from the object store (--store or $DXTRAIN_STORE).
+
+A runtime: torch spec's code directory (code.path, relative to the spec file) is packed
+deterministically and uploaded to the object store first; the experiment records the
+bundle's SHA-256. Its progress lines are the metrics the script reports, and --export
+writes the ONNX model the script saved (ctx.save_onnx), checked by the agent against
+the script's own outputs in ONNX Runtime.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			yaml, err := os.ReadFile(args[0])
@@ -46,7 +51,13 @@ reads the checkpoint from the object store (--store or $DXTRAIN_STORE).`,
 			if err != nil {
 				return err
 			}
-			created, err := api.SubmitExperiment(cmd.Context(), yaml)
+			code := ""
+			if spec.IsTorch() {
+				if code, err = uploadCode(cmd.Context(), args[0], spec, storeURL); err != nil {
+					return err
+				}
+			}
+			created, err := api.SubmitExperiment(cmd.Context(), yaml, code)
 			if err != nil {
 				return err
 			}
@@ -55,7 +66,12 @@ reads the checkpoint from the object store (--store or $DXTRAIN_STORE).`,
 				return nil
 			}
 			fmt.Printf("experiment %s submitted (%s)\n", created.ID, spec.Name)
-			exp, err := follow(cmd.Context(), api, created.ID, spec.Training.Epochs)
+			var exp *structs.Experiment
+			if spec.IsTorch() {
+				exp, err = followTorch(cmd.Context(), api, created.ID)
+			} else {
+				exp, err = follow(cmd.Context(), api, created.ID, spec.Training.Epochs)
+			}
 			if err != nil {
 				return err
 			}
@@ -64,6 +80,9 @@ reads the checkpoint from the object store (--store or $DXTRAIN_STORE).`,
 			}
 			if exportTo == "" {
 				return nil
+			}
+			if spec.IsTorch() {
+				return exportTorch(cmd.Context(), exp, storeURL, exportTo)
 			}
 			return exportFinal(cmd.Context(), api, spec, exp.ID, storeURL, exportTo)
 		},
@@ -114,14 +133,7 @@ func follow(ctx context.Context, api *client.Client, id string, epochs int) (*st
 }
 
 func exportFinal(ctx context.Context, api *client.Client, spec *experiments.Spec, id, storeURL, dir string) error {
-	if storeURL == "" {
-		return errors.New("--export needs the object store: give --store or set DXTRAIN_STORE")
-	}
-	s3cfg, err := storage.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	store, err := storage.Open(ctx, storeURL, s3cfg)
+	store, err := openStore(ctx, storeURL, "--export")
 	if err != nil {
 		return err
 	}

@@ -155,3 +155,9 @@ func failedBlob(ctx context.Context, store storage.Store, r Record, loadErr erro
 	}
 	return best
 }
+
+// FailedBlob names the blob of r that made a load fail (see Latest), for a refusal
+// recorded by a caller that loads checkpoints its own way (a torch resume).
+func FailedBlob(ctx context.Context, store storage.Store, r Record, loadErr error) string {
+	return failedBlob(ctx, store, r, loadErr)
+}

@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// MarkerEnv is the environment variable whose value, the attempt ID, marks every
-// process of the attempt: the sweep kills whatever carries it when the gang ends.
-const MarkerEnv = "DXTRAIN_ATTEMPT_ID"
+// MarkerEnv is the environment variable whose value, the gang's ID, marks every
+// process of the gang: the sweep kills whatever carries it when the gang ends. The ID
+// must be unique to this node's share of the attempt (the agent uses attempt@node):
+// several agents may share a machine (dxtrain dev, tests), and one agent's sweep must
+// never reach another's ranks of the same attempt.
+const MarkerEnv = "DXTRAIN_GANG_ID"
 
 // Defaults; Start applies them to zero fields except KillGrace, where zero means
 // "SIGKILL at once".

@@ -319,10 +319,10 @@ func TestValidate(t *testing.T) {
 		{"no argv", func(c *Config) { c.Processes[0].Argv = nil }, "Argv has no program"},
 		{"negative rank", func(c *Config) { c.Processes[0].Rank = -1 }, "rank -1 is negative"},
 		{"duplicate rank", func(c *Config) { c.Processes = append(c.Processes, c.Processes[0]) }, "rank 0 appears twice"},
-		{"no marker", func(c *Config) { c.Processes[0].Env = []string{"PATH=/bin"} }, "does not set DXTRAIN_ATTEMPT_ID"},
+		{"no marker", func(c *Config) { c.Processes[0].Env = []string{"PATH=/bin"} }, "does not set DXTRAIN_GANG_ID"},
 		{"wrong marker", func(c *Config) {
 			c.Processes[0].Env = append(c.Processes[0].Env, MarkerEnv+"=att-2")
-		}, `DXTRAIN_ATTEMPT_ID="att-2"`},
+		}, `DXTRAIN_GANG_ID="att-2"`},
 	}
 	c := valid()
 	if err := c.Validate(); err != nil {
