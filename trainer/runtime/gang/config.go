@@ -44,14 +44,15 @@ type Process struct {
 	// Dir is the working directory; empty means the agent's.
 	Dir string
 	// Env is the whole environment of the process; nothing of the agent's is
-	// inherited. It must set MarkerEnv to the Config's AttemptID.
+	// inherited. It must set MarkerEnv to the Config's AttemptID (the gang's ID).
 	Env []string
 }
 
 // Config describes one attempt's ranks on this node.
 type Config struct {
-	// AttemptID identifies the attempt; every Process's Env must carry
-	// MarkerEnv=AttemptID so that the sweep can find its processes.
+	// AttemptID identifies this gang: the attempt's share on this node, unique on the
+	// machine (see MarkerEnv). Every Process's Env must carry MarkerEnv=AttemptID so
+	// that the sweep can find its processes.
 	AttemptID string
 	// Processes are the local ranks.
 	Processes []Process

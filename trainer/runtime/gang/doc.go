@@ -7,8 +7,8 @@
 // to fail (a non-zero exit or a signal), a silent rank, an owner's Kill or a cancelled
 // context ends all of it. Ending means SIGTERM to every rank's process group, a short
 // grace, SIGKILL to every group, and then a sweep of /proc for any process whose
-// environment carries this attempt's DXTRAIN_ATTEMPT_ID (children that called setsid,
-// or that a rank left behind). Wait returns only once that sweep finds nothing.
+// environment carries this gang's marker, MarkerEnv (children that called setsid, or
+// that a rank left behind). Wait returns only once that sweep finds nothing.
 //
 // Linux only: it relies on process groups, PR_SET_PDEATHSIG, waitid and /proc.
 package gang

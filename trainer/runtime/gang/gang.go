@@ -42,7 +42,7 @@ func Start(ctx context.Context, cfg Config) (*Gang, error) {
 	}
 	g := &Gang{
 		cfg:    cfg,
-		log:    cfg.Logger.With("attempt", cfg.AttemptID),
+		log:    cfg.Logger.With("gang", cfg.AttemptID),
 		byRank: make(map[int]*rank, len(cfg.Processes)),
 		exits:  make(chan exitEvent, len(cfg.Processes)),
 		kills:  make(chan error, 1),
@@ -269,7 +269,7 @@ func (g *Gang) awaitExits(deadline time.Time) error {
 	return nil
 }
 
-// sweep kills every process still carrying the attempt's marker and repeats until
+// sweep kills every process still carrying the gang's marker and repeats until
 // none is left: children that left their rank's process group (setsid) or outlived a
 // rank that exited 0. Killed processes drop out of the scan once they have exited,
 // since a zombie's environ reads empty.

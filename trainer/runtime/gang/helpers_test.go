@@ -36,8 +36,9 @@ func runHelperAgent(id string) {
 	cfg.LogDir = os.Getenv("GANG_TEST_LOG_DIR")
 	cfg.Processes = []Process{{Rank: 0, Argv: []string{"/bin/sh", "-c", "exec sleep 30"}, Env: rankEnv(id, 0)}}
 	// Keep retiring OS threads (a goroutine that exits while locked takes its thread
-	// with it). Were the rank forked from an arbitrary thread, PR_SET_PDEATHSIG would
-	// soon kill it with that thread although the agent lives on.
+	// with it), as a busy agent may: the rank must survive that and die only with the
+	// whole process. (This exercises the behaviour; it cannot prove that the fork's
+	// thread would otherwise be retired, which depends on the scheduler.)
 	go func() {
 		for {
 			done := make(chan struct{})
