@@ -57,7 +57,7 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 	if err != nil {
 		return err
 	}
-	if err := stageDataset(ctx, a.cfg.Store, datasetHash, work.data); err != nil {
+	if err := StageDataset(ctx, a.cfg.Store, datasetHash, work.data); err != nil {
 		return err
 	}
 	ledger := clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID}

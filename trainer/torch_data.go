@@ -10,11 +10,11 @@ import (
 	"github.com/dxtrain/dxtrain/storage"
 )
 
-// stageDataset lays an ingested dataset out on the node for a torch run's ranks, as
+// StageDataset lays an ingested dataset out on the node for a torch run's ranks, as
 // python/PROTOCOL.md describes: dir/manifest.json (the manifest's canonical bytes)
 // and dir/shards/<sha256>.safetensors for every shard of every split, each fetched
 // with its hash checked. The ranks read it with numpy; nothing leaves the node.
-func stageDataset(ctx context.Context, store storage.Store, manifestSHA, dir string) error {
+func StageDataset(ctx context.Context, store storage.Store, manifestSHA, dir string) error {
 	m, err := shards.LoadManifest(ctx, store, manifestSHA)
 	if err != nil {
 		return fmt.Errorf("stage dataset %s: %w", manifestSHA, err)

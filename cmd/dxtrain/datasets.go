@@ -46,7 +46,7 @@ func newDatasetsCommand() *cobra.Command {
 	var flags datasetFlags
 	cmd := &cobra.Command{Use: "datasets", Short: "Ingest anonymised datasets through the gate; list, show and verify them"}
 	flags.register(cmd)
-	cmd.AddCommand(datasetsIngest(&flags), datasetsLs(&flags), datasetsShow(&flags), datasetsVerify(&flags), datasetsSynth())
+	cmd.AddCommand(datasetsIngest(&flags), datasetsLs(&flags), datasetsShow(&flags), datasetsVerify(&flags), datasetsStage(&flags), datasetsSynth())
 	return cmd
 }
 
@@ -218,6 +218,36 @@ func datasetsVerify(flags *datasetFlags) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func datasetsStage(flags *datasetFlags) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "stage NAME --out DIR",
+		Short: "Lay a dataset out as a torch rank reads it, to run a script standalone",
+		Long: `Fetch a dataset's manifest and every shard, each checked against its SHA-256, into DIR
+as a runtime: torch rank sees it (DIR/manifest.json, DIR/shards/<sha256>.safetensors).
+A researcher then runs the training script without a cluster:
+
+  DXTRAIN_DATASET_DIR=DIR python3 train.py`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out DIR is required")
+			}
+			store, m, sha, err := manifestOf(cmd.Context(), flags, args[0])
+			if err != nil {
+				return err
+			}
+			if err := trainer.StageDataset(cmd.Context(), store, sha, out); err != nil {
+				return err
+			}
+			fmt.Printf("dataset %s (manifest %s) staged in %s\n", m.Name, sha, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write (created)")
+	return cmd
 }
 
 func datasetsSynth() *cobra.Command {
