@@ -276,21 +276,26 @@ func (g *Gang) awaitExits(deadline time.Time) error {
 func (g *Gang) sweep(deadline time.Time) error {
 	marker := MarkerEnv + "=" + g.cfg.AttemptID
 	const pause = 10 * time.Millisecond
+	// However long the reaping took, the sweep gets at least one round of kills and
+	// a moment for them to land.
+	if floor := time.Now().Add(20 * pause); deadline.Before(floor) {
+		deadline = floor
+	}
 	for {
 		pids, err := markedProcesses(marker)
 		if err != nil {
-			return fmt.Errorf("sweep attempt %s: %w", g.cfg.AttemptID, err)
+			return fmt.Errorf("sweep gang %s: %w", g.cfg.AttemptID, err)
 		}
 		if len(pids) == 0 {
 			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: pids %v still carry %s", ErrStragglers, pids, marker)
 		}
 		for _, pid := range pids {
 			if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
 				g.log.Info("killed stray process", "pid", pid)
 			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: pids %v still carry %s", ErrStragglers, pids, marker)
 		}
 		time.Sleep(pause)
 	}

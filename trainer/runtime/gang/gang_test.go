@@ -342,3 +342,20 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestSweepAfterReapDeadline(t *testing.T) {
+	checkGoroutines(t)
+	cfg := newConfig(t, `setsid sleep 1000 & echo started`)
+	// Reaping used up all the time there was: the sweep must still kill the stray.
+	cfg.ReapTimeout = time.Nanosecond
+	g, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait = %v, want nil", err)
+	}
+	if pids, _ := markedProcesses(MarkerEnv + "=" + cfg.AttemptID); len(pids) != 0 {
+		t.Fatalf("stray processes %v survived a sweep that started past its deadline", pids)
+	}
+}
