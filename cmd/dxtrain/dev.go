@@ -27,6 +27,7 @@ func newDevCommand() *cobra.Command {
 		agents   int
 		devices  string
 		python   string
+		maxCkpt  int64
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -40,7 +41,7 @@ store under --data-dir. It bootstraps the ACLs and writes the admin token to
   dxtrain run experiments/wdbc-mlp.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), devOptions{dataDir: dataDir, httpAddr: httpAddr, agents: agents, devices: devices, python: python})
+			return runDev(cmd.Context(), devOptions{dataDir: dataDir, httpAddr: httpAddr, agents: agents, devices: devices, python: python, maxCheckpointBytes: maxCkpt})
 		},
 	}
 	f := cmd.Flags()
@@ -49,14 +50,16 @@ store under --data-dir. It bootstraps the ACLs and writes the admin token to
 	f.IntVar(&agents, "agents", 2, "number of worker agents")
 	f.StringVar(&devices, "devices", "cpu", "the agents' devices: cpu, or auto (GPUs through NVML where there is a driver; give one agent per GPU set)")
 	f.StringVar(&python, "python", "python3", "the Python interpreter of runtime: torch ranks")
+	f.Int64Var(&maxCkpt, "max-checkpoint-bytes", trainer.DefaultMaxCheckpointBytes, "largest torch checkpoint the agents accept")
 	return cmd
 }
 
 // devOptions are dxtrain dev's flags.
 type devOptions struct {
-	dataDir, httpAddr string
-	agents            int
-	devices, python   string
+	dataDir, httpAddr  string
+	agents             int
+	devices, python    string
+	maxCheckpointBytes int64
 }
 
 func runDev(ctx context.Context, o devOptions) error {
@@ -110,7 +113,8 @@ func runDev(ctx context.Context, o devOptions) error {
 			NodeID: id, Address: "127.0.0.1:0", API: api, Store: store,
 			Devices: devices, Logger: log.With("component", "agent"),
 			WorkDir: filepath.Join(dataDir, "agents", id), LogAddress: "127.0.0.1:0", Python: o.python,
-			CPUs: max(1, runtime.NumCPU()/agents), // the agents share this machine's cores
+			CPUs:               max(1, runtime.NumCPU()/agents), // the agents share this machine's cores
+			MaxCheckpointBytes: o.maxCheckpointBytes,
 		})
 		if err != nil {
 			return err

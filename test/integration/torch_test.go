@@ -1,0 +1,305 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/models/onnx"
+	"github.com/dxtrain/dxtrain/storage"
+)
+
+// debianPython is the interpreter with Debian's torch and numpy (make test installs
+// them); the first python3 on PATH may be another one.
+const debianPython = "/usr/bin/python3"
+
+// devCluster is `dxtrain dev` as a process, with the CLI environment to reach it.
+type devCluster struct {
+	t     *testing.T
+	dir   string
+	proc  *proc
+	env   []string
+	admin *client.Client
+	store storage.Store
+}
+
+func startDev(t *testing.T, extra ...string) *devCluster {
+	t.Helper()
+	if _, err := os.Stat(debianPython); err != nil {
+		t.Fatalf("%s is missing: make test installs Debian's python3-torch and python3-numpy", debianPython)
+	}
+	dir := t.TempDir()
+	addr := freePort(t)
+	args := append([]string{"dev", "--data-dir", filepath.Join(dir, "dev"), "--agents", "2", "--http-addr", addr,
+		"--python", debianPython}, extra...)
+	d := &devCluster{t: t, dir: dir, proc: newProc(t, dir, "dev", nil, args...)}
+	tokenPath := filepath.Join(dir, "dev", "token")
+	waitFor(t, 30*time.Second, "the dev cluster's token", func() (bool, string) {
+		b, err := os.ReadFile(tokenPath)
+		return err == nil && len(b) > 0, fmt.Sprint(err)
+	})
+	token, _ := os.ReadFile(tokenPath)
+	tok := strings.TrimSpace(string(token))
+	storeDir := filepath.Join(dir, "dev", "store")
+	d.env = []string{"DXTRAIN_ADDR=http://" + addr, "DXTRAIN_TOKEN=" + tok, "DXTRAIN_STORE=file://" + storeDir}
+	var err error
+	if d.admin, err = client.New([]string{"http://" + addr}, tok); err != nil {
+		t.Fatal(err)
+	}
+	if d.store, err = storage.NewFileStore(storeDir); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "two dev agents up", func() (bool, string) {
+		nodes, err := d.admin.Nodes(t.Context())
+		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
+	})
+	return d
+}
+
+func (d *devCluster) cli(args ...string) string { d.t.Helper(); return runCLI(d.t, d.env, args...) }
+
+// ingestLesions writes the synthetic lesion images and ingests them as "lesions".
+func (d *devCluster) ingestLesions(rows int) {
+	d.t.Helper()
+	out := filepath.Join(d.dir, "lesions")
+	d.cli("datasets", "synth", "--images", "--out", out, "--rows", strconv.Itoa(rows))
+	d.cli("datasets", "ingest", filepath.Join(out, "lesions-ingest.yaml"))
+}
+
+// submit writes a torch spec around code (a directory) and runs it detached.
+func (d *devCluster) submit(name, code, entrypoint string, args []string, extra string) string {
+	d.t.Helper()
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = strconv.Quote(a)
+	}
+	spec := fmt.Sprintf(`name: %s
+runtime: torch
+code:
+  path: %s
+  entrypoint: %s
+  args: [%s]
+dataset:
+  id: lesions
+workers: {min: 2, max: 2, device: cpu}
+seed: 42
+%s`, name, code, entrypoint, strings.Join(quoted, ", "), extra)
+	path := filepath.Join(d.dir, name+".yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		d.t.Fatal(err)
+	}
+	out := strings.Fields(d.cli("run", path, "--detach"))
+	return out[len(out)-1]
+}
+
+func (d *devCluster) wait(id string, timeout time.Duration) *structs.Experiment {
+	d.t.Helper()
+	var exp *structs.Experiment
+	waitFor(d.t, timeout, "experiment "+id+" to end", func() (bool, string) {
+		e, err := d.admin.Experiment(d.t.Context(), id)
+		if err != nil {
+			return false, err.Error()
+		}
+		exp = e
+		return structs.ExperimentTerminal(e.Status), e.Status + " " + e.StatusReason
+	})
+	return exp
+}
+
+// processesWith lists the PIDs whose environment holds every one of kvs.
+func processesWith(kvs ...string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		vars := "\x00" + string(env)
+		all := true
+		for _, kv := range kvs {
+			all = all && strings.Contains(vars, "\x00"+kv+"\x00")
+		}
+		if all {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func repoPath(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTorchLesionsKillRank is issue 13's run: the example ResNet trains data-parallel
+// with 2 ranks (one per agent) over gloo; kill -9 of rank 1 mid-run ends the whole gang
+// within 5 s, attempt 2 resumes from the last committed checkpoint, and the run
+// succeeds with the accuracy the example states, an ONNX model ONNX Runtime runs,
+// both ranks' logs and the reported metrics.
+func TestTorchLesionsKillRank(t *testing.T) {
+	needProcesses(t)
+	d := startDev(t)
+	d.ingestLesions(2000)
+	id := d.submit("lesions", repoPath(t, "examples/torch/lesions_resnet"), "train.py",
+		[]string{"--epochs", "6", "--checkpoint-every", "10"}, "max_restarts: 2\nsilence_timeout: 2m\n")
+
+	// Two committed checkpoints, then kill rank 1's process.
+	waitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
+		cps, err := d.admin.Checkpoints(t.Context(), id)
+		return err == nil && len(cps) >= 2, fmt.Sprint(len(cps), err)
+	})
+	atts, err := d.admin.Attempts(t.Context(), id)
+	if err != nil || len(atts) != 1 {
+		t.Fatalf("attempts %v, %v", atts, err)
+	}
+	first := atts[0]
+	rank1 := processesWith("DXTRAIN_ATTEMPT_ID="+first.ID, "RANK=1")
+	if len(rank1) != 1 {
+		t.Fatalf("want one rank-1 process of attempt %s, found %v", first.ID, rank1)
+	}
+	if err := syscall.Kill(rank1[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	waitFor(t, 5*time.Second, "every process of attempt 1 to be gone", func() (bool, string) {
+		left := processesWith("DXTRAIN_ATTEMPT_ID=" + first.ID)
+		return len(left) == 0, fmt.Sprint(left)
+	})
+	t.Logf("all ranks of attempt 1 gone %v after the kill", time.Since(killed).Round(time.Millisecond))
+
+	exp := d.wait(id, 4*time.Minute)
+	if exp.Status != structs.ExperimentSucceeded {
+		t.Fatalf("experiment %s: %s", exp.Status, exp.StatusReason)
+	}
+	atts, _ = d.admin.Attempts(t.Context(), id)
+	if len(atts) != 2 || !strings.Contains(atts[0].EndReason, "rank 1") || !strings.Contains(atts[0].EndReason, "signal 9") {
+		t.Fatalf("attempts: %s", attemptsString(atts))
+	}
+	cps, _ := d.admin.Checkpoints(t.Context(), id)
+	resumed, err := d.admin.Checkpoint(t.Context(), atts[1].ResumeFrom)
+	if err != nil || resumed.AttemptID != first.ID {
+		t.Fatalf("attempt 2 resumed from %q (%v), want a checkpoint of attempt 1", atts[1].ResumeFrom, err)
+	}
+	for _, c := range cps {
+		if c.AttemptID == first.ID && c.Step > resumed.Step {
+			t.Errorf("attempt 2 resumed from step %d, but attempt 1 had committed step %d", resumed.Step, c.Step)
+		}
+	}
+
+	// The accuracy the example's README states, on its test split.
+	if acc := exp.Progress.Metrics["test_accuracy"]; acc < 0.85 {
+		t.Errorf("test accuracy %.4f, the example states ≥ 0.85 (metrics %v)", acc, exp.Progress.Metrics)
+	}
+	// The ONNX model the script saved runs in ONNX Runtime.
+	if len(exp.Artifacts) == 0 || exp.Artifacts[len(exp.Artifacts)-1].MaxDiff > 1e-4 {
+		t.Fatalf("artifacts %+v", exp.Artifacts)
+	}
+	model, err := storage.GetBlob(t.Context(), d.store, exp.Artifacts[len(exp.Artifacts)-1].SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := onnx.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if out, err := sess.Run(make([]float32, 3*sess.InputSize()), 3); err != nil || len(out) != 3*2 {
+		t.Fatalf("ONNX Runtime: %d outputs, %v", len(out), err)
+	}
+
+	logs := d.cli("logs", id)
+	for _, want := range []string{"[rank 0] ", "[rank 1] ", "test_accuracy="} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("dxtrain logs lacks %q:\n%s", want, logs)
+		}
+	}
+	show := d.cli("experiments", "show", id)
+	for _, want := range []string{"VAL_ACCURACY", "TEST_ACCURACY", "model.onnx", "code bundle"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("experiments show lacks %q:\n%s", want, show)
+		}
+	}
+	d.cli("checkpoints", "verify", id)
+}
+
+// TestTorchBadScripts: a script that never reports, one whose checkpoint is over the
+// agents' limit, one that forks a child into its own session and exits, and one whose
+// entrypoint does not exist each end with a clear cause, and nothing is left running.
+func TestTorchBadScripts(t *testing.T) {
+	needProcesses(t)
+	d := startDev(t, "--max-checkpoint-bytes", "100000")
+	d.ingestLesions(200)
+	code := t.TempDir()
+	scripts := map[string]string{
+		"silent.py": "import time, dxtrain\nctx = dxtrain.init()\nprint('silent', ctx.rank, flush=True)\ntime.sleep(600)\n",
+		"bigckpt.py": "import os, dxtrain\nctx = dxtrain.init()\nd = os.path.join(ctx.checkpoint_dir, 'big')\nos.makedirs(d)\n" +
+			"open(os.path.join(d, 'w.bin'), 'wb').write(os.urandom(200000))\nctx.checkpoint(1, d)\n",
+		"forker.py": "import subprocess, dxtrain\nctx = dxtrain.init()\nctx.report(1, loss=1.0)\n" +
+			"subprocess.Popen(['sleep', '600'], start_new_session=True)\nprint('forked', flush=True)\n",
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(code, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		script, status, reason string
+	}{
+		{"silent.py", structs.ExperimentFailed, "sent nothing"},
+		{"bigckpt.py", structs.ExperimentFailed, "limit is 100000 bytes"},
+		{"forker.py", structs.ExperimentSucceeded, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.script, func(t *testing.T) {
+			name := strings.TrimSuffix(tc.script, ".py")
+			id := d.submit(name, code, tc.script, nil, "max_restarts: 0\nsilence_timeout: 3s\n")
+			exp := d.wait(id, 2*time.Minute)
+			atts, _ := d.admin.Attempts(t.Context(), id)
+			if exp.Status != tc.status || len(atts) != 1 || !strings.Contains(atts[0].EndReason+exp.StatusReason, tc.reason) {
+				t.Fatalf("%s: %s %q; attempts %s", tc.script, exp.Status, exp.StatusReason, attemptsString(atts))
+			}
+			waitFor(t, 5*time.Second, "no process of the attempt left", func() (bool, string) {
+				left := processesWith("DXTRAIN_ATTEMPT_ID=" + atts[0].ID)
+				return len(left) == 0, fmt.Sprint(left)
+			})
+			if cps, _ := d.admin.Checkpoints(t.Context(), id); len(cps) != 0 {
+				t.Errorf("%d checkpoints committed", len(cps))
+			}
+		})
+	}
+	// A spec whose entrypoint is not in its code directory is refused before submission.
+	spec := filepath.Join(d.dir, "missing.yaml")
+	os.WriteFile(spec, []byte("name: missing\nruntime: torch\ncode: {path: "+code+", entrypoint: nope.py}\ndataset: {id: lesions}\n"), 0o644)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := commandOutput(ctx, d.env, "run", spec)
+	if err == nil || !strings.Contains(out, "code.entrypoint nope.py is not a file") {
+		t.Errorf("missing entrypoint: %v\n%s", err, out)
+	}
+}
+
+// commandOutput runs one dxtrain command that may fail and returns its combined output.
+func commandOutput(ctx context.Context, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
