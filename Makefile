@@ -10,15 +10,16 @@ VERSION       := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/dxtrain/dxtrain/internal/version.Version=$(VERSION)
 TEST_TIMEOUT  ?= 20m
 
-.PHONY: all build demo test test-short check fmt vet tidy imports deps onnxruntime minio bench fuzz clean
+.PHONY: all build demo test test-short test-python check fmt vet tidy imports deps onnxruntime minio pydeps bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dxtrain
 
-## deps: fetch the ONNX Runtime library and build the MinIO server, once.
-deps: onnxruntime minio
+## deps: fetch the ONNX Runtime library, build the MinIO server and install Debian's
+## python3-torch and python3-numpy (the torch runtime's tests), once.
+deps: onnxruntime minio pydeps
 
 onnxruntime:
 	@bash scripts/fetch-onnxruntime.sh >/dev/null
@@ -26,14 +27,21 @@ onnxruntime:
 minio:
 	@bash scripts/install-minio.sh >/dev/null
 
+pydeps:
+	@bash scripts/install-python-deps.sh
+
 ## demo: train the WDBC MLP end to end, export it to ONNX and check it with ONNX Runtime.
 demo: build onnxruntime
 	bash scripts/demo.sh
 
 ## test: static checks, then every test (unit, integration, fuzz seeds) with real
 ## ONNX Runtime and a real MinIO server.
-test: deps check
+test: deps check test-python
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-python: the Python side of the torch runtime (python/dxtrain), with Debian's torch.
+test-python: pydeps
+	cd python && /usr/bin/python3 -m unittest discover -s tests
 
 ## test-short: the fast tier only.
 test-short: onnxruntime
