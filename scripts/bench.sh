@@ -33,5 +33,8 @@ echo
 echo "== data-parallel step time: compute vs all-reduce (MLP 784-256-128-10, global batch 128)"
 go run ./bench/dataparallel
 echo
+echo "== torch runtime: the same PyTorch script under dxtrain vs bare torchrun-style ranks (2 ranks, gloo)"
+go run ./bench/torchrun -bin bin/dxtrain
+echo
 echo "== coordinator: failover, heartbeat load, submit latency (in-process cluster on loopback)"
 DXTRAIN_BENCH=1 go test -count=1 -run TestReport -v ./coordinator/benchmark | grep -v '^=== RUN'
