@@ -90,7 +90,7 @@ code:
   args: [%s]
 dataset:
   id: lesions
-workers: {min: 2, max: 2, device: cpu}
+workers: {min: 1, max: 2, device: cpu}
 seed: 42
 %s`, name, code, entrypoint, strings.Join(quoted, ", "), extra)
 	path := filepath.Join(d.dir, name+".yaml")
@@ -302,4 +302,62 @@ func commandOutput(ctx context.Context, env []string, args ...string) (string, e
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// TestTorchAgentKill: kill -9 of an agent mid-run. Its rank dies with it (the kernel's
+// parent-death signal), the coordinator marks the node down and fails the attempt, the
+// other agent kills its rank, and attempt 2 resumes on the surviving node alone from
+// the last committed checkpoint (the world shrinks from 2 ranks to 1) and succeeds.
+func TestTorchAgentKill(t *testing.T) {
+	needProcesses(t)
+	c := newCluster(t, 1, clusterOptions{NodeHeartbeatTimeout: 2 * time.Second})
+	root := t.TempDir()
+	for _, id := range []string{"agent-1", "agent-2"} {
+		c.agents[id] = newProc(t, c.logDir, id, []string{"DXTRAIN_TOKEN=" + c.agentToken},
+			"agent", "--addr", c.addrList(), "--node-id", id, "--store", "file://"+c.storeDir,
+			"--python", debianPython, "--cpus", "1", "--work-dir", filepath.Join(root, id))
+	}
+	waitFor(t, 20*time.Second, "two agents up", func() (bool, string) {
+		nodes, err := c.admin.Nodes(t.Context())
+		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
+	})
+	d := &devCluster{t: t, dir: root, admin: c.admin,
+		env: []string{"DXTRAIN_ADDR=" + c.addrList(), "DXTRAIN_TOKEN=" + c.adminToken, "DXTRAIN_STORE=file://" + c.storeDir}}
+	d.ingestLesions(2000)
+	id := d.submit("lesions-agent-kill", repoPath(t, "examples/torch/lesions_resnet"), "train.py",
+		[]string{"--epochs", "6", "--checkpoint-every", "10"}, "max_restarts: 2\n")
+	spec := filepath.Join(root, "lesions-agent-kill.yaml")
+	b, _ := os.ReadFile(spec)
+	if !strings.Contains(string(b), "min: 1, max: 2") {
+		t.Fatalf("spec %s", b)
+	}
+	waitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
+		cps, err := c.admin.Checkpoints(t.Context(), id)
+		return err == nil && len(cps) >= 2, fmt.Sprint(len(cps), err)
+	})
+	first := c.runningAttempt(id, 1, time.Second)
+	victim := first.Ranks[1].NodeID
+	killed := time.Now()
+	c.agents[victim].kill()
+	waitFor(t, 5*time.Second, "the killed agent's rank to die with it", func() (bool, string) {
+		left := processesWith("DXTRAIN_GANG_ID=" + first.ID + "@" + victim)
+		return len(left) == 0, fmt.Sprint(left)
+	})
+	waitFor(t, 10*time.Second, "every rank of attempt 1 gone", func() (bool, string) {
+		left := processesWith("DXTRAIN_ATTEMPT_ID=" + first.ID)
+		return len(left) == 0, fmt.Sprint(left)
+	})
+	t.Logf("all ranks of attempt 1 gone %v after kill -9 of %s (node heartbeat timeout 2 s)", time.Since(killed).Round(time.Millisecond), victim)
+	exp := d.wait(id, 4*time.Minute)
+	atts, _ := c.admin.Attempts(t.Context(), id)
+	if exp.Status != structs.ExperimentSucceeded || len(atts) != 2 || len(atts[1].Ranks) != 1 || atts[1].Ranks[0].NodeID == victim {
+		t.Fatalf("experiment %s %q; attempts %s", exp.Status, exp.StatusReason, attemptsString(atts))
+	}
+	resumed, err := c.admin.Checkpoint(t.Context(), atts[1].ResumeFrom)
+	if err != nil || resumed.AttemptID != first.ID || resumed.WorldSize != 2 {
+		t.Fatalf("attempt 2 resumed from %+v (%v), want a 2-rank checkpoint of attempt 1", resumed, err)
+	}
+	if acc := exp.Progress.Metrics["test_accuracy"]; acc < 0.85 {
+		t.Errorf("test accuracy %.4f after the restart on one rank", acc)
+	}
 }
