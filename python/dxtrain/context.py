@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from typing import Any, Dict, Optional
+import threading
+from typing import Any, Dict, Iterator, Optional
 
 from . import checkpoint as cp
 from . import onnxfile, validate
@@ -85,7 +87,37 @@ class Context:
         try:
             return self._checkpoint(step, state, values) if self.rank == 0 else None
         finally:
-            cp.barrier()
+            with self._keepalive():
+                cp.barrier()
+
+    # keepalive_every is how often a rank waiting in the checkpoint barrier pings.
+    keepalive_every = 1.0
+
+    @contextlib.contextmanager
+    def _keepalive(self) -> Iterator[None]:
+        """Pings the agent from a thread while this rank waits in the
+        checkpoint barrier: rank 0's upload may outlast silence_timeout, and
+        a rank waiting on it is not hung. Only here: a pinger running all the
+        time would hide a hung main thread."""
+        if self._channel is None or self.rank == 0:
+            yield
+            return
+        done = threading.Event()
+
+        def ping() -> None:
+            while not done.wait(self.keepalive_every):
+                try:
+                    self.ping()
+                except DxtrainError:
+                    return  # the barrier fails too, and says why
+
+        t = threading.Thread(target=ping, name="dxtrain-keepalive", daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            done.set()
+            t.join()
 
     def _checkpoint(self, step: int, state: StateOrDir, metrics: Dict[str, float]) -> CheckpointInfo:
         directory, created = cp.stage(self.checkpoint_dir, step, state)

@@ -154,6 +154,24 @@ class ChannelTest(unittest.TestCase):
         self.assertEqual(self.agent.ops(), ["hello"])
 
     @needs_torch
+    def test_waiting_ranks_keep_the_agent_informed(self) -> None:
+        """A rank waiting in the checkpoint barrier pings, so a long upload by
+        rank 0 does not get it declared silent; it stops once the barrier ends."""
+        import time
+
+        import torch.distributed as dist
+
+        ctx = self.connect(rank=1)
+        ctx.keepalive_every = 0.1
+        with mock.patch.object(dist, "is_initialized", return_value=True), \
+                mock.patch.object(dist, "barrier", side_effect=lambda: time.sleep(0.35)):
+            ctx.checkpoint(3, {"w": 1})
+        pings = self.agent.ops().count("ping")
+        self.assertGreaterEqual(pings, 2, self.agent.ops())
+        time.sleep(0.3)
+        self.assertEqual(self.agent.ops().count("ping"), pings, "the pinger outlived the barrier")
+
+    @needs_torch
     def test_ranks_meet_after_the_checkpoint(self) -> None:
         import torch.distributed as dist
 
