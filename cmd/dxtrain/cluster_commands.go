@@ -103,8 +103,12 @@ func newExperimentsCommand() *cobra.Command {
 			if showJSON {
 				return printJSON(map[string]any{"experiment": e, "attempts": attempts, "alerts": alerts})
 			}
-			fmt.Printf("%s  %s  %s %s\n  spec %s  restarts %d  step %d  loss %.4f  %.0f samples/s\n",
-				e.ID, e.Name, e.Status, e.StatusReason, shortID(e.SpecHash), e.Restarts, e.Progress.Step, e.Progress.Loss, e.Progress.SamplesPerSec)
+			fmt.Printf("%s  %s  %s %s\n  spec %s  restarts %d  step %d", e.ID, e.Name, e.Status, e.StatusReason,
+				shortID(e.SpecHash), e.Restarts, e.Progress.Step)
+			if !e.Spec.IsTorch() { // a torch script reports its own loss and rate among its metrics
+				fmt.Printf("  loss %.4f  %.0f samples/s", e.Progress.Loss, e.Progress.SamplesPerSec)
+			}
+			fmt.Println()
 			if len(e.Progress.Metrics) > 0 {
 				fmt.Printf("  latest: %s\n", formatMetrics(e.Progress.Metrics))
 			}

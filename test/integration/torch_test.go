@@ -231,6 +231,9 @@ func TestTorchLesionsKillRank(t *testing.T) {
 			t.Errorf("dxtrain logs lacks %q:\n%s", want, logs)
 		}
 	}
+	if follow := d.cli("logs", id, "--rank", "0", "--follow"); !strings.Contains(follow, "test_accuracy=") {
+		t.Errorf("dxtrain logs --rank 0 --follow of an ended attempt:\n%s", follow)
+	}
 	show := d.cli("experiments", "show", id)
 	for _, want := range []string{"VAL_ACCURACY", "TEST_ACCURACY", "model.onnx", "code bundle"} {
 		if !strings.Contains(show, want) {
