@@ -97,8 +97,24 @@ the script's own outputs in ONNX Runtime.`,
 // follow long-polls the experiment's metrics and draws progress until it ends.
 func follow(ctx context.Context, api *client.Client, id string, epochs int) (*structs.Experiment, error) {
 	bar := newProgressBar(os.Stdout)
-	var index uint64
 	var lastEpoch = -1
+	defer bar.clear()
+	return watchMetrics(ctx, api, id, func(m *structs.MetricsResponse) {
+		p := m.Progress
+		if auc, ok := p.Metrics["val_auroc"]; ok && p.Epoch != lastEpoch {
+			lastEpoch = p.Epoch
+			bar.update(loop.Progress{Epoch: p.Epoch, Epochs: epochs, Step: p.Step, Validation: &loop.Scores{
+				Loss: p.Metrics["val_loss"], Accuracy: p.Metrics["val_accuracy"], AUROC: auc}})
+		}
+		bar.update(loop.Progress{Step: p.Step, TotalSteps: max(p.Step, 1), Loss: float32(p.Loss), SamplesPerSec: p.SamplesPerSec})
+	})
+}
+
+// watchMetrics long-polls the experiment's metrics, calling show on each answer, until
+// the experiment ends; it then prints how it ended and returns it. A server failing
+// over is waited out (the client tries the others); a 4xx ends the watch.
+func watchMetrics(ctx context.Context, api *client.Client, id string, show func(*structs.MetricsResponse)) (*structs.Experiment, error) {
+	var index uint64
 	for {
 		m, next, err := api.Metrics(ctx, id, index, 5*time.Second)
 		if err != nil {
@@ -109,19 +125,12 @@ func follow(ctx context.Context, api *client.Client, id string, epochs int) (*st
 			if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
 				return nil, err
 			}
-			time.Sleep(200 * time.Millisecond) // a server is failing over; the client retries others
+			time.Sleep(200 * time.Millisecond)
 			continue
 		}
 		index = next
-		p := m.Progress
-		if auc, ok := p.Metrics["val_auroc"]; ok && p.Epoch != lastEpoch {
-			lastEpoch = p.Epoch
-			bar.update(loop.Progress{Epoch: p.Epoch, Epochs: epochs, Step: p.Step, Validation: &loop.Scores{
-				Loss: p.Metrics["val_loss"], Accuracy: p.Metrics["val_accuracy"], AUROC: auc}})
-		}
-		bar.update(loop.Progress{Step: p.Step, TotalSteps: max(p.Step, 1), Loss: float32(p.Loss), SamplesPerSec: p.SamplesPerSec})
+		show(m)
 		if structs.ExperimentTerminal(m.Status) {
-			bar.clear()
 			exp, err := api.Experiment(ctx, id)
 			if err != nil {
 				return nil, err

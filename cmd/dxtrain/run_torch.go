@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,37 +59,15 @@ func uploadCode(ctx context.Context, specPath string, spec *experiments.Spec, st
 // followTorch prints a torch run's reported metrics as they arrive (one line per new
 // report, at most one a second) until the experiment ends.
 func followTorch(ctx context.Context, api *client.Client, id string) (*structs.Experiment, error) {
-	var index uint64
 	var lastStep int64 = -1
 	var lastPrint time.Time
-	for {
-		m, next, err := api.Metrics(ctx, id, index, 5*time.Second)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			var apiErr *client.APIError
-			if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
-				return nil, err
-			}
-			time.Sleep(200 * time.Millisecond)
-			continue
-		}
-		index = next
+	return watchMetrics(ctx, api, id, func(m *structs.MetricsResponse) {
 		p := m.Progress
-		if p.Step != lastStep && (time.Since(lastPrint) >= time.Second || structs.ExperimentTerminal(m.Status)) && len(p.Metrics) > 0 {
+		if p.Step != lastStep && len(p.Metrics) > 0 && (time.Since(lastPrint) >= time.Second || structs.ExperimentTerminal(m.Status)) {
 			lastStep, lastPrint = p.Step, time.Now()
 			fmt.Printf("step %6d  %s\n", p.Step, formatMetrics(p.Metrics))
 		}
-		if structs.ExperimentTerminal(m.Status) {
-			exp, err := api.Experiment(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			fmt.Printf("experiment %s %s after %d restarts (step %d)\n", exp.ID, exp.Status, exp.Restarts, exp.Progress.Step)
-			return exp, nil
-		}
-	}
+	})
 }
 
 // formatMetrics prints metrics in name order, so two calls print the same line.
