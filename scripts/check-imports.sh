@@ -22,7 +22,9 @@ for p in models datasets kernels storage experiments; do
   [ -d "$p" ] || continue
   forbid "./$p/..." "^$mod/(coordinator|trainer)" "$p sits below the coordinator and the trainer"
 done
-for p in kernels storage experiments safetensors trainer/collective trainer/device models/metrics; do
+forbid ./trainer/runtime/... "^$mod/(coordinator|models|trainer/loop)" \
+  "the torch runtime's launcher knows processes, bundles and the rank channel, not the control plane or the native engine"
+for p in kernels storage experiments safetensors trainer/collective trainer/device models/metrics python; do
   [ -d "$p" ] || continue
   bad=$(deps "./$p" | grep -E "^$mod/" | grep -vx "$mod/$p" || true)
   if [ -n "$bad" ]; then echo "import direction: $p is a leaf package but imports $(echo $bad)"; fail=1; fi

@@ -188,4 +188,3 @@ func newSecret() (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
-

@@ -11,12 +11,12 @@ import (
 
 // torchFlags are an agent's settings for runtime: torch experiments.
 type torchFlags struct {
-	workDir  string
-	logAddr  string
-	python   string
-	cpus     int
-	ncclEnv  []string
-	maxCkpt  int64
+	workDir string
+	logAddr string
+	python  string
+	cpus    int
+	ncclEnv []string
+	maxCkpt int64
 }
 
 func (t *torchFlags) register(cmd *cobra.Command, logAddr string) {
