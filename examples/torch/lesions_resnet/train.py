@@ -13,6 +13,7 @@ variables set by hand for more than one rank.
 """
 
 import argparse
+import gc
 import math
 import os
 import time
@@ -141,6 +142,18 @@ class Meter:
                 "samples_per_sec": n / elapsed}
 
 
+def leave():
+    """Leave the process group once every rank is done (so no rank exits while rank 0
+    still exports). The caller first drops its DistributedDataParallel wrapper: were
+    DDP's reducer the group's last holder, freeing it would join gloo's worker threads
+    with the GIL held while a worker may need the GIL to free a tensor, a deadlock that
+    hung about one run in ten on torch 1.13. Destroyed through the registry, the group
+    releases the GIL first."""
+    gc.collect()  # DDP may sit in reference cycles: free it now, while the group lives
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def main():
     args = parse_args()
     ctx = dxtrain.init()
@@ -201,7 +214,7 @@ def main():
             opt.step()
             step += 1
             meter.add(loss_sum, logits, y)
-            if step % args.report_every == 0:
+            if step == 1 or step % args.report_every == 0:  # step 1: when training really began
                 # Every rank reports the same (summed) metrics: the agent records rank
                 # 0's, and each report tells it that the rank is alive.
                 ctx.report(step, lr=lr_at(step - 1, total, args.lr), epoch=step / spe, **meter.read())
@@ -222,7 +235,8 @@ def main():
                           "dxtrain.test_accuracy": f"{test['test_accuracy']:.6f}",
                           "dxtrain.test_auroc": f"{test.get('test_auroc', float('nan')):.6f}"})
     if ddp:
-        dist.destroy_process_group()
+        del model  # see leave()
+        leave()
 
 
 if __name__ == "__main__":

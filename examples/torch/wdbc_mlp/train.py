@@ -12,6 +12,7 @@ Standalone (no agent): DXTRAIN_DATASET_DIR=DIR python3 train.py (see README.md).
 """
 
 import argparse
+import gc
 import math
 import os
 import time
@@ -88,6 +89,18 @@ def evaluate(net, arrays, device, prefix):
     return {k: v for k, v in classification_metrics(logits, y, prefix).items() if math.isfinite(v)}
 
 
+def leave():
+    """Leave the process group once every rank is done (so no rank exits while rank 0
+    still exports). The caller first drops its DistributedDataParallel wrapper: were
+    DDP's reducer the group's last holder, freeing it would join gloo's worker threads
+    with the GIL held while a worker may need the GIL to free a tensor, a deadlock that
+    hung about one run in ten on torch 1.13. Destroyed through the registry, the group
+    releases the GIL first."""
+    gc.collect()  # DDP may sit in reference cycles: free it now, while the group lives
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def main():
     args = parse_args()
     ctx = dxtrain.init()
@@ -160,7 +173,8 @@ def main():
                           "dxtrain.test_accuracy": f"{test['test_accuracy']:.6f}",
                           "dxtrain.test_auroc": f"{test.get('test_auroc', float('nan')):.6f}"})
     if ddp:
-        dist.destroy_process_group()
+        del model  # see leave()
+        leave()
 
 
 if __name__ == "__main__":
