@@ -7,7 +7,8 @@
 //   - dxtrain: submitted with `dxtrain run` to `dxtrain dev` (one agent per rank), no
 //     checkpoint but the final one;
 //   - dxtrain + checkpoints: the same with a checkpoint about every --interval, each
-//     uploaded, read back and committed through Raft before the script goes on.
+//     uploaded, read back and committed through Raft before the script goes on,
+//     against bare ranks with the same arguments (saving to local disk).
 //
 // Runs are interleaved in rounds, so slow drift of a shared machine hits all three
 // alike; the table gives the medians. Each run's time is the script's own wall time
@@ -54,7 +55,7 @@ func main() {
 	flag.IntVar(&o.world, "world", 2, "ranks")
 	flag.IntVar(&o.rows, "rows", 6000, "synthetic lesion images (70% train)")
 	flag.IntVar(&o.epochs, "epochs", 8, "epochs per run")
-	flag.IntVar(&o.rounds, "rounds", 2, "interleaved rounds of the three runs")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the four runs")
 	flag.DurationVar(&o.interval, "interval", 10*time.Second, "target time between checkpoints")
 	flag.Parse()
 	var err error
@@ -116,9 +117,13 @@ func run(ctx context.Context, o options) error {
 		o.world, o.device, o.epochs, o.rows*7/10, warm.steps, every, o.interval)
 	ckptArgs := []string{"--epochs", strconv.Itoa(o.epochs), "--checkpoint-every", strconv.Itoa(every)}
 
-	var runs [3][]result
+	var runs [4][]result
 	for round := range o.rounds {
 		b, err := bare(ctx, o, dir, code, staged, args)
+		if err != nil {
+			return err
+		}
+		bc, err := bare(ctx, o, dir, code, staged, ckptArgs)
 		if err != nil {
 			return err
 		}
@@ -132,30 +137,37 @@ func run(ctx context.Context, o options) error {
 		}
 		b.checkpoints, d.checkpoints = 1, 1 // the script's final one (standalone: to local disk)
 		c.checkpoints = int(c.steps)/every + min(1, int(c.steps)%every)
-		for i, r := range []result{b, d, c} {
+		bc.checkpoints = c.checkpoints
+		for i, r := range []result{b, d, bc, c} {
 			runs[i] = append(runs[i], r)
 		}
-		fmt.Printf("  round %d: bare %.2f s, dxtrain %.2f s, dxtrain+checkpoints %.2f s (%d checkpoints)\n",
-			round+1, b.trainSeconds, d.trainSeconds, c.trainSeconds, c.checkpoints)
+		fmt.Printf("  round %d: bare %.2f s, dxtrain %.2f s; with checkpoints: bare %.2f s, dxtrain %.2f s (%d checkpoints)\n",
+			round+1, b.trainSeconds, d.trainSeconds, bc.trainSeconds, c.trainSeconds, c.checkpoints)
 	}
 	report(o, runs)
 	return nil
 }
 
-func report(o options, runs [3][]result) {
-	base := median(runs[0], func(r result) float64 { return r.trainSeconds })
-	baseStep := median(runs[0], func(r result) float64 { return r.stepMS })
+// report prints the medians; each dxtrain run is compared with the bare run of the
+// same script arguments (with checkpoints, the bare ranks save them to local disk: the
+// script's own work at a checkpoint — validation, torch.save — is the same in both).
+func report(o options, runs [4][]result) {
+	names := []string{"bare torchrun-style ranks", "dxtrain", "bare, checkpoint every " + o.interval.String() + " (local disk)",
+		"dxtrain, checkpoint every " + o.interval.String()}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\ttrain s (median)\tvs bare\tstep ms (median)\tvs bare\tcheckpoints\ttest accuracy\t")
-	for i, name := range []string{"bare torchrun-style ranks", "dxtrain", "dxtrain + checkpoint every " + o.interval.String()} {
+	for i, name := range names {
+		peer := i - i%2 // the bare run with the same arguments
 		t := median(runs[i], func(r result) float64 { return r.trainSeconds })
 		s := median(runs[i], func(r result) float64 { return r.stepMS })
+		bt := median(runs[peer], func(r result) float64 { return r.trainSeconds })
+		bs := median(runs[peer], func(r result) float64 { return r.stepMS })
 		c := median(runs[i], func(r result) float64 { return float64(r.checkpoints) })
 		a := median(runs[i], func(r result) float64 { return r.accuracy })
-		fmt.Fprintf(tw, "%s\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%\t%.0f\t%.4f\t\n", name, t, 100*(t/base-1), s, 100*(s/baseStep-1), c, a)
+		fmt.Fprintf(tw, "%s\t%.2f\t%+.1f%%\t%.2f\t%+.1f%%\t%.0f\t%.4f\t\n", name, t, 100*(t/bt-1), s, 100*(s/bs-1), c, a)
 	}
 	tw.Flush()
-	dx := append(append([]result(nil), runs[1]...), runs[2]...)
+	dx := append(append([]result(nil), runs[1]...), runs[3]...)
 	fmt.Printf("submit → first training step: %.2f s median (scheduling %.2f s; then code, dataset, Python and torch start-up, rendezvous)\n",
 		median(dx, func(r result) float64 { return r.firstStep.Seconds() }),
 		median(dx, func(r result) float64 { return r.scheduled.Seconds() }))
