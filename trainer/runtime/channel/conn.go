@@ -73,11 +73,11 @@ func (s *Server) hello(c net.Conn, r *bufio.Reader) (*session, error) {
 		s.reply(c, errorResponse(err))
 		return nil, err
 	}
+	s.cfg.Touch(sess.rank) // before the answer, so the rank is known alive once it has it
 	if err := s.reply(c, response{OK: true, Info: &sess.info}); err != nil {
 		s.unclaim(sess.rank)
 		return nil, err
 	}
-	s.cfg.Touch(sess.rank)
 	return sess, nil
 }
 
