@@ -65,11 +65,7 @@ func (h *torchHost) checkpoint(ctx context.Context, step int64, dir string, metr
 	if err != nil {
 		return "", "", err
 	}
-	r := checkpoint.Record{Experiment: st.Experiment, Step: step, ManifestSHA: sha, WorldSize: h.world, Metrics: m.Metrics, Created: m.Created}
-	for _, b := range m.Blobs {
-		r.Blobs = append(r.Blobs, b.SHA256)
-	}
-	id, err = h.ledger.commit(ctx, r)
+	id, err = h.ledger.commit(ctx, checkpoint.RecordOf(m, sha))
 	if err != nil {
 		return "", "", err
 	}

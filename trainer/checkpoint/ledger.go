@@ -28,6 +28,16 @@ type Record struct {
 	Created     time.Time          `json:"created"`
 }
 
+// RecordOf is the ledger record naming the manifest m, stored as manifestSHA.
+func RecordOf(m *Manifest, manifestSHA string) Record {
+	r := Record{Experiment: m.Experiment, Step: m.Cursor.Step, Epoch: m.Cursor.Epoch, ManifestSHA: manifestSHA,
+		WorldSize: m.WorldSize, Metrics: m.Metrics, Created: m.Created}
+	for _, b := range m.Blobs {
+		r.Blobs = append(r.Blobs, b.SHA256)
+	}
+	return r
+}
+
 // Ledger is where a checkpoint comes to exist. In a cluster it is the coordinator's
 // Raft-replicated ledger; on one machine it is StoreLedger.
 type Ledger interface {

@@ -83,11 +83,7 @@ func (w *Writer) write(ctx context.Context, st *State) error {
 	if crash == CrashBeforeCommit {
 		crashNow(crash, st.Cursor.Step)
 	}
-	r := Record{Experiment: st.Experiment, Step: st.Cursor.Step, Epoch: st.Cursor.Epoch, ManifestSHA: sha,
-		WorldSize: m.WorldSize, Metrics: m.Metrics, Created: m.Created}
-	for _, b := range m.Blobs {
-		r.Blobs = append(r.Blobs, b.SHA256)
-	}
+	r := RecordOf(m, sha)
 	if err := w.ledger.Commit(ctx, r); err != nil {
 		return fmt.Errorf("checkpoint %s step %d: %w", st.Experiment, st.Cursor.Step, err)
 	}

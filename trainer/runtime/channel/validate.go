@@ -2,6 +2,7 @@ package channel
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -82,22 +83,16 @@ func resolveUnder(field, p, root string) (string, error) {
 
 // resolveFileUnder is resolveUnder for a path that must be a regular file.
 func resolveFileUnder(field, p, root string) (string, error) {
-	real, err := resolveUnder(field, p, root)
-	if err != nil {
-		return "", err
-	}
-	fi, err := os.Stat(real)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s %q: %v", ErrBadRequest, field, p, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%w: %s %q is not a regular file", ErrBadRequest, field, p)
-	}
-	return real, nil
+	return resolveKindUnder(field, p, root, "a regular file", fs.FileMode.IsRegular)
 }
 
 // resolveDirUnder is resolveUnder for a path that must be a directory.
 func resolveDirUnder(field, p, root string) (string, error) {
+	return resolveKindUnder(field, p, root, "a directory", fs.FileMode.IsDir)
+}
+
+// resolveKindUnder is resolveUnder for a path whose file mode must pass is.
+func resolveKindUnder(field, p, root, kind string, is func(fs.FileMode) bool) (string, error) {
 	real, err := resolveUnder(field, p, root)
 	if err != nil {
 		return "", err
@@ -106,8 +101,8 @@ func resolveDirUnder(field, p, root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %s %q: %v", ErrBadRequest, field, p, err)
 	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("%w: %s %q is not a directory", ErrBadRequest, field, p)
+	if !is(fi.Mode()) {
+		return "", fmt.Errorf("%w: %s %q is not %s", ErrBadRequest, field, p, kind)
 	}
 	return real, nil
 }
