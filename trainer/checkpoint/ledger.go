@@ -114,22 +114,35 @@ type RefusalRecorder interface {
 // never correctness. A refusal that cannot be recorded is logged and does not stop
 // the fallback.
 func Latest(ctx context.Context, ledger Ledger, store storage.Store, experiment string, log *slog.Logger) (*Loaded, error) {
+	var l *Loaded
+	_, err := NewestLoadable(ctx, ledger, store, experiment, log, func(r Record) (err error) {
+		l, err = Load(ctx, store, r.ManifestSHA)
+		return err
+	})
+	return l, err
+}
+
+// NewestLoadable calls load on the experiment's committed records, newest first,
+// until one succeeds, and returns that record. A record whose load fails because a
+// blob is corrupt, missing or malformed is refused as Latest describes; any other
+// error stops the search. None left is ErrNoCheckpoint.
+func NewestLoadable(ctx context.Context, ledger Ledger, store storage.Store, experiment string, log *slog.Logger, load func(Record) error) (Record, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	records, err := ledger.List(ctx, experiment)
 	if err != nil {
-		return nil, err
+		return Record{}, err
 	}
 	recorder, _ := ledger.(RefusalRecorder)
 	for i := len(records) - 1; i >= 0; i-- {
 		r := records[i]
-		l, err := Load(ctx, store, r.ManifestSHA)
+		err := load(r)
 		if err == nil {
-			return l, nil
+			return r, nil
 		}
 		if !errors.Is(err, storage.ErrCorrupt) && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, ErrMalformed) {
-			return nil, err
+			return Record{}, err
 		}
 		ref := Refusal{Record: r, Blob: failedBlob(ctx, store, r, err), Err: err}
 		log.Warn("checkpoint refused, falling back to the previous one", "experiment", experiment, "step", r.Step,
@@ -140,7 +153,7 @@ func Latest(ctx context.Context, ledger Ledger, store storage.Store, experiment 
 			}
 		}
 	}
-	return nil, fmt.Errorf("experiment %s: %w", experiment, ErrNoCheckpoint)
+	return Record{}, fmt.Errorf("experiment %s: %w", experiment, ErrNoCheckpoint)
 }
 
 // failedBlob singles out the blob that made Load fail: the first of the manifest and
@@ -164,10 +177,4 @@ func failedBlob(ctx context.Context, store storage.Store, r Record, loadErr erro
 		best = r.ManifestSHA
 	}
 	return best
-}
-
-// FailedBlob names the blob of r that made a load fail (see Latest), for a refusal
-// recorded by a caller that loads checkpoints its own way (a torch resume).
-func FailedBlob(ctx context.Context, store storage.Store, r Record, loadErr error) string {
-	return failedBlob(ctx, store, r, loadErr)
 }
