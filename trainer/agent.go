@@ -330,7 +330,7 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, updates *attem
 		return err
 	}
 	defer comm.Close()
-	data, err := LoadData(ctx, spec, a.cfg.Store, ClusterDatasets(a.cfg.API), comm.Rank(), comm.World())
+	data, err := loop.LoadData(ctx, spec, a.cfg.Store, a.cfg.API.DatasetManifest, comm.Rank(), comm.World())
 	if err != nil {
 		return err
 	}

@@ -2,14 +2,16 @@ package trainer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/dxtrain/dxtrain/datasets/ingest"
 	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/internal/atomicfile"
 	"github.com/dxtrain/dxtrain/internal/version"
+	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -59,7 +61,7 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	if cfg.Ledger == nil {
 		cfg.Ledger = checkpoint.StoreLedger{Store: cfg.Store}
 	}
-	data, err := LoadData(ctx, spec, cfg.Store, LocalDatasets(cfg.Store), 0, 1)
+	data, err := loop.LoadData(ctx, spec, cfg.Store, ingest.NewLocalRegistry(cfg.Store).ManifestOf, 0, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -80,49 +82,36 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	}
 	sum.Checkpoint = res.FinalCheckpoint
 	if spec.Export.ONNX {
-		model := exportInput{spec: spec, data: data, net: res.Network, params: res.Params, pre: res.Preprocess,
-			test: res.Test, checkpoint: sum.Checkpoint}
-		if out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff, err = exportONNX(model, cfg.OutDir); err != nil {
+		if err := exportLocal(spec, data, res, out, cfg.OutDir); err != nil {
 			return nil, err
 		}
 		sum.ONNX, sum.ONNXSHA256, sum.ONNXMaxDiff = out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff
 	}
 	out.SummaryPath = filepath.Join(cfg.OutDir, "summary.json")
-	if err := writeJSONAtomic(out.SummaryPath, sum); err != nil {
+	if err := atomicfile.WriteJSON(out.SummaryPath, sum); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func writeJSONAtomic(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
+// exportLocal writes dir/model.onnx for the run's final parameters, only after ONNX
+// Runtime reproduced the Go forward pass on the raw test split within the spec's
+// tolerance; a model that does not is refused and nothing is written.
+func exportLocal(spec *experiments.Spec, data *loop.Data, res *loop.Result, out *LocalResult, dir string) error {
+	prov := onnx.Provenance{
+		Experiment: spec.Name, Architecture: res.Network.Architecture, Head: string(res.Network.Head),
+		SpecSHA256: spec.Hash(), DatasetSHA256: data.Hash, Checkpoint: res.FinalCheckpoint,
+		Features: data.Features, Classes: data.Classes,
+		TestAccuracy: res.Test.Accuracy, TestAUROC: res.Test.AUROC, CodeVersion: version.String(),
+	}
+	model, diff, err := onnx.ExportChecked(res.Network, res.Params, &res.Preprocess, prov.Metadata(), data.Test.Raw, data.Test.N, spec.Export.Tolerance)
 	if err != nil {
+		return fmt.Errorf("export %s: refused: %w", spec.Name, err)
+	}
+	path := filepath.Join(dir, "model.onnx")
+	if err := atomicfile.Write(path, model); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so a reader never
-// sees half a model.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
+	out.ONNXPath, out.ONNXSHA256, out.ONNXMaxDiff = path, storage.Digest(model), diff
 	return nil
 }

@@ -70,37 +70,3 @@ func TestTrainLocalEndToEnd(t *testing.T) {
 		t.Fatalf("provenance metadata missing or wrong: %v", meta)
 	}
 }
-
-// TestEvaluateCheckpointStoresClinicalReport evaluates the final checkpoint of a local
-// run: the report's AUROC is the loop's test AUROC, and the JSON is stored beside the
-// checkpoint.
-func TestEvaluateCheckpointStoresClinicalReport(t *testing.T) {
-	spec, err := experiments.Load("../experiments/wdbc-logreg.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Dataset.Path = filepath.Join("..", spec.Dataset.Path)
-	spec.Export.ONNX = false
-	store, err := storage.NewFileStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := TrainLocal(t.Context(), LocalConfig{Spec: spec, Store: store, OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := EvaluateCheckpoint(t.Context(), spec, store, nil, res.Train.FinalCheckpoint, "test", 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := ev.Report.Overall.Binary
-	if b == nil || math.Abs(float64(b.AUROC.Estimate)-res.Train.Test.AUROC) > 1e-9 || ev.Report.CIMethod != "delong" {
-		t.Fatalf("report AUROC %+v, loop's test AUROC %g", b, res.Train.Test.AUROC)
-	}
-	if _, err := store.Stat(t.Context(), ReportKey(res.Train.FinalCheckpoint, "test")); err != nil {
-		t.Fatalf("report not stored: %v", err)
-	}
-	if _, err := EvaluateCheckpoint(t.Context(), spec, store, nil, res.Train.FinalCheckpoint, "train", 0.5); err == nil {
-		t.Fatal("evaluating on the training split was accepted")
-	}
-}

@@ -53,7 +53,7 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 	if err := python.Install(work.python); err != nil {
 		return err
 	}
-	datasetHash, err := ClusterDatasets(a.cfg.API)(ctx, spec.Dataset.ID)
+	datasetHash, err := a.cfg.API.DatasetManifest(ctx, spec.Dataset.ID)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/dxtrain/dxtrain/datasets/synth"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
+	"github.com/dxtrain/dxtrain/trainer/loop"
 )
 
 // datasetFlags choose where datasets are registered: the cluster (default) or, with
@@ -31,15 +32,16 @@ func (f *datasetFlags) register(cmd *cobra.Command) {
 }
 
 // registry returns the registrar and the name resolver of the chosen registry.
-func (f *datasetFlags) registry(store storage.Store) (ingest.Registrar, trainer.DatasetResolver, error) {
+func (f *datasetFlags) registry(store storage.Store) (ingest.Registrar, loop.DatasetResolver, error) {
 	if f.local {
-		return ingest.NewLocalRegistry(store), trainer.LocalDatasets(store), nil
+		reg := ingest.NewLocalRegistry(store)
+		return reg, reg.ManifestOf, nil
 	}
 	api, err := f.client()
 	if err != nil {
 		return nil, nil, err
 	}
-	return trainer.ClusterRegistrar(api), trainer.ClusterDatasets(api), nil
+	return trainer.ClusterRegistrar(api), api.DatasetManifest, nil
 }
 
 func newDatasetsCommand() *cobra.Command {

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dxtrain/dxtrain/models/release"
-	"github.com/dxtrain/dxtrain/trainer"
+	"github.com/dxtrain/dxtrain/validator"
 )
 
 // newModelsReleaseCommand is `dxtrain models release`: the validator approves one
@@ -55,8 +55,8 @@ defaults (decision support only; evaluated on the held-out split only).`,
 			if err != nil {
 				return err
 			}
-			mv, files, err := trainer.Release(ctx, trainer.ReleaseConfig{
-				API: api, Store: store, Resolve: trainer.ClusterDatasets(api), ExperimentID: args[0], Step: step,
+			mv, files, err := validator.Release(ctx, validator.ReleaseConfig{
+				API: api, Store: store, ExperimentID: args[0], Step: step,
 				Name: name, PrivateKey: priv, Approver: approver, IntendedUse: intendedUse, IntendedUsers: intendedUsers,
 				Limitations: limitations, Threshold: threshold,
 			})

@@ -22,9 +22,9 @@ import (
 	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/models/release"
 	"github.com/dxtrain/dxtrain/storage"
-	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
+	"github.com/dxtrain/dxtrain/validator"
 )
 
 // devCluster is a real `dxtrain dev` process on a free loopback port.
@@ -282,9 +282,9 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 // concurrentReleases releases the same checkpoint twice at once, with both releases
 // past choosing their version before either commits: the loser's mismatched version
 // is revoked and it signs again, so every live version's statement names its number.
-func concurrentReleases(t *testing.T, c *devCluster, validator, trust, id string, step int64, privPath, pubPath string) {
+func concurrentReleases(t *testing.T, c *devCluster, validatorToken, trust, id string, step int64, privPath, pubPath string) {
 	t.Chdir("../..") // the spec's dataset path is relative to the repository root
-	api, err := client.New([]string{c.addr}, validator)
+	api, err := client.New([]string{c.addr}, validatorToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,14 +301,14 @@ func concurrentReleases(t *testing.T, c *devCluster, validator, trust, id string
 	errs := make(chan error, 2)
 	for i := range 2 {
 		var once sync.Once
-		cfg := trainer.ReleaseConfig{API: api, Store: store, Resolve: trainer.ClusterDatasets(api), ExperimentID: id, Step: step,
+		cfg := validator.ReleaseConfig{API: api, Store: store, ExperimentID: id, Step: step,
 			Name: "race", PrivateKey: priv, Approver: fmt.Sprintf("Approver %d", i),
 			Now: func() time.Time { // called after the version is chosen, before the commit
 				once.Do(func() { barrier.Done(); barrier.Wait() })
 				return time.Now()
 			}}
 		go func() {
-			_, _, err := trainer.Release(t.Context(), cfg)
+			_, _, err := validator.Release(t.Context(), cfg)
 			errs <- err
 		}()
 	}
@@ -357,7 +357,7 @@ func testSplit(t *testing.T, c *devCluster, manifestSHA string) (string, []float
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := trainer.LoadData(t.Context(), spec, store, nil, 0, 1)
+	data, err := loop.LoadHeldOut(t.Context(), spec, store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
-	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/loop"
+	"github.com/dxtrain/dxtrain/validator"
 )
 
 func newRunCommand() *cobra.Command {
@@ -84,7 +84,7 @@ the script's own outputs in ONNX Runtime.`,
 			if spec.IsTorch() {
 				return exportTorch(cmd.Context(), exp, storeURL, exportTo)
 			}
-			return exportFinal(cmd.Context(), api, spec, exp.ID, storeURL, exportTo)
+			return exportFinal(cmd.Context(), api, exp.ID, storeURL, exportTo)
 		},
 	}
 	cluster.register(cmd)
@@ -141,7 +141,7 @@ func watchMetrics(ctx context.Context, api *client.Client, id string, show func(
 	}
 }
 
-func exportFinal(ctx context.Context, api *client.Client, spec *experiments.Spec, id, storeURL, dir string) error {
+func exportFinal(ctx context.Context, api *client.Client, id, storeURL, dir string) error {
 	store, err := openStore(ctx, storeURL, "--export")
 	if err != nil {
 		return err
@@ -150,14 +150,18 @@ func exportFinal(ctx context.Context, api *client.Client, spec *experiments.Spec
 	if err != nil {
 		return fmt.Errorf("latest checkpoint of %s: %w", id, err)
 	}
-	res, err := trainer.ExportCheckpoint(ctx, spec, store, trainer.ClusterDatasets(api), cp.ManifestHash, dir)
+	v, err := validator.OpenCluster(ctx, api, store, id)
 	if err != nil {
 		return err
 	}
-	t := res.Train.Test
+	res, err := v.Export(ctx, cp.ManifestHash, dir)
+	if err != nil {
+		return err
+	}
+	t := res.Test
 	fmt.Printf("  checkpoint step %d (%s)\n", cp.Step, shortID(cp.ManifestHash))
 	fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Accuracy, t.AUROC, t.N)
-	fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.ONNXPath, res.ONNXMaxDiff)
+	fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.Path, res.MaxAbsDiff)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -225,6 +226,16 @@ func (c *Client) Dataset(ctx context.Context, idOrName string) (*structs.Dataset
 	var out structs.Dataset
 	_, err := c.get(ctx, "/v1/datasets/"+url.PathEscape(idOrName), nil, &out)
 	return &out, err
+}
+
+// DatasetManifest is the manifest SHA-256 of the dataset committed under a name: how
+// trainers and validators resolve a spec's dataset in a cluster.
+func (c *Client) DatasetManifest(ctx context.Context, name string) (string, error) {
+	d, err := c.Dataset(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("dataset %s: %w", name, err)
+	}
+	return d.ManifestHash, nil
 }
 
 // RegisterNode registers the agent's node (agent).

@@ -112,6 +112,16 @@ func (r *LocalRegistry) Get(ctx context.Context, name string) (Record, *shards.M
 	return rec, m, nil
 }
 
+// ManifestOf is the manifest SHA-256 registered under name: how `dxtrain train` and the
+// validator's tools resolve a spec's dataset without a cluster.
+func (r *LocalRegistry) ManifestOf(ctx context.Context, name string) (string, error) {
+	rec, _, err := r.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return rec.ManifestSHA, nil
+}
+
 func (r *LocalRegistry) record(ctx context.Context, name string) (Record, error) {
 	if !namePattern.MatchString(name) {
 		return Record{}, fmt.Errorf("dataset %q: %w: bad name", name, ErrConfig)

@@ -66,15 +66,20 @@ func Export(net models.Network, params []*models.Param, pre *models.Preprocess, 
 	return out, nil
 }
 
-// ExportVerified is Export followed by Verify on inputs (n raw samples, held out from
-// training): it returns the model only when ONNX Runtime reproduces models.Infer
-// within Tolerance, and the largest difference it saw.
+// ExportVerified is ExportChecked within the package's default Tolerance.
 func ExportVerified(net models.Network, params []*models.Param, pre *models.Preprocess, meta map[string]string, inputs []float32, n int) ([]byte, float64, error) {
+	return ExportChecked(net, params, pre, meta, inputs, n, Tolerance)
+}
+
+// ExportChecked is Export followed by Verify on inputs (n raw samples, held out from
+// training): it returns the model only when ONNX Runtime reproduces models.Infer
+// within tol, and the largest difference it saw.
+func ExportChecked(net models.Network, params []*models.Param, pre *models.Preprocess, meta map[string]string, inputs []float32, n int, tol float64) ([]byte, float64, error) {
 	model, err := Export(net, params, pre, meta)
 	if err != nil {
 		return nil, 0, err
 	}
-	diff, err := Verify(model, net, params, pre, inputs, n, Tolerance)
+	diff, err := Verify(model, net, params, pre, inputs, n, tol)
 	if err != nil {
 		return nil, diff, err
 	}

@@ -15,9 +15,32 @@ import (
 // and decoded in the background), the validation and test splits are read whole for
 // evaluation, and everything is standardised with the manifest's training statistics.
 func LoadIngested(ctx context.Context, store storage.Store, manifestSHA string, seed uint64, batch, rank, world int) (*Data, error) {
-	m, err := shards.LoadManifest(ctx, store, manifestSHA)
+	d, m, err := loadIngestedHeldOut(ctx, store, manifestSHA)
 	if err != nil {
 		return nil, err
+	}
+	pre, width := &d.Preprocess, m.Schema.FeatureLen()
+	d.shard = func(ctx context.Context, rank, world int) (BatchSource, error) {
+		l, err := shards.NewLoader(ctx, store, m, "train", shards.LoaderConfig{Rank: rank, World: world, Seed: seed, BatchSize: batch})
+		if err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+		}
+		return &loaderSource{loader: l, pre: pre, width: width}, nil
+	}
+	src, err := d.shard(ctx, rank, world)
+	if err != nil {
+		return nil, err
+	}
+	d.Source, d.Train.N = src, int(src.(*loaderSource).loader.Records())
+	return d, nil
+}
+
+// loadIngestedHeldOut reads the manifest, its training statistics and the validation
+// and test splits whole; Train holds the training split's size only.
+func loadIngestedHeldOut(ctx context.Context, store storage.Store, manifestSHA string) (*Data, *shards.Manifest, error) {
+	m, err := shards.LoadManifest(ctx, store, manifestSHA)
+	if err != nil {
+		return nil, nil, err
 	}
 	d := &Data{Features: m.Schema.Features, Classes: m.Schema.Classes, InputShape: m.Schema.FeatureShape, Hash: manifestSHA}
 	width := m.Schema.FeatureLen()
@@ -33,24 +56,16 @@ func LoadIngested(ctx context.Context, store storage.Store, manifestSHA string, 
 	}{{"validation", &d.Validation}, {"test", &d.Test}} {
 		s, err := readSplit(ctx, store, m, part.name, &d.Preprocess)
 		if err != nil {
-			return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
+			return nil, nil, fmt.Errorf("dataset %s: %w", m.Name, err)
 		}
 		*part.into = s
 	}
-	pre := &d.Preprocess
-	d.shard = func(ctx context.Context, rank, world int) (BatchSource, error) {
-		l, err := shards.NewLoader(ctx, store, m, "train", shards.LoaderConfig{Rank: rank, World: world, Seed: seed, BatchSize: batch})
-		if err != nil {
-			return nil, fmt.Errorf("dataset %s: %w", m.Name, err)
-		}
-		return &loaderSource{loader: l, pre: pre, width: width}, nil
-	}
-	src, err := d.shard(ctx, rank, world)
+	train, err := m.Split.Part(shards.PartTrain)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("dataset %s: %w", m.Name, err)
 	}
-	d.Source, d.Train.N = src, int(src.(*loaderSource).loader.Records())
-	return d, nil
+	d.Train.N = int(train.Records)
+	return d, m, nil
 }
 
 // readSplit reads a whole split in its stored order.

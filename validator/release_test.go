@@ -1,4 +1,4 @@
-package trainer
+package validator
 
 import (
 	"bytes"
@@ -33,11 +33,8 @@ func trainedCheckpoint(t *testing.T) (*experiments.Spec, storage.Store, structs.
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := TrainLocal(t.Context(), LocalConfig{Spec: spec, Store: store, OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec, store, structs.Checkpoint{ID: "cp-1", ExperimentID: "exp-1", Step: res.Train.Steps, ManifestHash: res.Train.FinalCheckpoint}
+	res := trainLocally(t, spec, store)
+	return spec, store, structs.Checkpoint{ID: "cp-1", ExperimentID: "exp-1", Step: res.Steps, ManifestHash: res.FinalCheckpoint}
 }
 
 // TestSealedReleaseVerifiesAndRuns seals a locally trained checkpoint and checks what a
@@ -52,7 +49,7 @@ func TestSealedReleaseVerifiesAndRuns(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
 	cfg := ReleaseConfig{Store: store, Name: "wdbc", PrivateKey: priv, Approver: "Test Approver", Now: func() time.Time { return now }}
-	in, err := loadRelease(t.Context(), &cfg, spec, cp)
+	in, err := localSession(spec, store).loadRelease(t.Context(), &cfg, cp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +71,7 @@ func TestSealedReleaseVerifiesAndRuns(t *testing.T) {
 	if len(v.Card.Limitations) == 0 || !strings.Contains(v.Card.Dataset.Description, "wdbc") {
 		t.Fatalf("card defaults missing: limitations %q, dataset %q", v.Card.Limitations, v.Card.Dataset.Description)
 	}
-	ev, err := EvaluateCheckpoint(t.Context(), spec, store, nil, cp.ManifestHash, "test", 0.5)
+	ev, err := localSession(spec, store).Evaluate(t.Context(), cp.ManifestHash, "test", 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +86,11 @@ func TestSealedReleaseVerifiesAndRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	got, err := sess.Run(in.data.Test.Raw, in.data.Test.N)
+	got, err := sess.Run(in.model.Data.Test.Raw, in.model.Data.Test.N)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := models.Infer(in.export.net, in.export.params, in.data.Test.X, in.data.Test.N)
+	want, err := models.Infer(in.model.Net, in.model.Params, in.model.Data.Test.X, in.model.Data.Test.N)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +134,7 @@ func TestReleaseRefusesMismatchedInputs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ReleaseConfig{Store: store, Name: "wdbc", PrivateKey: priv, Approver: "A"}
-			_, err := loadRelease(t.Context(), &cfg, tc.spec, tc.cp)
+			_, err := localSession(tc.spec, store).loadRelease(t.Context(), &cfg, tc.cp)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
 			}

@@ -1,4 +1,4 @@
-package trainer
+package validator
 
 import (
 	"crypto/rand"
@@ -58,11 +58,8 @@ export: {onnx: false}
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := TrainLocal(t.Context(), LocalConfig{Spec: spec, Store: store, OutDir: filepath.Join(dir, "out")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := EvaluateCheckpoint(t.Context(), spec, store, LocalDatasets(store), res.Train.FinalCheckpoint, "test", 0.5)
+	res := trainLocally(t, spec, store)
+	ev, err := localSession(spec, store).Evaluate(t.Context(), res.FinalCheckpoint, "test", 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package validator
 
 import (
 	"fmt"
@@ -11,17 +11,40 @@ import (
 
 // testLineage builds a lineage from (step, parent step, world size) triples; parent -1
 // is a run from scratch, and a parent step absent from the triples was not retained.
-func testLineage(cps ...[3]int64) *lineage {
+func testLineage(cps ...[3]int64) *Lineage {
 	hash := func(step int64) string { return fmt.Sprintf("m%d", step) }
-	l := &lineage{byStep: map[int64]structs.Checkpoint{}, byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}}
+	l := &Lineage{byHash: map[string]structs.Checkpoint{}, parent: map[string]string{}}
 	for _, c := range cps {
 		cp := structs.Checkpoint{Step: c[0], ManifestHash: hash(c[0]), WorldSize: int(c[2])}
-		l.byStep[c[0]], l.byHash[cp.ManifestHash] = cp, cp
+		l.ledger, l.byHash[cp.ManifestHash] = append(l.ledger, cp), cp
 		if c[1] >= 0 {
 			l.parent[hash(c[0])] = hash(c[1])
 		}
 	}
+	slices.SortStableFunc(l.ledger, func(a, b structs.Checkpoint) int { return compareSteps(a.Step, b.Step) })
 	return l
+}
+
+// links are Links as (from step, to step) pairs.
+func (l *Lineage) links() [][2]int64 {
+	var out [][2]int64
+	for _, k := range l.Links() {
+		out = append(out, [2]int64{k.From.Step, k.To.Step})
+	}
+	return out
+}
+
+// check is Check between the checkpoints at two steps.
+func (l *Lineage) check(from, to int64) error {
+	at := func(step int64) structs.Checkpoint {
+		for _, c := range l.ledger {
+			if c.Step == step {
+				return c
+			}
+		}
+		return structs.Checkpoint{Step: step, ManifestHash: fmt.Sprintf("m%d", step)}
+	}
+	return l.Check(at(from), at(to))
 }
 
 func TestLineageLinks(t *testing.T) {

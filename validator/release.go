@@ -1,30 +1,24 @@
-package trainer
+package validator
 
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
-	"github.com/dxtrain/dxtrain/internal/version"
-	"github.com/dxtrain/dxtrain/models"
-	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/models/release"
 	"github.com/dxtrain/dxtrain/storage"
-	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
 
-// Release errors. (They belong in an errors.go; this package has none yet.)
+// Release errors.
 var (
 	// ErrSuspectCheckpoint means the checkpoint was written after a device fault.
 	ErrSuspectCheckpoint = errors.New("checkpoint is suspect (written after a device fault) and cannot be released")
@@ -41,7 +35,6 @@ const releaseAttempts = 3
 type ReleaseConfig struct {
 	API          *client.Client
 	Store        storage.Store // where the checkpoints are and the release files go
-	Resolve      DatasetResolver
 	ExperimentID string
 	Step         int64
 	Name         string
@@ -91,8 +84,7 @@ type releaseInput struct {
 	cfg        *ReleaseConfig
 	spec       *experiments.Spec
 	cp         structs.Checkpoint
-	data       *loop.Data
-	export     exportInput
+	model      *Model
 	meta       map[string]string // the metadata props every export carries
 	evaluation []byte            // the clinical report on the test split, JSON
 	summary    map[string]float64
@@ -167,76 +159,51 @@ func nextVersion(ctx context.Context, api *client.Client, name string) (int, err
 // prepareRelease loads the checkpoint, checks it against the spec's data, scores it on
 // the test split and exports it once through ONNX Runtime's check.
 func prepareRelease(ctx context.Context, cfg *ReleaseConfig) (*releaseInput, error) {
-	exp, err := cfg.API.Experiment(ctx, cfg.ExperimentID)
+	s, err := OpenCluster(ctx, cfg.API, cfg.Store, cfg.ExperimentID)
 	if err != nil {
 		return nil, fmt.Errorf("release: experiment %s: %w", cfg.ExperimentID, err)
 	}
-	spec, err := experiments.Parse([]byte(exp.SpecYAML), exp.Name+".yaml")
-	if err != nil {
-		return nil, fmt.Errorf("release: experiment %s: %w", exp.ID, err)
-	}
-	cp, err := findCheckpoint(ctx, cfg.API, exp.ID, cfg.Step)
+	cp, err := s.releasable(cfg.Step)
 	if err != nil {
 		return nil, err
 	}
-	return loadRelease(ctx, cfg, spec, cp)
+	return s.loadRelease(ctx, cfg, cp)
 }
 
-// loadRelease is prepareRelease once the spec and the committed checkpoint are known.
-func loadRelease(ctx context.Context, cfg *ReleaseConfig, spec *experiments.Spec, cp structs.Checkpoint) (*releaseInput, error) {
-	l, err := checkpoint.Load(ctx, cfg.Store, cp.ManifestHash)
+// loadRelease is prepareRelease once the session and the committed checkpoint are known.
+func (s *Session) loadRelease(ctx context.Context, cfg *ReleaseConfig, cp structs.Checkpoint) (*releaseInput, error) {
+	m, err := s.OpenModel(ctx, cp.ManifestHash)
 	if err != nil {
 		return nil, fmt.Errorf("release: %w", err)
 	}
-	if l.Manifest.SpecHash != spec.Hash() {
-		return nil, fmt.Errorf("release: checkpoint at step %d was written by spec %.12s, the experiment's is %.12s", cp.Step, l.Manifest.SpecHash, spec.Hash())
-	}
-	data, err := LoadData(ctx, spec, cfg.Store, cfg.Resolve, 0, 1)
+	test, probs, err := loop.Evaluate(m.Net, m.Params, m.Data.Test)
 	if err != nil {
-		return nil, fmt.Errorf("release: %w", err)
+		return nil, fmt.Errorf("release %s: test split: %w", s.Spec.Name, err)
 	}
-	if l.Manifest.DatasetHash != data.Hash {
-		return nil, fmt.Errorf("release: checkpoint at step %d was trained on dataset %.12s, the spec's is %.12s", cp.Step, l.Manifest.DatasetHash, data.Hash)
-	}
-	net := l.Manifest.Network
-	params := models.InitParams(net, 0) // shapes and names; values come from the checkpoint
-	if err := l.RestoreParams(params); err != nil {
-		return nil, fmt.Errorf("release: %w", err)
-	}
-	test, probs, err := loop.Evaluate(net, params, data.Test)
+	rep, err := m.reportOf(probs, m.Data.Test, cfg.Threshold)
 	if err != nil {
-		return nil, fmt.Errorf("release %s: test split: %w", spec.Name, err)
-	}
-	rep, err := metrics.Report(probs, data.Test.Y, metrics.ReportOptions{ClassNames: data.Classes, Threshold: cfg.Threshold, Subgroups: data.Test.Subgroups})
-	if err != nil {
-		return nil, fmt.Errorf("release %s at step %d: %w", spec.Name, cp.Step, err)
+		return nil, fmt.Errorf("release %s at step %d: %w", s.Spec.Name, cp.Step, err)
 	}
 	evaluation, err := rep.JSON()
 	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", spec.Name, err)
+		return nil, fmt.Errorf("release %s: %w", s.Spec.Name, err)
 	}
-	in := &releaseInput{cfg: cfg, spec: spec, cp: cp, data: data, evaluation: evaluation, summary: summarise(rep),
-		export: exportInput{spec: spec, data: data, net: net, params: params, pre: l.Manifest.Preprocess, test: test, checkpoint: cp.ManifestHash}}
-	in.meta = exportMetadata(in.export)
-	return in, nil
+	return &releaseInput{cfg: cfg, spec: s.Spec, cp: cp, model: m, evaluation: evaluation, summary: summarise(rep),
+		meta: m.provenance(s, test).Metadata()}, nil
 }
 
-// findCheckpoint returns the committed checkpoint at step, refusing a suspect one.
-func findCheckpoint(ctx context.Context, api *client.Client, experimentID string, step int64) (structs.Checkpoint, error) {
-	cps, err := api.Checkpoints(ctx, experimentID)
-	if err != nil {
-		return structs.Checkpoint{}, fmt.Errorf("release: checkpoints of %s: %w", experimentID, err)
-	}
-	for _, c := range cps {
+// releasable is the committed checkpoint at step, refusing a suspect one.
+func (s *Session) releasable(step int64) (structs.Checkpoint, error) {
+	for _, c := range s.Checkpoints {
 		if c.Step != step {
 			continue
 		}
 		if c.Suspect {
-			return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w", step, experimentID, ErrSuspectCheckpoint)
+			return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w", step, s.Experiment, ErrSuspectCheckpoint)
 		}
 		return c, nil
 	}
-	return structs.Checkpoint{}, fmt.Errorf("release: experiment %s has no committed checkpoint at step %d", experimentID, step)
+	return structs.Checkpoint{}, fmt.Errorf("release: experiment %s has no committed checkpoint at step %d", s.Experiment, step)
 }
 
 // seal builds the card for version, exports the ONNX model with the card in its
@@ -253,17 +220,14 @@ func (in *releaseInput) seal(ver int) (release.Files, error) {
 		meta[k] = v
 	}
 	meta[release.CardMetadataKey] = string(cardJSON)
-	e := in.export
-	model, err := onnx.Export(e.net, e.params, &e.pre, meta)
+	m := in.model
+	model, _, err := onnx.ExportChecked(m.Net, m.Params, &m.Manifest.Preprocess, meta, m.Data.Test.Raw, m.Data.Test.N, in.spec.Export.Tolerance)
 	if err != nil {
-		return release.Files{}, fmt.Errorf("release %s: export: %w", in.cfg.Name, err)
-	}
-	if _, err := onnx.Verify(model, e.net, e.params, &e.pre, in.data.Test.Raw, in.data.Test.N, in.spec.Export.Tolerance); err != nil {
 		return release.Files{}, fmt.Errorf("release %s: refused: %w", in.cfg.Name, err)
 	}
 	st := release.Statement{
 		Schema: release.StatementSchema, ModelName: in.cfg.Name, ModelVersion: card.Version,
-		CheckpointManifestSHA256: in.cp.ManifestHash, DatasetManifestSHA256: in.data.Hash, SpecSHA256: in.spec.Hash(),
+		CheckpointManifestSHA256: in.cp.ManifestHash, DatasetManifestSHA256: in.model.Data.Hash, SpecSHA256: in.spec.Hash(),
 		CodeVersion: card.CodeVersion, Metrics: in.summary, Approver: in.cfg.Approver, CreatedAt: now,
 	}
 	files, err := release.Seal(model, card, st, in.cfg.PrivateKey)
@@ -271,56 +235,6 @@ func (in *releaseInput) seal(ver int) (release.Files, error) {
 		return release.Files{}, fmt.Errorf("release %s@%d: %w", in.cfg.Name, ver, err)
 	}
 	return files, nil
-}
-
-// card describes the model for the trust; defaults are conservative.
-func (in *releaseInput) card(ver string, now time.Time) release.Card {
-	cfg, d := in.cfg, in.data
-	positive := d.Classes[len(d.Classes)-1]
-	c := release.Card{
-		Schema: release.CardSchema, Name: cfg.Name, Version: ver, Experiment: in.spec.Name,
-		IntendedUse: cfg.IntendedUse, IntendedUsers: cfg.IntendedUsers,
-		Dataset:      release.CardDataset{Description: cfg.DatasetDescription, ManifestSHA256: d.Hash},
-		Training:     release.CardTraining{SpecSHA256: in.spec.Hash(), Seed: in.spec.Training.Seed},
-		Architecture: in.export.net.Architecture, Classes: d.Classes, PositiveClass: positive,
-		Features: d.Features, Evaluation: json.RawMessage(in.evaluation), Limitations: cfg.Limitations,
-		CreatedAt: now, CodeVersion: version.String(),
-	}
-	if c.Features == nil {
-		c.Features = []string{}
-	}
-	if c.IntendedUse == "" {
-		c.IntendedUse = fmt.Sprintf("Decision support: estimates the probability of class %s from the model's inputs. Not a diagnosis on its own.", positive)
-	}
-	if c.IntendedUsers == "" {
-		c.IntendedUsers = "Clinicians and researchers at trusts that verified this release with the approver's public key."
-	}
-	if c.Dataset.Description == "" {
-		src := in.spec.Dataset.ID
-		if src == "" {
-			src = filepath.Base(in.spec.Dataset.Path)
-		}
-		c.Dataset.Description = fmt.Sprintf("%s: %d classes, %d inputs per sample; %d training, %d validation and %d test samples (split by seed %d).",
-			src, len(d.Classes), sampleSize(d), d.Train.N, d.Validation.N, d.Test.N, in.spec.Training.Seed)
-	}
-	if len(c.Limitations) == 0 {
-		c.Limitations = []string{
-			fmt.Sprintf("Evaluated only on the held-out test split (%d samples) of its training dataset; performance on other populations, sites or devices is unknown.", d.Test.N),
-			"Not for use as the sole basis of a diagnosis.",
-		}
-	}
-	return c
-}
-
-func sampleSize(d *loop.Data) int {
-	n := 1
-	for _, s := range d.InputShape {
-		n *= s
-	}
-	if len(d.InputShape) == 0 {
-		n = len(d.Features)
-	}
-	return n
 }
 
 // args is the registry record of the sealed files.
@@ -354,32 +268,4 @@ func uploadRelease(ctx context.Context, store storage.Store, f release.Files) er
 		}
 	}
 	return nil
-}
-
-// summarise picks the headline test metrics the statement signs and the registry lists.
-func summarise(r *metrics.ClinicalReport) map[string]float64 {
-	out := map[string]float64{"test_n": float64(r.N)}
-	put := func(k string, v metrics.Stat) {
-		if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			out[k] = f
-		}
-	}
-	if b := r.Overall.Binary; b != nil {
-		if b.AUROC.Computable {
-			put("test_auroc", b.AUROC.Estimate)
-			put("test_auroc_ci_lower", b.AUROC.Lower)
-			put("test_auroc_ci_upper", b.AUROC.Upper)
-		}
-		p := b.AtThreshold
-		for k, v := range map[string]metrics.Stat{"test_sensitivity": p.Sensitivity, "test_specificity": p.Specificity,
-			"test_ppv": p.PPV, "test_npv": p.NPV, "test_accuracy": p.Accuracy, "test_brier": b.Brier} {
-			put(k, v)
-		}
-	}
-	if m := r.Overall.Multiclass; m != nil {
-		put("test_accuracy", m.Accuracy)
-		put("test_brier", m.Brier)
-		put("test_macro_auroc", m.Macro.AUROC)
-	}
-	return out
 }
