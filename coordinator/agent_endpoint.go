@@ -19,6 +19,7 @@ func (s *Server) agentRoutes() []route {
 		{"POST /v1/agent/progress", kindWrite, agent, s.progressEndpoint},
 		{"POST /v1/agent/attempt-end", kindWrite, agent, s.attemptEndEndpoint},
 		{"POST /v1/agent/rendezvous", kindWrite, agent, s.rendezvousEndpoint},
+		{"POST /v1/agent/resumed", kindWrite, agent, s.resumedEndpoint},
 		{"POST /v1/agent/artifact", kindWrite, agent, s.artifactEndpoint},
 	}
 }
@@ -327,6 +328,46 @@ func (s *Server) rendezvousEndpoint(rc *reqCtx) (any, error) {
 	}
 	idx, err := s.apply(structs.AttemptRendezvousRequestType, &structs.AttemptRendezvousRequest{
 		WriteRequest: structs.WriteRequest{Timestamp: time.Now().UnixNano()}, AttemptID: a.AttemptID, Rendezvous: a.Rendezvous})
+	if err != nil {
+		return nil, err
+	}
+	return structs.WriteResponse{Index: idx}, nil
+}
+
+// resumedEndpoint records the checkpoint an attempt really resumed from: the
+// scheduler names the newest committed one, but the agent may have refused it (and
+// others) and fallen back, and a validator must see where training continued.
+func (s *Server) resumedEndpoint(rc *reqCtx) (any, error) {
+	var a structs.ResumedArgs
+	if err := rc.decode(&a); err != nil {
+		return nil, err
+	}
+	if err := checkID("attempt_id", a.AttemptID); err != nil {
+		return nil, err
+	}
+	if a.CheckpointID != structs.ResumedFromScratch {
+		if err := checkID("checkpoint_id", a.CheckpointID); err != nil {
+			return nil, err
+		}
+	}
+	if err := rc.leaderOnly(); err != nil {
+		return nil, err
+	}
+	att, err := s.runningAttempt("", a.AttemptID, 0)
+	if err != nil {
+		return nil, err
+	}
+	if a.CheckpointID != structs.ResumedFromScratch {
+		c, err := s.State().Checkpoint(a.CheckpointID)
+		if err != nil {
+			return nil, err
+		}
+		if c.ExperimentID != att.ExperimentID {
+			return nil, structs.Invalid("checkpoint_id", fmt.Sprintf("checkpoint %s belongs to experiment %s", c.ID, c.ExperimentID))
+		}
+	}
+	idx, err := s.apply(structs.AttemptResumedRequestType, &structs.AttemptResumedRequest{
+		WriteRequest: structs.WriteRequest{Timestamp: time.Now().UnixNano()}, AttemptID: a.AttemptID, CheckpointID: a.CheckpointID})
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,8 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"bad role in token", "POST", "/v1/acl/tokens", tk.secrets[0], `{"name":"x","roles":["root"]}`, 400, "root", "roles[0]"},
 		{"unknown route", "GET", "/v1/nothing", researcher, "", 404, "no route", ""},
 		{"bad blocking index", "GET", "/v1/agent/assignments?node=node-001&index=x", agent, "", 400, "unsigned", "index"},
+		{"stale not a boolean", "GET", "/v1/experiments?stale=maybe", researcher, "", 400, "not a boolean", "stale"},
+		{"resumed from another experiment's checkpoint", "POST", "/v1/agent/resumed", agent, `{"attempt_id":"` + att.ID + `","checkpoint_id":"nope"}`, 404, "nope", ""},
 	}
 	for _, tc := range tests {
 		for _, target := range servers {

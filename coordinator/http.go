@@ -47,6 +47,8 @@ type reqCtx struct {
 	r     *http.Request
 	body  []byte
 	token *structs.ACLToken // nil on public routes
+	// anyServer is ?stale=true: the caller accepts an answer from any server.
+	anyServer bool
 }
 
 // decode parses the JSON body strictly into v.
@@ -83,9 +85,21 @@ func (rc *reqCtx) write(action, target string) structs.WriteRequest {
 }
 
 // stale reports whether the caller accepts an answer from any server.
-func (rc *reqCtx) stale() bool {
-	v, _ := strconv.ParseBool(rc.r.URL.Query().Get("stale"))
-	return v
+func (rc *reqCtx) stale() bool { return rc.anyServer }
+
+// parseStale reads ?stale=; a value that is not a boolean is a bad request naming the
+// parameter, never silently false.
+func (rc *reqCtx) parseStale() error {
+	v := rc.r.URL.Query().Get("stale")
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return structs.Invalid("stale", fmt.Sprintf("%q is not a boolean (true or false)", v))
+	}
+	rc.anyServer = b
+	return nil
 }
 
 func (s *Server) wrap(rt route) http.HandlerFunc {
@@ -119,6 +133,9 @@ func (s *Server) serve(rc *reqCtx, rt route) error {
 		return structs.Invalid("body", fmt.Sprintf("larger than %d bytes", maxBodyBytes))
 	}
 	rc.body = body
+	if err := rc.parseStale(); err != nil {
+		return err
+	}
 	if rt.kind != kindPublic {
 		tok, err := s.authenticate(rc.r)
 		if errors.Is(err, structs.ErrUnauthenticated) && rc.r.Header.Get(structs.HeaderForwarded) == "" &&

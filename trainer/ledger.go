@@ -78,7 +78,7 @@ func (l clusterLedger) committed(ctx context.Context, manifestSHA string) (strin
 }
 
 // List returns the committed checkpoints that may be resumed from: suspect ones (written
-// after a device fault) are left out.
+// after a device fault) and refused ones (a resume found them damaged) are left out.
 func (l clusterLedger) List(ctx context.Context, _ string) ([]checkpoint.Record, error) {
 	cps, err := l.api.Checkpoints(ctx, l.experimentID)
 	if err != nil {
@@ -86,7 +86,7 @@ func (l clusterLedger) List(ctx context.Context, _ string) ([]checkpoint.Record,
 	}
 	var out []checkpoint.Record
 	for _, c := range cps {
-		if c.Suspect {
+		if c.Suspect || c.Refused != nil {
 			continue
 		}
 		out = append(out, checkpoint.Record{
@@ -98,7 +98,25 @@ func (l clusterLedger) List(ctx context.Context, _ string) ([]checkpoint.Record,
 	return out, nil
 }
 
-var _ checkpoint.RefusalRecorder = clusterLedger{}
+var (
+	_ checkpoint.RefusalRecorder = clusterLedger{}
+	_ checkpoint.ResumeRecorder  = clusterLedger{}
+)
+
+// RecordResume records on the attempt the checkpoint it really resumed from (nil:
+// every committed one was refused), which may not be the one the scheduler named.
+func (l clusterLedger) RecordResume(ctx context.Context, from *checkpoint.Record) error {
+	ctx, cancel := context.WithTimeout(ctx, alertPatience)
+	defer cancel()
+	id := structs.ResumedFromScratch
+	if from != nil {
+		id = from.ID
+	}
+	if _, err := l.api.ReportResumed(ctx, structs.ResumedArgs{AttemptID: l.attemptID, CheckpointID: id}); err != nil {
+		return fmt.Errorf("report that attempt %s resumed from %s: %w", l.attemptID, id, err)
+	}
+	return nil
+}
 
 // alertPatience bounds how long recording a refused checkpoint may hold up a resume.
 const alertPatience = 15 * time.Second

@@ -3,6 +3,7 @@ package trainer
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,13 +20,19 @@ import (
 
 // LocalConfig is one experiment trained in this process, without a cluster.
 type LocalConfig struct {
-	Spec     *experiments.Spec
-	Store    storage.Store     // checkpoint blobs
-	Ledger   checkpoint.Ledger // nil: a StoreLedger on Store
-	Resume   bool
-	OutDir   string // where model.onnx and summary.json are written
-	Progress func(loop.Progress)
-	Logger   *slog.Logger
+	Spec *experiments.Spec
+	// SpecSource is the spec's YAML as read; when set it is kept in the store beside
+	// the checkpoints, so the validator's tools can read the run with --store alone.
+	SpecSource []byte
+	Store      storage.Store     // checkpoint blobs
+	Ledger     checkpoint.Ledger // nil: a StoreLedger on Store
+	Resume     bool
+	OutDir     string // where model.onnx and summary.json are written
+	Progress   func(loop.Progress)
+	Logger     *slog.Logger
+	// Report, when set, is told which checkpoints a resume refused and which one it
+	// continued from (the command line passes stderr).
+	Report io.Writer
 }
 
 // LocalResult is what a local run produced.
@@ -60,6 +67,14 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	spec := cfg.Spec
 	if cfg.Ledger == nil {
 		cfg.Ledger = checkpoint.StoreLedger{Store: cfg.Store}
+	}
+	if cfg.Report != nil {
+		cfg.Ledger = reportingLedger{Ledger: cfg.Ledger, w: cfg.Report}
+	}
+	if cfg.SpecSource != nil {
+		if err := checkpoint.SaveSpec(ctx, cfg.Store, spec.Hash(), cfg.SpecSource); err != nil {
+			return nil, err
+		}
 	}
 	data, err := loop.LoadData(ctx, spec, cfg.Store, ingest.NewLocalRegistry(cfg.Store).ManifestOf, 0, 1)
 	if err != nil {

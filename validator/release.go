@@ -22,6 +22,8 @@ import (
 var (
 	// ErrSuspectCheckpoint means the checkpoint was written after a device fault.
 	ErrSuspectCheckpoint = errors.New("checkpoint is suspect (written after a device fault) and cannot be released")
+	// ErrRefusedCheckpoint means a resume found the checkpoint damaged.
+	ErrRefusedCheckpoint = errors.New("checkpoint was refused by a resume (a blob did not verify) and cannot be released")
 	// ErrVersionRace means other releases of the same name kept taking the version the
 	// statement was signed for.
 	ErrVersionRace = errors.New("the registry assigned another version than the one signed")
@@ -192,16 +194,24 @@ func (s *Session) loadRelease(ctx context.Context, cfg *ReleaseConfig, cp struct
 		meta: m.provenance(s, test).Metadata()}, nil
 }
 
-// releasable is the committed checkpoint at step, refusing a suspect one.
+// releasable is the committed checkpoint at step, refusing a suspect one and one a
+// resume refused (a step written twice after such a refusal names the retrained one).
 func (s *Session) releasable(step int64) (structs.Checkpoint, error) {
+	var refused *structs.Checkpoint
 	for _, c := range s.Checkpoints {
-		if c.Step != step {
+		switch {
+		case c.Step != step:
+			continue
+		case c.Suspect:
+			return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w", step, s.Experiment, ErrSuspectCheckpoint)
+		case c.Refused != nil:
+			refused = &c
 			continue
 		}
-		if c.Suspect {
-			return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w", step, s.Experiment, ErrSuspectCheckpoint)
-		}
 		return c, nil
+	}
+	if refused != nil {
+		return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w: %s", step, s.Experiment, ErrRefusedCheckpoint, refused.Refused.Reason)
 	}
 	return structs.Checkpoint{}, fmt.Errorf("release: experiment %s has no committed checkpoint at step %d", s.Experiment, step)
 }

@@ -6,32 +6,47 @@ import (
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
 
+// LinkResult is one link's replay: its report, or why it could not be replayed (a
+// checkpoint that no longer loads and verifies, a spec the engine refuses).
+type LinkResult struct {
+	Link   Link
+	Report *loop.ReplayReport // nil when Err is set
+	Err    error
+}
+
 // Replay replays each link in turn — loads its checkpoints (verifying every blob),
 // trains from From to To's step with the recorded world size and compares every
-// tensor — and hands each report to done as it is made. The dataset is read once.
-func (s *Session) Replay(ctx context.Context, links []Link, done func(*loop.ReplayReport)) ([]*loop.ReplayReport, error) {
+// tensor — and hands each result to done as it is made. A link that cannot be
+// replayed does not stop the others; the returned error is only for what stops them
+// all (the dataset cannot be read, the context ends).
+func (s *Session) Replay(ctx context.Context, links []Link, done func(LinkResult)) ([]LinkResult, error) {
 	data, err := loop.LoadData(ctx, s.Spec, s.Store, s.Datasets, 0, 1)
 	if err != nil {
 		return nil, err
 	}
-	var reports []*loop.ReplayReport
+	var results []LinkResult
 	for _, link := range links {
-		from, err := s.load(ctx, link.From)
-		if err != nil {
-			return reports, err
+		if err := ctx.Err(); err != nil {
+			return results, err
 		}
-		to, err := s.load(ctx, link.To)
-		if err != nil {
-			return reports, err
-		}
-		rep, err := loop.Replay(ctx, s.Spec, data, from, to)
-		if err != nil {
-			return reports, err
-		}
-		reports = append(reports, rep)
+		r := LinkResult{Link: link}
+		r.Report, r.Err = s.replayLink(ctx, data, link)
+		results = append(results, r)
 		if done != nil {
-			done(rep)
+			done(r)
 		}
 	}
-	return reports, nil
+	return results, nil
+}
+
+func (s *Session) replayLink(ctx context.Context, data *loop.Data, link Link) (*loop.ReplayReport, error) {
+	from, err := s.load(ctx, link.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := s.load(ctx, link.To)
+	if err != nil {
+		return nil, err
+	}
+	return loop.Replay(ctx, s.Spec, data, from, to)
 }

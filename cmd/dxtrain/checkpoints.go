@@ -37,9 +37,25 @@ func (f *validatorFlags) store(ctx context.Context) (storage.Store, error) {
 	return storage.Open(ctx, f.storeURL, cfg)
 }
 
-// open is the validator's session on one experiment; withStore says whether the
-// command reads checkpoints (and so needs the store) or the ledger alone.
-func (f *validatorFlags) open(ctx context.Context, experiment string, withStore bool) (*validator.Session, error) {
+// storeOnly says whether the command reads a run from the object store alone (the
+// ledger `dxtrain train` keeps there): --store given and no coordinator address,
+// neither --addr nor $DXTRAIN_ADDR.
+func (f *validatorFlags) storeOnly(cmd *cobra.Command) bool {
+	return f.storeURL != "" && !cmd.Flags().Changed("addr") && os.Getenv("DXTRAIN_ADDR") == ""
+}
+
+// open is the validator's session on one experiment, from the coordinator or, with
+// --store alone, from the store; withStore says whether the command reads checkpoints
+// (and so needs the store) or the ledger alone.
+func (f *validatorFlags) open(cmd *cobra.Command, experiment string, withStore bool) (*validator.Session, error) {
+	ctx := cmd.Context()
+	if f.storeOnly(cmd) {
+		store, err := f.store(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return validator.OpenStore(ctx, store, experiment)
+	}
 	api, err := f.client()
 	if err != nil {
 		return nil, err
@@ -67,7 +83,7 @@ func checkpointsLs(flags *validatorFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "ls EXPERIMENT", Short: "List an experiment's committed checkpoints", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := flags.open(cmd.Context(), args[0], false)
+			v, err := flags.open(cmd, args[0], false)
 			if err != nil {
 				return err
 			}
@@ -83,10 +99,17 @@ func printCheckpoints(cps []structs.Checkpoint, asJSON bool) error {
 		return printJSON(cps)
 	}
 	tw := newTable()
-	fmt.Fprintln(tw, "STEP\tEPOCH\tWORLD\tCREATED\tVAL_AUROC\tVAL_LOSS\tPINNED\tSUSPECT\tMANIFEST")
+	fmt.Fprintln(tw, "STEP\tEPOCH\tWORLD\tCREATED\tVAL_AUROC\tVAL_LOSS\tPINNED\tSUSPECT\tREFUSED\tMANIFEST")
 	for _, c := range cps {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%.4f\t%.4f\t%v\t%v\t%s\n", c.Step, c.Epoch, c.WorldSize, unixTime(c.CreatedAt),
-			c.Metrics["val_auroc"], c.Metrics["val_loss"], c.Pinned, c.Suspect, c.ManifestHash)
+		refused := "-"
+		if c.Refused != nil {
+			refused = "REFUSED"
+			if c.Refused.AlertID != "" {
+				refused += " (alert " + c.Refused.AlertID + ")"
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%.4f\t%.4f\t%v\t%v\t%s\t%s\n", c.Step, c.Epoch, c.WorldSize, unixTime(c.CreatedAt),
+			c.Metrics["val_auroc"], c.Metrics["val_loss"], c.Pinned, c.Suspect, refused, c.ManifestHash)
 	}
 	return tw.Flush()
 }
@@ -98,7 +121,7 @@ func checkpointsVerify(flags *validatorFlags) *cobra.Command {
 		Short: "Re-hash every blob of each checkpoint (or one) against its manifest",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := flags.open(cmd.Context(), args[0], true)
+			v, err := flags.open(cmd, args[0], true)
 			if err != nil {
 				return err
 			}
@@ -109,28 +132,48 @@ func checkpointsVerify(flags *validatorFlags) *cobra.Command {
 	return cmd
 }
 
+// verifyCheckpoints re-hashes every blob of each checkpoint. A checkpoint a resume
+// refused fails even when its bytes hash right now (a retrained checkpoint may have
+// re-uploaded the damaged blob): the record says it was damaged once.
 func verifyCheckpoints(ctx context.Context, v *validator.Session, step int64) error {
-	failed := 0
+	failed, refused := 0, 0
 	for _, c := range v.Checkpoints {
 		if step > 0 && c.Step != step {
 			continue
 		}
-		if _, err := checkpoint.Verify(ctx, v.Store, c.ManifestHash); err != nil {
+		name := fmt.Sprintf("step %d (%.12s)", c.Step, c.ManifestHash)
+		_, err := checkpoint.Verify(ctx, v.Store, c.ManifestHash)
+		switch {
+		case c.Refused != nil:
+			refused++
+			now := "its blobs verify now"
+			if err != nil {
+				now = "its blobs still fail: " + err.Error()
+			}
+			fmt.Printf("%s: REFUSED by a resume%s: %s; %s\n", name, alertRef(c.Refused), c.Refused.Reason, now)
+		case err != nil:
 			failed++
-			fmt.Printf("step %d: FAILED: %v\n", c.Step, err)
-			continue
+			fmt.Printf("%s: FAILED: %v\n", name, err)
+		default:
+			fmt.Printf("%s: ok (%d blobs)\n", name, len(c.BlobHashes))
 		}
-		fmt.Printf("step %d: ok (%d blobs)\n", c.Step, len(c.BlobHashes))
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d checkpoint(s) failed verification", failed)
+	if failed+refused > 0 {
+		return fmt.Errorf("%d checkpoint(s) failed verification, %d were refused by a resume", failed, refused)
 	}
 	return nil
 }
 
+func alertRef(r *structs.CheckpointRefusal) string {
+	if r.AlertID == "" {
+		return ""
+	}
+	return " (alert " + r.AlertID + ")"
+}
+
 // replayOptions are the flags of `checkpoints replay`.
 type replayOptions struct {
-	from, to int64
+	from, to string // a step where unique, or a manifest hash prefix
 	all      bool
 	asJSON   bool
 }
@@ -138,7 +181,7 @@ type replayOptions struct {
 func checkpointsReplay(flags *validatorFlags) *cobra.Command {
 	var o replayOptions
 	cmd := &cobra.Command{
-		Use:   "replay EXPERIMENT (--from STEP --to STEP | --all)",
+		Use:   "replay EXPERIMENT (--from CHECKPOINT --to CHECKPOINT | --all)",
 		Short: "Train from one checkpoint to another's step and compare every tensor bit for bit",
 		Long: `Load the checkpoint at --from, train to the step of the checkpoint at --to with the
 recorded seed, data order, optimizer state and world size, writing nothing, and compare
@@ -148,21 +191,25 @@ and joined over loopback, so that gradients are summed in the recorded order. Ea
 manifest names its parent (the checkpoint its training continued from, across restarts),
 so --to must descend from --from with one world size on the way; --all replays every
 committed checkpoint from its committed parent, the whole retained history link by
-link. The dataset file named by the experiment's spec must be readable here.`,
+link, and counts them: every committed link is replayed, or the command fails naming
+each one it could not replay and why. A checkpoint is named by a step where only one
+checkpoint has it, or by a prefix of its manifest hash (a resume that fell back past a
+refused checkpoint commits that step twice). The dataset file named by the
+experiment's spec must be readable here.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.all == (cmd.Flags().Changed("from") || cmd.Flags().Changed("to")) {
 				return fmt.Errorf("give either --from and --to, or --all")
 			}
-			v, err := flags.open(cmd.Context(), args[0], true)
+			v, err := flags.open(cmd, args[0], true)
 			if err != nil {
 				return err
 			}
 			return replayCheckpoints(cmd.Context(), v, o)
 		},
 	}
-	cmd.Flags().Int64Var(&o.from, "from", 0, "step of the checkpoint to start from")
-	cmd.Flags().Int64Var(&o.to, "to", 0, "step of the checkpoint to reach and compare with")
+	cmd.Flags().StringVar(&o.from, "from", "", "the checkpoint to start from: its step, or a prefix of its manifest hash")
+	cmd.Flags().StringVar(&o.to, "to", "", "the checkpoint to reach and compare with: its step, or a prefix of its manifest hash")
 	cmd.Flags().BoolVar(&o.all, "all", false, "replay every committed checkpoint from its committed parent")
 	addJSONFlag(cmd, &o.asJSON)
 	return cmd
@@ -185,20 +232,32 @@ func replayCheckpoints(ctx context.Context, v *validator.Session, o replayOption
 		}
 		links = []validator.Link{link}
 	}
-	var failed []string
-	reports, err := v.Replay(ctx, links, func(rep *loop.ReplayReport) {
-		if !rep.Identical {
-			d := rep.Difference
-			failed = append(failed, fmt.Sprintf("replay %d → %d on %s: not reproducible: %s[%d] replayed %v, recorded %v",
-				rep.FromStep, rep.ToStep, ranks(rep.WorldSize), d.Tensor, d.Index, d.Replayed, d.Recorded))
-		} else if !o.asJSON {
-			fmt.Printf("replay %d → %d on %s: bit-identical (%d tensors) in %s\n", rep.FromStep, rep.ToStep, ranks(rep.WorldSize), rep.Tensors, rep.Duration.Round(1e6))
+	results, err := v.Replay(ctx, links, func(r validator.LinkResult) {
+		if rep := r.Report; !o.asJSON && rep != nil && rep.Identical {
+			fmt.Printf("replay %s → %s on %s: bit-identical (%d tensors) in %s\n", validator.Describe(r.Link.From), validator.Describe(r.Link.To),
+				ranks(rep.WorldSize), rep.Tensors, rep.Duration.Round(1e6))
 		}
 	})
 	if err != nil {
 		return err
 	}
-	if o.asJSON {
+	var reports []*loop.ReplayReport
+	var failed []string
+	for _, r := range results {
+		name := fmt.Sprintf("%s → %s", validator.Describe(r.Link.From), validator.Describe(r.Link.To))
+		switch rep := r.Report; {
+		case r.Err != nil:
+			failed = append(failed, fmt.Sprintf("replay %s: not replayed: %v", name, r.Err))
+		case !rep.Identical:
+			d := rep.Difference
+			failed = append(failed, fmt.Sprintf("replay %s on %s: not reproducible: %s[%d] replayed %v, recorded %v",
+				name, ranks(rep.WorldSize), d.Tensor, d.Index, d.Replayed, d.Recorded))
+		}
+		if r.Report != nil {
+			reports = append(reports, r.Report)
+		}
+	}
+	if o.asJSON && len(reports) > 0 {
 		var out any = reports
 		if !o.all {
 			out = reports[0]
@@ -208,27 +267,27 @@ func replayCheckpoints(ctx context.Context, v *validator.Session, o replayOption
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d replays differ:\n%s", len(failed), len(reports), strings.Join(failed, "\n"))
+		return fmt.Errorf("%d of %d links bit-identical; the others:\n%s", len(links)-len(failed), len(links), strings.Join(failed, "\n"))
 	}
 	if o.all && !o.asJSON {
-		fmt.Printf("all %d links from step %d to step %d are bit-identical\n", len(reports), links[0].From.Step, links[len(links)-1].To.Step)
+		fmt.Printf("%d of %d links bit-identical, from step %d to step %d\n", len(links), len(links), links[0].From.Step, links[len(links)-1].To.Step)
 	}
 	return nil
 }
 
-// resolveLink is the link from the checkpoint at step from to the one at step to,
-// refused unless one run of training went from one to the other.
-func resolveLink(v *validator.Session, lin *validator.Lineage, from, to int64) (validator.Link, error) {
-	f, err := v.At(from)
+// resolveLink is the link between two named checkpoints, refused unless one run of
+// training went from one to the other.
+func resolveLink(v *validator.Session, lin *validator.Lineage, from, to string) (validator.Link, error) {
+	f, err := v.Resolve(from)
 	if err != nil {
-		return validator.Link{}, err
+		return validator.Link{}, fmt.Errorf("--from: %w", err)
 	}
-	t, err := v.At(to)
+	t, err := v.Resolve(to)
 	if err != nil {
-		return validator.Link{}, err
+		return validator.Link{}, fmt.Errorf("--to: %w", err)
 	}
 	if err := lin.Check(f, t); err != nil {
-		return validator.Link{}, fmt.Errorf("replay %d → %d: %w", from, to, err)
+		return validator.Link{}, fmt.Errorf("replay %s → %s: %w", validator.Describe(f), validator.Describe(t), err)
 	}
 	return validator.Link{From: f, To: t}, nil
 }
@@ -245,7 +304,7 @@ func checkpointsPin(flags *validatorFlags, pin bool) *cobra.Command {
 	if !pin {
 		use, short = "unpin EXPERIMENT --step STEP", "Unpin a checkpoint"
 	}
-	var step int64
+	var ref string
 	cmd := &cobra.Command{
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -257,24 +316,24 @@ func checkpointsPin(flags *validatorFlags, pin bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := v.At(step)
+			c, err := v.Resolve(ref)
 			if err != nil {
 				return err
 			}
 			if _, err := api.FlagCheckpoint(cmd.Context(), c.ID, structs.CheckpointFlagArgs{Pinned: &pin}); err != nil {
 				return err
 			}
-			fmt.Printf("checkpoint at step %d pinned=%v\n", step, pin)
+			fmt.Printf("checkpoint at step %d pinned=%v\n", c.Step, pin)
 			return nil
 		},
 	}
-	cmd.Flags().Int64Var(&step, "step", 0, "the checkpoint's step")
+	cmd.Flags().StringVar(&ref, "step", "", "the checkpoint: its step, or a prefix of its manifest hash")
 	return cmd
 }
 
 // evaluateOptions are the flags of `checkpoints evaluate`.
 type evaluateOptions struct {
-	step      int64
+	step      string // a step where unique, or a manifest hash prefix
 	split     string
 	threshold float64
 	asJSON    bool
@@ -292,14 +351,14 @@ with the reliability curve, and the confusion matrix (one-vs-rest and macro aver
 multi-class). The JSON report is stored beside the checkpoint.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := flags.open(cmd.Context(), args[0], true)
+			v, err := flags.open(cmd, args[0], true)
 			if err != nil {
 				return err
 			}
 			return evaluateCheckpoint(cmd.Context(), v, o)
 		},
 	}
-	cmd.Flags().Int64Var(&o.step, "step", 0, "the checkpoint's step")
+	cmd.Flags().StringVar(&o.step, "step", "", "the checkpoint: its step, or a prefix of its manifest hash")
 	cmd.Flags().StringVar(&o.split, "split", "test", "test or validation")
 	cmd.Flags().Float64Var(&o.threshold, "threshold", 0.5, "decision threshold on P(positive)")
 	addJSONFlag(cmd, &o.asJSON)
@@ -307,7 +366,7 @@ multi-class). The JSON report is stored beside the checkpoint.`,
 }
 
 func evaluateCheckpoint(ctx context.Context, v *validator.Session, o evaluateOptions) error {
-	c, err := v.At(o.step)
+	c, err := v.Resolve(o.step)
 	if err != nil {
 		return err
 	}
@@ -323,6 +382,6 @@ func evaluateCheckpoint(ctx context.Context, v *validator.Session, o evaluateOpt
 		_, err = os.Stdout.Write(append(body, '\n'))
 		return err
 	}
-	fmt.Printf("%s step %d, %s split — stored at %s\n\n%s", v.Spec.Name, o.step, o.split, ev.Key, ev.Report.Table())
+	fmt.Printf("%s step %d, %s split — stored at %s\n\n%s", v.Spec.Name, c.Step, o.split, ev.Key, ev.Report.Table())
 	return nil
 }

@@ -29,7 +29,11 @@ continues from the latest committed checkpoint and ends bit-identical to a run t
 never stopped.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := experiments.Load(args[0])
+			source, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("load spec: %w", err)
+			}
+			spec, err := experiments.Parse(source, args[0])
 			if err != nil {
 				return err
 			}
@@ -42,7 +46,7 @@ never stopped.`,
 			}
 			bar := newProgressBar(os.Stdout)
 			res, err := trainer.TrainLocal(cmd.Context(), trainer.LocalConfig{
-				Spec: spec, Store: store, Resume: resume, OutDir: outDir, Progress: bar.update,
+				Spec: spec, SpecSource: source, Store: store, Resume: resume, OutDir: outDir, Progress: bar.update, Report: os.Stderr,
 			})
 			bar.clear()
 			if err != nil {

@@ -289,6 +289,13 @@ func (c *Client) PublishRendezvous(ctx context.Context, args structs.RendezvousA
 	return out.Index, err
 }
 
+// ReportResumed records the checkpoint a running attempt resumed from (agent).
+func (c *Client) ReportResumed(ctx context.Context, args structs.ResumedArgs) (uint64, error) {
+	var out structs.WriteResponse
+	err := c.send(ctx, http.MethodPost, "/v1/agent/resumed", args, &out)
+	return out.Index, err
+}
+
 // RecordArtifact records a checked, uploaded file of a running attempt (agent).
 func (c *Client) RecordArtifact(ctx context.Context, args structs.ArtifactArgs) (uint64, error) {
 	var out structs.WriteResponse

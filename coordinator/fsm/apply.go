@@ -62,6 +62,7 @@ func registry() map[structs.MessageType]applyFn {
 		structs.AlertRecordRequestType:        command((*state.Store).RecordAlert),
 		structs.AlertAckRequestType:           command((*state.Store).AckAlert),
 		structs.AttemptRendezvousRequestType:  command((*state.Store).SetRendezvous),
+		structs.AttemptResumedRequestType:     command((*state.Store).SetResumedFrom),
 		structs.ExperimentArtifactRequestType: command((*state.Store).RecordArtifact),
 	}
 }

@@ -43,8 +43,26 @@ func (s *Store) RecordAlert(index uint64, req *structs.AlertRecordRequest) error
 	a.Time, a.AckedAt, a.AckedBy = req.Timestamp, 0, ""
 	a.CreateIndex, a.ModifyIndex = index, index
 	s.alerts[a.ID] = a
+	s.markRefused(index, a)
 	s.bump(index)
 	return nil
+}
+
+// markRefused marks the checkpoint a checkpoint_refused alert names as refused, so
+// that it is never offered again; the first refusal is the one kept. The alert must
+// name the checkpoint's own manifest: an alert is evidence about those bytes.
+func (s *Store) markRefused(index uint64, a *structs.Alert) {
+	if a.Kind != structs.AlertCheckpointRefused {
+		return
+	}
+	old, ok := s.checkpoints[a.CheckpointID]
+	if !ok || old.Refused != nil || old.ManifestHash != a.ManifestHash {
+		return
+	}
+	c := old.Copy()
+	c.Refused = &structs.CheckpointRefusal{AlertID: a.ID, AttemptID: a.AttemptID, BlobHash: a.BlobHash, Reason: a.Reason, Time: a.Time}
+	c.ModifyIndex = index
+	s.checkpoints[c.ID] = c
 }
 
 // AckAlert acknowledges an open alert.

@@ -166,6 +166,43 @@ func (s *Store) RestoreAttempt(a *structs.Attempt) {
 	s.attempts[a.ID] = a.Copy()
 }
 
+// SetResumedFrom records the checkpoint a running attempt resumed from. It is set
+// once: the same value again is a no-op, another one a conflict. The checkpoint must
+// be one of the attempt's experiment's (or ResumedFromScratch).
+func (s *Store) SetResumedFrom(index uint64, req *structs.AttemptResumedRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.attempts[req.AttemptID]
+	if !ok {
+		return fmt.Errorf("attempt %q: %w", req.AttemptID, structs.ErrNotFound)
+	}
+	if old.Status != structs.AttemptRunning {
+		return fmt.Errorf("attempt %q already %s: %w", old.ID, old.Status, structs.ErrConflict)
+	}
+	if req.CheckpointID != structs.ResumedFromScratch {
+		c, ok := s.checkpoints[req.CheckpointID]
+		if !ok {
+			return fmt.Errorf("checkpoint %q: %w", req.CheckpointID, structs.ErrNotFound)
+		}
+		if c.ExperimentID != old.ExperimentID {
+			return structs.Invalid("checkpoint_id", fmt.Sprintf("checkpoint %q belongs to experiment %q", c.ID, c.ExperimentID))
+		}
+	}
+	switch old.ResumedFrom {
+	case req.CheckpointID:
+		s.bump(index)
+		return nil
+	case "":
+	default:
+		return fmt.Errorf("attempt %q already resumed from %s: %w", old.ID, old.ResumedFrom, structs.ErrConflict)
+	}
+	a := old.Copy()
+	a.ResumedFrom, a.ModifyIndex = req.CheckpointID, index
+	s.attempts[a.ID] = a
+	s.bump(index)
+	return nil
+}
+
 // SetRendezvous records a running attempt's rendezvous address. It is set once: the
 // same address again is a no-op, another one a conflict (the ranks already met there).
 func (s *Store) SetRendezvous(index uint64, req *structs.AttemptRendezvousRequest) error {

@@ -89,7 +89,7 @@ func (s *Store) Checkpoints(experimentID string) []*structs.Checkpoint {
 	return out
 }
 
-// LatestCheckpoint is the committed, non-suspect checkpoint with the highest step
+// LatestCheckpoint is the committed, non-suspect, non-refused checkpoint with the highest step
 // for the experiment (ties: the later commit). ErrNotFound if there is none.
 func (s *Store) LatestCheckpoint(experimentID string) (*structs.Checkpoint, error) {
 	s.mu.RLock()
@@ -105,7 +105,7 @@ func (s *Store) LatestCheckpoint(experimentID string) (*structs.Checkpoint, erro
 func (s *Store) latestCheckpoint(experimentID string) *structs.Checkpoint {
 	var best *structs.Checkpoint
 	for _, c := range s.checkpoints {
-		if c.ExperimentID != experimentID || c.Suspect {
+		if c.ExperimentID != experimentID || c.Suspect || c.Refused != nil {
 			continue
 		}
 		if best == nil || c.Step > best.Step || (c.Step == best.Step && c.CreateIndex > best.CreateIndex) {

@@ -123,6 +123,13 @@ type RendezvousArgs struct {
 	Rendezvous string `json:"rendezvous"`
 }
 
+// ResumedArgs is POST /v1/agent/resumed: rank 0's agent reports the checkpoint the
+// attempt really resumed from (or ResumedFromScratch) once it verified it.
+type ResumedArgs struct {
+	AttemptID    string `json:"attempt_id"`
+	CheckpointID string `json:"checkpoint_id"`
+}
+
 // ArtifactArgs is POST /v1/agent/artifact: an agent records a checked, uploaded file
 // of a running attempt.
 type ArtifactArgs struct {

@@ -28,6 +28,10 @@ type Attempt struct {
 	// ResumeFrom is the checkpoint ID the attempt starts from ("" = from scratch). The
 	// FSM fills it with the latest committed checkpoint when the attempt is created.
 	ResumeFrom string `json:"resume_from,omitempty"`
+	// ResumedFrom is the checkpoint ID the attempt really resumed from, as its agent
+	// reported it after verifying the checkpoint: ResumeFrom unless a resume refused
+	// it and fell back, ResumedFromScratch when none was left, "" until reported.
+	ResumedFrom string `json:"resumed_from,omitempty"`
 	// Rendezvous is host:port of a torch attempt's rank-0 store (MASTER_ADDR and
 	// MASTER_PORT), published by rank 0's agent; the other agents wait for it.
 	Rendezvous  string `json:"rendezvous,omitempty"`
@@ -73,6 +77,17 @@ type AttemptEndRequest struct {
 	Rank      int    `json:"rank"`
 	Status    string `json:"status"` // succeeded or failed
 	Reason    string `json:"reason,omitempty"`
+}
+
+// ResumedFromScratch is Attempt.ResumedFrom when a resume refused every committed
+// checkpoint and the attempt trains from the start.
+const ResumedFromScratch = "scratch"
+
+// AttemptResumedRequest records the checkpoint a running attempt resumed from, once.
+type AttemptResumedRequest struct {
+	WriteRequest
+	AttemptID    string `json:"attempt_id"`
+	CheckpointID string `json:"checkpoint_id"` // or ResumedFromScratch
 }
 
 // AttemptRendezvousRequest publishes a running attempt's rendezvous address, once.

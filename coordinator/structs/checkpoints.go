@@ -15,14 +15,22 @@ type Checkpoint struct {
 	CreatedAt    int64              `json:"created_at"`
 	Pinned       bool               `json:"pinned"`
 	Suspect      bool               `json:"suspect"`
-	CreateIndex  uint64             `json:"create_index"`
-	ModifyIndex  uint64             `json:"modify_index"`
+	// Refused is set once a resume refused this checkpoint (a blob did not verify):
+	// it is never resumed from or offered as latest again, even when its bytes later
+	// hash right (a retrained checkpoint re-uploading the same blob repairs it).
+	Refused     *CheckpointRefusal `json:"refused,omitempty"`
+	CreateIndex uint64             `json:"create_index"`
+	ModifyIndex uint64             `json:"modify_index"`
 }
 
 // Copy returns a deep copy.
 func (c *Checkpoint) Copy() *Checkpoint {
 	o := *c
 	o.BlobHashes = append([]string(nil), c.BlobHashes...)
+	if c.Refused != nil {
+		r := *c.Refused
+		o.Refused = &r
+	}
 	if c.Metrics != nil {
 		o.Metrics = make(map[string]float64, len(c.Metrics))
 		for k, v := range c.Metrics {
@@ -30,6 +38,17 @@ func (c *Checkpoint) Copy() *Checkpoint {
 		}
 	}
 	return &o
+}
+
+// CheckpointRefusal is why a checkpoint was refused: the checkpoint_refused alert
+// that recorded it, the attempt whose resume refused it, the blob that failed and the
+// verify error.
+type CheckpointRefusal struct {
+	AlertID   string `json:"alert_id"`
+	AttemptID string `json:"attempt_id,omitempty"`
+	BlobHash  string `json:"blob_hash,omitempty"`
+	Reason    string `json:"reason"`
+	Time      int64  `json:"time"`
 }
 
 // CheckpointCommitRequest adds a checkpoint to the ledger. It is refused unless the

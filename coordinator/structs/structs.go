@@ -46,6 +46,7 @@ const (
 	AlertAckRequestType
 	AttemptRendezvousRequestType
 	ExperimentArtifactRequestType
+	AttemptResumedRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -77,6 +78,7 @@ var messageTypeNames = map[MessageType]string{
 	AlertAckRequestType:           "alert_ack",
 	AttemptRendezvousRequestType:  "attempt_rendezvous",
 	ExperimentArtifactRequestType: "experiment_artifact",
+	AttemptResumedRequestType:     "attempt_resumed",
 }
 
 // String names the type for logs and audit entries.

@@ -43,7 +43,8 @@ func RecordOf(m *Manifest, manifestSHA string) Record {
 type Ledger interface {
 	// Commit records a checkpoint whose blobs are already uploaded and verified.
 	Commit(ctx context.Context, r Record) error
-	// List returns the experiment's committed checkpoints, oldest step first.
+	// List returns the experiment's committed checkpoints that may be resumed from
+	// (neither suspect nor refused), oldest step first.
 	List(ctx context.Context, experiment string) ([]Record, error)
 }
 
@@ -66,8 +67,28 @@ func (l StoreLedger) Commit(ctx context.Context, r Record) error {
 	return nil
 }
 
-// List reads every record of the experiment.
+// List reads the experiment's records that no resume refused.
 func (l StoreLedger) List(ctx context.Context, experiment string) ([]Record, error) {
+	all, err := l.All(ctx, experiment)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := l.Refusals(ctx, experiment)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for _, r := range all {
+		if _, ok := refused[r.ManifestSHA]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// All reads every record of the experiment, refused ones included, oldest step first
+// (a step written twice — refused, then retrained — in commit order).
+func (l StoreLedger) All(ctx context.Context, experiment string) ([]Record, error) {
 	infos, err := l.Store.List(ctx, ledgerPrefix(experiment))
 	if err != nil {
 		return nil, fmt.Errorf("list checkpoints of %s: %w", experiment, err)
@@ -86,7 +107,12 @@ func (l StoreLedger) List(ctx context.Context, experiment string) ([]Record, err
 		}
 		records = append(records, r)
 	}
-	sort.SliceStable(records, func(i, j int) bool { return records[i].Step < records[j].Step })
+	sort.SliceStable(records, func(i, j int) bool {
+		if records[i].Step != records[j].Step {
+			return records[i].Step < records[j].Step
+		}
+		return records[i].Created.Before(records[j].Created)
+	})
 	return records, nil
 }
 
@@ -106,6 +132,13 @@ type Refusal struct {
 // coordinator). Latest calls it once per refusal before falling back.
 type RefusalRecorder interface {
 	RecordRefusal(ctx context.Context, r Refusal) error
+}
+
+// ResumeRecorder is implemented by a Ledger that records where a resume really
+// continued from: NewestLoadable calls it with the record it returns, or with nil when
+// it refused every committed checkpoint and training starts from scratch.
+type ResumeRecorder interface {
+	RecordResume(ctx context.Context, from *Record) error
 }
 
 // Latest loads the newest committed checkpoint that verifies. A corrupt one is
@@ -139,6 +172,7 @@ func NewestLoadable(ctx context.Context, ledger Ledger, store storage.Store, exp
 		r := records[i]
 		err := load(r)
 		if err == nil {
+			recordResume(ctx, ledger, experiment, log, &r)
 			return r, nil
 		}
 		if !errors.Is(err, storage.ErrCorrupt) && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, ErrMalformed) {
@@ -153,7 +187,22 @@ func NewestLoadable(ctx context.Context, ledger Ledger, store storage.Store, exp
 			}
 		}
 	}
+	if len(records) > 0 {
+		recordResume(ctx, ledger, experiment, log, nil)
+	}
 	return Record{}, fmt.Errorf("experiment %s: %w", experiment, ErrNoCheckpoint)
+}
+
+// recordResume tells a ResumeRecorder ledger where the resume continued from; a
+// failure is logged and does not stop the resume.
+func recordResume(ctx context.Context, ledger Ledger, experiment string, log *slog.Logger, from *Record) {
+	rec, ok := ledger.(ResumeRecorder)
+	if !ok {
+		return
+	}
+	if err := rec.RecordResume(ctx, from); err != nil {
+		log.Warn("record where the resume continued from", "experiment", experiment, "error", err)
+	}
 }
 
 // failedBlob singles out the blob that made Load fail: the first of the manifest and
