@@ -53,7 +53,7 @@ type Config struct {
 	// SnapshotThreshold is the number of log entries between snapshots.
 	SnapshotThreshold uint64 `yaml:"snapshot_threshold"`
 
-	// Logger receives server and Raft logs; nil discards them.
+	// Logger receives server and Raft logs; nil means slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 	// Store is the object store the model registry serves released files from
 	// (optional: without it file downloads answer 501). A store that also implements
@@ -104,22 +104,26 @@ func (c *Config) Validate() error {
 	if !c.InMemory && c.DataDir == "" {
 		bad("data_dir", "is empty (set it or in_memory)")
 	}
-	for field, addr := range map[string]string{"raft_addr": c.RaftAddr, "http_addr": c.HTTPAddr} {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad(field, "%q is not host:port: %v", addr, err)
+	for _, a := range []struct{ field, addr string }{{"raft_addr", c.RaftAddr}, {"http_addr", c.HTTPAddr}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			bad(a.field, "%q is not host:port: %v", a.addr, err)
 		}
 	}
 	if !c.Bootstrap && len(c.Join) == 0 {
 		bad("join", "is empty and bootstrap is false: the server could never form or join a cluster")
 	}
-	for name, d := range map[string]time.Duration{
-		"node_heartbeat_timeout": c.NodeHeartbeatTimeout, "scheduler_interval": c.SchedulerInterval,
-		"raft_heartbeat_timeout": c.RaftHeartbeatTimeout, "raft_election_timeout": c.RaftElectionTimeout,
-		"raft_leader_lease": c.RaftLeaderLease, "raft_commit_timeout": c.RaftCommitTimeout,
-		"apply_timeout": c.ApplyTimeout, "gc_interval": c.GCInterval, "gc_grace": c.GCGrace,
+	// A slice, not a map, so the violations come out in the file's order on every run.
+	for _, d := range []struct {
+		field string
+		value time.Duration
+	}{
+		{"node_heartbeat_timeout", c.NodeHeartbeatTimeout}, {"scheduler_interval", c.SchedulerInterval},
+		{"raft_heartbeat_timeout", c.RaftHeartbeatTimeout}, {"raft_election_timeout", c.RaftElectionTimeout},
+		{"raft_leader_lease", c.RaftLeaderLease}, {"raft_commit_timeout", c.RaftCommitTimeout},
+		{"apply_timeout", c.ApplyTimeout}, {"gc_interval", c.GCInterval}, {"gc_grace", c.GCGrace},
 	} {
-		if d < 5*time.Millisecond {
-			bad(name, "%v is below the 5ms minimum", d)
+		if d.value < 5*time.Millisecond {
+			bad(d.field, "%v is below the 5ms minimum", d.value)
 		}
 	}
 	if c.RaftLeaderLease > c.RaftHeartbeatTimeout {

@@ -57,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = slog.Default()
 	}
 	log = log.With("server_id", cfg.NodeID)
 	s := &Server{

@@ -1,16 +1,11 @@
 package datasets
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -38,10 +33,6 @@ type Tabular struct {
 	Rows     int
 }
 
-// utf8BOM is stripped from the start of the input: spreadsheet exports add it and
-// it would otherwise become part of the first column's name.
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
 // LoadTabularCSV reads the CSV file at path; see ReadTabularCSV.
 func LoadTabularCSV(path string, opts TabularOptions) (*Tabular, error) {
 	f, err := os.Open(path)
@@ -57,22 +48,11 @@ func LoadTabularCSV(path string, opts TabularOptions) (*Tabular, error) {
 // are ignored); every label cell must be one of opts.Classes. Errors are
 // *CSVError values naming source, line and column but never the cell value.
 func ReadTabularCSV(r io.Reader, source string, opts TabularOptions) (*Tabular, error) {
-	br := bufio.NewReader(r)
-	if p, _ := br.Peek(len(utf8BOM)); bytes.Equal(p, utf8BOM) {
-		_, _ = br.Discard(len(utf8BOM))
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // ragged rows get our own error, with the column counts
-	cr.ReuseRecord = true
-
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, &CSVError{Source: source, Err: ErrEmpty}
-	}
+	cr, err := NewCSVReader(r, source)
 	if err != nil {
-		return nil, csvSyntaxError(source, err)
+		return nil, err
 	}
-	header = slices.Clone(header)
+	header := slices.Clone(cr.Header())
 	cols, err := resolveColumns(source, header, opts)
 	if err != nil {
 		return nil, err
@@ -84,20 +64,15 @@ func ReadTabularCSV(r io.Reader, source string, opts TabularOptions) (*Tabular, 
 
 	t := &Tabular{Features: cols.names}
 	for {
-		rec, err := cr.Read()
+		line, rec, err := cr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, csvSyntaxError(source, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, &CSVError{Source: source, Line: line,
-				Err: fmt.Errorf("%w: %d fields, the header has %d", ErrRagged, len(rec), len(header))}
+			return nil, err
 		}
 		for _, c := range cols.features {
-			v, err := parseFeature(rec[c])
+			v, err := ParseFeature(rec[c])
 			if err != nil {
 				return nil, &CSVError{Source: source, Line: line, Column: header[c], Err: err}
 			}
@@ -110,41 +85,8 @@ func ReadTabularCSV(r io.Reader, source string, opts TabularOptions) (*Tabular, 
 		t.Y = append(t.Y, y)
 		t.Rows++
 	}
-	if t.Rows == 0 {
-		return nil, &CSVError{Source: source, Err: ErrNoRows}
-	}
 	t.Classes = labels.finish(t.Y)
 	return t, nil
-}
-
-// parseFeature parses one feature cell. Its errors never include the cell text
-// (strconv's would).
-func parseFeature(cell string) (float32, error) {
-	s := strings.TrimSpace(cell)
-	if s == "" {
-		return 0, fmt.Errorf("%w: empty cell", ErrNotNumeric)
-	}
-	v, err := strconv.ParseFloat(s, 32)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Errorf("%w: out of float32 range", ErrNotNumeric)
-	case err != nil:
-		return 0, fmt.Errorf("%w: cannot parse the cell as a number", ErrNotNumeric)
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Errorf("%w: NaN or infinite", ErrNotNumeric)
-	}
-	return float32(v), nil
-}
-
-// csvSyntaxError converts encoding/csv's errors, whose text carries positions but
-// no cell values.
-func csvSyntaxError(source string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &CSVError{Source: source, Line: pe.Line,
-			Err: fmt.Errorf("%w: column %d: %v", ErrMalformed, pe.Column, pe.Err)}
-	}
-	return &CSVError{Source: source, Err: fmt.Errorf("read: %w", err)}
 }
 
 // columns are the header positions of the label and the features.

@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"encoding/csv"
 	"errors"
 	"io"
 	"strings"
@@ -11,18 +10,14 @@ import (
 // given order, for prediction: other columns (a label, identifiers already dropped
 // upstream) are ignored. It returns the rows row-major and their count.
 func ReadFeaturesCSV(r io.Reader, source string, features []string) ([]float32, int, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, 0, &CSVError{Source: source, Err: ErrEmpty}
-	}
+	cr, err := NewCSVReader(r, source)
 	if err != nil {
-		return nil, 0, csvSyntaxError(source, err)
+		return nil, 0, err
 	}
+	header := cr.Header()
 	position := make(map[string]int, len(header))
 	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		h = strings.TrimSpace(h)
 		if _, dup := position[h]; dup {
 			return nil, 0, &CSVError{Source: source, Line: 1, Column: h, Err: ErrDuplicateColumn}
 		}
@@ -39,16 +34,15 @@ func ReadFeaturesCSV(r io.Reader, source string, features []string) ([]float32, 
 	var x []float32
 	rows := 0
 	for {
-		rec, err := cr.Read()
+		line, rec, err := cr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return x, rows, nil
 		}
 		if err != nil {
-			return nil, 0, csvSyntaxError(source, err)
+			return nil, 0, err
 		}
-		line, _ := cr.FieldPos(0)
 		for i, c := range cols {
-			v, err := parseFeature(rec[c])
+			v, err := ParseFeature(rec[c])
 			if err != nil {
 				return nil, 0, &CSVError{Source: source, Line: line, Column: features[i], Err: err}
 			}
@@ -56,8 +50,4 @@ func ReadFeaturesCSV(r io.Reader, source string, features []string) ([]float32, 
 		}
 		rows++
 	}
-	if rows == 0 {
-		return nil, 0, &CSVError{Source: source, Err: ErrNoRows}
-	}
-	return x, rows, nil
 }

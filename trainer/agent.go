@@ -4,64 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/internal/version"
 	"github.com/dxtrain/dxtrain/models"
-	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/collective"
-	"github.com/dxtrain/dxtrain/trainer/device"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
-
-// AgentConfig configures one worker agent.
-type AgentConfig struct {
-	NodeID  string
-	Name    string
-	Address string // host:port other ranks of an attempt reach this node on
-	API     *client.Client
-	Store   storage.Store
-	Devices device.Collector
-	// DeviceMetrics, if set, receives every device sample as Prometheus gauges.
-	DeviceMetrics *device.Metrics
-	// TrainingMetrics, if set, receives every step's progress.
-	TrainingMetrics *TrainingMetrics
-	// AssignmentWait is how long one long-poll for assignments blocks.
-	AssignmentWait time.Duration
-	// ProgressEvery throttles progress reports to the coordinator.
-	ProgressEvery time.Duration
-	Logger        *slog.Logger
-
-	// The torch runtime's settings (runtime: torch experiments).
-	// WorkDir holds each attempt's work directory and the ranks' logs.
-	WorkDir string
-	// LogAddress is where the log server listens (host:0 picks a port); "" serves none.
-	LogAddress string
-	// Python is the interpreter the ranks run ("python3").
-	Python string
-	// CPUs is how many cores this agent's ranks share (OMP_NUM_THREADS is the share of
-	// each); 0 means every core of the machine.
-	CPUs int
-	// NCCLEnv is the node's NCCL tuning (NCCL_SOCKET_IFNAME, NCCL_IB_HCA, …), set for
-	// every rank before the spec's own env.
-	NCCLEnv map[string]string
-	// MaxCheckpointBytes caps one torch checkpoint (0: DefaultMaxCheckpointBytes).
-	MaxCheckpointBytes int64
-}
-
-// DefaultMaxCheckpointBytes caps a torch checkpoint unless the agent is told otherwise.
-const DefaultMaxCheckpointBytes = 8 << 30
 
 // Agent registers its node, heartbeats to the leader and runs the attempt ranks it is
 // assigned. Losing the coordinator does not stop a running attempt: the client fails
@@ -81,30 +37,10 @@ type Agent struct {
 
 // NewAgent checks the config and returns an agent ready to Run.
 func NewAgent(cfg AgentConfig) (*Agent, error) {
-	if cfg.NodeID == "" || cfg.API == nil || cfg.Store == nil || cfg.Devices == nil {
-		return nil, errors.New("agent: node ID, API client, store and device collector are required")
+	if err := errors.Join(cfg.Validate(), cfg.validateDependencies()); err != nil {
+		return nil, err
 	}
-	if cfg.AssignmentWait <= 0 {
-		cfg.AssignmentWait = 5 * time.Second
-	}
-	if cfg.ProgressEvery <= 0 {
-		cfg.ProgressEvery = time.Second
-	}
-	if cfg.Name == "" {
-		cfg.Name = cfg.NodeID
-	}
-	if cfg.Python == "" {
-		cfg.Python = "python3"
-	}
-	if cfg.CPUs <= 0 {
-		cfg.CPUs = runtime.NumCPU()
-	}
-	if cfg.MaxCheckpointBytes <= 0 {
-		cfg.MaxCheckpointBytes = DefaultMaxCheckpointBytes
-	}
-	if cfg.WorkDir == "" {
-		cfg.WorkDir = filepath.Join(os.TempDir(), "dxtrain-agent-"+cfg.NodeID)
-	}
+	cfg.WorkDir = cfg.workRoot()
 	addr, err := concreteAddress(cfg.Address)
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", cfg.NodeID, err)
@@ -112,7 +48,7 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	cfg.Address = addr
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.Default()
 	}
 	a := &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
 		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}
@@ -191,7 +127,7 @@ func (a *Agent) register(ctx context.Context) error {
 	for _, s := range samples {
 		health[s.UUID] = string(s.Health.State)
 	}
-	args := structs.NodeRegisterArgs{ID: a.cfg.NodeID, Name: a.cfg.Name, Address: a.cfg.Address, LogAddress: a.cfg.LogAddress}
+	args := structs.NodeRegisterArgs{ID: a.cfg.NodeID, Name: a.cfg.displayName(), Address: a.cfg.Address, LogAddress: a.cfg.LogAddress}
 	for _, d := range devs {
 		args.Devices = append(args.Devices, structs.Device{ID: d.UUID, Kind: d.Kind, Name: d.Name, Health: health[d.UUID]})
 	}

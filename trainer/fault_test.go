@@ -98,9 +98,7 @@ func (c *testCluster) startAgent(t *testing.T, nodeID, apiAddr string, devices d
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(AgentConfig{NodeID: nodeID, Address: "127.0.0.1:0", API: api, Store: c.store,
-		Devices: devices, AssignmentWait: time.Second, ProgressEvery: 200 * time.Millisecond,
-		Logger: testLogger(t, slog.LevelInfo).With("component", "agent")})
+	a, err := NewAgent(testAgentConfig(t, nodeID, api, c.store, devices))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +263,17 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 }
 
 // testLogger writes to the test's output (shown with -v or on failure).
+// testAgentConfig is the default agent config with quick long-polls and progress, a
+// work directory of the test's own, and the test's log.
+func testAgentConfig(t *testing.T, nodeID string, api *client.Client, store storage.Store, devices device.Collector) AgentConfig {
+	cfg := DefaultAgentConfig()
+	cfg.NodeID, cfg.API, cfg.Store, cfg.Devices = nodeID, api, store, devices
+	cfg.AssignmentWait, cfg.ProgressEvery = time.Second, 200*time.Millisecond
+	cfg.WorkDir, cfg.LogAddress = t.TempDir(), ""
+	cfg.Logger = testLogger(t, slog.LevelInfo).With("component", "agent")
+	return cfg
+}
+
 func testLogger(t *testing.T, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: level}))
 }

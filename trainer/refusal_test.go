@@ -141,9 +141,7 @@ func (c *testCluster) startStoppableAgent(t *testing.T, nodeID string) (stop fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(AgentConfig{NodeID: nodeID, Address: "127.0.0.1:0", API: api, Store: c.store,
-		Devices: cpuCollector(t), AssignmentWait: time.Second, ProgressEvery: 200 * time.Millisecond,
-		Logger: testLogger(t, slog.LevelInfo).With("component", "agent")})
+	a, err := NewAgent(testAgentConfig(t, nodeID, api, c.store, cpuCollector(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

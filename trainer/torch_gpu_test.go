@@ -3,7 +3,6 @@ package trainer
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,9 +56,9 @@ func TestTorchRanksOnMockGPUs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(AgentConfig{NodeID: "gpu-node", Address: "127.0.0.1:0", API: api, Store: c.store, Devices: coll,
-		AssignmentWait: time.Second, ProgressEvery: 200 * time.Millisecond, Logger: testLogger(t, slog.LevelInfo),
-		WorkDir: t.TempDir(), Python: "/usr/bin/python3", CPUs: 4})
+	acfg := testAgentConfig(t, "gpu-node", api, c.store, coll)
+	acfg.Python, acfg.CPUs = "/usr/bin/python3", 4
+	a, err := NewAgent(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,15 +22,8 @@ import (
 )
 
 func newAgentCommand() *cobra.Command {
-	var (
-		cluster     clusterFlags
-		nodeID      string
-		name        string
-		address     string
-		storeURL    string
-		metricsAddr string
-		torch       torchFlags
-	)
+	var cluster clusterFlags
+	var flags agentFlags
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run a worker agent: register this node, heartbeat, train what it is assigned",
@@ -40,55 +33,54 @@ follows leader changes, and runs the attempts it is assigned, checkpointing to t
 object store. Needs a token with the agent role ($DXTRAIN_TOKEN).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if storeURL == "" {
-				return errors.New("no object store: give --store file:///path or s3://bucket/prefix (or set DXTRAIN_STORE)")
-			}
-			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			api, err := cluster.client()
+			cfg, err := flags.settings(cmd)
 			if err != nil {
 				return err
 			}
-			s3cfg, err := storage.ConfigFromEnv()
-			if err != nil {
-				return err
-			}
-			store, err := storage.Open(cmd.Context(), storeURL, s3cfg)
-			if err != nil {
-				return err
-			}
-			devCfg := device.DefaultConfig()
-			devCfg.Logger = log
-			devices, err := device.New(cmd.Context(), devCfg)
-			if err != nil {
-				return err
-			}
-			defer devices.Close()
-			acfg := trainer.AgentConfig{NodeID: nodeID, Name: name, Address: address, API: api, Store: store, Devices: devices, Logger: log}
-			if err := torch.apply(&acfg); err != nil {
-				return err
-			}
-			if metricsAddr != "" {
-				if acfg.DeviceMetrics, acfg.TrainingMetrics, err = serveAgentMetrics(cmd.Context(), metricsAddr, log); err != nil {
-					return err
-				}
-			}
-			agent, err := trainer.NewAgent(acfg)
-			if err != nil {
-				return err
-			}
-			return agent.Run(cmd.Context())
+			return runAgent(cmd.Context(), cfg, &cluster, flags.storeURL, flags.metricsAddr)
 		},
 	}
 	cluster.register(cmd)
-	hostname, _ := os.Hostname()
-	f := cmd.Flags()
-	f.StringVar(&nodeID, "node-id", hostname, "this node's ID, unique and stable")
-	f.StringVar(&name, "name", hostname, "a human-readable node name")
-	f.StringVar(&address, "address", "127.0.0.1:0", "host:port other ranks reach this node on")
-	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus /metrics (devices, training) on this address")
-	f.StringVar(&storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL: file:///path or s3://bucket/prefix ($DXTRAIN_STORE)")
-	torch.register(cmd, "127.0.0.1:0")
+	flags.register(cmd)
 	return cmd
+}
+
+// runAgent opens the agent's dependencies (API client, object store, devices, metrics)
+// and runs it until ctx ends.
+func runAgent(ctx context.Context, cfg trainer.AgentConfig, cluster *clusterFlags, storeURL, metricsAddr string) error {
+	if storeURL == "" {
+		return errors.New("no object store: give --store file:///path or s3://bucket/prefix (or set DXTRAIN_STORE)")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var err error
+	if cfg.API, err = cluster.client(); err != nil {
+		return err
+	}
+	s3cfg, err := storage.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	if cfg.Store, err = storage.Open(ctx, storeURL, s3cfg); err != nil {
+		return err
+	}
+	devCfg := device.DefaultConfig()
+	devCfg.Logger = log
+	devices, err := device.New(ctx, devCfg)
+	if err != nil {
+		return err
+	}
+	defer devices.Close()
+	cfg.Devices, cfg.Logger = devices, log
+	if metricsAddr != "" {
+		if cfg.DeviceMetrics, cfg.TrainingMetrics, err = serveAgentMetrics(ctx, metricsAddr, log); err != nil {
+			return err
+		}
+	}
+	agent, err := trainer.NewAgent(cfg)
+	if err != nil {
+		return err
+	}
+	return agent.Run(ctx)
 }
 
 // serveAgentMetrics serves the agent's Prometheus registry — device gauges named like

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -70,4 +73,25 @@ func shortID(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// run adapts a subcommand body that needs the API client to cobra's RunE, so each
+// subcommand is one named function of (context, client, arguments).
+func (f *clusterFlags) run(body func(ctx context.Context, api *client.Client, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		api, err := f.client()
+		if err != nil {
+			return err
+		}
+		return body(cmd.Context(), api, args)
+	}
+}
+
+func newTable() *tabwriter.Writer { return tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0) }
+
+func unixTime(ns int64) string {
+	if ns == 0 {
+		return "-"
+	}
+	return time.Unix(0, ns).UTC().Format(time.DateTime)
 }

@@ -109,13 +109,11 @@ func runDev(ctx context.Context, o devOptions) error {
 			return err
 		}
 		id := fmt.Sprintf("dev-agent-%d", i)
-		a, err := trainer.NewAgent(trainer.AgentConfig{
-			NodeID: id, Address: "127.0.0.1:0", API: api, Store: store,
-			Devices: devices, Logger: log.With("component", "agent"),
-			WorkDir: filepath.Join(dataDir, "agents", id), LogAddress: "127.0.0.1:0", Python: o.python,
-			CPUs:               max(1, runtime.NumCPU()/agents), // the agents share this machine's cores
-			MaxCheckpointBytes: o.maxCheckpointBytes,
-		})
+		cfg := trainer.DefaultAgentConfig()
+		cfg.NodeID, cfg.API, cfg.Store, cfg.Devices, cfg.Logger = id, api, store, devices, log.With("component", "agent")
+		cfg.WorkDir, cfg.Python, cfg.MaxCheckpointBytes = filepath.Join(dataDir, "agents", id), o.python, o.maxCheckpointBytes
+		cfg.CPUs = max(1, runtime.NumCPU()/agents) // the agents share this machine's cores
+		a, err := trainer.NewAgent(cfg)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ type FSM struct {
 // New returns an FSM over an empty store.
 func New(log *slog.Logger) *FSM {
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = slog.Default()
 	}
 	return &FSM{log: log, registry: registry(), state: state.New()}
 }

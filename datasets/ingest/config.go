@@ -100,7 +100,7 @@ func (c *Config) resolve() (string, error) {
 		c.Created = time.Now().UTC().Truncate(time.Second)
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = slog.Default()
 	}
 	path := c.InputPath
 	if path == "" {

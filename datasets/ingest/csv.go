@@ -1,16 +1,15 @@
 package ingest
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+
+	"github.com/dxtrain/dxtrain/datasets"
 )
 
 // rawTable is a CSV file as strings, with each record's line and the
@@ -22,8 +21,6 @@ type rawTable struct {
 	sha    string
 	bytes  int64
 }
-
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // readCSV reads a CSV file with a header. Errors name the line, never a
 // field's text.
@@ -47,52 +44,25 @@ func readCSV(path string) (*rawTable, error) {
 	return t, nil
 }
 
+// parseCSV reads the table through datasets' CSV front end; its errors are input
+// errors (ErrInput) at the line they are about.
 func parseCSV(r io.Reader, source string) (*rawTable, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	if p, _ := br.Peek(len(utf8BOM)); bytes.Equal(p, utf8BOM) {
-		_, _ = br.Discard(len(utf8BOM))
-	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, &InputError{Source: source, Err: fmt.Errorf("%w: empty file", ErrInput)}
-	}
+	cr, err := datasets.NewCSVReader(r, source)
 	if err != nil {
-		return nil, csvError(source, err)
+		return nil, asInputError(err)
 	}
-	t := &rawTable{header: slices.Clone(header)}
+	t := &rawTable{header: slices.Clone(cr.Header())}
 	for {
-		rec, err := cr.Read()
+		line, rec, err := cr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return t, nil
 		}
 		if err != nil {
-			return nil, csvError(source, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, &InputError{Source: source, Line: line,
-				Err: fmt.Errorf("%w: %d fields, the header has %d", ErrInput, len(rec), len(header))}
+			return nil, asInputError(err)
 		}
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, line)
 	}
-	if len(t.rows) == 0 {
-		return nil, &InputError{Source: source, Err: fmt.Errorf("%w: no data rows", ErrInput)}
-	}
-	return t, nil
-}
-
-// csvError keeps encoding/csv's position but not its text beyond the
-// problem (its messages hold no field values).
-func csvError(source string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &InputError{Source: source, Line: pe.Line,
-			Err: fmt.Errorf("%w: malformed csv at column %d: %v", ErrInput, pe.Column, pe.Err)}
-	}
-	return &InputError{Source: source, Err: fmt.Errorf("%w: read: %w", ErrInput, err)}
 }
 
 type countingReader struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dxtrain/dxtrain/datasets"
 	"github.com/dxtrain/dxtrain/datasets/gate"
 )
 
@@ -36,25 +37,21 @@ func (e *RefusedError) Error() string {
 
 func (e *RefusedError) Unwrap() error { return ErrRefused }
 
-// InputError says where in the input a value could not be used: the
-// column and the 1-based line (CSV) or record (images). It never holds
-// the value.
-type InputError struct {
-	Source string
-	Line   int
-	Column string
-	Err    error
+// InputError says where in the input a value could not be used: the column and the
+// 1-based line (CSV) or record (images). It is datasets' CSV error, so the ingest
+// pipeline and the loaders report positions alike; it never holds the value.
+type InputError = datasets.CSVError
+
+// inputError is an InputError whose cause also wraps ErrInput.
+func inputError(source string, line int, column string, err error) error {
+	return &InputError{Source: source, Line: line, Column: column, Err: fmt.Errorf("%w: %w", ErrInput, err)}
 }
 
-func (e *InputError) Error() string {
-	where := e.Source
-	if e.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, e.Line)
+// asInputError marks a datasets CSV error as an input error, keeping its position.
+func asInputError(err error) error {
+	var ce *datasets.CSVError
+	if errors.As(err, &ce) {
+		return inputError(ce.Source, ce.Line, ce.Column, ce.Err)
 	}
-	if e.Column != "" {
-		where = fmt.Sprintf("%s: column %q", where, e.Column)
-	}
-	return fmt.Sprintf("%s: %v", where, e.Err)
+	return fmt.Errorf("%w: %w", ErrInput, err)
 }
-
-func (e *InputError) Unwrap() error { return e.Err }

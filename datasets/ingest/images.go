@@ -113,8 +113,8 @@ func imageGateTable(src *imageSource, labelName string, classes []string, k int)
 		}
 		for i, y := range im.Y {
 			if int(y) >= len(classes) {
-				return nil, &InputError{Source: "labels", Line: i + 1, Column: labelName,
-					Err: fmt.Errorf("%w: class index out of the %d declared classes", ErrInput, len(classes))}
+				return nil, inputError("labels", i+1, labelName,
+					fmt.Errorf("%w: class index out of the %d declared classes", datasets.ErrUnknownLabel, len(classes)))
 			}
 			t.Rows = append(t.Rows, []string{"", classes[y]})
 		}

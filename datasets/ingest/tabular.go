@@ -1,11 +1,8 @@
 package ingest
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dxtrain/dxtrain/datasets"
@@ -68,16 +65,16 @@ func prepareTabular(spec *deid.IngestSpec, t table, seed uint64, fracs [3]float6
 	}
 	for r, row := range t.res.Rows {
 		for j, c := range featCols {
-			v, err := parseNumber(row[c])
+			v, err := datasets.ParseFeature(row[c])
 			if err != nil {
-				return nil, &InputError{Source: t.source, Line: t.lines[r], Column: t.res.Header[c], Err: err}
+				return nil, inputError(t.source, t.lines[r], t.res.Header[c], err)
 			}
 			x[r*f+j] = v
 		}
 		cls, ok := classes[strings.TrimSpace(row[label])]
 		if !ok {
-			return nil, &InputError{Source: t.source, Line: t.lines[r], Column: t.res.Header[label],
-				Err: fmt.Errorf("%w: label is not one of the %d declared classes", ErrInput, len(spec.Label.Classes))}
+			return nil, inputError(t.source, t.lines[r], t.res.Header[label],
+				fmt.Errorf("%w: not one of the %d declared classes", datasets.ErrUnknownLabel, len(spec.Label.Classes)))
 		}
 		y[r] = cls
 	}
@@ -106,24 +103,6 @@ func prepareTabular(spec *deid.IngestSpec, t table, seed uint64, fracs [3]float6
 	mean, std := datasets.FitStandardizer(x, f, sp.Train)
 	p.stats = shards.FeatureStats{Axis: shards.AxisFeature, Mean: widen(mean), Std: widen(std)}
 	return p, nil
-}
-
-// parseNumber parses a feature cell; its errors never include the text.
-func parseNumber(cell string) (float32, error) {
-	s := strings.TrimSpace(cell)
-	if s == "" {
-		return 0, fmt.Errorf("%w: empty feature cell", ErrInput)
-	}
-	v, err := strconv.ParseFloat(s, 32)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Errorf("%w: feature out of float32 range", ErrInput)
-	case err != nil:
-		return 0, fmt.Errorf("%w: feature cell is not a number", ErrInput)
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Errorf("%w: feature is NaN or infinite", ErrInput)
-	}
-	return float32(v), nil
 }
 
 // encodeSubgroup gives each distinct value of column c a code, in sorted

@@ -76,7 +76,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = slog.Default()
 	}
 	return &Writer{store: cfg.Store, target: cfg.TargetBytes, featureShape: append([]int(nil), cfg.FeatureShape...),
 		classes: cfg.Classes, subgroups: append([]string(nil), cfg.Subgroups...), log: log}, nil

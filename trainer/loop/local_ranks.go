@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -85,7 +84,7 @@ func runLocalRank(ctx context.Context, cfg Config, ln net.Listener, r, world int
 	cc.Rank, cc.World, cc.Addrs, cc.Session = r, world, addrs, session
 	cc.Logger = cfg.Logger
 	if cc.Logger == nil {
-		cc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cc.Logger = slog.Default()
 	}
 	comm, err := collective.JoinListener(ctx, cc, ln)
 	if err != nil {

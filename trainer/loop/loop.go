@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -130,7 +129,7 @@ func newAttempt(ctx context.Context, cfg Config) (*attempt, error) {
 	spec := cfg.Spec
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.Default()
 	}
 	net, err := models.NewNetwork(models.Options{
 		Architecture: spec.Model.Architecture, InputShape: cfg.Data.InputShape,

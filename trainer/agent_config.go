@@ -1,0 +1,178 @@
+package trainer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/device"
+)
+
+// AgentConfig configures one worker agent. The settings load from YAML (durations as Go
+// duration strings, "500ms"); the dependencies (API client, store, devices, metrics,
+// logger) are the caller's to set.
+type AgentConfig struct {
+	// NodeID is this node's ID, unique and stable across restarts.
+	NodeID string `yaml:"node_id"`
+	// Name is a human-readable node name; empty means the node ID.
+	Name string `yaml:"name"`
+	// Address is the host:port other ranks of an attempt reach this node on (port 0 picks one).
+	Address string `yaml:"address"`
+	// AssignmentWait is how long one long-poll for assignments blocks.
+	AssignmentWait time.Duration `yaml:"assignment_wait"`
+	// ProgressEvery throttles progress reports to the coordinator.
+	ProgressEvery time.Duration `yaml:"progress_every"`
+
+	// The torch runtime's settings (runtime: torch experiments).
+	// WorkDir holds each attempt's work directory and the ranks' logs; empty means a
+	// directory under $TMPDIR named for the node.
+	WorkDir string `yaml:"work_dir"`
+	// LogAddress is where the log server listens (host:0 picks a port); "" serves none.
+	LogAddress string `yaml:"log_address"`
+	// Python is the interpreter the ranks run.
+	Python string `yaml:"python"`
+	// CPUs is how many cores this agent's ranks share (OMP_NUM_THREADS is the share of each).
+	CPUs int `yaml:"cpus"`
+	// NCCLEnv is the node's NCCL tuning (NCCL_SOCKET_IFNAME, NCCL_IB_HCA, …), set for
+	// every rank before the spec's own env.
+	NCCLEnv map[string]string `yaml:"nccl_env"`
+	// MaxCheckpointBytes caps one torch checkpoint.
+	MaxCheckpointBytes int64 `yaml:"max_checkpoint_bytes"`
+
+	API     *client.Client   `yaml:"-"`
+	Store   storage.Store    `yaml:"-"`
+	Devices device.Collector `yaml:"-"`
+	// DeviceMetrics, if set, receives every device sample as Prometheus gauges.
+	DeviceMetrics *device.Metrics `yaml:"-"`
+	// TrainingMetrics, if set, receives every step's progress.
+	TrainingMetrics *TrainingMetrics `yaml:"-"`
+	// Logger receives the agent's logs; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DefaultMaxCheckpointBytes caps a torch checkpoint unless the agent is told otherwise.
+const DefaultMaxCheckpointBytes = 8 << 30
+
+// DefaultAgentConfig returns the settings an agent runs with unless told otherwise; the
+// caller sets NodeID and the dependencies.
+func DefaultAgentConfig() AgentConfig {
+	return AgentConfig{
+		Address:            "127.0.0.1:0",
+		AssignmentWait:     5 * time.Second,
+		ProgressEvery:      time.Second,
+		LogAddress:         "127.0.0.1:0",
+		Python:             "python3",
+		CPUs:               runtime.NumCPU(),
+		MaxCheckpointBytes: DefaultMaxCheckpointBytes,
+	}
+}
+
+// Validate names every violated setting.
+func (c AgentConfig) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("agent config %s: "+format, append([]any{field}, args...)...))
+	}
+	if c.NodeID == "" {
+		bad("node_id", "is empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Address); err != nil {
+		bad("address", "%q is not host:port: %v", c.Address, err)
+	}
+	if c.LogAddress != "" {
+		if _, _, err := net.SplitHostPort(c.LogAddress); err != nil {
+			bad("log_address", "%q is not host:port: %v", c.LogAddress, err)
+		}
+	}
+	if c.AssignmentWait <= 0 {
+		bad("assignment_wait", "%v is not positive", c.AssignmentWait)
+	}
+	if c.ProgressEvery <= 0 {
+		bad("progress_every", "%v is not positive", c.ProgressEvery)
+	}
+	if c.Python == "" {
+		bad("python", "is empty")
+	}
+	if c.CPUs < 1 {
+		bad("cpus", "%d is below 1", c.CPUs)
+	}
+	if c.MaxCheckpointBytes < 1 {
+		bad("max_checkpoint_bytes", "%d is below 1", c.MaxCheckpointBytes)
+	}
+	for k := range c.NCCLEnv {
+		if !strings.HasPrefix(k, "NCCL_") || k == "NCCL_" {
+			bad("nccl_env", "%q is not an NCCL_ variable", k)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validateDependencies names every missing dependency.
+func (c AgentConfig) validateDependencies() error {
+	var errs []error
+	for _, d := range []struct {
+		name    string
+		missing bool
+	}{{"API client", c.API == nil}, {"store", c.Store == nil}, {"device collector", c.Devices == nil}} {
+		if d.missing {
+			errs = append(errs, fmt.Errorf("agent: no %s", d.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// displayName is the name the node registers with.
+func (c AgentConfig) displayName() string {
+	if c.Name == "" {
+		return c.NodeID
+	}
+	return c.Name
+}
+
+// workRoot is the directory that holds the attempts' work directories and logs.
+func (c AgentConfig) workRoot() string {
+	if c.WorkDir == "" {
+		return filepath.Join(os.TempDir(), "dxtrain-agent-"+c.NodeID)
+	}
+	return c.WorkDir
+}
+
+// LoadAgentConfig reads a YAML agent config file over DefaultAgentConfig and validates
+// it. Unknown keys are errors.
+func LoadAgentConfig(path string) (AgentConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return AgentConfig{}, fmt.Errorf("load agent config: %w", err)
+	}
+	cfg, err := ParseAgentConfig(data)
+	if err != nil {
+		return AgentConfig{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseAgentConfig decodes YAML over DefaultAgentConfig and validates the result.
+func ParseAgentConfig(data []byte) (AgentConfig, error) {
+	cfg := DefaultAgentConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return AgentConfig{}, fmt.Errorf("parse: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return AgentConfig{}, err
+	}
+	return cfg, nil
+}
