@@ -1,17 +1,13 @@
 package coordinator
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/dxtrain/dxtrain/internal/configfile"
 	"github.com/dxtrain/dxtrain/storage"
 )
 
@@ -137,28 +133,7 @@ func (c *Config) Validate() error {
 
 // Load reads a YAML config file over DefaultConfig and validates it. Unknown keys are
 // errors.
-func Load(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("load config: %w", err)
-	}
-	cfg, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("load config %s: %w", path, err)
-	}
-	return cfg, nil
-}
+func Load(path string) (Config, error) { return configfile.Load(path, DefaultConfig()) }
 
 // ParseConfig decodes YAML over DefaultConfig and validates the result.
-func ParseConfig(data []byte) (Config, error) {
-	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("parse: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
-}
+func ParseConfig(data []byte) (Config, error) { return configfile.Parse(data, DefaultConfig()) }

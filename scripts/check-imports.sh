@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Enforces the import direction of DESIGN.md §3 with `go list -deps`.
+# Enforces the import directions ARCHITECTURE.md lists, with `go list -deps`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod=$(go list -m)

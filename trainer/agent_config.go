@@ -1,10 +1,8 @@
 package trainer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -13,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/internal/configfile"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/device"
 )
@@ -152,27 +149,10 @@ func (c AgentConfig) workRoot() string {
 // LoadAgentConfig reads a YAML agent config file over DefaultAgentConfig and validates
 // it. Unknown keys are errors.
 func LoadAgentConfig(path string) (AgentConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return AgentConfig{}, fmt.Errorf("load agent config: %w", err)
-	}
-	cfg, err := ParseAgentConfig(data)
-	if err != nil {
-		return AgentConfig{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
+	return configfile.Load(path, DefaultAgentConfig())
 }
 
 // ParseAgentConfig decodes YAML over DefaultAgentConfig and validates the result.
 func ParseAgentConfig(data []byte) (AgentConfig, error) {
-	cfg := DefaultAgentConfig()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return AgentConfig{}, fmt.Errorf("parse: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return AgentConfig{}, err
-	}
-	return cfg, nil
+	return configfile.Parse(data, DefaultAgentConfig())
 }
