@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
@@ -38,10 +39,13 @@ type ReleaseConfig struct {
 	API          *client.Client
 	Store        storage.Store // where the checkpoints are and the release files go
 	ExperimentID string
-	Step         int64
-	Name         string
-	PrivateKey   ed25519.PrivateKey
-	Approver     string // who approves, as the statement names them
+	// Step names the checkpoint by its step; Manifest, when set, names it instead by
+	// its manifest hash (a prefix of at least 6 hex digits).
+	Step       int64
+	Manifest   string
+	Name       string
+	PrivateKey ed25519.PrivateKey
+	Approver   string // who approves, as the statement names them
 	// IntendedUse, IntendedUsers and Limitations go on the card; empty ones get
 	// conservative defaults derived from the dataset (decision support, evaluated on
 	// the held-out split only).
@@ -66,8 +70,8 @@ func (c *ReleaseConfig) Validate() error {
 		return fmt.Errorf("release: no object store")
 	case c.ExperimentID == "":
 		return fmt.Errorf("release: experiment ID is empty")
-	case c.Step <= 0:
-		return fmt.Errorf("release: step %d: give the step of a committed checkpoint", c.Step)
+	case c.Step <= 0 && c.Manifest == "":
+		return fmt.Errorf("release: step %d: give the step or the manifest hash of a committed checkpoint", c.Step)
 	case c.Name == "":
 		return fmt.Errorf("release: model name is empty")
 	case len(c.PrivateKey) != ed25519.PrivateKeySize:
@@ -165,7 +169,12 @@ func prepareRelease(ctx context.Context, cfg *ReleaseConfig) (*releaseInput, err
 	if err != nil {
 		return nil, fmt.Errorf("release: experiment %s: %w", cfg.ExperimentID, err)
 	}
-	cp, err := s.releasable(cfg.Step)
+	var cp structs.Checkpoint
+	if cfg.Manifest != "" {
+		cp, err = s.releasableManifest(cfg.Manifest)
+	} else {
+		cp, err = s.releasable(cfg.Step)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +223,24 @@ func (s *Session) releasable(step int64) (structs.Checkpoint, error) {
 		return structs.Checkpoint{}, fmt.Errorf("release: step %d of %s: %w: %s", step, s.Experiment, ErrRefusedCheckpoint, refused.Refused.Reason)
 	}
 	return structs.Checkpoint{}, fmt.Errorf("release: experiment %s has no committed checkpoint at step %d", s.Experiment, step)
+}
+
+// releasableManifest is the committed checkpoint with that manifest hash (prefix),
+// refusing a suspect or refused one.
+func (s *Session) releasableManifest(prefix string) (structs.Checkpoint, error) {
+	if !isHex(strings.TrimPrefix(prefix, "sha256:")) {
+		return structs.Checkpoint{}, fmt.Errorf("release: manifest %q is not a hex hash prefix", prefix)
+	}
+	c, err := s.Resolve(prefix)
+	switch {
+	case err != nil:
+		return structs.Checkpoint{}, fmt.Errorf("release: %w", err)
+	case c.Suspect:
+		return structs.Checkpoint{}, fmt.Errorf("release: %s of %s: %w", Describe(c), s.Experiment, ErrSuspectCheckpoint)
+	case c.Refused != nil:
+		return structs.Checkpoint{}, fmt.Errorf("release: %s of %s: %w: %s", Describe(c), s.Experiment, ErrRefusedCheckpoint, c.Refused.Reason)
+	}
+	return c, nil
 }
 
 // seal builds the card for version, exports the ONNX model with the card in its

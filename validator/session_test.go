@@ -58,4 +58,21 @@ func TestReleasableSkipsRefusedAndSuspect(t *testing.T) {
 	if _, err := s.releasable(40); !errors.Is(err, ErrSuspectCheckpoint) {
 		t.Fatalf("step 40: %v, want ErrSuspectCheckpoint", err)
 	}
+	byHash := &Session{Experiment: "e", Checkpoints: []structs.Checkpoint{
+		{Step: 20, ManifestHash: "bbbbbb01", Refused: &structs.CheckpointRefusal{Reason: "blob corrupt"}},
+		{Step: 20, ManifestHash: "cccccc02"},
+		{Step: 40, ManifestHash: "eeeeee03", Suspect: true},
+	}}
+	if c, err := byHash.releasableManifest("cccccc"); err != nil || c.ManifestHash != "cccccc02" {
+		t.Fatalf("manifest cccccc: %+v, %v", c, err)
+	}
+	if _, err := byHash.releasableManifest("bbbbbb"); !errors.Is(err, ErrRefusedCheckpoint) {
+		t.Fatalf("manifest bbbbbb: %v, want ErrRefusedCheckpoint", err)
+	}
+	if _, err := byHash.releasableManifest("eeeeee"); !errors.Is(err, ErrSuspectCheckpoint) {
+		t.Fatalf("manifest eeeeee: %v, want ErrSuspectCheckpoint", err)
+	}
+	if _, err := byHash.releasableManifest("20"); err == nil {
+		t.Fatal("a step passed as a manifest hash resolved")
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ func newModelsReleaseCommand() *cobra.Command {
 	var (
 		flags                      validatorFlags
 		step                       int64
+		manifest                   string
 		name, keyPath, approver    string
 		intendedUse, intendedUsers string
 		limitations                []string
@@ -25,12 +27,12 @@ func newModelsReleaseCommand() *cobra.Command {
 		asJSON                     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "release EXPERIMENT --step STEP --name NAME --key approver.key",
+		Use:   "release EXPERIMENT --step STEP|--checkpoint MANIFEST --name NAME --key approver.key",
 		Short: "Export, evaluate, sign and commit a checkpoint as the next version of a model",
-		Long: `Release the committed checkpoint at --step of EXPERIMENT as the next version of
---name. The model is exported to ONNX and checked against ONNX Runtime on the test
-split, evaluated on the test split for the model card, and described by a provenance
-statement signed with the approver's private key (--key, from dxtrain keys generate;
+		Long: `Release the committed checkpoint at --step of EXPERIMENT (or the one --checkpoint
+names by its manifest hash) as the next version of --name. The model is exported to
+ONNX and checked against ONNX Runtime on the test split, evaluated on the test split
+for the model card, and described by a provenance statement signed with the approver's private key (--key, from dxtrain keys generate;
 it never leaves this machine). The four files are uploaded to the object store and
 re-read by hash before the registry commits the version; a suspect checkpoint is
 refused. Versions are immutable: a release never overwrites one.
@@ -39,50 +41,15 @@ Without --intended-use, --intended-users or --limitation the card gets conservat
 defaults (decision support only; evaluated on the held-out split only).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			priv, err := release.LoadPrivateKey(keyPath)
-			if err != nil {
-				return err
-			}
-			if approver == "" {
-				approver = strings.TrimSuffix(filepath.Base(keyPath), release.PrivateKeyExt)
-			}
-			api, err := flags.client()
-			if err != nil {
-				return err
-			}
-			store, err := flags.store(ctx)
-			if err != nil {
-				return err
-			}
-			mv, files, err := validator.Release(ctx, validator.ReleaseConfig{
-				API: api, Store: store, ExperimentID: args[0], Step: step,
-				Name: name, PrivateKey: priv, Approver: approver, IntendedUse: intendedUse, IntendedUsers: intendedUsers,
-				Limitations: limitations, Threshold: threshold,
-			})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(mv)
-			}
-			out := newTable()
-			fmt.Fprintf(out, "released\t%s@%d\n", mv.Name, mv.Version)
-			fmt.Fprintf(out, "checkpoint\tstep %d (%s)\n", mv.CheckpointStep, mv.CheckpointID)
-			fmt.Fprintf(out, "approver\t%s (key %s)\n", mv.Approver, mv.ApproverKey)
-			fmt.Fprintf(out, "model.onnx sha256\t%s\t(%d bytes)\n", mv.ONNXSHA256, len(files.ONNX))
-			fmt.Fprintf(out, "card.json sha256\t%s\n", mv.CardSHA256)
-			fmt.Fprintf(out, "statement.json sha256\t%s\n", mv.StatementSHA256)
-			fmt.Fprintf(out, "statement.sig sha256\t%s\n", mv.SignatureSHA256)
-			if v, ok := mv.Metrics["test_auroc"]; ok {
-				fmt.Fprintf(out, "test AUROC\t%.4f\n", v)
-			}
-			return out.Flush()
+			return releaseModel(cmd.Context(), &flags, releaseOptions{experiment: args[0], step: step, manifest: manifest, name: name, keyPath: keyPath,
+				approver: approver, intendedUse: intendedUse, intendedUsers: intendedUsers, limitations: limitations,
+				threshold: threshold, asJSON: asJSON})
 		},
 	}
 	flags.register(cmd)
 	f := cmd.Flags()
-	f.Int64Var(&step, "step", 0, "step of the committed checkpoint to release (required)")
+	f.Int64Var(&step, "step", 0, "step of the committed checkpoint to release")
+	f.StringVar(&manifest, "checkpoint", "", "the checkpoint to release by its manifest hash (6+ hex digits), instead of --step")
 	f.StringVar(&name, "name", "", "model name (required): A-Z a-z 0-9 . _ - +")
 	f.StringVar(&keyPath, "key", "", "the approver's private key, NAME.key (required)")
 	f.StringVar(&approver, "approver", "", "who approves, as the statement names them (default: the key file's name)")
@@ -91,10 +58,67 @@ defaults (decision support only; evaluated on the held-out split only).`,
 	f.StringArrayVar(&limitations, "limitation", nil, "a known limitation for the card (repeatable)")
 	f.Float64Var(&threshold, "threshold", 0.5, "decision threshold of the card's evaluation")
 	addJSONFlag(cmd, &asJSON)
-	for _, req := range []string{"step", "name", "key"} {
+	cmd.MarkFlagsOneRequired("step", "checkpoint")
+	cmd.MarkFlagsMutuallyExclusive("step", "checkpoint")
+	for _, req := range []string{"name", "key"} {
 		_ = cmd.MarkFlagRequired(req)
 	}
 	return cmd
+}
+
+// releaseOptions are `dxtrain models release`'s arguments.
+type releaseOptions struct {
+	experiment                 string
+	step                       int64
+	manifest                   string
+	name, keyPath, approver    string
+	intendedUse, intendedUsers string
+	limitations                []string
+	threshold                  float64
+	asJSON                     bool
+}
+
+// releaseModel loads the approver's key, releases the checkpoint through the validator
+// and prints what the registry committed.
+func releaseModel(ctx context.Context, flags *validatorFlags, o releaseOptions) error {
+	priv, err := release.LoadPrivateKey(o.keyPath)
+	if err != nil {
+		return err
+	}
+	if o.approver == "" {
+		o.approver = strings.TrimSuffix(filepath.Base(o.keyPath), release.PrivateKeyExt)
+	}
+	api, err := flags.client()
+	if err != nil {
+		return err
+	}
+	store, err := flags.store(ctx)
+	if err != nil {
+		return err
+	}
+	mv, files, err := validator.Release(ctx, validator.ReleaseConfig{
+		API: api, Store: store, ExperimentID: o.experiment, Step: o.step, Manifest: o.manifest,
+		Name: o.name, PrivateKey: priv, Approver: o.approver, IntendedUse: o.intendedUse, IntendedUsers: o.intendedUsers,
+		Limitations: o.limitations, Threshold: o.threshold,
+	})
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return printJSON(mv)
+	}
+	out := newTable()
+	fmt.Fprintf(out, "released\t%s@%d\n", mv.Name, mv.Version)
+	fmt.Fprintf(out, "checkpoint\tstep %d (%s)\n", mv.CheckpointStep, mv.CheckpointID)
+	fmt.Fprintf(out, "approver\t%s (key %s)\n", mv.Approver, mv.ApproverKey)
+	fmt.Fprintf(out, "model.onnx sha256\t%s\t(%d bytes)\n", mv.ONNXSHA256, len(files.ONNX))
+	fmt.Fprintf(out, "card.json sha256\t%s\n", mv.CardSHA256)
+	fmt.Fprintf(out, "statement.json sha256\t%s\n", mv.StatementSHA256)
+	fmt.Fprintf(out, "statement.sig sha256\t%s\n", mv.SignatureSHA256)
+	if v, ok := mv.Metrics["test_auroc"]; ok {
+		fmt.Fprintf(out, "test AUROC\t%.4f\n", v)
+	}
+	return out.Flush()
 }
 
 // newModelsRevokeCommand is `dxtrain models revoke NAME@VERSION --reason …`.

@@ -38,60 +38,70 @@ bundle's SHA-256. Its progress lines are the metrics the script reports, and --e
 writes the ONNX model the script saved (ctx.save_onnx), checked by the agent against
 the script's own outputs in ONNX Runtime.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			yaml, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			spec, err := experiments.Parse(yaml, args[0]) // fail here, with lines, before the server does
-			if err != nil {
-				return err
-			}
-			api, err := cluster.client()
-			if err != nil {
-				return err
-			}
-			code := ""
-			if spec.IsTorch() {
-				if code, err = uploadCode(cmd.Context(), args[0], spec, storeURL); err != nil {
-					return err
-				}
-			}
-			created, err := api.SubmitExperiment(cmd.Context(), yaml, code)
-			if err != nil {
-				return err
-			}
-			if detach {
-				fmt.Println(created.ID)
-				return nil
-			}
-			fmt.Printf("experiment %s submitted (%s)\n", created.ID, spec.Name)
-			var exp *structs.Experiment
-			if spec.IsTorch() {
-				exp, err = followTorch(cmd.Context(), api, created.ID)
-			} else {
-				exp, err = follow(cmd.Context(), api, created.ID, spec.Training.Epochs)
-			}
-			if err != nil {
-				return err
-			}
-			if exp.Status != structs.ExperimentSucceeded {
-				return fmt.Errorf("experiment %s %s: %s", exp.ID, exp.Status, exp.StatusReason)
-			}
-			if exportTo == "" {
-				return nil
-			}
-			if spec.IsTorch() {
-				return exportTorch(cmd.Context(), exp, storeURL, exportTo)
-			}
-			return exportFinal(cmd.Context(), api, exp.ID, storeURL, exportTo)
-		},
+		RunE: cluster.run(func(ctx context.Context, api *client.Client, args []string) error {
+			return runExperiment(ctx, api, runOptions{specPath: args[0], detach: detach, exportTo: exportTo, storeURL: storeURL})
+		}),
 	}
 	cluster.register(cmd)
 	cmd.Flags().BoolVar(&detach, "detach", false, "print the experiment ID and return at once")
 	cmd.Flags().StringVar(&exportTo, "export", "", "after success, export the final model to this directory")
 	cmd.Flags().StringVar(&storeURL, "store", envOr("DXTRAIN_STORE", ""), "object store URL, for --export ($DXTRAIN_STORE)")
 	return cmd
+}
+
+// runOptions are `dxtrain run`'s arguments.
+type runOptions struct {
+	specPath string
+	detach   bool
+	exportTo string // "" exports nothing
+	storeURL string
+}
+
+// runExperiment submits the spec (a torch spec's code bundle first), follows the
+// experiment until it ends and, when asked, exports its final model.
+func runExperiment(ctx context.Context, api *client.Client, o runOptions) error {
+	yaml, err := os.ReadFile(o.specPath)
+	if err != nil {
+		return err
+	}
+	spec, err := experiments.Parse(yaml, o.specPath) // fail here, with lines, before the server does
+	if err != nil {
+		return err
+	}
+	code := ""
+	if spec.IsTorch() {
+		if code, err = uploadCode(ctx, o.specPath, spec, o.storeURL); err != nil {
+			return err
+		}
+	}
+	created, err := api.SubmitExperiment(ctx, yaml, code)
+	if err != nil {
+		return err
+	}
+	if o.detach {
+		fmt.Println(created.ID)
+		return nil
+	}
+	fmt.Printf("experiment %s submitted (%s)\n", created.ID, spec.Name)
+	var exp *structs.Experiment
+	if spec.IsTorch() {
+		exp, err = followTorch(ctx, api, created.ID)
+	} else {
+		exp, err = follow(ctx, api, created.ID, spec.Training.Epochs)
+	}
+	if err != nil {
+		return err
+	}
+	if exp.Status != structs.ExperimentSucceeded {
+		return fmt.Errorf("experiment %s %s: %s", exp.ID, exp.Status, exp.StatusReason)
+	}
+	if o.exportTo == "" {
+		return nil
+	}
+	if spec.IsTorch() {
+		return exportTorch(ctx, exp, o.storeURL, o.exportTo)
+	}
+	return exportFinal(ctx, api, exp.ID, o.storeURL, o.exportTo)
 }
 
 // follow long-polls the experiment's metrics and draws progress until it ends.
