@@ -229,6 +229,12 @@ func TestRefusedCheckpointOnTheRecordOfAClusterRun(t *testing.T) {
 	if refuser == nil || refuser.ResumeFrom != refused.ID || refuser.ResumedFrom == "" || refuser.ResumedFrom == refused.ID {
 		t.Fatalf("attempts %+v\nalerts %+v\nwant the attempt that refused %s to name it as resume_from and another as resumed_from", shown.Attempts, shown.Alerts, refused.ID)
 	}
+	table := c.must(t, c.admin, "experiments", "show", id)
+	for _, want := range []string{"RESUME FROM\tRESUMED FROM", shortID(refused.ID) + " (refused, fell back", shortID(refuser.ResumedFrom)} {
+		if !strings.Contains(strings.Join(strings.Fields(table), "\t"), strings.Join(strings.Fields(want), "\t")) {
+			t.Fatalf("experiments show does not print %q:\n%s", want, table)
+		}
+	}
 	checkRecordOfRefusal(t, func(args ...string) (string, error) { return c.as(t, validator, args...) }, id, refused)
 }
 

@@ -69,34 +69,7 @@ content-addressed shards, upload them and register the manifest. Nothing is regi
 when any step fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			store, err := flags.store(ctx)
-			if err != nil {
-				return err
-			}
-			reg, _, err := flags.registry(store)
-			if err != nil {
-				return err
-			}
-			res, err := ingest.Ingest(ctx, ingest.Config{SpecPath: args[0], InputPath: input, KeyPath: key, Store: store, Registrar: reg, Seed: seed})
-			if res != nil && res.Report != nil {
-				fmt.Println(strings.TrimRight(res.Report.Summary(), "\n"))
-				if reportPath != "" {
-					if werr := writeJSONFile(reportPath, res.Report); werr != nil {
-						return werr
-					}
-				}
-			}
-			if err != nil {
-				if errors.Is(err, ingest.ErrRefused) {
-					return fmt.Errorf("refused by the anonymisation gate: nothing was uploaded or registered")
-				}
-				return err
-			}
-			m := res.Manifest
-			fmt.Printf("dataset %s registered: manifest %s\n", m.Name, res.ManifestSHA)
-			printSplits(m)
-			return nil
+			return ingestDataset(cmd.Context(), flags, ingestOptions{spec: args[0], input: input, key: key, reportPath: reportPath, seed: seed})
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "raw input (default: the spec's input.path)")
@@ -111,50 +84,95 @@ func datasetsLs(flags *datasetFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "ls", Short: "List registered datasets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			type row struct {
-				Name     string `json:"name"`
-				Manifest string `json:"manifest_sha256"`
-			}
-			var rows []row
-			if flags.local {
-				store, err := flags.store(ctx)
-				if err != nil {
-					return err
-				}
-				recs, err := ingest.NewLocalRegistry(store).List(ctx)
-				if err != nil {
-					return err
-				}
-				for _, r := range recs {
-					rows = append(rows, row{r.Name, r.ManifestSHA})
-				}
-			} else {
-				api, err := flags.client()
-				if err != nil {
-					return err
-				}
-				ds, err := api.Datasets(ctx)
-				if err != nil {
-					return err
-				}
-				for _, d := range ds {
-					rows = append(rows, row{d.Name, d.ManifestHash})
-				}
-			}
-			if asJSON {
-				return printJSON(rows)
-			}
-			tw := newTable()
-			fmt.Fprintln(tw, "NAME\tMANIFEST")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Manifest)
-			}
-			return tw.Flush()
+			return listDatasets(cmd.Context(), flags, asJSON)
 		},
 	}
 	addJSONFlag(cmd, &asJSON)
 	return cmd
+}
+
+// ingestOptions are `dxtrain datasets ingest`'s arguments.
+type ingestOptions struct {
+	spec, input, key, reportPath string
+	seed                         uint64
+}
+
+// ingestDataset runs the ingest pipeline and prints the gate's report (also as JSON
+// to reportPath) and the registered splits.
+func ingestDataset(ctx context.Context, flags *datasetFlags, o ingestOptions) error {
+	store, err := flags.store(ctx)
+	if err != nil {
+		return err
+	}
+	reg, _, err := flags.registry(store)
+	if err != nil {
+		return err
+	}
+	res, err := ingest.Ingest(ctx, ingest.Config{SpecPath: o.spec, InputPath: o.input, KeyPath: o.key, Store: store, Registrar: reg, Seed: o.seed})
+	if res != nil && res.Report != nil {
+		fmt.Println(strings.TrimRight(res.Report.Summary(), "\n"))
+		if o.reportPath != "" {
+			if werr := writeJSONFile(o.reportPath, res.Report); werr != nil {
+				return werr
+			}
+		}
+	}
+	if errors.Is(err, ingest.ErrRefused) {
+		return fmt.Errorf("refused by the anonymisation gate: nothing was uploaded or registered")
+	}
+	if err != nil {
+		return err
+	}
+	m := res.Manifest
+	fmt.Printf("dataset %s registered: manifest %s\n", m.Name, res.ManifestSHA)
+	printSplits(m)
+	return nil
+}
+
+// datasetRow is one registered dataset as `datasets ls` prints it.
+type datasetRow struct {
+	Name     string `json:"name"`
+	Manifest string `json:"manifest_sha256"`
+}
+
+// listDatasets lists the datasets of the store's local registry (--local) or of the
+// cluster.
+func listDatasets(ctx context.Context, flags *datasetFlags, asJSON bool) error {
+	var rows []datasetRow
+	if flags.local {
+		store, err := flags.store(ctx)
+		if err != nil {
+			return err
+		}
+		recs, err := ingest.NewLocalRegistry(store).List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			rows = append(rows, datasetRow{r.Name, r.ManifestSHA})
+		}
+	} else {
+		api, err := flags.client()
+		if err != nil {
+			return err
+		}
+		ds, err := api.Datasets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			rows = append(rows, datasetRow{d.Name, d.ManifestHash})
+		}
+	}
+	if asJSON {
+		return printJSON(rows)
+	}
+	tw := newTable()
+	fmt.Fprintln(tw, "NAME\tMANIFEST")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Manifest)
+	}
+	return tw.Flush()
 }
 
 // manifestOf resolves a dataset name to its manifest, read from the store.

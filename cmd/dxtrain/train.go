@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,42 +30,48 @@ continues from the latest committed checkpoint and ends bit-identical to a run t
 never stopped.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			source, err := os.ReadFile(args[0])
-			if err != nil {
-				return fmt.Errorf("load spec: %w", err)
-			}
-			spec, err := experiments.Parse(source, args[0])
-			if err != nil {
-				return err
-			}
-			store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
-			if err != nil {
-				return err
-			}
-			if outDir == "" {
-				outDir = filepath.Join(dataDir, "runs", spec.Name)
-			}
-			bar := newProgressBar(os.Stdout)
-			res, err := trainer.TrainLocal(cmd.Context(), trainer.LocalConfig{
-				Spec: spec, SpecSource: source, Store: store, Resume: resume, OutDir: outDir, Progress: bar.update, Report: os.Stderr,
-			})
-			bar.clear()
-			if err != nil {
-				return err
-			}
-			t := res.Train
-			fmt.Printf("\n%s: %d steps, %.0f samples/s\n", spec.Name, t.Steps, t.SamplesPerSec)
-			fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Test.Accuracy, t.Test.AUROC, t.Test.N)
-			fmt.Printf("  checkpoints committed: %d\n", len(t.Checkpoints))
-			if res.ONNXPath != "" {
-				fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.ONNXPath, res.ONNXMaxDiff)
-			}
-			fmt.Printf("  summary    %s\n", res.SummaryPath)
-			return nil
+			return trainHere(cmd.Context(), args[0], dataDir, outDir, resume)
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", ".dxtrain", "directory of the local object store and runs")
 	cmd.Flags().StringVar(&outDir, "out", "", "directory for model.onnx and summary.json")
 	cmd.Flags().BoolVar(&resume, "resume", false, "continue from the latest committed checkpoint")
 	return cmd
+}
+
+// trainHere trains the spec at specPath in this process against the local object
+// store under dataDir and prints the run's summary.
+func trainHere(ctx context.Context, specPath, dataDir, outDir string, resume bool) error {
+	source, err := os.ReadFile(specPath)
+	if err != nil {
+		return fmt.Errorf("load spec: %w", err)
+	}
+	spec, err := experiments.Parse(source, specPath)
+	if err != nil {
+		return err
+	}
+	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+	if err != nil {
+		return err
+	}
+	if outDir == "" {
+		outDir = filepath.Join(dataDir, "runs", spec.Name)
+	}
+	bar := newProgressBar(os.Stdout)
+	res, err := trainer.TrainLocal(ctx, trainer.LocalConfig{
+		Spec: spec, SpecSource: source, Store: store, Resume: resume, OutDir: outDir, Progress: bar.update, Report: os.Stderr,
+	})
+	bar.clear()
+	if err != nil {
+		return err
+	}
+	t := res.Train
+	fmt.Printf("\n%s: %d steps, %.0f samples/s\n", spec.Name, t.Steps, t.SamplesPerSec)
+	fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Test.Accuracy, t.Test.AUROC, t.Test.N)
+	fmt.Printf("  checkpoints committed: %d\n", len(t.Checkpoints))
+	if res.ONNXPath != "" {
+		fmt.Printf("  ONNX model %s\n  ONNX Runtime matches the Go forward pass on the test split: max |diff| %.2g\n", res.ONNXPath, res.ONNXMaxDiff)
+	}
+	fmt.Printf("  summary    %s\n", res.SummaryPath)
+	return nil
 }
