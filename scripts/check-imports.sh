@@ -24,8 +24,8 @@ for p in models datasets kernels storage experiments; do
 done
 forbid ./trainer/runtime/... "^$mod/(coordinator|models|trainer/loop)" \
   "the torch runtime's launcher knows processes, bundles and the rank channel, not the control plane or the native engine"
-forbid ./validator/... "^$mod/(trainer|trainer/runtime/.*|trainer/device.*|coordinator|coordinator/(fsm|state|scheduler|benchmark))$" \
-  "the validator consumes committed checkpoints: it reads the ledger through the client and runs trainer/loop only to replay, never the agent, the launcher or the server"
+forbid ./validator/... "^$mod/(trainer|trainer/device.*|coordinator|coordinator/(fsm|state|scheduler|benchmark))$" \
+  "the validator consumes committed checkpoints: it reads the ledger through the client and replays with trainer/loop (native) or the torch runtime's launcher (bundle, channel, gang), never the agent or the server"
 bad=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/validator( |$)" | grep -v "^$mod/cmd/" || true)
 if [ -n "$bad" ]; then echo "import direction: only cmd imports the validator: $bad"; fail=1; fi
 for p in kernels storage experiments safetensors trainer/collective trainer/device models/metrics python; do

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/datasets/shards"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/python"
 	"github.com/dxtrain/dxtrain/trainer/runtime/bundle"
@@ -57,7 +58,7 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 	if err != nil {
 		return err
 	}
-	if err := StageDataset(ctx, a.cfg.Store, datasetHash, work.data); err != nil {
+	if err := shards.Stage(ctx, a.cfg.Store, datasetHash, work.data); err != nil {
 		return err
 	}
 	ledger := clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID}
@@ -67,7 +68,7 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 			return err
 		}
 	}
-	host := &torchHost{api: a.cfg.API, store: a.cfg.Store, ledger: ledger, as: as, spec: spec, world: w.size(),
+	host := &torchHost{api: a.cfg.API, store: a.cfg.Store, ledger: ledger, as: as, spec: spec, world: w.size(), threads: a.rankThreads(w),
 		datasetHash: datasetHash, maxBytes: a.cfg.MaxCheckpointBytes, log: log, lastStep: -1,
 		reporter: &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 			base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -15,10 +13,6 @@ import (
 
 // gangID names this node's share of an attempt: the marker of its processes.
 func (a *Agent) gangID(as structs.Assignment) string { return as.Attempt.ID + "@" + a.cfg.NodeID }
-
-// passedEnv are the agent's own variables a rank inherits: what Python, CUDA and the
-// C library need to start. Everything else a rank sees is set below.
-var passedEnv = []string{"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "LD_LIBRARY_PATH", "TZ"}
 
 // torchWorld is where one agent's processes sit in a torch attempt's world.
 type torchWorld struct {
@@ -40,18 +34,6 @@ func (a *Agent) torchEnv(spec *experiments.Spec, as structs.Assignment, w torchW
 	if err != nil {
 		return nil, err
 	}
-	env := map[string]string{}
-	for _, k := range passedEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			env[k] = v
-		}
-	}
-	for k, v := range a.cfg.NCCLEnv {
-		env[k] = v
-	}
-	for k, v := range spec.Env {
-		env[k] = v
-	}
 	visible := ""
 	if spec.Workers.Device == "gpu" {
 		if localRank >= len(w.devices) {
@@ -59,39 +41,17 @@ func (a *Agent) torchEnv(spec *experiments.Spec, as structs.Assignment, w torchW
 		}
 		visible = w.devices[localRank]
 	}
-	owned := map[string]string{
-		"RANK":                    strconv.Itoa(w.globalRank(localRank)),
-		"LOCAL_RANK":              strconv.Itoa(localRank),
-		"WORLD_SIZE":              strconv.Itoa(w.size()),
-		"LOCAL_WORLD_SIZE":        strconv.Itoa(w.localWorld),
-		"GROUP_RANK":              strconv.Itoa(w.groupRank),
-		"ROLE_RANK":               strconv.Itoa(w.globalRank(localRank)),
-		"MASTER_ADDR":             host,
-		"MASTER_PORT":             port,
-		"CUDA_VISIBLE_DEVICES":    visible,
-		"OMP_NUM_THREADS":         strconv.Itoa(max(1, a.cfg.CPUs/w.localWorld)),
-		"PYTHONPATH":              work.python + string(os.PathListSeparator) + work.code,
-		"PYTHONUNBUFFERED":        "1",
-		"PYTHONDONTWRITEBYTECODE": "1",
-		"DXTRAIN_SOCKET":          work.socket,
-		"DXTRAIN_SECRET":          secret,
-		"DXTRAIN_ATTEMPT_ID":      as.Attempt.ID,
-		gang.MarkerEnv:            a.gangID(as),
-		"DXTRAIN_EXPERIMENT_ID":   as.Experiment.ID,
-		"DXTRAIN_DEVICE":          spec.Workers.Device,
-		"DXTRAIN_SEED":            strconv.FormatUint(spec.Seed, 10),
-		"DXTRAIN_WORK_DIR":        work.root,
-	}
-	for k, v := range owned {
-		env[k] = v
-	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	slices.Sort(out)
-	return out, nil
+	re := gang.RankEnv{Rank: w.globalRank(localRank), LocalRank: localRank, WorldSize: w.size(), LocalWorldSize: w.localWorld,
+		GroupRank: w.groupRank, MasterAddr: host, MasterPort: port, VisibleDevices: visible, Threads: a.rankThreads(w),
+		PythonPath: []string{work.python, work.code}, Socket: work.socket, Secret: secret,
+		Experiment: as.Experiment.ID, Attempt: as.Attempt.ID, Marker: a.gangID(as), Device: spec.Workers.Device,
+		Seed: spec.Seed, WorkDir: work.root}
+	return re.Environ(a.cfg.NCCLEnv, spec.Env), nil
 }
+
+// rankThreads is each local rank's share of the agent's cores: its intra-op threads,
+// which the checkpoints record so that a replay uses as many.
+func (a *Agent) rankThreads(w torchWorld) int { return max(1, a.cfg.CPUs/w.localWorld) }
 
 func splitRendezvous(addr string) (host, port string, err error) {
 	i := strings.LastIndexByte(addr, ':')

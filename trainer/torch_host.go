@@ -30,6 +30,7 @@ type torchHost struct {
 	as          structs.Assignment
 	spec        *experiments.Spec
 	world       int
+	threads     int // each rank's OMP_NUM_THREADS, recorded in the manifests
 	datasetHash string
 	maxBytes    int64
 	reporter    *progressReporter
@@ -57,7 +58,7 @@ func (h *torchHost) checkpoint(ctx context.Context, step int64, dir string, metr
 	parent := h.parent
 	h.mu.Unlock()
 	st := &checkpoint.FilesState{
-		Experiment: h.as.Experiment.ID, Step: step, Parent: parent, WorldSize: h.world, Metrics: maps.Clone(metrics),
+		Experiment: h.as.Experiment.ID, Step: step, Parent: parent, WorldSize: h.world, Threads: h.threads, Metrics: maps.Clone(metrics),
 		DatasetHash: h.datasetHash, SpecHash: h.as.Experiment.SpecHash, CodeVersion: version.String(),
 		CodeBundle: h.as.Experiment.CodeBundle, Seed: h.spec.Seed, Dir: dir, MaxBytes: h.maxBytes,
 	}

@@ -2,6 +2,7 @@ package validator
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -14,15 +15,35 @@ type LinkResult struct {
 	Err    error
 }
 
+// ReplayOptions are how a validator's machine replays torch runs.
+type ReplayOptions struct {
+	// Python is the interpreter the replayed ranks and the comparison run ("python3").
+	Python string
+	// Tolerance is the largest |diff| accepted where a run trained on GPUs is replayed
+	// on the CPU; a run trained on the CPU must replay bit for bit.
+	Tolerance float64
+	// WorkDir holds each replay's temporary directory ("" is os.TempDir()).
+	WorkDir string
+	// Logger receives the ranks' launch events; nil means slog.Default().
+	Logger *slog.Logger
+}
+
 // Replay replays each link in turn — loads its checkpoints (verifying every blob),
 // trains from From to To's step with the recorded world size and compares every
 // tensor — and hands each result to done as it is made. A link that cannot be
 // replayed does not stop the others; the returned error is only for what stops them
 // all (the dataset cannot be read, the context ends).
-func (s *Session) Replay(ctx context.Context, links []Link, done func(LinkResult)) ([]LinkResult, error) {
-	data, err := loop.LoadData(ctx, s.Spec, s.Store, s.Datasets, 0, 1)
-	if err != nil {
-		return nil, err
+func (s *Session) Replay(ctx context.Context, links []Link, opts ReplayOptions, done func(LinkResult)) ([]LinkResult, error) {
+	var data *loop.Data
+	if s.Spec.IsTorch() {
+		if opts.Python == "" {
+			opts.Python = "python3"
+		}
+	} else {
+		var err error
+		if data, err = loop.LoadData(ctx, s.Spec, s.Store, s.Datasets, 0, 1); err != nil {
+			return nil, err
+		}
 	}
 	var results []LinkResult
 	for _, link := range links {
@@ -30,7 +51,11 @@ func (s *Session) Replay(ctx context.Context, links []Link, done func(LinkResult
 			return results, err
 		}
 		r := LinkResult{Link: link}
-		r.Report, r.Err = s.replayLink(ctx, data, link)
+		if s.Spec.IsTorch() {
+			r.Report, r.Err = s.replayTorchLink(ctx, link, opts)
+		} else {
+			r.Report, r.Err = s.replayLink(ctx, data, link)
+		}
 		results = append(results, r)
 		if done != nil {
 			done(r)

@@ -259,7 +259,7 @@ A researcher then runs the training script without a cluster:
 			if err != nil {
 				return err
 			}
-			if err := trainer.StageDataset(cmd.Context(), store, sha, out); err != nil {
+			if err := shards.Stage(cmd.Context(), store, sha, out); err != nil {
 				return err
 			}
 			fmt.Printf("dataset %s (manifest %s) staged in %s\n", m.Name, sha, out)

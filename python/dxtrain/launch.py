@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional
 
-from . import validate
+from . import determinism, validate
 from .channel import Channel
 from .checkpoint import Resume
 from .context import Context
@@ -33,6 +33,7 @@ def init() -> Context:
     standalone. Call once per process."""
     env = os.environ
     device = "cuda" if env.get("DXTRAIN_DEVICE") == "gpu" else "cpu"
+    determinism.apply(env)
     if env.get("DXTRAIN_SOCKET"):
         return _connect(env, device)
     rank, world = _env_int(env, "RANK", 0), _env_int(env, "WORLD_SIZE", 1)

@@ -159,7 +159,7 @@ func TestTorchLesionsKillRank(t *testing.T) {
 	d := startDev(t)
 	d.ingestLesions(2000)
 	id := d.submit("lesions", repoPath(t, "examples/torch/lesions_resnet"), "train.py",
-		[]string{"--epochs", "6", "--checkpoint-every", "10"}, "max_restarts: 2\nsilence_timeout: 2m\n")
+		[]string{"--epochs", "6", "--checkpoint-every", "20"}, "max_restarts: 2\nsilence_timeout: 2m\ncheckpoint: {keep_last: 50}\n")
 
 	// Two committed checkpoints, then kill rank 1's process.
 	waitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
@@ -241,6 +241,31 @@ func TestTorchLesionsKillRank(t *testing.T) {
 		}
 	}
 	d.cli("checkpoints", "verify", id)
+
+	// Issue 14: the validator replays every committed link of the run (all are kept) —
+	// across the restart — by running the script again from each parent, bit for bit.
+	replayStart := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	replay, err := commandOutput(ctx, d.env, "checkpoints", "replay", id, "--all", "--python", debianPython)
+	if err != nil {
+		t.Fatalf("replay --all: %v\n%s", err, replay)
+	}
+	cps, _ = d.admin.Checkpoints(t.Context(), id)
+	links := strings.Count(replay, ": bit-identical (")
+	if links < 2 || !strings.Contains(replay, fmt.Sprintf("%d of %d links bit-identical", links, links)) ||
+		!strings.Contains(replay, "torch on cpu, trained on cpu") {
+		t.Fatalf("replay --all of %d retained checkpoints:\n%s", len(cps), replay)
+	}
+	crossed := false
+	for _, c := range cps {
+		crossed = crossed || c.AttemptID == atts[1].ID && strings.Contains(replay, fmt.Sprintf("→ step %d (%.12s)", c.Step, c.ManifestHash)) &&
+			strings.Contains(replay, fmt.Sprintf("step %d (%.12s) →", resumed.Step, resumed.ManifestHash))
+	}
+	if !crossed {
+		t.Errorf("replay --all did not replay a link across the restart from step %d:\n%s", resumed.Step, replay)
+	}
+	t.Logf("replayed %d links in %v:\n%s", links, time.Since(replayStart).Round(time.Millisecond), replay)
 }
 
 // TestTorchBadScripts: a script that never reports, one whose checkpoint is over the

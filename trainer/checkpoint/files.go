@@ -32,6 +32,7 @@ type FilesState struct {
 	Step        int64
 	Parent      string // manifest SHA-256 of the checkpoint this one continued from
 	WorldSize   int
+	Threads     int // each rank's intra-op threads (OMP_NUM_THREADS)
 	Metrics     map[string]float64
 	DatasetHash string
 	SpecHash    string
@@ -58,7 +59,7 @@ func SaveFiles(ctx context.Context, store storage.Store, st *FilesState, now tim
 	m := &Manifest{
 		FormatVersion: FormatVersion, Runtime: RuntimeTorch, Experiment: st.Experiment,
 		Cursor: Cursor{Step: st.Step}, Parent: st.Parent, RNG: RNG{Algorithm: "script", Seed: st.Seed},
-		Metrics: maps.Clone(st.Metrics), WorldSize: st.WorldSize, DatasetHash: st.DatasetHash,
+		Metrics: maps.Clone(st.Metrics), WorldSize: st.WorldSize, Threads: st.Threads, DatasetHash: st.DatasetHash,
 		SpecHash: st.SpecHash, CodeVersion: st.CodeVersion, CodeBundle: st.CodeBundle, Created: now.UTC(),
 	}
 	for _, rel := range files {

@@ -51,16 +51,19 @@ type Manifest struct {
 	// continued from: the previous checkpoint of the attempt, or the one the attempt
 	// resumed from ("" for a run from scratch). The parents form the run's lineage, so
 	// a validator replays each checkpoint from its real predecessor, across restarts.
-	Parent      string             `json:"parent,omitempty"`
-	RNG         RNG                `json:"rng"`
-	Metrics     map[string]float64 `json:"metrics,omitempty"`
-	WorldSize   int                `json:"world_size"`
-	Blobs       []Blob             `json:"blobs"`
-	Network     models.Network     `json:"network"`
-	Preprocess  models.Preprocess  `json:"preprocess"`
-	DatasetHash string             `json:"dataset_hash"`
-	SpecHash    string             `json:"spec_hash"`
-	CodeVersion string             `json:"code_version"`
+	Parent    string             `json:"parent,omitempty"`
+	RNG       RNG                `json:"rng"`
+	Metrics   map[string]float64 `json:"metrics,omitempty"`
+	WorldSize int                `json:"world_size"`
+	// Threads is each rank's intra-op thread count in a torch run (OMP_NUM_THREADS):
+	// CPU kernels may sum in another order with another count, so a replay uses as many.
+	Threads     int               `json:"threads,omitempty"`
+	Blobs       []Blob            `json:"blobs"`
+	Network     models.Network    `json:"network"`
+	Preprocess  models.Preprocess `json:"preprocess"`
+	DatasetHash string            `json:"dataset_hash"`
+	SpecHash    string            `json:"spec_hash"`
+	CodeVersion string            `json:"code_version"`
 	// CodeBundle is the SHA-256 of the researcher's code bundle (torch runs).
 	CodeBundle string    `json:"code_bundle,omitempty"`
 	Created    time.Time `json:"created"`

@@ -26,6 +26,21 @@ type ReplayReport struct {
 	Tensors    int           `json:"tensors_compared"`
 	Difference *Difference   `json:"first_difference,omitempty"`
 	Duration   time.Duration `json:"duration_ns"`
+
+	// A torch run's replay (the validator's) also says where it ran and, for a run
+	// trained on GPUs and replayed on the CPU, how far it may and did differ.
+	Runtime         string  `json:"runtime,omitempty"`    // "torch"; "" for the native engine
+	Device          string  `json:"device,omitempty"`     // where the replay ran: "cpu"
+	TrainedOn       string  `json:"trained_on,omitempty"` // the spec's device: "cpu" or "gpu"
+	MaxAbsDiff      float64 `json:"max_abs_diff,omitempty"`
+	Tolerance       float64 `json:"tolerance,omitempty"`
+	WithinTolerance bool    `json:"within_tolerance,omitempty"`
+}
+
+// Reproduced reports whether the replay stands: bit-identical, or — for a run trained
+// on GPUs and replayed on the CPU, where kernels differ — within the validator's tolerance.
+func (r *ReplayReport) Reproduced() bool {
+	return r.Identical || (r.TrainedOn == "gpu" && r.Device != "gpu" && r.WithinTolerance)
 }
 
 // Difference locates the first tensor (by name) whose bits differ.
@@ -34,6 +49,10 @@ type Difference struct {
 	Index    int     `json:"index"`
 	Replayed float32 `json:"replayed"`
 	Recorded float32 `json:"recorded"`
+	// Reason and MaxAbsDiff describe a torch replay's difference, found by the
+	// tensor's path in the script's state (its values stay on the validator's machine).
+	Reason     string  `json:"reason,omitempty"`
+	MaxAbsDiff float64 `json:"max_abs_diff,omitempty"`
 }
 
 // Replay trains from checkpoint from to the step of checkpoint to with the recorded

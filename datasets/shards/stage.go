@@ -1,4 +1,4 @@
-package trainer
+package shards
 
 import (
 	"context"
@@ -6,16 +6,15 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/dxtrain/dxtrain/datasets/shards"
 	"github.com/dxtrain/dxtrain/storage"
 )
 
-// StageDataset lays an ingested dataset out on the node for a torch run's ranks, as
-// python/PROTOCOL.md describes: dir/manifest.json (the manifest's canonical bytes)
+// Stage lays an ingested dataset out on the local disk for a torch run's ranks (an
+// agent's, or a validator's replay), as python/PROTOCOL.md describes: dir/manifest.json (the manifest's canonical bytes)
 // and dir/shards/<sha256>.safetensors for every shard of every split, each fetched
 // with its hash checked. The ranks read it with numpy; nothing leaves the node.
-func StageDataset(ctx context.Context, store storage.Store, manifestSHA, dir string) error {
-	m, err := shards.LoadManifest(ctx, store, manifestSHA)
+func Stage(ctx context.Context, store storage.Store, manifestSHA, dir string) error {
+	m, err := LoadManifest(ctx, store, manifestSHA)
 	if err != nil {
 		return fmt.Errorf("stage dataset %s: %w", manifestSHA, err)
 	}
@@ -29,7 +28,7 @@ func StageDataset(ctx context.Context, store storage.Store, manifestSHA, dir str
 	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), canon, 0o600); err != nil {
 		return fmt.Errorf("stage dataset %s: %w", manifestSHA, err)
 	}
-	for _, name := range shards.PartNames {
+	for _, name := range PartNames {
 		part, err := m.Split.Part(name)
 		if err != nil {
 			return err
