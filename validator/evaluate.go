@@ -23,7 +23,32 @@ func ReportKey(manifestSHA, split string) string {
 
 // Evaluate runs a committed checkpoint on a held-out split of its dataset and returns
 // the clinical report, which it also stores beside the checkpoint.
+//
+// A torch run's checkpoint is evaluated through the ONNX model its script exported
+// with it, in ONNX Runtime: the report does not depend on PyTorch.
 func (s *Session) Evaluate(ctx context.Context, manifestSHA, split string, threshold float64) (*Evaluation, error) {
+	var rep *metrics.ClinicalReport
+	var err error
+	if s.Spec.IsTorch() {
+		rep, err = s.evaluateTorch(ctx, manifestSHA, split, threshold)
+	} else {
+		rep, err = s.evaluateNative(ctx, manifestSHA, split, threshold)
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := rep.JSON()
+	if err != nil {
+		return nil, err
+	}
+	key := ReportKey(manifestSHA, split)
+	if err := s.Store.Put(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
+		return nil, fmt.Errorf("store the report of %s: %w", manifestSHA, err)
+	}
+	return &Evaluation{Report: rep, Key: key}, nil
+}
+
+func (s *Session) evaluateNative(ctx context.Context, manifestSHA, split string, threshold float64) (*metrics.ClinicalReport, error) {
 	m, err := s.OpenModel(ctx, manifestSHA)
 	if err != nil {
 		return nil, err
@@ -36,15 +61,7 @@ func (s *Session) Evaluate(ctx context.Context, manifestSHA, split string, thres
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s at step %d: %w", s.Spec.Name, m.Step(), err)
 	}
-	body, err := rep.JSON()
-	if err != nil {
-		return nil, err
-	}
-	key := ReportKey(manifestSHA, split)
-	if err := s.Store.Put(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
-		return nil, fmt.Errorf("store the report of %s: %w", manifestSHA, err)
-	}
-	return &Evaluation{Report: rep, Key: key}, nil
+	return rep, nil
 }
 
 // report is the clinical report of the model on one split.

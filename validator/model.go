@@ -46,12 +46,15 @@ func (s *Session) OpenModel(ctx context.Context, manifestSHA string) (*Model, er
 }
 
 // Split is the named held-out split.
-func (m *Model) Split(name string) (loop.Split, error) {
+func (m *Model) Split(name string) (loop.Split, error) { return heldOut(m.Data, name) }
+
+// heldOut is the named held-out split of data.
+func heldOut(data *loop.Data, name string) (loop.Split, error) {
 	switch name {
 	case "test":
-		return m.Data.Test, nil
+		return data.Test, nil
 	case "validation":
-		return m.Data.Validation, nil
+		return data.Validation, nil
 	}
 	return loop.Split{}, fmt.Errorf("split %q: want test or validation", name)
 }

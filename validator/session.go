@@ -25,6 +25,9 @@ type Session struct {
 	Store       storage.Store // nil for commands that read the ledger only
 	Datasets    loop.DatasetResolver
 	Checkpoints []structs.Checkpoint // the ledger, oldest step first
+	// Artifacts are the files the run recorded besides checkpoints: a torch run's ONNX
+	// exports, each at the step of the checkpoint it was exported with.
+	Artifacts []structs.Artifact
 
 	last *checkpoint.Loaded // the checkpoint load read most recently
 }
@@ -49,7 +52,8 @@ func OpenCluster(ctx context.Context, api *client.Client, store storage.Store, e
 		}
 		return compareSteps(int64(a.CreateIndex), int64(b.CreateIndex))
 	})
-	return &Session{Experiment: experiment, Spec: spec, Store: store, Datasets: api.DatasetManifest, Checkpoints: cps}, nil
+	return &Session{Experiment: experiment, Spec: spec, Store: store, Datasets: api.DatasetManifest, Checkpoints: cps,
+		Artifacts: exp.Artifacts}, nil
 }
 
 func compareSteps(a, b int64) int {

@@ -399,7 +399,12 @@ func checkpointsEvaluate(flags *validatorFlags) *cobra.Command {
 with a 95% confidence interval (DeLong), sensitivity, specificity, PPV, NPV and F1 at
 --threshold and at the Youden-optimal threshold, Brier score, expected calibration error
 with the reliability curve, and the confusion matrix (one-vs-rest and macro averages for
-multi-class). The JSON report is stored beside the checkpoint.`,
+multi-class). The JSON report is stored beside the checkpoint.
+
+A runtime: torch run's checkpoint is evaluated through the ONNX model its script
+exported with it (ctx.save_onnx), in ONNX Runtime on the held-out split of the dataset
+the checkpoint names: the report does not depend on PyTorch. A checkpoint exported
+with no model is refused, naming the steps that have one.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v, err := flags.open(cmd, args[0], true)

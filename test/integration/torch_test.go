@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,7 +267,37 @@ func TestTorchLesionsKillRank(t *testing.T) {
 	if !crossed {
 		t.Errorf("replay --all did not replay a link across the restart from step %d:\n%s", resumed.Step, replay)
 	}
-	t.Logf("replayed %d links in %v:\n%s", links, time.Since(replayStart).Round(time.Millisecond), replay)
+	t.Logf("replayed %d links in %v (training's step_time_ms %.1f):\n%s", links, time.Since(replayStart).Round(time.Millisecond),
+		exp.Progress.Metrics["step_time_ms"], replay)
+
+	// The clinical report of the final checkpoint, through the ONNX model exported with
+	// it in ONNX Runtime (not PyTorch), agrees with the script's own test metrics; a
+	// checkpoint exported with no model is refused.
+	final := cps[len(cps)-1]
+	report := d.cli("checkpoints", "evaluate", id, "--step", final.ManifestHash[:12], "--json")
+	var clinical struct {
+		N       int `json:"n"`
+		Overall struct {
+			Binary *struct {
+				AUROC struct {
+					Estimate float64 `json:"estimate"`
+					Lower    float64 `json:"ci_lower"`
+					Upper    float64 `json:"ci_upper"`
+				} `json:"auroc"`
+			} `json:"binary"`
+		} `json:"overall"`
+	}
+	if err := json.Unmarshal([]byte(report), &clinical); err != nil || clinical.Overall.Binary == nil {
+		t.Fatalf("evaluate: %v\n%s", err, report)
+	}
+	auroc := clinical.Overall.Binary.AUROC
+	if want := exp.Progress.Metrics["test_auroc"]; math.Abs(auroc.Estimate-want) > 1e-3 || auroc.Lower > auroc.Estimate || clinical.N != 300 {
+		t.Errorf("evaluate through ONNX Runtime: AUROC %.4f [%.4f, %.4f] on %d images; the script measured %.4f", auroc.Estimate, auroc.Lower, auroc.Upper, clinical.N, want)
+	}
+	if out, err := commandOutput(t.Context(), d.env, "checkpoints", "evaluate", id, "--step", cps[0].ManifestHash[:12]); err == nil ||
+		!strings.Contains(out, "no ONNX model was exported with this checkpoint") {
+		t.Errorf("evaluate of a checkpoint with no export: %v\n%s", err, out)
+	}
 }
 
 // TestTorchBadScripts: a script that never reports, one whose checkpoint is over the

@@ -40,6 +40,13 @@ func LoadHeldOut(ctx context.Context, spec *experiments.Spec, store storage.Stor
 	return d, err
 }
 
+// LoadIngestedHeldOut reads the validation and test splits of the ingested dataset
+// whose manifest has that hash (a torch checkpoint names it), checking every shard.
+func LoadIngestedHeldOut(ctx context.Context, store storage.Store, manifestSHA string) (*Data, error) {
+	d, _, err := loadIngestedHeldOut(ctx, store, manifestSHA)
+	return d, err
+}
+
 func resolveDataset(ctx context.Context, spec *experiments.Spec, resolve DatasetResolver) (string, error) {
 	if resolve == nil {
 		return "", fmt.Errorf("dataset %s: no dataset registry to look it up in", spec.Dataset.ID)
