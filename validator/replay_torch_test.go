@@ -1,0 +1,35 @@
+package validator
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestReplayHandlerKeepsOnlyTheTargetStep(t *testing.T) {
+	dir := t.TempDir()
+	staged := filepath.Join(dir, "step-20")
+	if err := os.MkdirAll(filepath.Join(staged, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"state.pt": "weights", "sub/extra.bin": "x"} {
+		if err := os.WriteFile(filepath.Join(staged, filepath.FromSlash(name)), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := &replayHandler{target: 20, into: filepath.Join(dir, "replayed"), reached: make(chan struct{})}
+	if _, err := h.Checkpoint(t.Context(), 0, 10, staged, nil); err != nil || h.done() {
+		t.Fatalf("an earlier step: %v, done %v", err, h.done())
+	}
+	if _, err := h.Checkpoint(t.Context(), 0, 20, staged, nil); err != nil || !h.done() {
+		t.Fatalf("the target step: %v, done %v", err, h.done())
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "replayed", "sub", "extra.bin")); err != nil || string(b) != "x" {
+		t.Fatalf("the target's files were not kept: %q, %v", b, err)
+	}
+
+	past := &replayHandler{target: 20, into: filepath.Join(dir, "past"), reached: make(chan struct{})}
+	if _, err := past.Checkpoint(t.Context(), 0, 30, staged, nil); err == nil || !past.done() || past.err == nil {
+		t.Fatalf("a step past the target: %v, done %v", err, past.done())
+	}
+}
