@@ -394,6 +394,16 @@ func (s *Server) artifactEndpoint(rc *reqCtx) (any, error) {
 	if err := checkHash("artifact.sha256", art.SHA256); err != nil {
 		return nil, err
 	}
+	for _, h := range []struct{ field, value string }{
+		{"artifact.sample_inputs_sha256", art.SampleInputs}, {"artifact.sample_outputs_sha256", art.SampleOutputs},
+	} {
+		if h.value == "" {
+			continue
+		}
+		if err := checkHash(h.field, h.value); err != nil {
+			return nil, err
+		}
+	}
 	if art.Size <= 0 || art.Step < 0 || art.MaxDiff < 0 || art.MaxDiff != art.MaxDiff {
 		return nil, structs.Invalid("artifact", fmt.Sprintf("size %d, step %d, max_abs_diff %v: want size > 0, step ≥ 0, max_abs_diff ≥ 0", art.Size, art.Step, art.MaxDiff))
 	}
@@ -404,6 +414,7 @@ func (s *Server) artifactEndpoint(rc *reqCtx) (any, error) {
 		return nil, err
 	}
 	art.AttemptID, art.SHA256 = a.AttemptID, strings.TrimPrefix(art.SHA256, "sha256:")
+	art.SampleInputs, art.SampleOutputs = strings.TrimPrefix(art.SampleInputs, "sha256:"), strings.TrimPrefix(art.SampleOutputs, "sha256:")
 	idx, err := s.apply(structs.ExperimentArtifactRequestType, &structs.ExperimentArtifactRequest{
 		WriteRequest: rc.write("experiment_artifact", a.ExperimentID+"/"+art.Name), ExperimentID: a.ExperimentID, Artifact: art})
 	if err != nil {

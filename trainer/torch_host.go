@@ -13,6 +13,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/internal/version"
+	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 )
@@ -91,25 +92,58 @@ func (h *torchHost) onnx(ctx context.Context, path, inputs, outputs string) (str
 	if err != nil {
 		return "", 0, err
 	}
-	diff, err := checkTorchONNX(model, inputs, outputs)
+	in, err := readSample(inputs)
+	if err != nil {
+		return "", 0, fmt.Errorf("sample inputs: %w", err)
+	}
+	out, err := readSample(outputs)
+	if err != nil {
+		return "", 0, fmt.Errorf("sample outputs: %w", err)
+	}
+	diff, err := onnx.CheckSamples(model, in, out)
 	if err != nil {
 		return "", diff, fmt.Errorf("ONNX model refused: %w", err)
 	}
-	sha, err := storage.PutBlob(ctx, h.store, model)
-	if err != nil {
-		return "", 0, fmt.Errorf("upload ONNX model: %w", err)
+	var hashes [3]string
+	for i, blob := range [][]byte{model, in, out} { // the samples let a release check the model again
+		if hashes[i], err = putVerified(ctx, h.store, blob); err != nil {
+			return "", 0, fmt.Errorf("upload the ONNX model and its samples: %w", err)
+		}
 	}
-	if _, err := storage.VerifyBlob(ctx, h.store, sha); err != nil {
-		return "", 0, fmt.Errorf("verify ONNX model after upload: %w", err)
-	}
+	sha := hashes[0]
 	h.mu.Lock()
 	step := max(h.lastStep, 0)
 	h.mu.Unlock()
 	_, err = h.api.RecordArtifact(ctx, structs.ArtifactArgs{ExperimentID: h.as.Experiment.ID, AttemptID: h.as.Attempt.ID,
-		Artifact: structs.Artifact{Name: "model.onnx", SHA256: sha, Size: int64(len(model)), Step: step, MaxDiff: diff}})
+		Artifact: structs.Artifact{Name: "model.onnx", SHA256: sha, Size: int64(len(model)), Step: step, MaxDiff: diff,
+			SampleInputs: hashes[1], SampleOutputs: hashes[2]}})
 	if err != nil {
 		return "", 0, fmt.Errorf("record the ONNX model: %w", err)
 	}
 	h.log.Info("onnx model recorded", "sha256", sha, "max_abs_diff", diff)
 	return sha, diff, nil
+}
+
+// putVerified stores blob content-addressed and reads it back by hash.
+func putVerified(ctx context.Context, store storage.Store, blob []byte) (string, error) {
+	sha, err := storage.PutBlob(ctx, store, blob)
+	if err != nil {
+		return "", err
+	}
+	if _, err := storage.VerifyBlob(ctx, store, sha); err != nil {
+		return "", fmt.Errorf("verify after upload: %w", err)
+	}
+	return sha, nil
+}
+
+// readSample reads a sample .npy file the script handed over, within onnx.MaxSampleBytes.
+func readSample(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > onnx.MaxSampleBytes {
+		return nil, fmt.Errorf("%s is %d bytes, the limit is %d", path, info.Size(), onnx.MaxSampleBytes)
+	}
+	return os.ReadFile(path)
 }

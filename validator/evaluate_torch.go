@@ -29,6 +29,9 @@ type TorchModel struct {
 	Artifact   structs.Artifact
 	ONNX       []byte
 	Data       *loop.Data
+	// SampleInputs and SampleOutputs are the .npy samples the script handed over with
+	// the model (loaded for a release only).
+	SampleInputs, SampleOutputs []byte
 }
 
 // OpenTorchModel loads what evaluating or releasing a torch checkpoint needs.

@@ -87,13 +87,17 @@ func (c *ReleaseConfig) Validate() error {
 // releaseInput is the approved checkpoint, loaded, scored and exported once; only the
 // card (and so the ONNX metadata) depends on the version.
 type releaseInput struct {
-	cfg        *ReleaseConfig
-	spec       *experiments.Spec
-	cp         structs.Checkpoint
-	model      *Model
-	meta       map[string]string // the metadata props every export carries
-	evaluation []byte            // the clinical report on the test split, JSON
-	summary    map[string]float64
+	cfg   *ReleaseConfig
+	spec  *experiments.Spec
+	cp    structs.Checkpoint
+	data  *loop.Data  // the held-out splits the card describes
+	model *Model      // a native run's checkpoint, exported by dxtrain
+	torch *TorchModel // a torch run's checkpoint with the ONNX model its script exported
+	// architecture, runtime, codeBundle and framework go on the card.
+	architecture, runtime, codeBundle, framework string
+	meta                                         map[string]string // the metadata props every export carries
+	evaluation                                   []byte            // the clinical report on the test split, JSON
+	summary                                      map[string]float64
 }
 
 // Release exports, evaluates, signs, uploads and commits one checkpoint as the next
@@ -178,6 +182,9 @@ func prepareRelease(ctx context.Context, cfg *ReleaseConfig) (*releaseInput, err
 	if err != nil {
 		return nil, err
 	}
+	if s.Spec.IsTorch() {
+		return s.loadTorchRelease(ctx, cfg, cp)
+	}
 	return s.loadRelease(ctx, cfg, cp)
 }
 
@@ -199,8 +206,8 @@ func (s *Session) loadRelease(ctx context.Context, cfg *ReleaseConfig, cp struct
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", s.Spec.Name, err)
 	}
-	return &releaseInput{cfg: cfg, spec: s.Spec, cp: cp, model: m, evaluation: evaluation, summary: summarise(rep),
-		meta: m.provenance(s, test).Metadata()}, nil
+	return &releaseInput{cfg: cfg, spec: s.Spec, cp: cp, data: m.Data, model: m, architecture: m.Net.Architecture,
+		evaluation: evaluation, summary: summarise(rep), meta: m.provenance(s, test).Metadata()}, nil
 }
 
 // releasable is the committed checkpoint at step, refusing a suspect one and one a
@@ -257,14 +264,13 @@ func (in *releaseInput) seal(ver int) (release.Files, error) {
 		meta[k] = v
 	}
 	meta[release.CardMetadataKey] = string(cardJSON)
-	m := in.model
-	model, _, err := onnx.ExportChecked(m.Net, m.Params, &m.Manifest.Preprocess, meta, m.Data.Test.Raw, m.Data.Test.N, in.spec.Export.Tolerance)
+	model, err := in.export(meta)
 	if err != nil {
 		return release.Files{}, fmt.Errorf("release %s: refused: %w", in.cfg.Name, err)
 	}
 	st := release.Statement{
 		Schema: release.StatementSchema, ModelName: in.cfg.Name, ModelVersion: card.Version,
-		CheckpointManifestSHA256: in.cp.ManifestHash, DatasetManifestSHA256: in.model.Data.Hash, SpecSHA256: in.spec.Hash(),
+		CheckpointManifestSHA256: in.cp.ManifestHash, DatasetManifestSHA256: in.data.Hash, SpecSHA256: in.spec.Hash(),
 		CodeVersion: card.CodeVersion, Metrics: in.summary, Approver: in.cfg.Approver, CreatedAt: now,
 	}
 	files, err := release.Seal(model, card, st, in.cfg.PrivateKey)
@@ -272,6 +278,25 @@ func (in *releaseInput) seal(ver int) (release.Files, error) {
 		return release.Files{}, fmt.Errorf("release %s@%d: %w", in.cfg.Name, ver, err)
 	}
 	return files, nil
+}
+
+// export is the released ONNX model with meta (the card among it): a native checkpoint
+// exported by dxtrain and checked against ONNX Runtime on the test split, or a torch
+// script's exported model with the metadata added and its samples checked again.
+func (in *releaseInput) export(meta map[string]string) ([]byte, error) {
+	if t := in.torch; t != nil {
+		model, err := onnx.WithMetadata(t.ONNX, meta)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := onnx.CheckSamples(model, t.SampleInputs, t.SampleOutputs); err != nil {
+			return nil, err
+		}
+		return model, nil
+	}
+	m := in.model
+	model, _, err := onnx.ExportChecked(m.Net, m.Params, &m.Manifest.Preprocess, meta, m.Data.Test.Raw, m.Data.Test.N, in.spec.Export.Tolerance)
+	return model, err
 }
 
 // args is the registry record of the sealed files.

@@ -15,14 +15,15 @@ import (
 
 // card describes the model for the trust; defaults are conservative.
 func (in *releaseInput) card(ver string, now time.Time) release.Card {
-	cfg, d := in.cfg, in.model.Data
+	cfg, d := in.cfg, in.data
 	positive := d.Classes[len(d.Classes)-1]
 	c := release.Card{
 		Schema: release.CardSchema, Name: cfg.Name, Version: ver, Experiment: in.spec.Name,
 		IntendedUse: cfg.IntendedUse, IntendedUsers: cfg.IntendedUsers,
 		Dataset:      release.CardDataset{Description: cfg.DatasetDescription, ManifestSHA256: d.Hash},
 		Training:     release.CardTraining{SpecSHA256: in.spec.Hash(), Seed: in.spec.Training.Seed},
-		Architecture: in.model.Net.Architecture, Classes: d.Classes, PositiveClass: positive,
+		Architecture: in.architecture, Runtime: in.runtime, CodeBundleSHA256: in.codeBundle, Framework: in.framework,
+		Classes: d.Classes, PositiveClass: positive,
 		Features: d.Features, Evaluation: json.RawMessage(in.evaluation), Limitations: cfg.Limitations,
 		CreatedAt: now, CodeVersion: version.String(),
 	}

@@ -74,7 +74,12 @@ type Artifact struct {
 	Step      int64   `json:"step"` // the step of the checkpoint it was made after
 	AttemptID string  `json:"attempt_id"`
 	MaxDiff   float64 `json:"max_abs_diff"` // ONNX Runtime vs the script's own outputs
-	CreatedAt int64   `json:"created_at"`
+	// SampleInputs and SampleOutputs are the SHA-256s of the .npy samples the script
+	// handed over with the model (its inputs, and its own framework's outputs), so that
+	// a release checks the model against them again.
+	SampleInputs  string `json:"sample_inputs_sha256,omitempty"`
+	SampleOutputs string `json:"sample_outputs_sha256,omitempty"`
+	CreatedAt     int64  `json:"created_at"`
 }
 
 // Copy returns a deep copy (the spec's slices are shared: specs are never mutated).

@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	pb "github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -107,4 +109,39 @@ func (s ioShape) size() int {
 		n *= int(d)
 	}
 	return n
+}
+
+// ReadProducer is the tool and version that wrote a model (torch.onnx.export records
+// "pytorch" and torch's version), as the model's producer fields say.
+func ReadProducer(model []byte) (name, version string, err error) {
+	m, err := parseModel(model)
+	if err != nil {
+		return "", "", err
+	}
+	return m.GetProducerName(), m.GetProducerVersion(), nil
+}
+
+// WithMetadata returns model with props set among its metadata props (replacing a
+// prop of the same key, keeping the others), re-encoded deterministically: a release
+// embeds its card in a script's exported model as the native exporter does.
+func WithMetadata(model []byte, props map[string]string) ([]byte, error) {
+	m, err := parseModel(model)
+	if err != nil {
+		return nil, err
+	}
+	kept := m.GetMetadataProps()[:0]
+	for _, p := range m.GetMetadataProps() {
+		if _, replaced := props[p.GetKey()]; !replaced {
+			kept = append(kept, p)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		kept = append(kept, &pb.StringStringEntryProto{Key: k, Value: props[k]})
+	}
+	m.MetadataProps = kept
+	out, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode: %w", ErrInvalidModel, err)
+	}
+	return out, nil
 }

@@ -18,22 +18,28 @@ const maxCardSize = 4 << 20
 // and hash, never patient data), how it performed, and what it must not be used for.
 // card.json is Card.Encode's output; the statement signs its SHA-256.
 type Card struct {
-	Schema        string          `json:"schema"` // CardSchema
-	Name          string          `json:"name"`
-	Version       string          `json:"version"`
-	Experiment    string          `json:"experiment,omitempty"` // the experiment that trained it
-	IntendedUse   string          `json:"intended_use"`
-	IntendedUsers string          `json:"intended_users"`
-	Dataset       CardDataset     `json:"dataset"`
-	Training      CardTraining    `json:"training"`
-	Architecture  string          `json:"architecture"`
-	Classes       []string        `json:"classes"`
-	PositiveClass string          `json:"positive_class"`
-	Features      []string        `json:"features"`   // input column names; empty for image models
-	Evaluation    json.RawMessage `json:"evaluation"` // the released checkpoint's metrics report, a JSON object
-	Limitations   []string        `json:"limitations"`
-	CreatedAt     time.Time       `json:"created_at"` // UTC
-	CodeVersion   string          `json:"code_version"`
+	Schema        string       `json:"schema"` // CardSchema
+	Name          string       `json:"name"`
+	Version       string       `json:"version"`
+	Experiment    string       `json:"experiment,omitempty"` // the experiment that trained it
+	IntendedUse   string       `json:"intended_use"`
+	IntendedUsers string       `json:"intended_users"`
+	Dataset       CardDataset  `json:"dataset"`
+	Training      CardTraining `json:"training"`
+	Architecture  string       `json:"architecture"`
+	// Runtime is "torch" for a model a researcher's PyTorch script trained and exported
+	// ("" for dxtrain's native engine); CodeBundleSHA256 then names the script's code
+	// and Framework the exporter ("pytorch 2.1.0", from the ONNX file's producer).
+	Runtime          string          `json:"runtime,omitempty"`
+	CodeBundleSHA256 string          `json:"code_bundle_sha256,omitempty"`
+	Framework        string          `json:"framework,omitempty"`
+	Classes          []string        `json:"classes"`
+	PositiveClass    string          `json:"positive_class"`
+	Features         []string        `json:"features"`   // input column names; empty for image models
+	Evaluation       json.RawMessage `json:"evaluation"` // the released checkpoint's metrics report, a JSON object
+	Limitations      []string        `json:"limitations"`
+	CreatedAt        time.Time       `json:"created_at"` // UTC
+	CodeVersion      string          `json:"code_version"`
 }
 
 // CardDataset describes the training data by its manifest only.
