@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // An agent records an alert (through a follower, which forwards it); researchers,
@@ -161,7 +162,7 @@ func TestAlertsRecordReadAck(t *testing.T) {
 	if err != nil || len(open) != 1 || open[0].ID != ids[1] {
 		t.Fatalf("open alerts %+v (%v), want only %s", open, err, ids[1])
 	}
-	waitFor(t, 5*time.Second, "every server to count one open alert", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "every server to count one open alert", func() (bool, string) {
 		for _, s := range servers {
 			c, _ := client.New([]string{s.HTTPAddr()}, tk.secrets[1])
 			st, err := c.Status(ctx)

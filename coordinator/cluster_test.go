@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 const testJoinToken = "test-join-secret"
@@ -53,28 +54,12 @@ func startServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
-// waitFor polls cond until it holds or timeout passes; cond explains what it saw.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		last = msg
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, last)
-}
-
 // WaitForLeader waits until one of the live servers leads and every live server
 // knows the leader's HTTP address, and returns the leader.
 func WaitForLeader(t *testing.T, servers ...*Server) *Server {
 	t.Helper()
 	var leader *Server
-	waitFor(t, 10*time.Second, "a leader", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "a leader", func() (bool, string) {
 		leader = nil
 		for _, s := range servers {
 			if s.IsLeader() {
@@ -114,7 +99,7 @@ func testCluster(t *testing.T, n int, tweak func(*Config)) []*Server {
 		}
 	}
 	leader := WaitForLeader(t, servers...)
-	waitFor(t, 10*time.Second, "all servers in the raft configuration", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "all servers in the raft configuration", func() (bool, string) {
 		peers, err := leader.peers()
 		if err != nil || len(peers) != n {
 			return false, fmt.Sprintf("%d peers (%v)", len(peers), err)
@@ -213,7 +198,7 @@ func registerNode(t *testing.T, c *client.Client, id string) {
 func runningAttempt(t *testing.T, c *client.Client, expID string, not string) structs.Attempt {
 	t.Helper()
 	var got structs.Attempt
-	waitFor(t, 10*time.Second, "a running attempt of "+expID, func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "a running attempt of "+expID, func() (bool, string) {
 		as, err := c.Attempts(t.Context(), expID)
 		if err != nil {
 			return false, err.Error()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // A device that turns unhealthy mid-attempt is cordoned; the attempt fails; the
@@ -47,7 +48,7 @@ func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
 		return c
 	}
 	clean := commit(10)
-	waitFor(t, 5*time.Second, "10ms of leader time after the clean checkpoint", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "10ms of leader time after the clean checkpoint", func() (bool, string) {
 		return time.Now().UnixNano() > clean.CreatedAt+int64(10*time.Millisecond), ""
 	})
 	late := commit(20)

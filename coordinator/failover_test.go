@@ -7,6 +7,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // Killing the leader elects a new one; every committed record survives and writes
@@ -103,7 +104,7 @@ func TestFollowerForwardsWritesAndServesStaleReads(t *testing.T) {
 	if e, err := res.Experiment(ctx, sub.ID); err != nil || e.Name != "fwd" {
 		t.Fatalf("read via follower: %+v %v", e, err)
 	}
-	waitFor(t, 5*time.Second, "the follower to apply the write", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the follower to apply the write", func() (bool, string) {
 		_, err := follower.State().Experiment(sub.ID)
 		return err == nil, "not yet applied"
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 )
 
@@ -222,7 +223,7 @@ func TestLeaderRunsGCLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the leader's gc loop to delete the orphan", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the leader's gc loop to delete the orphan", func() (bool, string) {
 		return !exists(t, fs, orphan), "orphan still present"
 	})
 	if d := time.Since(start); d < 190*time.Millisecond {

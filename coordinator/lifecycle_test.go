@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // beater heartbeats a node until stopped, as an agent would.
@@ -84,7 +85,7 @@ func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
 	}
 
 	b1.stop() // node-001's agent dies
-	waitFor(t, 5*time.Second, "node-001 down", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "node-001 down", func() (bool, string) {
 		n, err := tk.researcher.Node(ctx, "node-001")
 		if err != nil {
 			return false, err.Error()
@@ -122,7 +123,7 @@ func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
 	}
 	// The dead agent comes back: its node is committed up again.
 	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	waitFor(t, 5*time.Second, "node-001 up again", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "node-001 up again", func() (bool, string) {
 		n, _ := tk.researcher.Node(ctx, "node-001")
 		return n.Status == structs.NodeStatusUp, n.Status
 	})

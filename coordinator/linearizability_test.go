@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // ledgerInput is one operation on an experiment's checkpoint ledger.
@@ -123,7 +124,7 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 	// current leader.
 	trafficFlows := func() {
 		base := opCount()
-		waitFor(t, 10*time.Second, "operations under the current leader", func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "operations under the current leader", func() (bool, string) {
 			return opCount() >= base+40, "few operations"
 		})
 	}
@@ -149,7 +150,7 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 		}
 		back := startServer(t, cfg)
 		live = append(rest, back)
-		waitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
 			return back.Raft().AppliedIndex() >= newLeader.Raft().CommitIndex(), "behind"
 		})
 	}

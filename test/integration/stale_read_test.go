@@ -13,6 +13,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // A server that was stopped or killed while the leader kept committing checkpoints
@@ -167,7 +168,7 @@ func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, trut
 		}
 	}
 	// Once it is back, it answers with the truth.
-	waitFor(t, 20*time.Second, s.id+" to answer the latest checkpoint", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, s.id+" to answer the latest checkpoint", func() (bool, string) {
 		id, step, err := latest(api)()
 		if err != nil {
 			return false, err.Error()
