@@ -214,6 +214,54 @@ func runningAttempt(t *testing.T, c *client.Client, expID string, not string) st
 	return got
 }
 
+// runningSetup says how startRunning builds the cluster most coordinator tests begin
+// with. The zero value is one server, node-001 registered but not heartbeating, and an
+// experiment that may not restart.
+type runningSetup struct {
+	servers  int           // cluster size; 0 means 1
+	tweak    func(*Config) // adjusts every server's config, as in testCluster
+	nodes    []string      // CPU nodes registered with the agent token; nil means node-001
+	beat     bool          // every node heartbeats every 50 ms until the test ends
+	restarts int           // the experiment's max_restarts
+}
+
+// running is what startRunning built.
+type running struct {
+	servers []*Server
+	tk      *tokens
+	beaters map[string]*beater // node → its heartbeats, when the setup beats
+	sub     *structs.CreateResponse
+	att     structs.Attempt // the experiment's first running attempt
+}
+
+// startRunning is the setup most coordinator tests begin with: a test cluster, ACLs
+// bootstrapped with a token per role, the nodes registered (and heartbeating, if asked),
+// specYAML(name, 1, 1, restarts) submitted by the researcher, and its running attempt.
+func startRunning(t *testing.T, name string, setup runningSetup) *running {
+	t.Helper()
+	r := &running{servers: testCluster(t, max(setup.servers, 1), setup.tweak), beaters: map[string]*beater{}}
+	r.tk = bootstrapACL(t, r.servers...)
+	nodes := setup.nodes
+	if nodes == nil {
+		nodes = []string{"node-001"}
+	}
+	for _, id := range nodes {
+		registerNode(t, r.tk.agent, id)
+	}
+	if setup.beat {
+		for _, id := range nodes {
+			r.beaters[id] = startBeating(t, r.tk.agent, id, 50*time.Millisecond)
+		}
+	}
+	sub, err := r.tk.researcher.SubmitExperiment(t.Context(), specYAML(name, 1, 1, setup.restarts), "")
+	if err != nil {
+		t.Fatalf("submit %s: %v", name, err)
+	}
+	r.sub = sub
+	r.att = runningAttempt(t, r.tk.researcher, sub.ID, "")
+	return r
+}
+
 func hash(s string) string {
 	return structs.HashSecret(s) // any SHA-256 hex will do for ledger records
 }

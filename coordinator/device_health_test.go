@@ -18,19 +18,10 @@ import (
 // another node from the last clean checkpoint. Degraded does not cordon; uncordon
 // returns the device.
 func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
-	servers := testCluster(t, 1, nil)
-	tk := bootstrapACL(t, servers...)
+	// Beats without devices leave health alone.
+	r := startRunning(t, "gpu-fault", runningSetup{nodes: []string{"node-001", "node-002"}, beat: true, restarts: 2})
+	servers, tk, sub, first := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	registerNode(t, tk.agent, "node-002")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond) // beats without devices leave health alone
-	startBeating(t, tk.agent, "node-002", 50*time.Millisecond)
-
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gpu-fault", 1, 1, 2), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := runningAttempt(t, tk.researcher, sub.ID, "")
 	if first.Ranks[0].NodeID != "node-001" {
 		t.Fatalf("first attempt on %s, want node-001", first.Ranks[0].NodeID)
 	}

@@ -74,17 +74,10 @@ func TestRetentionThenBlobGC(t *testing.T) {
 	}
 	store := &flakyDeletes{FileStore: fs, failing: map[string]int{}}
 	const grace = time.Hour
-	servers := testCluster(t, 1, func(c *Config) { c.Store, c.GCGrace = store, grace })
+	r := startRunning(t, "gc", runningSetup{tweak: func(c *Config) { c.Store, c.GCGrace = store, grace }, beat: true}) // keep_last: 3
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	leader := WaitForLeader(t, servers...)
-	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc", 1, 1, 0), "") // keep_last: 3
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 
 	// Checkpoints at steps 10..70, each with its own manifest and tensor blob, all
 	// written two hours ago (older than the grace period).

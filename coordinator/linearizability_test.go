@@ -45,19 +45,12 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts leaders for several seconds; skipped with -short")
 	}
-	servers := testCluster(t, 3, func(c *Config) {
+	r := startRunning(t, "lin", runningSetup{servers: 3, tweak: func(c *Config) {
 		c.InMemory = false
 		c.DataDir = t.TempDir()
-	})
-	tk := bootstrapACL(t, servers...)
+	}, beat: true})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("lin", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 
 	var (
 		mu      sync.Mutex
