@@ -372,10 +372,13 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	uuid := sick.rig.UUID(gpu)
 
 	// Let the agent take healthy samples after the first checkpoints: it dates a fault
-	// from its last healthy sample, so only checkpoints older than that stay clean.
-	healthyUntil := time.Now().Add(2200 * time.Millisecond) // two heartbeat intervals
-	testutil.WaitFor(t, 10*time.Second, "two healthy heartbeat intervals after the first checkpoints", func() (bool, string) {
-		return time.Now().After(healthyUntil), "waiting"
+	// from its last healthy sample, so only checkpoints older than that stay clean. The
+	// agent samples before each beat, so the second beat through the gate from now
+	// carries a sample taken after these checkpoints.
+	beats := sick.gate.forwarded.Load()
+	testutil.WaitFor(t, 10*time.Second, "two healthy heartbeats after the first checkpoints", func() (bool, string) {
+		n := sick.gate.forwarded.Load() - beats
+		return n >= 2, fmt.Sprintf("%d heartbeats", n)
 	})
 
 	// The fault: hold back the node's unhealthy heartbeats for a moment (see
@@ -392,18 +395,15 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	const margin = 250 * time.Millisecond
 	seen := sick.gate.held()
 	release := time.Now().Add(600 * time.Millisecond) // well inside the 3 s heartbeat timeout
-	for time.Now().Before(release) && t.Context().Err() == nil {
+	testutil.WaitFor(t, 5*time.Second, "two checkpoints committed after the fault was seen, or the hold's end", func() (bool, string) {
 		after := 0
 		for _, cp := range c.checkpoints(t, id) {
 			if time.Unix(0, cp.CreatedAt).After(seen.Add(margin)) {
 				after++
 			}
 		}
-		if after >= 2 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // a poll interval; the loop is bounded by release
-	}
+		return after >= 2 || !time.Now().Before(release), fmt.Sprintf("%d checkpoints after the fault", after)
+	})
 	sick.gate.hold.Store(false)
 
 	testutil.WaitFor(t, 10*time.Second, "the faulty GPU to be cordoned", func() (bool, string) {
@@ -476,7 +476,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	if _, err := c.admin.UncordonDevice(t.Context(), sick.id, uuid); err != nil {
 		t.Fatal(err)
 	}
-	beats := sick.gate.forwarded.Load()
+	beats = sick.gate.forwarded.Load()
 	testutil.WaitFor(t, 10*time.Second, "two heartbeats after the uncordon", func() (bool, string) {
 		n := sick.gate.forwarded.Load() - beats
 		return n >= 2, fmt.Sprintf("%d heartbeats", n)
