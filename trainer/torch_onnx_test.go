@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecodeNPYFloat32(t *testing.T) {
+	t.Parallel()
 	v, shape, err := decodeNPYFloat32(testutil.NPYFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, -6.5}))
 	if err != nil || !reflect.DeepEqual(shape, []int{2, 3}) || v[5] != -6.5 {
 		t.Fatalf("got %v %v %v", v, shape, err)

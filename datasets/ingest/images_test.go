@@ -61,6 +61,7 @@ func pattern(n, size int) ([]byte, []byte) {
 }
 
 func TestIDXIngest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	px, lab := pattern(60, 16)
 	writeIDX(t, filepath.Join(dir, "train-images-idx3-ubyte.gz"), []int{60, 4, 4}, px)
@@ -93,6 +94,7 @@ func TestIDXIngest(t *testing.T) {
 }
 
 func TestNPZIngest(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tiny.npz")
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -136,6 +138,7 @@ func TestNPZIngest(t *testing.T) {
 }
 
 func TestImageLabelOutOfClasses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	px, _ := pattern(4, 4)
 	writeIDX(t, filepath.Join(dir, "train-images-idx3-ubyte"), []int{4, 2, 2}, px)

@@ -57,6 +57,7 @@ func medmnistMembers() map[string][]byte {
 }
 
 func TestReadMedMNIST(t *testing.T) {
+	t.Parallel()
 	data := zipBytes(t, medmnistMembers())
 	m, err := ReadMedMNIST(bytes.NewReader(data), int64(len(data)), 0)
 	if err != nil {
@@ -85,6 +86,7 @@ func TestReadMedMNIST(t *testing.T) {
 // TestReadMedMNISTFromNpyio reads an archive written by npyio itself
 // (one-dimensional arrays), so the header check accepts npyio's output.
 func TestReadMedMNISTFromNpyio(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	w := npz.NewWriter(&b)
 	for _, p := range []string{"train", "val", "test"} {
@@ -103,6 +105,7 @@ func TestReadMedMNISTFromNpyio(t *testing.T) {
 }
 
 func TestReadMedMNISTErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		mutate func(map[string][]byte)

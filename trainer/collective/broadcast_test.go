@@ -10,6 +10,7 @@ import (
 )
 
 func TestBroadcast(t *testing.T) {
+	t.Parallel()
 	for world := 1; world <= 4; world++ {
 		t.Run(fmt.Sprintf("world=%d", world), func(t *testing.T) {
 			comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 1 << 10 })
@@ -39,6 +40,7 @@ func TestBroadcast(t *testing.T) {
 }
 
 func TestBroadcastBytesTakesRootLength(t *testing.T) {
+	t.Parallel()
 	const world = 3
 	comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 100 })
 	for _, n := range []int{0, 5, 4097} {
@@ -72,6 +74,7 @@ func TestBroadcastBytesTakesRootLength(t *testing.T) {
 }
 
 func TestBroadcastRejectsBadRoot(t *testing.T) {
+	t.Parallel()
 	comms := startWorld(t, 2, nil)
 	err := comms[0].Broadcast(make([]float32, 4), 2)
 	if !isKind(err, ErrInvalidArgument) {
@@ -80,6 +83,7 @@ func TestBroadcastRejectsBadRoot(t *testing.T) {
 }
 
 func TestBarrierWaitsForEveryRank(t *testing.T) {
+	t.Parallel()
 	const world = 4
 	comms := startWorld(t, world, nil)
 	for round := range 3 {

@@ -47,6 +47,7 @@ func TestNewOnThisMachine(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		setup    func(r *nvmltest.Rig)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestMetricsFromMockedGPUs(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	c := newCollector(t, r)
 	reg := prometheus.NewPedanticRegistry()
@@ -99,6 +100,7 @@ DCGM_FI_DEV_XID_ERRORS{UUID="U1",gpu="1",modelName="NVIDIA H100 80GB HBM3"} 79
 }
 
 func TestMetricsFromCPU(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {

@@ -33,6 +33,7 @@ func newCollector(t *testing.T, r *nvmltest.Rig) *NVMLCollector {
 }
 
 func TestNVMLInventoryDGXH100(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	r.Device(5).MigMode = nvml.DEVICE_MIG_ENABLE
 	c := newCollector(t, r)
@@ -66,6 +67,7 @@ func TestNVMLInventoryDGXH100(t *testing.T) {
 }
 
 func TestNVMLSampleNormalReadings(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	c := newCollector(t, r)
 	samples, err := c.Sample(t.Context())
@@ -96,6 +98,7 @@ func TestNVMLSampleNormalReadings(t *testing.T) {
 // classified: GPU 3 as the fault says, the others as wantOthers (healthy unless the
 // fault is node-wide).
 func TestNVMLFaults(t *testing.T) {
+	t.Parallel()
 	const target = 3
 	tests := []struct {
 		name       string
@@ -274,6 +277,7 @@ func failHandle(r *nvmltest.Rig, index int, ret nvml.Return) {
 }
 
 func TestNVMLDeviceRemovedFromServer(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	c := newCollector(t, r)
 	r.Server().Devices = r.Server().Devices[:7] // the mock answers index 7 with ERROR_INVALID_ARGUMENT now
@@ -287,6 +291,7 @@ func TestNVMLDeviceRemovedFromServer(t *testing.T) {
 }
 
 func TestNVMLStickyHealth(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	c := newCollector(t, r)
 	uuid := r.UUID(2)
@@ -344,6 +349,7 @@ func TestNVMLStickyHealth(t *testing.T) {
 }
 
 func TestNVMLInitErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		ret     nvml.Return
@@ -393,6 +399,7 @@ func TestNVMLInitErrors(t *testing.T) {
 }
 
 func TestNVMLSetupFaults(t *testing.T) {
+	t.Parallel()
 	t.Run("gpu that cannot be identified", func(t *testing.T) {
 		r := nvmltest.New()
 		r.FailCall(2, "GetUUID", nvml.ERROR_UNKNOWN)
@@ -441,6 +448,7 @@ func TestNVMLSetupFaults(t *testing.T) {
 }
 
 func TestNVMLThrottleReasonsOnOldDrivers(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	r.Server().LookupSymbolFunc = func(string) error { return errors.New("symbol not found") }
 	for i := range r.GPUs() {
@@ -457,6 +465,7 @@ func TestNVMLThrottleReasonsOnOldDrivers(t *testing.T) {
 }
 
 func TestNVMLEventDrainIsBounded(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	cfg := testConfig()
 	cfg.MaxEventsPerSample = 2
@@ -484,6 +493,7 @@ func TestNVMLEventDrainIsBounded(t *testing.T) {
 }
 
 func TestNVMLClose(t *testing.T) {
+	t.Parallel()
 	r := nvmltest.New()
 	c, err := NewNVML(r.Interface(), testConfig())
 	if err != nil {
