@@ -89,7 +89,7 @@ func TestNVMLSampleNormalReadings(t *testing.T) {
 			t.Errorf("sample %d =\n%+v\nwant\n%+v", i, s, want)
 		}
 	}
-	if r.EventWaits() == 0 {
+	if r.Calls().EventWaits == 0 {
 		t.Error("Sample never waited on the xid event set")
 	}
 }
@@ -385,8 +385,8 @@ func TestNVMLInitErrors(t *testing.T) {
 		if _, err := NewNVML(r.Interface(), testConfig()); err == nil || !strings.Contains(err.Error(), "nvml device count") {
 			t.Errorf("error %v, want nvml device count failure", err)
 		}
-		if r.Shutdowns() != 1 {
-			t.Errorf("nvml shut down %d times, want 1", r.Shutdowns())
+		if n := r.Calls().Shutdowns; n != 1 {
+			t.Errorf("nvml shut down %d times, want 1", n)
 		}
 	})
 	t.Run("invalid config", func(t *testing.T) {
@@ -505,8 +505,8 @@ func TestNVMLClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if r.Shutdowns() != 1 || r.EventSetFrees() != 1 {
-		t.Errorf("shutdowns %d, event set frees %d; want 1 and 1", r.Shutdowns(), r.EventSetFrees())
+	if n := r.Calls(); n.Shutdowns != 1 || n.EventSetFrees != 1 {
+		t.Errorf("shutdowns %d, event set frees %d; want 1 and 1", n.Shutdowns, n.EventSetFrees)
 	}
 	if _, err := c.Sample(t.Context()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Sample after Close = %v, want ErrClosed", err)

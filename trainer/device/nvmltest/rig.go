@@ -25,13 +25,18 @@ type Rig struct {
 	srv  *server.Server
 	gpus []*server.Device
 
-	mu         sync.Mutex
-	state      []*gpuState
-	events     []nvml.EventData // queued XID events, delivered by the mocked event set
-	waitRet    nvml.Return      // the event set's Wait answers this instead when not SUCCESS
-	eventWaits int              // calls of the event set's Wait
-	eventFrees int              // calls of the event set's Free
-	shutdowns  int              // calls of Shutdown
+	mu      sync.Mutex
+	state   []*gpuState
+	events  []nvml.EventData // queued XID events, delivered by the mocked event set
+	waitRet nvml.Return      // the event set's Wait answers this instead when not SUCCESS
+	calls   Calls
+}
+
+// Calls counts the NVML calls that leave nothing in a GPU's readings to check.
+type Calls struct {
+	EventWaits    int // waits on the mocked event set
+	EventSetFrees int // mocked event sets freed
+	Shutdowns     int // NVML shut down
 }
 
 // gpuState is the telemetry one GPU reports.
@@ -72,7 +77,7 @@ func New() *Rig {
 			FreeFunc: func() nvml.Return {
 				r.mu.Lock()
 				defer r.mu.Unlock()
-				r.eventFrees++
+				r.calls.EventSetFrees++
 				return nvml.SUCCESS
 			},
 		}, nvml.SUCCESS
@@ -80,7 +85,7 @@ func New() *Rig {
 	shutdown := r.srv.ShutdownFunc
 	r.srv.ShutdownFunc = func() nvml.Return {
 		r.mu.Lock()
-		r.shutdowns++
+		r.calls.Shutdowns++
 		r.mu.Unlock()
 		return shutdown()
 	}
@@ -232,25 +237,11 @@ func (r *Rig) Registered(gpu int) uint64 {
 	return r.state[gpu].registered
 }
 
-// EventWaits is how many times the mocked event set has been waited on.
-func (r *Rig) EventWaits() int {
+// Calls is what the rig has counted so far.
+func (r *Rig) Calls() Calls {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.eventWaits
-}
-
-// EventSetFrees is how many times a mocked event set has been freed.
-func (r *Rig) EventSetFrees() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.eventFrees
-}
-
-// Shutdowns is how many times NVML has been shut down.
-func (r *Rig) Shutdowns() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.shutdowns
+	return r.calls
 }
 
 // gpu returns GPU i, panicking on an index outside the rig: that is a broken test.
@@ -273,7 +264,7 @@ func (r *Rig) removed(i int) bool {
 func (r *Rig) waitEvent(uint32) (nvml.EventData, nvml.Return) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.eventWaits++
+	r.calls.EventWaits++
 	if r.waitRet != nvml.SUCCESS {
 		return nvml.EventData{}, r.waitRet
 	}
