@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // An agent records an alert (through a follower, which forwards it); researchers,
@@ -19,20 +20,14 @@ import (
 // cannot read and only agents and admins write; a validator acknowledges it; the
 // write is audited in the agent's name and the open count in /v1/status follows.
 func TestAlertsRecordReadAck(t *testing.T) {
-	servers := testCluster(t, 3, nil)
-	tk := bootstrapACL(t, servers...)
+	r := startRunning(t, "alerted", runningSetup{servers: 3})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	leader := WaitForLeader(t, servers...)
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("alerted", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("quiet", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 	cp, err := tk.agent.CommitCheckpoint(ctx, structs.CheckpointCommitArgs{ExperimentID: sub.ID, AttemptID: att.ID, Step: 10,
 		ManifestHash: hash("m"), BlobHashes: []string{hash("params"), hash("optimizer")}, WorldSize: 1})
 	if err != nil {
@@ -161,7 +156,7 @@ func TestAlertsRecordReadAck(t *testing.T) {
 	if err != nil || len(open) != 1 || open[0].ID != ids[1] {
 		t.Fatalf("open alerts %+v (%v), want only %s", open, err, ids[1])
 	}
-	waitFor(t, 5*time.Second, "every server to count one open alert", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "every server to count one open alert", func() (bool, string) {
 		for _, s := range servers {
 			c, _ := client.New([]string{s.HTTPAddr()}, tk.secrets[1])
 			st, err := c.Status(ctx)
@@ -175,19 +170,13 @@ func TestAlertsRecordReadAck(t *testing.T) {
 
 // Bad alerts get a 4xx naming the field and leave the Raft log as it was.
 func TestBadAlertsChangeNothing(t *testing.T) {
-	servers := testCluster(t, 1, nil)
-	tk := bootstrapACL(t, servers...)
+	r := startRunning(t, "bad-alerts", runningSetup{})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("bad-alerts", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	other, err := tk.researcher.SubmitExperiment(ctx, specYAML("other", 1, 1, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 	body := func(mut func(a *structs.AlertRecordArgs)) string {
 		a := structs.AlertRecordArgs{Kind: structs.AlertCheckpointRefused, ExperimentID: sub.ID, AttemptID: att.ID,
 			Step: 3, ManifestHash: hash("m"), BlobHash: hash("b"), Reason: "blob corrupt"}

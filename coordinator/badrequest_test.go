@@ -13,16 +13,10 @@ import (
 // Bad requests get a 4xx with a JSON error naming what and where, and leave the Raft
 // log exactly as it was.
 func TestBadRequestsChangeNothing(t *testing.T) {
-	servers := testCluster(t, 3, nil)
-	tk := bootstrapACL(t, servers...)
+	r := startRunning(t, "ok", runningSetup{servers: 3})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	leader := WaitForLeader(t, servers...)
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("ok", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 	researcher, agent, validator := tk.secrets[1], tk.secrets[4], tk.secrets[2]
 	commit := func(mut func(a *structs.CheckpointCommitArgs)) string {
 		a := structs.CheckpointCommitArgs{ExperimentID: sub.ID, AttemptID: att.ID, Step: 1,

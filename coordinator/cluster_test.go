@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 const testJoinToken = "test-join-secret"
@@ -53,28 +54,12 @@ func startServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
-// waitFor polls cond until it holds or timeout passes; cond explains what it saw.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		last = msg
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, last)
-}
-
 // WaitForLeader waits until one of the live servers leads and every live server
 // knows the leader's HTTP address, and returns the leader.
 func WaitForLeader(t *testing.T, servers ...*Server) *Server {
 	t.Helper()
 	var leader *Server
-	waitFor(t, 10*time.Second, "a leader", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "a leader", func() (bool, string) {
 		leader = nil
 		for _, s := range servers {
 			if s.IsLeader() {
@@ -114,7 +99,7 @@ func testCluster(t *testing.T, n int, tweak func(*Config)) []*Server {
 		}
 	}
 	leader := WaitForLeader(t, servers...)
-	waitFor(t, 10*time.Second, "all servers in the raft configuration", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "all servers in the raft configuration", func() (bool, string) {
 		peers, err := leader.peers()
 		if err != nil || len(peers) != n {
 			return false, fmt.Sprintf("%d peers (%v)", len(peers), err)
@@ -213,7 +198,7 @@ func registerNode(t *testing.T, c *client.Client, id string) {
 func runningAttempt(t *testing.T, c *client.Client, expID string, not string) structs.Attempt {
 	t.Helper()
 	var got structs.Attempt
-	waitFor(t, 10*time.Second, "a running attempt of "+expID, func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "a running attempt of "+expID, func() (bool, string) {
 		as, err := c.Attempts(t.Context(), expID)
 		if err != nil {
 			return false, err.Error()
@@ -227,6 +212,54 @@ func runningAttempt(t *testing.T, c *client.Client, expID string, not string) st
 		return false, fmt.Sprintf("%d attempts, none running", len(as))
 	})
 	return got
+}
+
+// runningSetup says how startRunning builds the cluster most coordinator tests begin
+// with. The zero value is one server, node-001 registered but not heartbeating, and an
+// experiment that may not restart.
+type runningSetup struct {
+	servers  int           // cluster size; 0 means 1
+	tweak    func(*Config) // adjusts every server's config, as in testCluster
+	nodes    []string      // CPU nodes registered with the agent token; nil means node-001
+	beat     bool          // every node heartbeats every 50 ms until the test ends
+	restarts int           // the experiment's max_restarts
+}
+
+// running is what startRunning built.
+type running struct {
+	servers []*Server
+	tk      *tokens
+	beaters map[string]*beater // node → its heartbeats, when the setup beats
+	sub     *structs.CreateResponse
+	att     structs.Attempt // the experiment's first running attempt
+}
+
+// startRunning is the setup most coordinator tests begin with: a test cluster, ACLs
+// bootstrapped with a token per role, the nodes registered (and heartbeating, if asked),
+// specYAML(name, 1, 1, restarts) submitted by the researcher, and its running attempt.
+func startRunning(t *testing.T, name string, setup runningSetup) *running {
+	t.Helper()
+	r := &running{servers: testCluster(t, max(setup.servers, 1), setup.tweak), beaters: map[string]*beater{}}
+	r.tk = bootstrapACL(t, r.servers...)
+	nodes := setup.nodes
+	if nodes == nil {
+		nodes = []string{"node-001"}
+	}
+	for _, id := range nodes {
+		registerNode(t, r.tk.agent, id)
+	}
+	if setup.beat {
+		for _, id := range nodes {
+			r.beaters[id] = startBeating(t, r.tk.agent, id, 50*time.Millisecond)
+		}
+	}
+	sub, err := r.tk.researcher.SubmitExperiment(t.Context(), specYAML(name, 1, 1, setup.restarts), "")
+	if err != nil {
+		t.Fatalf("submit %s: %v", name, err)
+	}
+	r.sub = sub
+	r.att = runningAttempt(t, r.tk.researcher, sub.ID, "")
+	return r
 }
 
 func hash(s string) string {

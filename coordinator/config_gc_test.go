@@ -7,6 +7,7 @@ import (
 )
 
 func TestConfigGCFields(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		yaml     string

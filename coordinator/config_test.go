@@ -9,6 +9,7 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		mut  func(c *Config)
@@ -39,6 +40,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "server.yaml")
 	body := "node_id: s2\ndata_dir: /tmp/x\nbootstrap: false\njoin: [\"127.0.0.1:4646\"]\nraft_heartbeat_timeout: 800ms\nraft_election_timeout: 900ms\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {

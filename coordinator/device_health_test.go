@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // A device that turns unhealthy mid-attempt is cordoned; the attempt fails; the
@@ -17,19 +18,10 @@ import (
 // another node from the last clean checkpoint. Degraded does not cordon; uncordon
 // returns the device.
 func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
-	servers := testCluster(t, 1, nil)
-	tk := bootstrapACL(t, servers...)
+	// Beats without devices leave health alone.
+	r := startRunning(t, "gpu-fault", runningSetup{nodes: []string{"node-001", "node-002"}, beat: true, restarts: 2})
+	servers, tk, sub, first := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	registerNode(t, tk.agent, "node-002")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond) // beats without devices leave health alone
-	startBeating(t, tk.agent, "node-002", 50*time.Millisecond)
-
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gpu-fault", 1, 1, 2), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := runningAttempt(t, tk.researcher, sub.ID, "")
 	if first.Ranks[0].NodeID != "node-001" {
 		t.Fatalf("first attempt on %s, want node-001", first.Ranks[0].NodeID)
 	}
@@ -47,7 +39,7 @@ func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
 		return c
 	}
 	clean := commit(10)
-	waitFor(t, 5*time.Second, "10ms of leader time after the clean checkpoint", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "10ms of leader time after the clean checkpoint", func() (bool, string) {
 		return time.Now().UnixNano() > clean.CreatedAt+int64(10*time.Millisecond), ""
 	})
 	late := commit(20)

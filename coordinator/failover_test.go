@@ -7,20 +7,15 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // Killing the leader elects a new one; every committed record survives and writes
 // resume through the same client.
 func TestLeaderKillKeepsCommittedRecords(t *testing.T) {
-	servers := testCluster(t, 3, nil)
-	tk := bootstrapACL(t, servers...)
+	r := startRunning(t, "wdbc", runningSetup{servers: 3, restarts: 1})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("wdbc", 1, 1, 1), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 	var committed []string
 	for step := int64(10); step <= 30; step += 10 {
 		c, err := tk.agent.CommitCheckpoint(ctx, structs.CheckpointCommitArgs{ExperimentID: sub.ID, AttemptID: att.ID,
@@ -103,7 +98,7 @@ func TestFollowerForwardsWritesAndServesStaleReads(t *testing.T) {
 	if e, err := res.Experiment(ctx, sub.ID); err != nil || e.Name != "fwd" {
 		t.Fatalf("read via follower: %+v %v", e, err)
 	}
-	waitFor(t, 5*time.Second, "the follower to apply the write", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the follower to apply the write", func() (bool, string) {
 		_, err := follower.State().Experiment(sub.ID)
 		return err == nil, "not yet applied"
 	})

@@ -25,17 +25,10 @@ func TestBlobGCOnMinIO(t *testing.T) {
 		t.Fatal(err)
 	}
 	const grace = time.Hour
-	servers := testCluster(t, 1, func(c *Config) { c.Store, c.GCGrace = st, grace })
+	r := startRunning(t, "gc-s3", runningSetup{tweak: func(c *Config) { c.Store, c.GCGrace = st, grace }, beat: true})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	leader := WaitForLeader(t, servers...)
-	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc-s3", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 	put := func(s string) string {
 		sha, err := storage.PutBlob(ctx, st, []byte(s))
 		if err != nil {

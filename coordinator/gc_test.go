@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 )
 
@@ -73,17 +74,10 @@ func TestRetentionThenBlobGC(t *testing.T) {
 	}
 	store := &flakyDeletes{FileStore: fs, failing: map[string]int{}}
 	const grace = time.Hour
-	servers := testCluster(t, 1, func(c *Config) { c.Store, c.GCGrace = store, grace })
+	r := startRunning(t, "gc", runningSetup{tweak: func(c *Config) { c.Store, c.GCGrace = store, grace }, beat: true}) // keep_last: 3
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	leader := WaitForLeader(t, servers...)
-	tk := bootstrapACL(t, servers...)
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("gc", 1, 1, 0), "") // keep_last: 3
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 
 	// Checkpoints at steps 10..70, each with its own manifest and tensor blob, all
 	// written two hours ago (older than the grace period).
@@ -222,7 +216,7 @@ func TestLeaderRunsGCLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the leader's gc loop to delete the orphan", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the leader's gc loop to delete the orphan", func() (bool, string) {
 		return !exists(t, fs, orphan), "orphan still present"
 	})
 	if d := time.Since(start); d < 190*time.Millisecond {

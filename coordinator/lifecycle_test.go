@@ -9,6 +9,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // beater heartbeats a node until stopped, as an agent would.
@@ -44,19 +45,10 @@ func (b *beater) stop() { b.cancel(); b.done.Wait() }
 // placed on the other node, resuming from the latest committed checkpoint. Then the
 // agent path runs the experiment to success.
 func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
-	servers := testCluster(t, 3, func(c *Config) { c.NodeHeartbeatTimeout = 300 * time.Millisecond })
-	tk := bootstrapACL(t, servers...)
+	r := startRunning(t, "resume", runningSetup{servers: 3, tweak: func(c *Config) { c.NodeHeartbeatTimeout = 300 * time.Millisecond },
+		nodes: []string{"node-001", "node-002"}, beat: true, restarts: 2})
+	tk, sub, first, b1 := r.tk, r.sub, r.att, r.beaters["node-001"]
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	registerNode(t, tk.agent, "node-002")
-	b1 := startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	startBeating(t, tk.agent, "node-002", 50*time.Millisecond)
-
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("resume", 1, 1, 2), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := runningAttempt(t, tk.researcher, sub.ID, "")
 	if first.Ranks[0].NodeID != "node-001" || first.ResumeFrom != "" || first.Number != 1 {
 		t.Fatalf("first attempt: %+v", first)
 	}
@@ -84,7 +76,7 @@ func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
 	}
 
 	b1.stop() // node-001's agent dies
-	waitFor(t, 5*time.Second, "node-001 down", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "node-001 down", func() (bool, string) {
 		n, err := tk.researcher.Node(ctx, "node-001")
 		if err != nil {
 			return false, err.Error()
@@ -122,7 +114,7 @@ func TestNodeDownReplacesAttemptFromLatestCheckpoint(t *testing.T) {
 	}
 	// The dead agent comes back: its node is committed up again.
 	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	waitFor(t, 5*time.Second, "node-001 up again", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "node-001 up again", func() (bool, string) {
 		n, _ := tk.researcher.Node(ctx, "node-001")
 		return n.Status == structs.NodeStatusUp, n.Status
 	})

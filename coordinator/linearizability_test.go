@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // ledgerInput is one operation on an experiment's checkpoint ledger.
@@ -44,19 +45,12 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts leaders for several seconds; skipped with -short")
 	}
-	servers := testCluster(t, 3, func(c *Config) {
+	r := startRunning(t, "lin", runningSetup{servers: 3, tweak: func(c *Config) {
 		c.InMemory = false
 		c.DataDir = t.TempDir()
-	})
-	tk := bootstrapACL(t, servers...)
+	}, beat: true})
+	servers, tk, sub, att := r.servers, r.tk, r.sub, r.att
 	ctx := t.Context()
-	registerNode(t, tk.agent, "node-001")
-	startBeating(t, tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := tk.researcher.SubmitExperiment(ctx, specYAML("lin", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	att := runningAttempt(t, tk.researcher, sub.ID, "")
 
 	var (
 		mu      sync.Mutex
@@ -123,7 +117,7 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 	// current leader.
 	trafficFlows := func() {
 		base := opCount()
-		waitFor(t, 10*time.Second, "operations under the current leader", func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "operations under the current leader", func() (bool, string) {
 			return opCount() >= base+40, "few operations"
 		})
 	}
@@ -149,7 +143,7 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 		}
 		back := startServer(t, cfg)
 		live = append(rest, back)
-		waitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
+		testutil.WaitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
 			return back.Raft().AppliedIndex() >= newLeader.Raft().CommitIndex(), "behind"
 		})
 	}

@@ -39,17 +39,10 @@ func newReleaseFixture(t *testing.T, n int, store storage.Store) *releaseFixture
 	if store == nil {
 		store = fs
 	}
-	servers := testCluster(t, n, func(c *Config) { c.Store = store })
-	f := &releaseFixture{servers: servers, tk: bootstrapACL(t, servers...), store: fs}
+	r := startRunning(t, "release", runningSetup{servers: n, tweak: func(c *Config) { c.Store = store }, beat: true})
+	f := &releaseFixture{servers: r.servers, tk: r.tk, store: fs, expID: r.sub.ID}
 	ctx := t.Context()
-	registerNode(t, f.tk.agent, "node-001")
-	startBeating(t, f.tk.agent, "node-001", 50*time.Millisecond)
-	sub, err := f.tk.researcher.SubmitExperiment(ctx, specYAML("release", 1, 1, 0), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.expID = sub.ID
-	att := runningAttempt(t, f.tk.researcher, sub.ID, "")
+	sub, att := r.sub, r.att
 	for i, step := range []int64{10, 20} {
 		c, err := f.tk.agent.CommitCheckpoint(ctx, structs.CheckpointCommitArgs{ExperimentID: sub.ID, AttemptID: att.ID,
 			Step: step, ManifestHash: hash("m"), BlobHashes: []string{hash("b")}, WorldSize: 1})

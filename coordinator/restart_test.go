@@ -3,6 +3,8 @@ package coordinator
 import (
 	"testing"
 	"time"
+
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // A server on disk (BoltDB log, file snapshots) that is stopped misses writes, then
@@ -28,7 +30,7 @@ func TestRestartedServerCatchesUp(t *testing.T) {
 			f = s
 		}
 	}
-	waitFor(t, 5*time.Second, "the follower to apply the first write", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the follower to apply the first write", func() (bool, string) {
 		_, err := f.State().Experiment(before.ID)
 		return err == nil, "not yet"
 	})
@@ -48,7 +50,7 @@ func TestRestartedServerCatchesUp(t *testing.T) {
 		cfg.Join = []string{leader.HTTPAddr()}
 	}
 	back := startServer(t, cfg)
-	waitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the restarted server to catch up", func() (bool, string) {
 		for _, id := range []string{before.ID, missed.ID} {
 			if _, err := back.State().Experiment(id); err != nil {
 				return false, err.Error()
@@ -57,7 +59,7 @@ func TestRestartedServerCatchesUp(t *testing.T) {
 		return true, ""
 	})
 	// It comes back on a new HTTP port; the cluster learns it.
-	waitFor(t, 10*time.Second, "the new http address to be replicated", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the new http address to be replicated", func() (bool, string) {
 		m, err := leader.State().Member(back.ID())
 		if err != nil {
 			return false, err.Error()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseSpec(t *testing.T) {
+	t.Parallel()
 	valid, err := os.ReadFile("../experiments/wdbc-mlp.yaml")
 	if err != nil {
 		t.Fatal(err)

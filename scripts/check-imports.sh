@@ -37,4 +37,6 @@ bad=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod
 if [ -n "$bad" ]; then echo "import direction: nothing imports cmd/...: $bad"; fail=1; fi
 bad=$(go list -f '{{.ImportPath}} {{join .Imports " "}}' ./internal/... | awk '{for(i=2;i<=NF;i++) print $1" -> "$i}' | grep -E " -> $mod/" | grep -v " -> $mod/internal/" || true)
 if [ -n "$bad" ]; then echo "import direction: internal/... imports nothing of ours: $bad"; fail=1; fi
+bad=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/internal/testutil( |$)" || true)
+if [ -n "$bad" ]; then echo "import direction: internal/testutil is for _test.go files only: $bad"; fail=1; fi
 exit $fail

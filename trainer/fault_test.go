@@ -22,6 +22,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator"
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/device"
 	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
@@ -76,7 +77,7 @@ func startCluster(t *testing.T, heartbeatTimeout time.Duration) *testCluster {
 		t.Fatal(err)
 	}
 	var boot *structs.ACLTokenSecretResponse
-	waitFor(t, 10*time.Second, "the coordinator to lead and bootstrap ACLs", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the coordinator to lead and bootstrap ACLs", func() (bool, string) {
 		boot, err = anon.ACLBootstrap(t.Context())
 		return err == nil, fmt.Sprint(err)
 	})
@@ -161,7 +162,7 @@ func (c *testCluster) checkpoints(t *testing.T, expID string) []structs.Checkpoi
 func (c *testCluster) waitSucceeded(t *testing.T, expID string, within time.Duration) {
 	t.Helper()
 	var e *structs.Experiment
-	waitFor(t, within, "the experiment to end", func() (bool, string) {
+	testutil.WaitFor(t, within, "the experiment to end", func() (bool, string) {
 		var err error
 		if e, err = c.admin.Experiment(t.Context(), expID); err != nil {
 			return false, err.Error()
@@ -239,27 +240,6 @@ func (g *heartbeatGate) held() time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.firstHeld
-}
-
-// waitFor polls cond every 20 ms until it holds, failing the test after within with
-// what it was waiting for and cond's last word on why not.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s: %s", within, what, why)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("waiting for %s: %v", what, t.Context().Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // testLogger writes to the test's output (shown with -v or on failure).
@@ -350,7 +330,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 		c.startAgent(t, id, n.gate.addr, coll)
 		nodes[id] = n
 	}
-	waitFor(t, 10*time.Second, "both nodes with 8 usable GPUs", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "both nodes with 8 usable GPUs", func() (bool, string) {
 		ns, err := c.admin.Nodes(t.Context())
 		if err != nil {
 			return false, err.Error()
@@ -369,7 +349,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 		"workers: {min: 1, max: 1, device: cpu}", "workers: {min: 1, max: 1, device: gpu, devices_per_worker: 8}",
 		"every_steps: 50", "every_steps: 20")
 	var first structs.Attempt
-	waitFor(t, 10*time.Second, "the first attempt to commit two checkpoints", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the first attempt to commit two checkpoints", func() (bool, string) {
 		as := c.attempts(t, id)
 		if len(as) == 0 {
 			return false, "no attempt yet"
@@ -392,10 +372,13 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	uuid := sick.rig.UUID(gpu)
 
 	// Let the agent take healthy samples after the first checkpoints: it dates a fault
-	// from its last healthy sample, so only checkpoints older than that stay clean.
-	healthyUntil := time.Now().Add(2200 * time.Millisecond) // two heartbeat intervals
-	waitFor(t, 10*time.Second, "two healthy heartbeat intervals after the first checkpoints", func() (bool, string) {
-		return time.Now().After(healthyUntil), "waiting"
+	// from its last healthy sample, so only checkpoints older than that stay clean. The
+	// agent samples before each beat, so the second beat through the gate from now
+	// carries a sample taken after these checkpoints.
+	beats := sick.gate.forwarded.Load()
+	testutil.WaitFor(t, 10*time.Second, "two healthy heartbeats after the first checkpoints", func() (bool, string) {
+		n := sick.gate.forwarded.Load() - beats
+		return n >= 2, fmt.Sprintf("%d heartbeats", n)
 	})
 
 	// The fault: hold back the node's unhealthy heartbeats for a moment (see
@@ -403,7 +386,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	sick.gate.hold.Store(true)
 	injected := time.Now()
 	sick.rig.InjectDoubleBitECC(gpu)
-	waitFor(t, 5*time.Second, "the agent to report the fault", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the agent to report the fault", func() (bool, string) {
 		return !sick.gate.held().IsZero(), "no unhealthy heartbeat yet"
 	})
 	// The leader dates the fault from the agent's report, give or take the transit of
@@ -412,21 +395,18 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	const margin = 250 * time.Millisecond
 	seen := sick.gate.held()
 	release := time.Now().Add(600 * time.Millisecond) // well inside the 3 s heartbeat timeout
-	for time.Now().Before(release) && t.Context().Err() == nil {
+	testutil.WaitFor(t, 5*time.Second, "two checkpoints committed after the fault was seen, or the hold's end", func() (bool, string) {
 		after := 0
 		for _, cp := range c.checkpoints(t, id) {
 			if time.Unix(0, cp.CreatedAt).After(seen.Add(margin)) {
 				after++
 			}
 		}
-		if after >= 2 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // a poll interval; the loop is bounded by release
-	}
+		return after >= 2 || !time.Now().Before(release), fmt.Sprintf("%d checkpoints after the fault", after)
+	})
 	sick.gate.hold.Store(false)
 
-	waitFor(t, 10*time.Second, "the faulty GPU to be cordoned", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "the faulty GPU to be cordoned", func() (bool, string) {
 		n, err := c.admin.Node(t.Context(), sick.id)
 		if err != nil {
 			return false, err.Error()
@@ -472,7 +452,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	t.Logf("fault seen %s after injection; %d suspect checkpoints (%d of them from between the last healthy sample and the fault); resuming from step %d, committed %s before the fault",
 		seen.Sub(injected), suspect, unsure, lastClean.Step, injected.Sub(time.Unix(0, lastClean.CreatedAt)))
 
-	waitFor(t, 10*time.Second, "a second attempt", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "a second attempt", func() (bool, string) {
 		as = c.attempts(t, id)
 		return len(as) >= 2, fmt.Sprintf("%d attempts", len(as))
 	})
@@ -496,8 +476,8 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	if _, err := c.admin.UncordonDevice(t.Context(), sick.id, uuid); err != nil {
 		t.Fatal(err)
 	}
-	beats := sick.gate.forwarded.Load()
-	waitFor(t, 10*time.Second, "two heartbeats after the uncordon", func() (bool, string) {
+	beats = sick.gate.forwarded.Load()
+	testutil.WaitFor(t, 10*time.Second, "two heartbeats after the uncordon", func() (bool, string) {
 		n := sick.gate.forwarded.Load() - beats
 		return n >= 2, fmt.Sprintf("%d heartbeats", n)
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
@@ -58,7 +59,7 @@ func TestResumeRefusesCorruptCheckpointAndRecordsAlert(t *testing.T) {
 	c := startCluster(t, 3*time.Second)
 	stopFirst := c.startStoppableAgent(t, "node-a")
 	id := c.submit(t, "epochs: 60", "epochs: 1000", "every_steps: 50", "every_steps: 20")
-	waitFor(t, 20*time.Second, "three committed checkpoints", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "three committed checkpoints", func() (bool, string) {
 		n := len(c.checkpoints(t, id))
 		return n >= 3, fmt.Sprintf("%d checkpoints", n)
 	})
@@ -74,7 +75,7 @@ func TestResumeRefusesCorruptCheckpointAndRecordsAlert(t *testing.T) {
 
 	c.startAgent(t, "node-b", c.addr, cpuCollector(t))
 	var second structs.Attempt
-	waitFor(t, 20*time.Second, "a second attempt on node-b", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "a second attempt on node-b", func() (bool, string) {
 		as := c.attempts(t, id)
 		if len(as) < 2 {
 			return false, fmt.Sprintf("%d attempts; first %s", len(as), as[0].Status)
@@ -87,7 +88,7 @@ func TestResumeRefusesCorruptCheckpointAndRecordsAlert(t *testing.T) {
 	}
 	researcher := c.roleClient(t, structs.RoleResearcher)
 	var alerts []structs.Alert
-	waitFor(t, 20*time.Second, "the resume to record an alert", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "the resume to record an alert", func() (bool, string) {
 		var err error
 		alerts, err = researcher.Alerts(t.Context(), id, false)
 		return err == nil && len(alerts) > 0, fmt.Sprintf("%d alerts (%v)", len(alerts), err)
@@ -106,7 +107,7 @@ func TestResumeRefusesCorruptCheckpointAndRecordsAlert(t *testing.T) {
 
 	// The second attempt resumed from the previous checkpoint: its first checkpoint
 	// follows previous.Step and is no later than the refused one's step.
-	waitFor(t, 30*time.Second, "the second attempt to commit a checkpoint", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "the second attempt to commit a checkpoint", func() (bool, string) {
 		for _, cp := range c.checkpoints(t, id) {
 			if cp.AttemptID == second.ID {
 				return true, ""

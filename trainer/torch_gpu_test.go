@@ -14,6 +14,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/datasets/ingest"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/trainer/device"
 	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
 	"github.com/dxtrain/dxtrain/trainer/runtime/bundle"
@@ -106,7 +107,7 @@ func TestTorchRanksOnMockGPUs(t *testing.T) {
 	sick := slices.Index(rigUUIDs(rig), want[1])
 	injected := time.Now()
 	rig.InjectDoubleBitECC(sick)
-	waitFor(t, 5*time.Second, "both ranks gone after the ECC error", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "both ranks gone after the ECC error", func() (bool, string) {
 		return len(ranksEnv(t, first.ID)) == 0, "still running"
 	})
 	t.Logf("ranks gone %v after the fault", time.Since(injected).Round(time.Millisecond))
@@ -121,7 +122,7 @@ func TestTorchRanksOnMockGPUs(t *testing.T) {
 	if _, err := c.admin.CancelExperiment(t.Context(), sub.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "attempt 2's ranks gone after the cancel", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "attempt 2's ranks gone after the cancel", func() (bool, string) {
 		return len(ranksEnv(t, second.ID)) == 0, "still running"
 	})
 }
@@ -130,7 +131,7 @@ func TestTorchRanksOnMockGPUs(t *testing.T) {
 func waitForRanks(t *testing.T, c *testCluster, expID string, n int) structs.Attempt {
 	t.Helper()
 	var att structs.Attempt
-	waitFor(t, 60*time.Second, fmt.Sprintf("attempt %d's two ranks", n), func() (bool, string) {
+	testutil.WaitFor(t, 60*time.Second, fmt.Sprintf("attempt %d's two ranks", n), func() (bool, string) {
 		as := c.attempts(t, expID)
 		if len(as) < n {
 			return false, fmt.Sprintf("%d attempts", len(as))

@@ -1,39 +1,26 @@
 package trainer
 
 import (
-	"encoding/binary"
-	"fmt"
-	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
-// npyBytes writes a float32 .npy file as numpy.save does (version 1.0).
-func npyBytes(shape string, v []float32) []byte {
-	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape)
-	pad := 64 - (10+len(hdr)+1)%64
-	hdr += strings.Repeat(" ", pad%64) + "\n"
-	out := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)), byte(len(hdr)>>8))
-	out = append(out, hdr...)
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
-	}
-	return out
-}
-
 func TestDecodeNPYFloat32(t *testing.T) {
-	v, shape, err := decodeNPYFloat32(npyBytes("2, 3", []float32{1, 2, 3, 4, 5, -6.5}))
+	t.Parallel()
+	v, shape, err := decodeNPYFloat32(testutil.NPYFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, -6.5}))
 	if err != nil || !reflect.DeepEqual(shape, []int{2, 3}) || v[5] != -6.5 {
 		t.Fatalf("got %v %v %v", v, shape, err)
 	}
-	if _, shape, err := decodeNPYFloat32(npyBytes("4,", []float32{1, 2, 3, 4})); err != nil || !reflect.DeepEqual(shape, []int{4}) {
+	if _, shape, err := decodeNPYFloat32(testutil.NPYFloat32([]int{4}, []float32{1, 2, 3, 4})); err != nil || !reflect.DeepEqual(shape, []int{4}) {
 		t.Fatalf("1-d: %v %v", shape, err)
 	}
 	for name, data := range map[string][]byte{
-		"short data":  npyBytes("2, 3", []float32{1, 2}),
-		"float64":     []byte(strings.Replace(string(npyBytes("1,", []float32{1})), "<f4", "<f8", 1)),
-		"fortran":     []byte(strings.Replace(string(npyBytes("1,", []float32{1})), "False", "True ", 1)),
+		"short data":  testutil.NPYFloat32([]int{2, 3}, []float32{1, 2}),
+		"float64":     []byte(strings.Replace(string(testutil.NPYFloat32([]int{1}, []float32{1})), "<f4", "<f8", 1)),
+		"fortran":     []byte(strings.Replace(string(testutil.NPYFloat32([]int{1}, []float32{1})), "False", "True ", 1)),
 		"no magic":    []byte("hello world, not numpy"),
 		"huge header": append([]byte("\x93NUMPY\x01\x00"), 0xff, 0xff),
 	} {
@@ -44,8 +31,8 @@ func TestDecodeNPYFloat32(t *testing.T) {
 }
 
 func FuzzDecodeNPYFloat32(f *testing.F) {
-	f.Add(npyBytes("2, 3", []float32{1, 2, 3, 4, 5, 6}))
-	f.Add(npyBytes("0,", nil))
+	f.Add(testutil.NPYFloat32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6}))
+	f.Add(testutil.NPYFloat32([]int{0}, nil))
 	f.Add([]byte("\x93NUMPY\x02\x00\x10\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, shape, err := decodeNPYFloat32(data)

@@ -3,14 +3,13 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	endian "encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/models/onnx"
 )
@@ -40,9 +39,9 @@ func TestPredictOnImagesNPZ(t *testing.T) {
 	var zb bytes.Buffer
 	zw := zip.NewWriter(&zb)
 	for name, member := range map[string][]byte{
-		"train_images.npy": npy("|u1", []int{n, 8, 8}, pixels), "train_labels.npy": npy("|u1", []int{n, 1}, make([]byte, n)),
-		"val_images.npy": npy("|u1", []int{n, 8, 8}, pixels), "val_labels.npy": npy("|u1", []int{n, 1}, make([]byte, n)),
-		"test_images.npy": npy("|u1", []int{n, 8, 8}, pixels), "test_labels.npy": npy("|u1", []int{n, 1}, make([]byte, n)),
+		"train_images.npy": testutil.NPY("|u1", []int{n, 8, 8}, pixels), "train_labels.npy": testutil.NPY("|u1", []int{n, 1}, make([]byte, n)),
+		"val_images.npy": testutil.NPY("|u1", []int{n, 8, 8}, pixels), "val_labels.npy": testutil.NPY("|u1", []int{n, 1}, make([]byte, n)),
+		"test_images.npy": testutil.NPY("|u1", []int{n, 8, 8}, pixels), "test_labels.npy": testutil.NPY("|u1", []int{n, 1}, make([]byte, n)),
 	} {
 		w, _ := zw.Create(name)
 		_, _ = w.Write(member)
@@ -80,26 +79,4 @@ func TestPredictOnImagesNPZ(t *testing.T) {
 			}
 		}
 	}
-}
-
-// npy encodes a numpy .npy member (version 1.0, C order).
-func npy(descr string, shape []int, data []byte) []byte {
-	dims := ""
-	for i, d := range shape {
-		if i > 0 {
-			dims += ", "
-		}
-		dims += fmt.Sprint(d)
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims)
-	for (10+len(dict)+1)%64 != 0 {
-		dict += " "
-	}
-	dict += "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	_ = endian.Write(&b, endian.LittleEndian, uint16(len(dict)))
-	b.WriteString(dict)
-	b.Write(data)
-	return b.Bytes()
 }

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseCSV(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, data string
 		rows       int

@@ -113,6 +113,7 @@ func leaked(values []string, texts ...string) int {
 
 // TestLeakCheckDetects shows the check can fail: planted values are found.
 func TestLeakCheckDetects(t *testing.T) {
+	t.Parallel()
 	_, rows := synth.Generate(20, 1)
 	values := identifyingValues(rows)
 	if n := leaked(values, "gate: row 3 holds "+rows[3][0]+" and "+rows[4][6]); n != 2 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/datasets/deid"
 	"github.com/dxtrain/dxtrain/datasets/shards"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 func imageSpec(t *testing.T, format string) *deid.IngestSpec {
@@ -60,6 +61,7 @@ func pattern(n, size int) ([]byte, []byte) {
 }
 
 func TestIDXIngest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	px, lab := pattern(60, 16)
 	writeIDX(t, filepath.Join(dir, "train-images-idx3-ubyte.gz"), []int{60, 4, 4}, px)
@@ -91,26 +93,8 @@ func TestIDXIngest(t *testing.T) {
 	}
 }
 
-func npyMember(descr string, shape []int, data []byte) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	st := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		st += ","
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, st)
-	dict += strings.Repeat(" ", (64-(10+len(dict)+1)%64)%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	_ = binary.Write(&b, binary.LittleEndian, uint16(len(dict)))
-	b.WriteString(dict)
-	b.Write(data)
-	return b.Bytes()
-}
-
 func TestNPZIngest(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tiny.npz")
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -120,8 +104,8 @@ func TestNPZIngest(t *testing.T) {
 	}{{"train", 30}, {"val", 9}, {"test", 12}} {
 		px, lab := pattern(part.n, 3*3*3)
 		for name, data := range map[string][]byte{
-			part.name + "_images.npy": npyMember("|u1", []int{part.n, 3, 3, 3}, px),
-			part.name + "_labels.npy": npyMember("|u1", []int{part.n, 1}, lab),
+			part.name + "_images.npy": testutil.NPY("|u1", []int{part.n, 3, 3, 3}, px),
+			part.name + "_labels.npy": testutil.NPY("|u1", []int{part.n, 1}, lab),
 		} {
 			w, err := zw.Create(name)
 			if err != nil {
@@ -154,6 +138,7 @@ func TestNPZIngest(t *testing.T) {
 }
 
 func TestImageLabelOutOfClasses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	px, _ := pattern(4, 4)
 	writeIDX(t, filepath.Join(dir, "train-images-idx3-ubyte"), []int{4, 2, 2}, px)

@@ -39,6 +39,7 @@ func naiveSynthSpec(t *testing.T) *deid.IngestSpec {
 }
 
 func TestRawSynthRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csvPath, rows := writeSynthCSV(t, dir, 2000, 1)
 	store := newStore(t)
@@ -69,6 +70,7 @@ func TestRawSynthRefused(t *testing.T) {
 }
 
 func TestSynthIngest(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csvPath, rows := writeSynthCSV(t, dir, 2000, 1)
 	store := newStore(t)
@@ -154,6 +156,7 @@ func checkShardTensors(t *testing.T, store storage.Store, m *shards.Manifest) {
 }
 
 func TestWDBCIngest(t *testing.T) {
+	t.Parallel()
 	store := newStore(t)
 	res, err := Ingest(t.Context(), Config{SpecPath: "testdata/wdbc-ingest.yaml", Store: store,
 		Registrar: NewLocalRegistry(store), Seed: 1, Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
@@ -192,6 +195,7 @@ func TestWDBCIngest(t *testing.T) {
 }
 
 func TestRegistrationFailureSweeps(t *testing.T) {
+	t.Parallel()
 	t.Run("fresh store", func(t *testing.T) {
 		store := newStore(t)
 		reg := &failingRegistrar{}
@@ -227,6 +231,7 @@ func TestRegistrationFailureSweeps(t *testing.T) {
 }
 
 func TestCorruptShardNamedAfterIngest(t *testing.T) {
+	t.Parallel()
 	store := newStore(t)
 	res, err := Ingest(t.Context(), Config{SpecPath: "testdata/wdbc-ingest.yaml", Store: store, Registrar: NewLocalRegistry(store), Seed: 1, ShardBytes: 8 << 10})
 	if err != nil {
@@ -261,6 +266,7 @@ func TestCorruptShardNamedAfterIngest(t *testing.T) {
 }
 
 func TestInputErrorsNameColumnAndLine(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../testdata/wdbc.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +298,7 @@ func TestInputErrorsNameColumnAndLine(t *testing.T) {
 // must fail conversion naming the column and line; neither the error nor
 // the report may hold an identifying value.
 func TestSynthErrorsLeakNothing(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		value func(row []string) string

@@ -34,6 +34,7 @@ func gzipped(t testing.TB, data []byte) []byte {
 }
 
 func TestReadIDXImages(t *testing.T) {
+	t.Parallel()
 	pixels := []byte{0, 255, 51, 102, 0, 0, 255, 255} // 2 images of 2×2
 	images := idxBytes(IDXUint8, []int{2, 2, 2}, pixels)
 	labels := idxBytes(IDXUint8, []int{2}, []byte{7, 3})
@@ -69,6 +70,7 @@ func TestReadIDXImages(t *testing.T) {
 }
 
 func TestIDXPixelTypes(t *testing.T) {
+	t.Parallel()
 	f32 := make([]byte, 8)
 	binary.BigEndian.PutUint32(f32, math.Float32bits(0.25))
 	binary.BigEndian.PutUint32(f32[4:], math.Float32bits(1))
@@ -102,6 +104,7 @@ func TestIDXPixelTypes(t *testing.T) {
 }
 
 func TestReadIDXErrors(t *testing.T) {
+	t.Parallel()
 	nan := make([]byte, 4)
 	binary.BigEndian.PutUint32(nan, math.Float32bits(float32(math.NaN())))
 	for _, tc := range []struct {

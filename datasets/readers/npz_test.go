@@ -3,35 +3,13 @@ package readers
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
-
-// npyBytes builds an NPY v1.0 member the way numpy.save writes it.
-func npyBytes(descr string, shape []int, data []byte) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	st := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		st += ","
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, st)
-	pad := 64 - (10+len(dict)+1)%64
-	dict += strings.Repeat(" ", pad%64) + "\n"
-	var b bytes.Buffer
-	b.WriteString("\x93NUMPY\x01\x00")
-	_ = binary.Write(&b, binary.LittleEndian, uint16(len(dict)))
-	b.WriteString(dict)
-	b.Write(data)
-	return b.Bytes()
-}
 
 func zipBytes(t testing.TB, members map[string][]byte) []byte {
 	t.Helper()
@@ -72,13 +50,14 @@ func medmnistMembers() map[string][]byte {
 		for i := range lab {
 			lab[i] = byte(i % 2)
 		}
-		m[p.name+"_images.npy"] = npyBytes("|u1", []int{p.n, 2, 2, 3}, px)
-		m[p.name+"_labels.npy"] = npyBytes("|u1", []int{p.n, 1}, lab)
+		m[p.name+"_images.npy"] = testutil.NPY("|u1", []int{p.n, 2, 2, 3}, px)
+		m[p.name+"_labels.npy"] = testutil.NPY("|u1", []int{p.n, 1}, lab)
 	}
 	return m
 }
 
 func TestReadMedMNIST(t *testing.T) {
+	t.Parallel()
 	data := zipBytes(t, medmnistMembers())
 	m, err := ReadMedMNIST(bytes.NewReader(data), int64(len(data)), 0)
 	if err != nil {
@@ -107,6 +86,7 @@ func TestReadMedMNIST(t *testing.T) {
 // TestReadMedMNISTFromNpyio reads an archive written by npyio itself
 // (one-dimensional arrays), so the header check accepts npyio's output.
 func TestReadMedMNISTFromNpyio(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	w := npz.NewWriter(&b)
 	for _, p := range []string{"train", "val", "test"} {
@@ -125,6 +105,7 @@ func TestReadMedMNISTFromNpyio(t *testing.T) {
 }
 
 func TestReadMedMNISTErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		mutate func(map[string][]byte)
@@ -132,13 +113,13 @@ func TestReadMedMNISTErrors(t *testing.T) {
 	}{
 		{"missing member", func(m map[string][]byte) { delete(m, "val_labels.npy") }, ErrMismatch},
 		{"count mismatch", func(m map[string][]byte) {
-			m["test_labels.npy"] = npyBytes("|u1", []int{3}, []byte{0, 1, 0})
+			m["test_labels.npy"] = testutil.NPY("|u1", []int{3}, []byte{0, 1, 0})
 		}, ErrMismatch},
 		{"float images", func(m map[string][]byte) {
-			m["val_images.npy"] = npyBytes("<i4", []int{1, 1, 1}, make([]byte, 4))
+			m["val_images.npy"] = testutil.NPY("<i4", []int{1, 1, 1}, make([]byte, 4))
 		}, ErrFormat},
 		{"multi-label", func(m map[string][]byte) {
-			m["train_labels.npy"] = npyBytes("|u1", []int{3, 2}, make([]byte, 6))
+			m["train_labels.npy"] = testutil.NPY("|u1", []int{3, 2}, make([]byte, 6))
 		}, ErrFormat},
 		{"truncated", func(m map[string][]byte) {
 			m["train_images.npy"] = m["train_images.npy"][:100]
@@ -147,11 +128,11 @@ func TestReadMedMNISTErrors(t *testing.T) {
 			m["train_labels.npy"] = append(m["train_labels.npy"], 1)
 		}, ErrTrailing},
 		{"huge shape", func(m map[string][]byte) {
-			m["train_images.npy"] = npyBytes("|u1", []int{1 << 30, 1 << 30, 4}, nil)
+			m["train_images.npy"] = testutil.NPY("|u1", []int{1 << 30, 1 << 30, 4}, nil)
 		}, ErrTooLarge},
 		{"bad magic", func(m map[string][]byte) { m["train_images.npy"] = []byte("not numpy at all") }, ErrFormat},
 		{"negative label", func(m map[string][]byte) {
-			m["train_labels.npy"] = npyBytes("|i1", []int{3}, []byte{0, 0xff, 1})
+			m["train_labels.npy"] = testutil.NPY("|i1", []int{3}, []byte{0, 0xff, 1})
 		}, ErrValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +152,7 @@ func TestReadMedMNISTErrors(t *testing.T) {
 func FuzzReadMedMNIST(f *testing.F) {
 	f.Add(zipBytes(f, medmnistMembers()))
 	f.Add([]byte("PK\x03\x04"))
-	f.Add(npyBytes("|u1", []int{2, 2}, []byte{1, 2, 3, 4}))
+	f.Add(testutil.NPY("|u1", []int{2, 2}, []byte{1, 2, 3, 4}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ReadMedMNIST(bytes.NewReader(data), int64(len(data)), 1<<24)
 		if err != nil {
@@ -193,8 +174,8 @@ func FuzzReadMedMNIST(f *testing.F) {
 // FuzzNPYHeader feeds single NPY members, where the header parser sees the
 // fuzzer's bytes directly rather than through zip's checksums.
 func FuzzNPYHeader(f *testing.F) {
-	f.Add(npyBytes("|u1", []int{3, 1}, []byte{0, 1, 2}))
-	f.Add(npyBytes("<i8", []int{1}, make([]byte, 8)))
+	f.Add(testutil.NPY("|u1", []int{3, 1}, []byte{0, 1, 2}))
+	f.Add(testutil.NPY("<i8", []int{1}, make([]byte, 8)))
 	f.Add([]byte("\x93NUMPY\x02\x00\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := medmnistMembers()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // Kill -9 the agent running an attempt: with a 2 s node heartbeat timeout its node is
@@ -31,7 +32,7 @@ func TestAgentKillDuringTraining(t *testing.T) {
 	killed := time.Now()
 	c.agents[victim].kill()
 
-	waitFor(t, 20*time.Second, "node "+victim+" to be marked down", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "node "+victim+" to be marked down", func() (bool, string) {
 		n, err := c.admin.Node(t.Context(), victim)
 		if err != nil {
 			return false, err.Error()
@@ -66,7 +67,7 @@ func TestAgentKillDuringTraining(t *testing.T) {
 	if len(second.Ranks) != 1 || second.Ranks[0].NodeID != survivor {
 		t.Errorf("attempt 2 placed on %+v, want the surviving %s", second.Ranks, survivor)
 	}
-	waitFor(t, 30*time.Second, "attempt 2's first progress report", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "attempt 2's first progress report", func() (bool, string) {
 		e, err := c.admin.Experiment(t.Context(), id)
 		if err != nil {
 			return false, err.Error()

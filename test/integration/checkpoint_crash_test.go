@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 )
@@ -43,7 +44,7 @@ func newGCCluster(t *testing.T) *cluster {
 	}
 	s.proc = newProc(t, c.logDir, s.id, nil, "server", "--config", cfgPath)
 	c.servers = []*server{s}
-	waitFor(t, 20*time.Second, s.id+" to answer HTTP", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, s.id+" to answer HTTP", func() (bool, string) {
 		_, err := s.client("").Status(t.Context())
 		return errors.Is(err, structs.ErrUnauthenticated), fmt.Sprint(err)
 	})
@@ -63,7 +64,7 @@ func (c *cluster) startAgentEnv(nodeID string, env ...string) *proc {
 	p := newProc(c.t, c.logDir, nodeID, append([]string{"DXTRAIN_TOKEN=" + c.agentToken}, env...),
 		"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://"+c.storeDir)
 	c.agents[nodeID] = p
-	waitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
+	testutil.WaitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
 		n, err := c.admin.Node(c.t.Context(), nodeID)
 		if err != nil {
 			return false, err.Error()
@@ -136,7 +137,7 @@ func TestCheckpointCrashPhases(t *testing.T) {
 			victim := c.startAgentEnv("agent-1", checkpoint.CrashEnv+"="+tc.phase, checkpoint.CrashAtEnv+"=2")
 			id := c.submit(wdbcSpec(t, 150, every))
 			first := c.runningAttempt(id, 1, 20*time.Second)
-			waitFor(t, 30*time.Second, "agent-1 to kill itself at "+tc.phase, func() (bool, string) {
+			testutil.WaitFor(t, 30*time.Second, "agent-1 to kill itself at "+tc.phase, func() (bool, string) {
 				return victim.exited(), "still running"
 			})
 			if log := tail(victim.logPath, 400); !strings.Contains(log, "SIGKILL at "+tc.phase) {
@@ -167,7 +168,7 @@ func TestCheckpointCrashPhases(t *testing.T) {
 				t.Fatalf("attempt 2 resumes from %q, want attempt 1's last committed %s (step %d)", second.ResumeFrom, last.ID, last.Step)
 			}
 			resumed := regexp.MustCompile(`msg=resumed .*step=(\d+) .*manifest=(\w+)`)
-			waitFor(t, 30*time.Second, "agent-2 to log its resume", func() (bool, string) {
+			testutil.WaitFor(t, 30*time.Second, "agent-2 to log its resume", func() (bool, string) {
 				m := resumed.FindStringSubmatch(tail(c.agents["agent-2"].logPath, 400))
 				if m == nil {
 					return false, "no resumed line"
@@ -184,7 +185,7 @@ func TestCheckpointCrashPhases(t *testing.T) {
 			}
 
 			// After the grace period the leader's sweep leaves exactly the referenced blobs.
-			waitFor(t, gcGrace+30*time.Second, "the crash's orphans to be swept", func() (bool, string) {
+			testutil.WaitFor(t, gcGrace+30*time.Second, "the crash's orphans to be swept", func() (bool, string) {
 				_, unref, missing, temps := c.storeState(id)
 				if len(missing) > 0 {
 					t.Fatalf("committed records name blobs missing from the store: %v", missing)

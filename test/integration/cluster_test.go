@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // server is one `dxtrain server` process with its fixed ports and data dir, so that a
@@ -78,7 +79,7 @@ func newCluster(t *testing.T, n int, opts clusterOptions) *cluster {
 			// Status needs a token, and the others join through this server: make it
 			// lead its one-server cluster and bootstrap ACLs through the CLI, as an
 			// operator would.
-			waitFor(t, 20*time.Second, s.id+" to answer HTTP", func() (bool, string) {
+			testutil.WaitFor(t, 20*time.Second, s.id+" to answer HTTP", func() (bool, string) {
 				_, err := s.client("").Status(t.Context())
 				return errors.Is(err, structs.ErrUnauthenticated), fmt.Sprint(err)
 			})
@@ -86,7 +87,7 @@ func newCluster(t *testing.T, n int, opts clusterOptions) *cluster {
 		}
 	}
 	leader := c.leader(20 * time.Second)
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d voters in the Raft configuration", n), func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("%d voters in the Raft configuration", n), func() (bool, string) {
 		st, err := leader.client(c.adminToken).Status(t.Context())
 		if err != nil {
 			return false, err.Error()
@@ -151,7 +152,7 @@ func (c *cluster) live() []*server {
 func (c *cluster) leader(timeout time.Duration) *server {
 	c.t.Helper()
 	var got *server
-	waitFor(c.t, timeout, "a leader that a majority of the servers agree on", func() (bool, string) {
+	testutil.WaitFor(c.t, timeout, "a leader that a majority of the servers agree on", func() (bool, string) {
 		got = nil
 		votes := map[string]int{}
 		var seen []string
@@ -193,7 +194,7 @@ func (c *cluster) waitCaughtUp(timeout time.Duration) {
 // waitApplied waits until s has applied index.
 func (c *cluster) waitApplied(s *server, index uint64, timeout time.Duration) {
 	c.t.Helper()
-	waitFor(c.t, timeout, fmt.Sprintf("%s to apply index %d", s.id, index), func() (bool, string) {
+	testutil.WaitFor(c.t, timeout, fmt.Sprintf("%s to apply index %d", s.id, index), func() (bool, string) {
 		st, err := s.client(c.adminToken).Status(c.t.Context())
 		if err != nil {
 			return false, err.Error()
@@ -212,7 +213,7 @@ func (c *cluster) startAgent(nodeID string) *proc {
 	p := newProc(c.t, c.logDir, nodeID, []string{"DXTRAIN_TOKEN=" + c.agentToken},
 		"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://"+c.storeDir)
 	c.agents[nodeID] = p
-	waitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
+	testutil.WaitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
 		n, err := c.admin.Node(c.t.Context(), nodeID)
 		if err != nil {
 			return false, err.Error()

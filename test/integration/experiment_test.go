@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 )
@@ -68,7 +69,7 @@ func (c *cluster) submit(specPath string) string {
 func (c *cluster) runningAttempt(expID string, number int, timeout time.Duration) structs.Attempt {
 	c.t.Helper()
 	var got structs.Attempt
-	waitFor(c.t, timeout, fmt.Sprintf("attempt %d of %s to run", number, expID), func() (bool, string) {
+	testutil.WaitFor(c.t, timeout, fmt.Sprintf("attempt %d of %s to run", number, expID), func() (bool, string) {
 		as, err := c.admin.Attempts(c.t.Context(), expID)
 		if err != nil {
 			return false, err.Error()
@@ -99,7 +100,7 @@ func (c *cluster) checkpoints(expID string) []structs.Checkpoint {
 func (c *cluster) waitCheckpoints(expID string, n int, timeout time.Duration) []structs.Checkpoint {
 	c.t.Helper()
 	var cps []structs.Checkpoint
-	waitFor(c.t, timeout, fmt.Sprintf("%d checkpoints of %s", n, expID), func() (bool, string) {
+	testutil.WaitFor(c.t, timeout, fmt.Sprintf("%d checkpoints of %s", n, expID), func() (bool, string) {
 		var err error
 		if cps, err = c.admin.Checkpoints(c.t.Context(), expID); err != nil {
 			return false, err.Error()
@@ -114,7 +115,7 @@ func (c *cluster) waitCheckpoints(expID string, n int, timeout time.Duration) []
 func (c *cluster) waitExperiment(expID string, timeout time.Duration) *structs.Experiment {
 	c.t.Helper()
 	var got *structs.Experiment
-	waitFor(c.t, timeout, "experiment "+expID+" to end", func() (bool, string) {
+	testutil.WaitFor(c.t, timeout, "experiment "+expID+" to end", func() (bool, string) {
 		e, err := c.admin.Experiment(c.t.Context(), expID)
 		if err != nil {
 			return false, err.Error()

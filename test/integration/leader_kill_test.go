@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // trainingEpochs makes the WDBC run last long enough (about 10 s on an idle 2-core machine,
@@ -40,7 +41,7 @@ func TestLeaderKillDuringTraining(t *testing.T) {
 	// commit in flight at the kill has an unknown outcome, which fails the attempt;
 	// the next attempt resumes from the latest checkpoint and commits on.)
 	lastBefore := before[len(before)-1].Step
-	waitFor(t, 30*time.Second, "a checkpoint committed through the new leader", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "a checkpoint committed through the new leader", func() (bool, string) {
 		cps, err := leader.client(c.adminToken).Checkpoints(t.Context(), id)
 		if err != nil {
 			return false, err.Error()

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // proc is one dxtrain process. Its stderr (and stdout) go to a log file that keeps
@@ -105,7 +107,7 @@ func (p *proc) pause() {
 	pid := p.cmd.Process.Pid
 	p.mu.Unlock()
 	p.t.Cleanup(p.resume)
-	waitFor(p.t, 5*time.Second, p.name+" to be stopped", func() (bool, string) {
+	testutil.WaitFor(p.t, 5*time.Second, p.name+" to be stopped", func() (bool, string) {
 		state := procState(pid)
 		return state == "T" || state == "t", "state " + state
 	})
@@ -228,25 +230,4 @@ func freePort(t *testing.T) string {
 	}
 	t.Fatal("pick a free port: the kernel keeps returning ports already handed out")
 	return ""
-}
-
-// waitFor polls cond every 50 ms until it holds or timeout passes; cond's string
-// says what was seen last, for the failure message.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if seen != "" {
-			last = seen
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; last seen: %s", timeout, what, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -1,18 +1,22 @@
 package integration
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // A server that was stopped or killed while the leader kept committing checkpoints
@@ -83,10 +87,13 @@ func TestStoppedServerServesNoStaleCheckpoint(t *testing.T) {
 	})
 }
 
-// checkNoStaleAnswer sends reads to s while it is stopped or dead, then calls release
-// (resume or start); a read that finds no listener is sent again until s listens.
-// Every answer must be an error or name truth as the latest checkpoint.
-// A stale (?stale=true) read is sent alongside to show how old s's own state is.
+// checkNoStaleAnswer sends reads to s while it is stopped or dead and waits until each
+// has reached it (was written to its socket, or found nothing listening), then calls
+// release (resume or start); a read that finds no listener is sent again until s
+// listens. Every answer must be an error or name truth as the latest checkpoint, and
+// s must have answered at least one of them (with the truth or a refusal): reads that
+// all fail in transport check nothing. A stale (?stale=true) read is sent alongside to
+// show how old s's own state is.
 func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, truth structs.Checkpoint, release func()) {
 	t.Helper()
 	api, err := client.New([]string{s.httpAddr}, c.agentToken, client.WithRetryFor(0),
@@ -104,34 +111,47 @@ func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, trut
 		mu      sync.Mutex
 		answers []answer
 		wg      sync.WaitGroup
+		asked   int
+		reached atomic.Int32 // reads written to s's socket, or refused for want of a listener
 	)
-	ask := func(what string, read func() (string, int64, error)) {
+	ask := func(what string, read func(context.Context) (string, int64, error)) {
+		asked++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var once sync.Once
+			arrived := func() { once.Do(func() { reached.Add(1) }) }
+			ctx := httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+				WroteRequest: func(w httptrace.WroteRequestInfo) {
+					if w.Err == nil {
+						arrived()
+					}
+				},
+			})
 			deadline := time.Now().Add(20 * time.Second)
-			id, step, err := read()
+			id, step, err := read(ctx)
 			for refused(err) && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-				id, step, err = read()
+				arrived()
+				time.Sleep(5 * time.Millisecond) // the retry interval while nothing listens
+				id, step, err = read(ctx)
 			}
 			mu.Lock()
 			answers = append(answers, answer{what, step, id, err})
 			mu.Unlock()
 		}()
 	}
-	latest := func(api *client.Client) func() (string, int64, error) {
-		return func() (string, int64, error) {
-			cp, err := api.LatestCheckpoint(t.Context(), expID)
+	latest := func(api *client.Client) func(context.Context) (string, int64, error) {
+		return func(ctx context.Context) (string, int64, error) {
+			cp, err := api.LatestCheckpoint(ctx, expID)
 			if err != nil {
 				return "", 0, err
 			}
 			return cp.ID, cp.Step, nil
 		}
 	}
-	list := func(api *client.Client) func() (string, int64, error) {
-		return func() (string, int64, error) {
-			cps, err := api.Checkpoints(t.Context(), expID)
+	list := func(api *client.Client) func(context.Context) (string, int64, error) {
+		return func(ctx context.Context) (string, int64, error) {
+			cps, err := api.Checkpoints(ctx, expID)
 			if err != nil || len(cps) == 0 {
 				return "", 0, err
 			}
@@ -149,12 +169,19 @@ func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, trut
 		ask("list", list(api))
 	}
 	ask("stale latest", latest(api.Stale()))
-	time.Sleep(200 * time.Millisecond) // let the requests reach the stopped server's socket
+	testutil.WaitFor(t, 10*time.Second, fmt.Sprintf("the %d reads to reach the stopped %s", asked, s.id), func() (bool, string) {
+		n := int(reached.Load())
+		return n == asked, fmt.Sprintf("%d of %d", n, asked)
+	})
 	release()
 	wg.Wait()
 
-	good := 0
+	good, answered := 0, 0
 	for _, a := range answers {
+		var apiErr *client.APIError
+		if a.what != "stale latest" && (a.err == nil || errors.As(a.err, &apiErr)) {
+			answered++ // s answered it: with a checkpoint, or an HTTP refusal
+		}
 		switch {
 		case a.what == "stale latest":
 			t.Logf("%s's own (stale) view: latest step %d, err %v; the truth is step %d", s.id, a.step, a.err, truth.Step)
@@ -166,9 +193,12 @@ func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, trut
 			good++
 		}
 	}
+	if answered == 0 {
+		t.Errorf("%s answered none of the %d decision reads sent while it was down (every one failed in transport): nothing was checked", s.id, len(answers)-1)
+	}
 	// Once it is back, it answers with the truth.
-	waitFor(t, 20*time.Second, s.id+" to answer the latest checkpoint", func() (bool, string) {
-		id, step, err := latest(api)()
+	testutil.WaitFor(t, 20*time.Second, s.id+" to answer the latest checkpoint", func() (bool, string) {
+		id, step, err := latest(api)(t.Context())
 		if err != nil {
 			return false, err.Error()
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/storage"
 )
@@ -45,7 +46,7 @@ func startDev(t *testing.T, extra ...string) *devCluster {
 		"--python", debianPython}, extra...)
 	d := &devCluster{t: t, dir: dir, proc: newProc(t, dir, "dev", nil, args...)}
 	tokenPath := filepath.Join(dir, "dev", "token")
-	waitFor(t, 30*time.Second, "the dev cluster's token", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "the dev cluster's token", func() (bool, string) {
 		b, err := os.ReadFile(tokenPath)
 		return err == nil && len(b) > 0, fmt.Sprint(err)
 	})
@@ -60,7 +61,7 @@ func startDev(t *testing.T, extra ...string) *devCluster {
 	if d.store, err = storage.NewFileStore(storeDir); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "two dev agents up", func() (bool, string) {
+	testutil.WaitFor(t, 30*time.Second, "two dev agents up", func() (bool, string) {
 		nodes, err := d.admin.Nodes(t.Context())
 		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
 	})
@@ -106,7 +107,7 @@ seed: 42
 func (d *devCluster) wait(id string, timeout time.Duration) *structs.Experiment {
 	d.t.Helper()
 	var exp *structs.Experiment
-	waitFor(d.t, timeout, "experiment "+id+" to end", func() (bool, string) {
+	testutil.WaitFor(d.t, timeout, "experiment "+id+" to end", func() (bool, string) {
 		e, err := d.admin.Experiment(d.t.Context(), id)
 		if err != nil {
 			return false, err.Error()
@@ -164,7 +165,7 @@ func TestTorchLesionsKillRank(t *testing.T) {
 		[]string{"--epochs", "6", "--checkpoint-every", "20"}, "max_restarts: 2\nsilence_timeout: 2m\ncheckpoint: {keep_last: 50}\n")
 
 	// Two committed checkpoints, then kill rank 1's process.
-	waitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
+	testutil.WaitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
 		cps, err := d.admin.Checkpoints(t.Context(), id)
 		return err == nil && len(cps) >= 2, fmt.Sprint(len(cps), err)
 	})
@@ -181,7 +182,7 @@ func TestTorchLesionsKillRank(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	waitFor(t, 5*time.Second, "every process of attempt 1 to be gone", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "every process of attempt 1 to be gone", func() (bool, string) {
 		left := processesWith("DXTRAIN_ATTEMPT_ID=" + first.ID)
 		return len(left) == 0, fmt.Sprint(left)
 	})
@@ -367,7 +368,7 @@ func TestTorchBadScripts(t *testing.T) {
 			if exp.Status != tc.status || len(atts) != 1 || !strings.Contains(atts[0].EndReason+exp.StatusReason, tc.reason) {
 				t.Fatalf("%s: %s %q; attempts %s", tc.script, exp.Status, exp.StatusReason, attemptsString(atts))
 			}
-			waitFor(t, 5*time.Second, "no process of the attempt left", func() (bool, string) {
+			testutil.WaitFor(t, 5*time.Second, "no process of the attempt left", func() (bool, string) {
 				left := processesWith("DXTRAIN_ATTEMPT_ID=" + atts[0].ID)
 				return len(left) == 0, fmt.Sprint(left)
 			})
@@ -408,7 +409,7 @@ func TestTorchAgentKill(t *testing.T) {
 			"agent", "--addr", c.addrList(), "--node-id", id, "--store", "file://"+c.storeDir,
 			"--python", debianPython, "--cpus", "1", "--work-dir", filepath.Join(root, id))
 	}
-	waitFor(t, 20*time.Second, "two agents up", func() (bool, string) {
+	testutil.WaitFor(t, 20*time.Second, "two agents up", func() (bool, string) {
 		nodes, err := c.admin.Nodes(t.Context())
 		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
 	})
@@ -422,7 +423,7 @@ func TestTorchAgentKill(t *testing.T) {
 	if !strings.Contains(string(b), "min: 1, max: 2") {
 		t.Fatalf("spec %s", b)
 	}
-	waitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
+	testutil.WaitFor(t, 3*time.Minute, "two checkpoints", func() (bool, string) {
 		cps, err := c.admin.Checkpoints(t.Context(), id)
 		return err == nil && len(cps) >= 2, fmt.Sprint(len(cps), err)
 	})
@@ -430,11 +431,11 @@ func TestTorchAgentKill(t *testing.T) {
 	victim := first.Ranks[1].NodeID
 	killed := time.Now()
 	c.agents[victim].kill()
-	waitFor(t, 5*time.Second, "the killed agent's rank to die with it", func() (bool, string) {
+	testutil.WaitFor(t, 5*time.Second, "the killed agent's rank to die with it", func() (bool, string) {
 		left := processesWith("DXTRAIN_GANG_ID=" + first.ID + "@" + victim)
 		return len(left) == 0, fmt.Sprint(left)
 	})
-	waitFor(t, 10*time.Second, "every rank of attempt 1 gone", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "every rank of attempt 1 gone", func() (bool, string) {
 		left := processesWith("DXTRAIN_ATTEMPT_ID=" + first.ID)
 		return len(left) == 0, fmt.Sprint(left)
 	})

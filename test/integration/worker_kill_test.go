@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // Kill -9 one of three data-parallel workers mid-run: the attempt fails on every rank
@@ -32,7 +33,7 @@ func TestWorkerKillShrinksTheWorld(t *testing.T) {
 	killed := time.Now()
 	c.agents[victim].kill()
 
-	waitFor(t, 10*time.Second, "attempt 1 to fail", func() (bool, string) {
+	testutil.WaitFor(t, 10*time.Second, "attempt 1 to fail", func() (bool, string) {
 		as, err := c.admin.Attempts(t.Context(), id)
 		if err != nil {
 			return false, err.Error()
@@ -48,7 +49,7 @@ func TestWorkerKillShrinksTheWorld(t *testing.T) {
 
 	// The next attempt that actually trains has the two survivors and resumes.
 	var resumed structs.Attempt
-	waitFor(t, 90*time.Second, "a two-rank attempt that trains past the resumed step", func() (bool, string) {
+	testutil.WaitFor(t, 90*time.Second, "a two-rank attempt that trains past the resumed step", func() (bool, string) {
 		e, err := c.admin.Experiment(t.Context(), id)
 		if err != nil {
 			return false, err.Error()

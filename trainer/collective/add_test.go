@@ -7,6 +7,7 @@ import (
 )
 
 func TestAddIntoMatchesReference(t *testing.T) {
+	t.Parallel()
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
 		math.SmallestNonzeroFloat32, math.MaxFloat32, 1e-40, -3.5}
 	for _, n := range []int{0, 1, 3, 15, 16, 17, 31, 64, 1000, 65539} {

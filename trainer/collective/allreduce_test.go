@@ -7,6 +7,7 @@ import (
 )
 
 func TestAllReduceSumMatchesFixedOrder(t *testing.T) {
+	t.Parallel()
 	for world := 1; world <= 5; world++ {
 		lengths := slices.Compact(slices.Sorted(slices.Values([]int{0, 1, 2, 3, 7, world - 1, 1000, 1<<20 + 3})))
 		for _, chunk := range []int{12, DefaultChunkBytes} {
@@ -45,6 +46,7 @@ func bitsAt(v []float32, i int) uint32 {
 // TestReferenceOrderMatters guards the test above against being unable to
 // fail: with these inputs the ring order and the naive rank order disagree.
 func TestReferenceOrderMatters(t *testing.T) {
+	t.Parallel()
 	for _, world := range []int{3, 4, 5} {
 		in := randomVectors(world, 1000, uint64(world*1000003+1000))
 		if firstBitDiff(refRingSum(in, 1000), refRankOrderSum(in, 1000)) < 0 {
@@ -54,6 +56,7 @@ func TestReferenceOrderMatters(t *testing.T) {
 }
 
 func TestAllReduceIdenticalAcrossChunkSizesAndRuns(t *testing.T) {
+	t.Parallel()
 	const world, n = 4, 100003
 	in := randomVectors(world, n, 42)
 	var first []float32
@@ -80,6 +83,7 @@ func TestAllReduceIdenticalAcrossChunkSizesAndRuns(t *testing.T) {
 }
 
 func TestAllReduceMean(t *testing.T) {
+	t.Parallel()
 	for _, world := range []int{1, 2, 3, 5} {
 		t.Run(fmt.Sprintf("world=%d", world), func(t *testing.T) {
 			comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 64 })
@@ -103,6 +107,7 @@ func TestAllReduceMean(t *testing.T) {
 }
 
 func TestAllReduceMismatchFailsEveryRank(t *testing.T) {
+	t.Parallel()
 	comms := startWorld(t, 3, nil)
 	errs, _ := runAll(comms, func(r int, c *Comm) error {
 		if r == 1 {

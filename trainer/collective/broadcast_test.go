@@ -10,6 +10,7 @@ import (
 )
 
 func TestBroadcast(t *testing.T) {
+	t.Parallel()
 	for world := 1; world <= 4; world++ {
 		t.Run(fmt.Sprintf("world=%d", world), func(t *testing.T) {
 			comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 1 << 10 })
@@ -39,6 +40,7 @@ func TestBroadcast(t *testing.T) {
 }
 
 func TestBroadcastBytesTakesRootLength(t *testing.T) {
+	t.Parallel()
 	const world = 3
 	comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 100 })
 	for _, n := range []int{0, 5, 4097} {
@@ -72,6 +74,7 @@ func TestBroadcastBytesTakesRootLength(t *testing.T) {
 }
 
 func TestBroadcastRejectsBadRoot(t *testing.T) {
+	t.Parallel()
 	comms := startWorld(t, 2, nil)
 	err := comms[0].Broadcast(make([]float32, 4), 2)
 	if !isKind(err, ErrInvalidArgument) {
@@ -80,24 +83,26 @@ func TestBroadcastRejectsBadRoot(t *testing.T) {
 }
 
 func TestBarrierWaitsForEveryRank(t *testing.T) {
+	t.Parallel()
 	const world = 4
 	comms := startWorld(t, world, nil)
 	for round := range 3 {
-		var entered atomic.Int32
+		var entered, left atomic.Int32
 		errs, _ := runAll(comms, func(r int, c *Comm) error {
 			if r == round%world {
-				// Arrive late, so a barrier that did not wait would let the
-				// other ranks through before this one is counted.
-				<-time.After(100 * time.Millisecond)
+				// Arrive last, once every other rank is in the barrier, so a barrier
+				// that did not wait would let them through before this one is counted.
+				if err := awaitOthersInBarrier(comms, r, &left); err != nil {
+					return err
+				}
 			}
 			entered.Add(1)
-			if err := c.Barrier(); err != nil {
-				return err
+			err := c.Barrier()
+			if n := entered.Load(); err == nil && n != world {
+				err = fmt.Errorf("left the barrier after only %d of %d ranks entered", n, world)
 			}
-			if n := entered.Load(); n != world {
-				return fmt.Errorf("left the barrier after only %d of %d ranks entered", n, world)
-			}
-			return nil
+			left.Add(1)
+			return err
 		})
 		for r, err := range errs {
 			if err != nil {
@@ -133,5 +138,32 @@ func TestOneRankWorldIsNoOp(t *testing.T) {
 	}
 	if err := c.Barrier(); !isKind(err, ErrClosed) {
 		t.Fatalf("barrier after close: got %v, want ErrClosed", err)
+	}
+}
+
+// awaitOthersInBarrier waits until every rank but late is inside an operation (holding
+// its operation lock: the others call nothing but Barrier) or some rank has left the
+// barrier, which only a barrier that does not wait lets happen.
+func awaitOthersInBarrier(comms []*Comm, late int, left *atomic.Int32) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		inside := 0
+		for r, c := range comms {
+			if r == late {
+				continue
+			}
+			if c.opMu.TryLock() {
+				c.opMu.Unlock() // not in the barrier yet
+				continue
+			}
+			inside++
+		}
+		if inside == len(comms)-1 || left.Load() > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d other ranks entered the barrier within 5s", inside, len(comms)-1)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

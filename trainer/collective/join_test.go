@@ -178,6 +178,7 @@ func listen(t *testing.T) net.Listener {
 }
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	ok := testConfig(2)
 	ok.Addrs = []string{"127.0.0.1:1", "127.0.0.1:2"}
 	tests := []struct {

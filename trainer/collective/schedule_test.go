@@ -9,6 +9,7 @@ import (
 // enumeration: every item exactly once, each after the item it depends on,
 // and through(t) counting the items of wavefronts 0 … t.
 func TestRingPlanOrder(t *testing.T) {
+	t.Parallel()
 	for _, steps := range []int{2, 4, 6, 8} {
 		for _, slices := range []int{0, 1, 2, 3, 7, 20} {
 			t.Run(fmt.Sprintf("steps=%d/slices=%d", steps, slices), func(t *testing.T) {
@@ -44,6 +45,7 @@ func TestRingPlanOrder(t *testing.T) {
 }
 
 func TestRingPlanChunks(t *testing.T) {
+	t.Parallel()
 	seg := make([]float32, 10)
 	p := newRingPlan(40, 4, 4) // segments of 10 floats, chunks of 4
 	if p.slices != 3 || p.steps != 6 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestChunkBytes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		configured int

@@ -81,6 +81,7 @@ func TestCPUCollectorOnThisMachine(t *testing.T) {
 
 // TestCPUCollectorProcFailures points the collector at a fake /proc.
 func TestCPUCollectorProcFailures(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("the cpu collector reads /proc only on linux")
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
 )
 
 func logConfig(buf *bytes.Buffer) Config {
@@ -45,32 +47,33 @@ func TestNewOnThisMachine(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
-		setup    func(r *h100Rig)
+		setup    func(r *nvmltest.Rig)
 		wantKind string
 		wantLog  string
 		wantErr  string
 	}{
-		{"gpus present", func(*h100Rig) {}, KindNVML, `level=INFO msg="using nvidia gpus" gpus=8`, ""},
-		{"no driver library", func(r *h100Rig) {
-			r.srv.InitFunc = func() nvml.Return { return nvml.ERROR_LIBRARY_NOT_FOUND }
+		{"gpus present", func(*nvmltest.Rig) {}, KindNVML, `level=INFO msg="using nvidia gpus" gpus=8`, ""},
+		{"no driver library", func(r *nvmltest.Rig) {
+			r.Server().InitFunc = func() nvml.Return { return nvml.ERROR_LIBRARY_NOT_FOUND }
 		}, KindCPU, `level=INFO msg="no nvidia driver found; using cpu devices"`, ""},
-		{"driver not loaded", func(r *h100Rig) {
-			r.srv.InitFunc = func() nvml.Return { return nvml.ERROR_DRIVER_NOT_LOADED }
+		{"driver not loaded", func(r *nvmltest.Rig) {
+			r.Server().InitFunc = func() nvml.Return { return nvml.ERROR_DRIVER_NOT_LOADED }
 		}, KindCPU, `level=WARN msg="nvidia library found but its kernel driver is not loaded; using cpu devices"`, ""},
-		{"driver without gpus", func(r *h100Rig) { r.srv.Devices = nil },
+		{"driver without gpus", func(r *nvmltest.Rig) { r.Server().Devices = nil },
 			KindCPU, `level=INFO msg="nvidia driver found but no gpus; using cpu devices"`, ""},
-		{"broken nvml", func(r *h100Rig) {
-			r.srv.InitFunc = func() nvml.Return { return nvml.ERROR_LIB_RM_VERSION_MISMATCH }
+		{"broken nvml", func(r *nvmltest.Rig) {
+			r.Server().InitFunc = func() nvml.Return { return nvml.ERROR_LIB_RM_VERSION_MISMATCH }
 		}, "", "", "detect devices: nvml init: ERROR_LIB_RM_VERSION_MISMATCH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newH100Rig(t)
+			r := nvmltest.New()
 			tt.setup(r)
 			var logs bytes.Buffer
-			c, err := detect(t.Context(), r.srv, logConfig(&logs))
+			c, err := detect(t.Context(), r.Interface(), logConfig(&logs))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("detect error = %v, want %q", err, tt.wantErr)
@@ -92,7 +95,7 @@ func TestDetect(t *testing.T) {
 	t.Run("cancelled context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		if _, err := detect(ctx, newH100Rig(t).srv, testConfig()); !errors.Is(err, context.Canceled) {
+		if _, err := detect(ctx, nvmltest.New().Interface(), testConfig()); !errors.Is(err, context.Canceled) {
 			t.Errorf("detect on a cancelled context = %v, want context.Canceled", err)
 		}
 	})

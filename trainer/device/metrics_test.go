@@ -6,19 +6,23 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
 )
 
 func TestMetricsFromMockedGPUs(t *testing.T) {
-	r := newH100Rig(t)
-	c := r.collector(t)
+	t.Parallel()
+	r := nvmltest.New()
+	c := newCollector(t, r)
 	reg := prometheus.NewPedanticRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {
 		t.Fatalf("NewMetrics: %v", err)
 	}
-	r.state[1].dbe = 2
-	r.pushXID(1, 79)
-	r.state[2].tempC = 88
+	r.InjectDoubleBitECC(1)
+	r.InjectDoubleBitECC(1)
+	r.InjectXID(1, 79)
+	r.SetTemperature(2, 88)
 	samples, err := c.Sample(t.Context())
 	if err != nil {
 		t.Fatalf("Sample: %v", err)
@@ -66,7 +70,7 @@ dxtrain_device_health{UUID="U2",device="2",kind="gpu",modelName="NVIDIA H100 80G
 dxtrain_device_xid_errors_total{UUID="U1",gpu="1",modelName="NVIDIA H100 80GB HBM3",xid="79"} 1
 `
 	for i := range 3 {
-		want = strings.ReplaceAll(want, `"U`+string(rune('0'+i))+`"`, `"`+r.gpus[i].UUID+`"`)
+		want = strings.ReplaceAll(want, `"U`+string(rune('0'+i))+`"`, `"`+r.UUID(i)+`"`)
 	}
 	names := []string{
 		"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_GPU_UTIL",
@@ -89,13 +93,14 @@ dxtrain_device_xid_errors_total{UUID="U1",gpu="1",modelName="NVIDIA H100 80GB HB
 DCGM_FI_DEV_XID_ERRORS{UUID="U0",gpu="0",modelName="NVIDIA H100 80GB HBM3"} 0
 DCGM_FI_DEV_XID_ERRORS{UUID="U1",gpu="1",modelName="NVIDIA H100 80GB HBM3"} 79
 `
-	keep = strings.ReplaceAll(strings.ReplaceAll(keep, `"U0"`, `"`+r.gpus[0].UUID+`"`), `"U1"`, `"`+r.gpus[1].UUID+`"`)
+	keep = strings.ReplaceAll(strings.ReplaceAll(keep, `"U0"`, `"`+r.UUID(0)+`"`), `"U1"`, `"`+r.UUID(1)+`"`)
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(keep), "DCGM_FI_DEV_XID_ERRORS"); err != nil {
 		t.Errorf("last xid not kept:\n%v", err)
 	}
 }
 
 func TestMetricsFromCPU(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {

@@ -6,15 +6,37 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
-	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
+
+	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
 )
 
+// testConfig is DefaultConfig with a 1 ms event wait, so tests do not idle.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.EventWait = time.Millisecond
+	return cfg
+}
+
+// newCollector reads the rig through an NVML collector with testConfig, closed when the
+// test ends.
+func newCollector(t *testing.T, r *nvmltest.Rig) *NVMLCollector {
+	t.Helper()
+	c, err := NewNVML(r.Interface(), testConfig())
+	if err != nil {
+		t.Fatalf("NewNVML: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func TestNVMLInventoryDGXH100(t *testing.T) {
-	r := newH100Rig(t)
-	r.gpus[5].MigMode = nvml.DEVICE_MIG_ENABLE
-	c := r.collector(t)
+	t.Parallel()
+	r := nvmltest.New()
+	r.Device(5).MigMode = nvml.DEVICE_MIG_ENABLE
+	c := newCollector(t, r)
 	if c.Kind() != KindNVML {
 		t.Errorf("Kind() = %q, want %q", c.Kind(), KindNVML)
 	}
@@ -28,7 +50,7 @@ func TestNVMLInventoryDGXH100(t *testing.T) {
 	seen := map[string]bool{}
 	for i, d := range devs {
 		want := Device{
-			Index: i, UUID: r.gpus[i].UUID, Name: "NVIDIA H100 80GB HBM3", Kind: DeviceGPU,
+			Index: i, UUID: r.UUID(i), Name: "NVIDIA H100 80GB HBM3", Kind: DeviceGPU,
 			MemoryTotalBytes: 80 << 30, MIGEnabled: i == 5,
 		}
 		if d != want {
@@ -38,15 +60,16 @@ func TestNVMLInventoryDGXH100(t *testing.T) {
 			t.Errorf("device %d UUID %q is malformed or repeated", i, d.UUID)
 		}
 		seen[d.UUID] = true
-		if r.state[i].registered&nvml.EventTypeXidCriticalError == 0 {
-			t.Errorf("device %d not registered for xid events (mask %#x)", i, r.state[i].registered)
+		if r.Registered(i)&nvml.EventTypeXidCriticalError == 0 {
+			t.Errorf("device %d not registered for xid events (mask %#x)", i, r.Registered(i))
 		}
 	}
 }
 
 func TestNVMLSampleNormalReadings(t *testing.T) {
-	r := newH100Rig(t)
-	c := r.collector(t)
+	t.Parallel()
+	r := nvmltest.New()
+	c := newCollector(t, r)
 	samples, err := c.Sample(t.Context())
 	if err != nil {
 		t.Fatalf("Sample: %v", err)
@@ -56,7 +79,7 @@ func TestNVMLSampleNormalReadings(t *testing.T) {
 	}
 	for i, s := range samples {
 		want := Sample{
-			Index: i, UUID: r.gpus[i].UUID, Name: "NVIDIA H100 80GB HBM3", Kind: DeviceGPU,
+			Index: i, UUID: r.UUID(i), Name: "NVIDIA H100 80GB HBM3", Kind: DeviceGPU,
 			UtilizationGPU: 93, UtilizationMemory: 41, MemoryUsedBytes: 40 << 30, MemoryTotalBytes: 80 << 30,
 			TemperatureC: 61, PowerWatts: 512.345, SMClockMHz: 1980, MemClockMHz: 2619,
 			ThrottleMask: nvml.ClocksThrottleReasonSwPowerCap, ThrottleReasons: []string{ThrottleSWPowerCap},
@@ -66,7 +89,7 @@ func TestNVMLSampleNormalReadings(t *testing.T) {
 			t.Errorf("sample %d =\n%+v\nwant\n%+v", i, s, want)
 		}
 	}
-	if r.events.waits == 0 {
+	if r.Calls().EventWaits == 0 {
 		t.Error("Sample never waited on the xid event set")
 	}
 }
@@ -75,10 +98,11 @@ func TestNVMLSampleNormalReadings(t *testing.T) {
 // classified: GPU 3 as the fault says, the others as wantOthers (healthy unless the
 // fault is node-wide).
 func TestNVMLFaults(t *testing.T) {
+	t.Parallel()
 	const target = 3
 	tests := []struct {
 		name       string
-		inject     func(r *h100Rig)
+		inject     func(r *nvmltest.Rig)
 		wantState  HealthState
 		wantReason string // substring of one of GPU 3's reasons; "" for none
 		wantOthers HealthState
@@ -86,110 +110,110 @@ func TestNVMLFaults(t *testing.T) {
 	}{
 		{
 			name:       "double-bit ecc error",
-			inject:     func(r *h100Rig) { r.state[target].dbe = 2 },
+			inject:     func(r *nvmltest.Rig) { r.InjectDoubleBitECC(target); r.InjectDoubleBitECC(target) },
 			wantState:  Unhealthy,
 			wantReason: "2 double-bit ecc errors",
 			check:      func(t *testing.T, s Sample) { wantEq(t, "ECCDoubleBit", s.ECCDoubleBit, uint64(2)) },
 		},
 		{
 			name:       "xid 79 through the event set",
-			inject:     func(r *h100Rig) { r.pushXID(target, 79) },
+			inject:     func(r *nvmltest.Rig) { r.InjectXID(target, 79) },
 			wantState:  Unhealthy,
 			wantReason: "fatal xid 79 (gpu has fallen off the bus)",
 			check:      func(t *testing.T, s Sample) { wantEq(t, "XIDs", s.XIDs, []uint64{79}) },
 		},
 		{
 			name:      "application xid 13 is reported but does not change health",
-			inject:    func(r *h100Rig) { r.pushXID(target, 13) },
+			inject:    func(r *nvmltest.Rig) { r.InjectXID(target, 13) },
 			wantState: Healthy,
 			check:     func(t *testing.T, s Sample) { wantEq(t, "XIDs", s.XIDs, []uint64{13}) },
 		},
 		{
 			name:       "over temperature",
-			inject:     func(r *h100Rig) { r.state[target].tempC = 88 },
+			inject:     func(r *nvmltest.Rig) { r.SetTemperature(target, 88) },
 			wantState:  Degraded,
 			wantReason: "temperature 88 C at or above the limit of 85 C",
 		},
 		{
 			name:       "critical temperature",
-			inject:     func(r *h100Rig) { r.state[target].tempC = 97 },
+			inject:     func(r *nvmltest.Rig) { r.SetTemperature(target, 97) },
 			wantState:  Unhealthy,
 			wantReason: "critical limit of 95 C",
 		},
 		{
 			name: "hardware thermal throttling",
-			inject: func(r *h100Rig) {
-				r.state[target].throttle = nvml.ClocksThrottleReasonHwThermalSlowdown | nvml.ClocksThrottleReasonSwPowerCap
+			inject: func(r *nvmltest.Rig) {
+				r.SetThrottleReasons(target, nvml.ClocksThrottleReasonHwThermalSlowdown|nvml.ClocksThrottleReasonSwPowerCap)
 			},
 			wantState:  Degraded,
 			wantReason: "clocks throttled: [hw_thermal_slowdown]",
 		},
 		{
 			name:       "row remap failure",
-			inject:     func(r *h100Rig) { r.state[target].remapFail, r.state[target].remapUnc = true, 512 },
+			inject:     func(r *nvmltest.Rig) { r.SetRemappedRows(target, 0, 512, false, true) },
 			wantState:  Unhealthy,
 			wantReason: "row remapping failed",
 		},
 		{
 			name:       "row remap pending",
-			inject:     func(r *h100Rig) { r.state[target].remapPend, r.state[target].remapUnc = true, 1 },
+			inject:     func(r *nvmltest.Rig) { r.SetRemappedRows(target, 0, 1, true, false) },
 			wantState:  Degraded,
 			wantReason: "row remapping pending",
 		},
 		{
 			name:       "device lost: handle lookup returns gpu is lost",
-			inject:     func(r *h100Rig) { r.failHandle(target, nvml.ERROR_GPU_IS_LOST) },
+			inject:     func(r *nvmltest.Rig) { failHandle(r, target, nvml.ERROR_GPU_IS_LOST) },
 			wantState:  Unhealthy,
 			wantReason: "gpu 3 disappeared: nvml DeviceGetHandleByIndex: ERROR_GPU_IS_LOST",
 		},
 		{
 			name:       "device disappears: handle lookup returns not found",
-			inject:     func(r *h100Rig) { r.failHandle(target, nvml.ERROR_NOT_FOUND) },
+			inject:     func(r *nvmltest.Rig) { failHandle(r, target, nvml.ERROR_NOT_FOUND) },
 			wantState:  Unhealthy,
 			wantReason: "gpu 3 disappeared",
 		},
 		{
 			name:       "device falls off mid-read",
-			inject:     func(r *h100Rig) { r.state[target].fail["GetTemperature"] = nvml.ERROR_GPU_IS_LOST },
+			inject:     func(r *nvmltest.Rig) { r.FailCall(target, "GetTemperature", nvml.ERROR_GPU_IS_LOST) },
 			wantState:  Unhealthy,
 			wantReason: "gpu 3 lost: nvml GetTemperature: ERROR_GPU_IS_LOST",
 		},
 		{
 			name:       "device needs a reset",
-			inject:     func(r *h100Rig) { r.state[target].fail["GetUtilizationRates"] = nvml.ERROR_RESET_REQUIRED },
+			inject:     func(r *nvmltest.Rig) { r.FailCall(target, "GetUtilizationRates", nvml.ERROR_RESET_REQUIRED) },
 			wantState:  Unhealthy,
 			wantReason: "gpu 3 lost: nvml GetUtilizationRates: ERROR_RESET_REQUIRED",
 		},
 		{
 			name: "another gpu now sits at the index",
-			inject: func(r *h100Rig) {
-				r.gpus[target].GetUUIDFunc = func() (string, nvml.Return) { return "GPU-replacement", nvml.SUCCESS }
+			inject: func(r *nvmltest.Rig) {
+				r.Device(target).GetUUIDFunc = func() (string, nvml.Return) { return "GPU-replacement", nvml.SUCCESS }
 			},
 			wantState:  Unhealthy,
 			wantReason: "index 3 now holds GPU-replacement",
 		},
 		{
 			name:       "power call fails",
-			inject:     func(r *h100Rig) { r.state[target].fail["GetPowerUsage"] = nvml.ERROR_UNKNOWN },
+			inject:     func(r *nvmltest.Rig) { r.FailCall(target, "GetPowerUsage", nvml.ERROR_UNKNOWN) },
 			wantState:  Degraded,
 			wantReason: "gpu 3: nvml GetPowerUsage failed: ERROR_UNKNOWN",
 			check:      func(t *testing.T, s Sample) { wantEq(t, "TemperatureC", s.TemperatureC, 61) },
 		},
 		{
 			name:       "remapped rows not permitted",
-			inject:     func(r *h100Rig) { r.state[target].fail["GetRemappedRows"] = nvml.ERROR_NO_PERMISSION },
+			inject:     func(r *nvmltest.Rig) { r.FailCall(target, "GetRemappedRows", nvml.ERROR_NO_PERMISSION) },
 			wantState:  Degraded,
 			wantReason: "nvml GetRemappedRows failed: ERROR_NO_PERMISSION",
 		},
 		{
 			name:      "ecc not supported is ignored",
-			inject:    func(r *h100Rig) { r.state[target].fail["GetTotalEccErrors"] = nvml.ERROR_NOT_SUPPORTED },
+			inject:    func(r *nvmltest.Rig) { r.FailCall(target, "GetTotalEccErrors", nvml.ERROR_NOT_SUPPORTED) },
 			wantState: Healthy,
 			check:     func(t *testing.T, s Sample) { wantEq(t, "ECCSingleBit", s.ECCSingleBit, uint64(0)) },
 		},
 		{
 			name:       "event wait fails on the node",
-			inject:     func(r *h100Rig) { r.events.waitRet = nvml.ERROR_UNKNOWN },
+			inject:     func(r *nvmltest.Rig) { r.FailEventWait(nvml.ERROR_UNKNOWN) },
 			wantState:  Degraded,
 			wantReason: "xid events may be missed: nvml EventSetWait: ERROR_UNKNOWN",
 			wantOthers: Degraded,
@@ -197,8 +221,8 @@ func TestNVMLFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newH100Rig(t)
-			c := r.collector(t)
+			r := nvmltest.New()
+			c := newCollector(t, r)
 			tt.inject(r)
 			samples, err := c.Sample(t.Context())
 			if err != nil {
@@ -240,13 +264,11 @@ func wantEq(t *testing.T, field string, got, want any) {
 	}
 }
 
-func (r *h100Rig) pushXID(index int, xid uint64) {
-	r.events.push(nvml.EventData{Device: r.srv.Devices[index], EventType: nvml.EventTypeXidCriticalError, EventData: xid})
-}
-
-func (r *h100Rig) failHandle(index int, ret nvml.Return) {
-	orig := r.srv.DeviceGetHandleByIndexFunc
-	r.srv.DeviceGetHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
+// failHandle makes looking GPU index up by its index answer ret.
+func failHandle(r *nvmltest.Rig, index int, ret nvml.Return) {
+	srv := r.Server()
+	orig := srv.DeviceGetHandleByIndexFunc
+	srv.DeviceGetHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
 		if i == index {
 			return nil, ret
 		}
@@ -255,9 +277,10 @@ func (r *h100Rig) failHandle(index int, ret nvml.Return) {
 }
 
 func TestNVMLDeviceRemovedFromServer(t *testing.T) {
-	r := newH100Rig(t)
-	c := r.collector(t)
-	r.srv.Devices = r.srv.Devices[:7] // the mock answers index 7 with ERROR_INVALID_ARGUMENT now
+	t.Parallel()
+	r := nvmltest.New()
+	c := newCollector(t, r)
+	r.Server().Devices = r.Server().Devices[:7] // the mock answers index 7 with ERROR_INVALID_ARGUMENT now
 	samples, err := c.Sample(t.Context())
 	if err != nil {
 		t.Fatalf("Sample: %v", err)
@@ -268,9 +291,10 @@ func TestNVMLDeviceRemovedFromServer(t *testing.T) {
 }
 
 func TestNVMLStickyHealth(t *testing.T) {
-	r := newH100Rig(t)
-	c := r.collector(t)
-	uuid := r.gpus[2].UUID
+	t.Parallel()
+	r := nvmltest.New()
+	c := newCollector(t, r)
+	uuid := r.UUID(2)
 	sample := func() Sample {
 		t.Helper()
 		s, err := c.Sample(t.Context())
@@ -280,7 +304,7 @@ func TestNVMLStickyHealth(t *testing.T) {
 		return s[2]
 	}
 
-	r.pushXID(2, 79)
+	r.InjectXID(2, 79)
 	if s := sample(); s.Health.State != Unhealthy {
 		t.Fatalf("after xid 79: %+v, want unhealthy", s.Health)
 	}
@@ -296,9 +320,9 @@ func TestNVMLStickyHealth(t *testing.T) {
 
 	// A double-bit error that is still counted comes back after a reset; it clears only
 	// when the counter does (driver reload).
-	r.state[2].dbe = 1
+	r.InjectDoubleBitECC(2)
 	sample()
-	r.state[2].dbe = 0
+	r.Repair(2) // a reset board: its volatile ECC counts restart at zero
 	if s := sample(); s.Health.State != Unhealthy {
 		t.Fatalf("double-bit error no longer counted but not reset: %+v, want unhealthy", s.Health)
 	}
@@ -310,11 +334,11 @@ func TestNVMLStickyHealth(t *testing.T) {
 	}
 
 	// Heat is not sticky: a GPU that cools down is healthy without operator action.
-	r.state[2].tempC = 99
+	r.SetTemperature(2, 99)
 	if s := sample(); s.Health.State != Unhealthy {
 		t.Fatalf("at 99 C: %+v, want unhealthy", s.Health)
 	}
-	r.state[2].tempC = 60
+	r.SetTemperature(2, 60)
 	if s := sample(); s.Health.State != Healthy {
 		t.Fatalf("cooled to 60 C: %+v, want healthy", s.Health)
 	}
@@ -325,6 +349,7 @@ func TestNVMLStickyHealth(t *testing.T) {
 }
 
 func TestNVMLInitErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		ret     nvml.Return
@@ -336,9 +361,9 @@ func TestNVMLInitErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newH100Rig(t)
-			r.srv.InitFunc = func() nvml.Return { return tt.ret }
-			c, err := NewNVML(r.srv, testConfig())
+			r := nvmltest.New()
+			r.Server().InitFunc = func() nvml.Return { return tt.ret }
+			c, err := NewNVML(r.Interface(), testConfig())
 			if err == nil {
 				c.Close()
 				t.Fatal("NewNVML succeeded, want an error")
@@ -355,29 +380,30 @@ func TestNVMLInitErrors(t *testing.T) {
 		})
 	}
 	t.Run("device count fails", func(t *testing.T) {
-		r := newH100Rig(t)
-		r.srv.DeviceGetCountFunc = func() (int, nvml.Return) { return 0, nvml.ERROR_UNKNOWN }
-		if _, err := NewNVML(r.srv, testConfig()); err == nil || !strings.Contains(err.Error(), "nvml device count") {
+		r := nvmltest.New()
+		r.Server().DeviceGetCountFunc = func() (int, nvml.Return) { return 0, nvml.ERROR_UNKNOWN }
+		if _, err := NewNVML(r.Interface(), testConfig()); err == nil || !strings.Contains(err.Error(), "nvml device count") {
 			t.Errorf("error %v, want nvml device count failure", err)
 		}
-		if r.shutdowns != 1 {
-			t.Errorf("nvml shut down %d times, want 1", r.shutdowns)
+		if n := r.Calls().Shutdowns; n != 1 {
+			t.Errorf("nvml shut down %d times, want 1", n)
 		}
 	})
 	t.Run("invalid config", func(t *testing.T) {
 		cfg := testConfig()
 		cfg.EventWait = 0
-		if _, err := NewNVML(newH100Rig(t).srv, cfg); !errors.Is(err, ErrInvalidConfig) {
+		if _, err := NewNVML(nvmltest.New().Interface(), cfg); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("error %v, want ErrInvalidConfig", err)
 		}
 	})
 }
 
 func TestNVMLSetupFaults(t *testing.T) {
+	t.Parallel()
 	t.Run("gpu that cannot be identified", func(t *testing.T) {
-		r := newH100Rig(t)
-		r.gpus[2].GetUUIDFunc = func() (string, nvml.Return) { return "", nvml.ERROR_UNKNOWN }
-		c := r.collector(t)
+		r := nvmltest.New()
+		r.FailCall(2, "GetUUID", nvml.ERROR_UNKNOWN)
+		c := newCollector(t, r)
 		devs, _ := c.Inventory(t.Context())
 		if devs[2].UUID != "GPU-unidentified-2" {
 			t.Errorf("unidentified gpu listed as %q", devs[2].UUID)
@@ -391,18 +417,18 @@ func TestNVMLSetupFaults(t *testing.T) {
 		}
 	})
 	t.Run("xid registration fails for one gpu", func(t *testing.T) {
-		r := newH100Rig(t)
-		r.state[1].fail["RegisterEvents"] = nvml.ERROR_UNKNOWN
-		c := r.collector(t)
+		r := nvmltest.New()
+		r.FailCall(1, "RegisterEvents", nvml.ERROR_UNKNOWN)
+		c := newCollector(t, r)
 		samples, _ := c.Sample(t.Context())
 		if s := samples[1]; s.Health.State != Degraded || !strings.Contains(s.Health.Reasons[0], "RegisterEvents for xid events failed") {
 			t.Errorf("gpu 1 health %+v, want degraded by RegisterEvents", s.Health)
 		}
 	})
 	t.Run("event sets not supported", func(t *testing.T) {
-		r := newH100Rig(t)
-		r.srv.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) { return nil, nvml.ERROR_NOT_SUPPORTED }
-		samples, _ := r.collector(t).Sample(t.Context())
+		r := nvmltest.New()
+		r.Server().EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) { return nil, nvml.ERROR_NOT_SUPPORTED }
+		samples, _ := newCollector(t, r).Sample(t.Context())
 		for i, s := range samples {
 			if s.Health.State != Healthy {
 				t.Errorf("gpu %d health %+v, want healthy (not supported is ignored)", i, s.Health)
@@ -410,9 +436,9 @@ func TestNVMLSetupFaults(t *testing.T) {
 		}
 	})
 	t.Run("event set creation fails", func(t *testing.T) {
-		r := newH100Rig(t)
-		r.srv.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) { return nil, nvml.ERROR_INSUFFICIENT_RESOURCES }
-		samples, _ := r.collector(t).Sample(t.Context())
+		r := nvmltest.New()
+		r.Server().EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) { return nil, nvml.ERROR_INSUFFICIENT_RESOURCES }
+		samples, _ := newCollector(t, r).Sample(t.Context())
 		for i, s := range samples {
 			if s.Health.State != Degraded || !strings.Contains(s.Health.Reasons[0], "nvml EventSetCreate: ERROR_INSUFFICIENT_RESOURCES") {
 				t.Errorf("gpu %d health %+v, want degraded by EventSetCreate", i, s.Health)
@@ -422,13 +448,14 @@ func TestNVMLSetupFaults(t *testing.T) {
 }
 
 func TestNVMLThrottleReasonsOnOldDrivers(t *testing.T) {
-	r := newH100Rig(t)
-	r.srv.LookupSymbolFunc = func(string) error { return errors.New("symbol not found") }
-	for _, g := range r.gpus {
-		g.GetCurrentClocksEventReasonsFunc = nil // calling it would panic: old drivers lack it
+	t.Parallel()
+	r := nvmltest.New()
+	r.Server().LookupSymbolFunc = func(string) error { return errors.New("symbol not found") }
+	for i := range r.GPUs() {
+		r.Device(i).GetCurrentClocksEventReasonsFunc = nil // calling it would panic: old drivers lack it
 	}
-	r.state[0].throttle = nvml.ClocksThrottleReasonHwSlowdown
-	samples, err := r.collector(t).Sample(t.Context())
+	r.SetThrottleReasons(0, nvml.ClocksThrottleReasonHwSlowdown)
+	samples, err := newCollector(t, r).Sample(t.Context())
 	if err != nil {
 		t.Fatalf("Sample: %v", err)
 	}
@@ -438,20 +465,20 @@ func TestNVMLThrottleReasonsOnOldDrivers(t *testing.T) {
 }
 
 func TestNVMLEventDrainIsBounded(t *testing.T) {
-	r := newH100Rig(t)
+	t.Parallel()
+	r := nvmltest.New()
 	cfg := testConfig()
 	cfg.MaxEventsPerSample = 2
-	c, err := NewNVML(r.srv, cfg)
+	c, err := NewNVML(r.Interface(), cfg)
 	if err != nil {
 		t.Fatalf("NewNVML: %v", err)
 	}
 	defer c.Close()
-	r.pushXID(0, 13)
-	r.pushXID(0, 31)
-	r.pushXID(0, 43)
+	r.InjectXID(0, 13)
+	r.InjectXID(0, 31)
+	r.InjectXID(0, 43)
 	// An event for a device the set cannot name is skipped, not misattributed.
-	r.events.push(nvml.EventData{Device: &mock.Device{GetUUIDFunc: func() (string, nvml.Return) { return "", nvml.ERROR_UNKNOWN }},
-		EventType: nvml.EventTypeXidCriticalError, EventData: 79})
+	r.InjectUnattributableXID(79)
 	first, _ := c.Sample(t.Context())
 	second, _ := c.Sample(t.Context())
 	third, _ := c.Sample(t.Context())
@@ -466,8 +493,9 @@ func TestNVMLEventDrainIsBounded(t *testing.T) {
 }
 
 func TestNVMLClose(t *testing.T) {
-	r := newH100Rig(t)
-	c, err := NewNVML(r.srv, testConfig())
+	t.Parallel()
+	r := nvmltest.New()
+	c, err := NewNVML(r.Interface(), testConfig())
 	if err != nil {
 		t.Fatalf("NewNVML: %v", err)
 	}
@@ -477,8 +505,8 @@ func TestNVMLClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if r.shutdowns != 1 || r.events.freed != 1 {
-		t.Errorf("shutdowns %d, event set frees %d; want 1 and 1", r.shutdowns, r.events.freed)
+	if n := r.Calls(); n.Shutdowns != 1 || n.EventSetFrees != 1 {
+		t.Errorf("shutdowns %d, event set frees %d; want 1 and 1", n.Shutdowns, n.EventSetFrees)
 	}
 	if _, err := c.Sample(t.Context()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Sample after Close = %v, want ErrClosed", err)

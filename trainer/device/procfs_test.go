@@ -15,6 +15,7 @@ HugePages_Total:       0
 `
 
 func TestParseMeminfo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name             string
 		in               string
@@ -46,6 +47,7 @@ func TestParseMeminfo(t *testing.T) {
 }
 
 func TestParseLoadavg(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    float64
@@ -70,6 +72,7 @@ func TestParseLoadavg(t *testing.T) {
 }
 
 func TestParseCPUModel(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\n", "Intel(R) Xeon(R) CPU @ 2.20GHz"},
 		{"processor\t: 0\nBogoMIPS\t: 50.00\n", ""},

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDefaultsValidate(t *testing.T) {
+	t.Parallel()
 	if err := DefaultThresholds().Validate(); err != nil {
 		t.Errorf("DefaultThresholds().Validate() = %v", err)
 	}
@@ -20,6 +21,7 @@ func TestDefaultsValidate(t *testing.T) {
 }
 
 func TestThresholdsValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		modify func(*Thresholds)
@@ -52,6 +54,7 @@ func TestThresholdsValidate(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		modify func(*Config)
@@ -75,6 +78,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestDecodeThrottleReasons(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		mask uint64
 		want []string
@@ -96,6 +100,7 @@ func TestDecodeThrottleReasons(t *testing.T) {
 }
 
 func TestHealthJudge(t *testing.T) {
+	t.Parallel()
 	th := DefaultThresholds()
 	th.FatalXIDs = []uint64{79}
 	th.MaxTemperatureC, th.CriticalTemperatureC = 70, 80
@@ -137,6 +142,7 @@ func TestHealthJudge(t *testing.T) {
 
 // TestHealthStickyPerDevice checks that one device's fatal condition never leaks to another.
 func TestHealthStickyPerDevice(t *testing.T) {
+	t.Parallel()
 	j := newHealthJudge(DefaultThresholds())
 	j.judge(&Sample{UUID: "GPU-a", XIDs: []uint64{48}}, faults{})
 	j.judge(&Sample{UUID: "GPU-a", XIDs: []uint64{48}}, faults{})

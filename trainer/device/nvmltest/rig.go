@@ -25,9 +25,18 @@ type Rig struct {
 	srv  *server.Server
 	gpus []*server.Device
 
-	mu     sync.Mutex
-	state  []*gpuState
-	events []nvml.EventData // queued XID events, delivered by the mocked event set
+	mu      sync.Mutex
+	state   []*gpuState
+	events  []nvml.EventData // queued XID events, delivered by the mocked event set
+	waitRet nvml.Return      // the event set's Wait answers this instead when not SUCCESS
+	calls   Calls
+}
+
+// Calls counts the NVML calls that leave nothing in a GPU's readings to check.
+type Calls struct {
+	EventWaits    int // waits on the mocked event set
+	EventSetFrees int // mocked event sets freed
+	Shutdowns     int // NVML shut down
 }
 
 // gpuState is the telemetry one GPU reports.
@@ -40,6 +49,10 @@ type gpuState struct {
 	throttle   uint64
 	sbe, dbe   uint64
 	removed    bool
+	remapCorr  int                    // rows remapped for correctable errors
+	remapUnc   int                    // rows remapped for uncorrectable errors
+	remapPend  bool                   // a remapping waits for the next GPU reset
+	remapFail  bool                   // a remapping failed
 	registered uint64                 // event types registered through RegisterEvents
 	fail       map[string]nvml.Return // call name → code returned instead of a value
 }
@@ -61,8 +74,20 @@ func New() *Rig {
 	r.srv.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) {
 		return &mock.EventSet{
 			WaitFunc: r.waitEvent,
-			FreeFunc: func() nvml.Return { return nvml.SUCCESS },
+			FreeFunc: func() nvml.Return {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				r.calls.EventSetFrees++
+				return nvml.SUCCESS
+			},
 		}, nvml.SUCCESS
+	}
+	shutdown := r.srv.ShutdownFunc
+	r.srv.ShutdownFunc = func() nvml.Return {
+		r.mu.Lock()
+		r.calls.Shutdowns++
+		r.mu.Unlock()
+		return shutdown()
 	}
 	lookup := r.srv.DeviceGetHandleByIndexFunc
 	r.srv.DeviceGetHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
@@ -84,6 +109,15 @@ func New() *Rig {
 
 // Interface is the NVML library a collector reads the rig through.
 func (r *Rig) Interface() nvml.Interface { return r.srv }
+
+// Server is go-nvml's mock itself, for a test that rewires a call the rig does not
+// model (Init, DeviceGetCount, EventSetCreate, LookupSymbol, the device list). Change it
+// before a collector reads the rig, or while none is reading.
+func (r *Rig) Server() *server.Server { return r.srv }
+
+// Device is GPU gpu's go-nvml mock device, for a test that sets what the rig does not
+// model (MIG mode, a call rewired or removed), under the same rule as Server.
+func (r *Rig) Device(gpu int) *server.Device { return r.gpu(gpu) }
 
 // GPUs is the number of GPUs in the rig.
 func (r *Rig) GPUs() int { return len(r.gpus) }
@@ -107,6 +141,42 @@ func (r *Rig) InjectXID(gpu int, xid uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, nvml.EventData{Device: dev, EventType: nvml.EventTypeXidCriticalError, EventData: xid})
+}
+
+// InjectUnattributableXID queues an XID critical-error event from a device handle that
+// is none of the rig's GPUs and whose UUID cannot be read; the next wait returns it.
+func (r *Rig) InjectUnattributableXID(xid uint64) {
+	dev := &mock.Device{GetUUIDFunc: func() (string, nvml.Return) { return "", nvml.ERROR_UNKNOWN }}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, nvml.EventData{Device: dev, EventType: nvml.EventTypeXidCriticalError, EventData: xid})
+}
+
+// FailEventWait makes every wait on the mocked event set return ret instead of an
+// event; nvml.SUCCESS restores it.
+func (r *Rig) FailEventWait(ret nvml.Return) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waitRet = ret
+}
+
+// SetThrottleReasons sets GPU gpu's clock throttle (clocks event) reasons, a mask of
+// nvml.ClocksThrottleReason* bits.
+func (r *Rig) SetThrottleReasons(gpu int, mask uint64) {
+	r.gpu(gpu)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state[gpu].throttle = mask
+}
+
+// SetRemappedRows sets what GPU gpu's row remapper reports: rows remapped for
+// correctable and uncorrectable errors, a remapping pending the next reset, a failed one.
+func (r *Rig) SetRemappedRows(gpu int, corrected, uncorrected int, pending, failed bool) {
+	r.gpu(gpu)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.state[gpu]
+	st.remapCorr, st.remapUnc, st.remapPend, st.remapFail = corrected, uncorrected, pending, failed
 }
 
 // SetTemperature sets GPU gpu's core temperature in degrees Celsius.
@@ -159,6 +229,21 @@ func (r *Rig) Repair(gpu int) {
 	r.events = kept
 }
 
+// Registered is the mask of event types registered on GPU gpu through RegisterEvents.
+func (r *Rig) Registered(gpu int) uint64 {
+	r.gpu(gpu)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state[gpu].registered
+}
+
+// Calls is what the rig has counted so far.
+func (r *Rig) Calls() Calls {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
+}
+
 // gpu returns GPU i, panicking on an index outside the rig: that is a broken test.
 func (r *Rig) gpu(i int) *server.Device {
 	if i < 0 || i >= len(r.gpus) {
@@ -173,19 +258,33 @@ func (r *Rig) removed(i int) bool {
 	return i >= 0 && i < len(r.state) && r.state[i].removed
 }
 
-// waitEvent is the event set's Wait: the oldest queued event of a registered GPU, or
-// ERROR_TIMEOUT when there is none (the rig never blocks).
+// waitEvent is the event set's Wait: the injected failure, or the oldest queued event of
+// a registered GPU or of a handle outside the rig, or ERROR_TIMEOUT when there is none
+// (the rig never blocks).
 func (r *Rig) waitEvent(uint32) (nvml.EventData, nvml.Return) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.calls.EventWaits++
+	if r.waitRet != nvml.SUCCESS {
+		return nvml.EventData{}, r.waitRet
+	}
 	for len(r.events) > 0 {
 		ev := r.events[0]
 		r.events = r.events[1:]
-		for i, g := range r.gpus {
-			if g == ev.Device && r.state[i].registered&ev.EventType != 0 {
-				return ev, nvml.SUCCESS
-			}
+		if r.deliverable(ev) {
+			return ev, nvml.SUCCESS
 		}
 	}
 	return nvml.EventData{}, nvml.ERROR_TIMEOUT
+}
+
+// deliverable reports whether the event set returns ev: an event of one of the rig's
+// GPUs only if that GPU registered its type, one of any other handle always.
+func (r *Rig) deliverable(ev nvml.EventData) bool {
+	for i, g := range r.gpus {
+		if g == ev.Device {
+			return r.state[i].registered&ev.EventType != 0
+		}
+	}
+	return true
 }

@@ -14,6 +14,7 @@ import (
 // injected fault turns the chosen GPU unhealthy with a reason saying why, leaves the
 // other GPUs healthy, and Repair plus ResetHealth makes it healthy again.
 func TestRigFaultsReachTheCollector(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		inject func(r *nvmltest.Rig, gpu int)
@@ -76,6 +77,7 @@ func TestRigFaultsReachTheCollector(t *testing.T) {
 // TestRigConcurrentInjection injects faults while a collector samples; run with -race
 // it shows the rig is safe to drive from a test while an agent reads it.
 func TestRigConcurrentInjection(t *testing.T) {
+	t.Parallel()
 	rig := nvmltest.New()
 	cfg := device.DefaultConfig()
 	cfg.EventWait = time.Millisecond

@@ -75,8 +75,11 @@ func (r *Rig) wire(i int, gpu *server.Device) {
 	gpu.GetRetiredPagesPendingStatusFunc = func() (nvml.EnableState, nvml.Return) {
 		return nvml.FEATURE_DISABLED, nvml.ERROR_NOT_SUPPORTED
 	}
-	gpu.GetRemappedRowsFunc = func() (int, int, bool, bool, nvml.Return) {
-		return 0, 0, false, false, read("GetRemappedRows", func(*gpuState) {})
+	gpu.GetRemappedRowsFunc = func() (corr, unc int, pending, failed bool, ret nvml.Return) {
+		ret = read("GetRemappedRows", func(st *gpuState) {
+			corr, unc, pending, failed = st.remapCorr, st.remapUnc, st.remapPend, st.remapFail
+		})
+		return corr, unc, pending, failed, ret
 	}
 	gpu.RegisterEventsFunc = func(mask uint64, _ nvml.EventSet) nvml.Return {
 		return read("RegisterEvents", func(st *gpuState) { st.registered |= mask })
