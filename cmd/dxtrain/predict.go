@@ -31,8 +31,9 @@ feature and class names then come from the signed card.
 
 The CSV needs a header with the model's feature columns (the model records their
 names); other columns are ignored. An .npz input holds images in the MedMNIST layout
-(train_images, val_images, test_images; uint8); --split chooses which. The model
-standardises the inputs itself.`,
+(train_images, val_images, test_images; uint8); --split chooses which. An IDX images
+file (*-ubyte or *.idx, gzipped or not: MNIST's format, as datasets ingest reads it)
+holds one image per row. The model standardises the inputs itself.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			model, features, classes, err := loadPredictModel(modelPath, pubPath)
@@ -57,7 +58,7 @@ standardises the inputs itself.`,
 	}
 	cmd.Flags().StringVar(&modelPath, "model", "", "the ONNX model file, or a release directory (required)")
 	cmd.Flags().StringVar(&pubPath, "pubkey", "", "the approver's public key: required with a release directory")
-	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header, or images in a MedMNIST-layout .npz (required)")
+	cmd.Flags().StringVar(&inputPath, "input", "", "CSV of raw measurements with a header, images in a MedMNIST-layout .npz, or an IDX images file (required)")
 	cmd.Flags().StringVar(&split, "split", "test", "with an .npz input: which split's images (train, val or test)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	_ = cmd.MarkFlagRequired("model")
@@ -185,10 +186,48 @@ func readPredictInput(path, split string, features []string, inputSize int) ([]f
 		}
 		return im.X, im.N, nil
 	}
+	if isIDX(path) {
+		return readIDXImages(path, inputSize)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
 	return datasets.ReadFeaturesCSV(f, path, features)
+}
+
+// isIDX reports whether path names an IDX file (MNIST's format, as datasets ingest
+// reads it), gzipped or not.
+func isIDX(path string) bool {
+	p := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	return strings.HasSuffix(p, "-ubyte") || strings.HasSuffix(p, ".idx")
+}
+
+// readIDXImages reads an IDX images file ([n, h, w] or [n, c, h, w]) as pixels in [0, 1].
+func readIDXImages(path string, inputSize int) ([]float32, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	a, err := readers.ReadIDX(f, 0)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(a.Dims) < 2 || a.Dims[0] == 0 {
+		return nil, 0, fmt.Errorf("%s: an IDX array of shape %v holds no images", path, a.Dims)
+	}
+	per := 1
+	for _, d := range a.Dims[1:] {
+		per *= d
+	}
+	if per != inputSize {
+		return nil, 0, fmt.Errorf("%s: images of shape %v, the model takes %d values each", path, a.Dims[1:], inputSize)
+	}
+	x, err := a.Pixels()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return x, a.Dims[0], nil
 }

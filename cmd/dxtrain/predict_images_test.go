@@ -3,10 +3,12 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dxtrain/dxtrain/internal/testutil"
@@ -53,7 +55,59 @@ func TestPredictOnImagesNPZ(t *testing.T) {
 	if err := os.WriteFile(npzPath, zb.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := dxtrain(t, "predict", "--model", modelPath, "--input", npzPath, "--json")
+	checkImagePredictions(t, net, params, pixels, n, "--model", modelPath, "--input", npzPath)
+}
+
+// TestPredictOnIDXImages runs the same kind of model on an IDX images file, MNIST's
+// format, which datasets ingest reads (gzipped or not).
+func TestPredictOnIDXImages(t *testing.T) {
+	dir := t.TempDir()
+	net, err := models.NewNetwork(models.Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{16}, Classes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := models.InitParams(net, 9)
+	model, err := onnx.Export(net, params, nil, map[string]string{"dxtrain.classes": `["a","b","c"]`, "dxtrain.features": `[]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modelPath := filepath.Join(dir, "cnn.onnx")
+	if err := os.WriteFile(modelPath, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	pixels := make([]byte, n*64)
+	for i := range pixels {
+		pixels[i] = byte((i*53 + 11) % 256)
+	}
+	idx := append([]byte{0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 8, 0, 0, 0, 8}, pixels...)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(idx)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"test-images-idx3-ubyte": idx, "test-images-idx3-ubyte.gz": gz.Bytes()} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		checkImagePredictions(t, net, params, pixels, n, "--model", modelPath, "--input", path)
+	}
+	wrong := filepath.Join(dir, "wrong-ubyte")
+	if err := os.WriteFile(wrong, []byte{0, 0, 0x08, 2, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := dxtrain(t, "predict", "--model", modelPath, "--input", wrong); err == nil || !strings.Contains(out+err.Error(), "the model takes 64 values") {
+		t.Fatalf("images of the wrong size: %v\n%s", err, out)
+	}
+}
+
+// checkImagePredictions runs predict with args and checks every probability against
+// the Go forward pass of net on pixels (uint8, scaled to [0, 1]).
+func checkImagePredictions(t *testing.T, net models.Network, params []*models.Param, pixels []byte, n int, args ...string) {
+	t.Helper()
+	out, err := dxtrain(t, append([]string{"predict", "--json"}, args...)...)
 	if err != nil {
 		t.Fatalf("predict: %v\n%s", err, out)
 	}
