@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks with ratios against the peers measured in the same run (DESIGN.md §7).
+# Benchmarks with ratios against the peers measured in the same run.
 # The peers need Debian's python3-torch and python3-numpy; this script installs them
 # when it can (root with apt-get) and says so when it cannot.
 set -euo pipefail
@@ -35,6 +35,9 @@ go run ./bench/dataparallel
 echo
 echo "== torch runtime: the same PyTorch script under dxtrain vs bare torchrun-style ranks (2 ranks, gloo)"
 go run ./bench/torchrun -bin bin/dxtrain
+echo
+echo "== validator: a torch run's evaluation through ONNX Runtime vs PyTorch's own inference (lesion ResNet, 28x28 images)"
+go run ./bench/torcheval
 echo
 echo "== coordinator: failover, heartbeat load, submit latency (in-process cluster on loopback)"
 DXTRAIN_BENCH=1 go test -count=1 -run TestReport -v ./coordinator/benchmark | grep -v '^=== RUN'

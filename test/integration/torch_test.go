@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,8 +18,11 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/testutil"
+	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/models/onnx"
 	"github.com/dxtrain/dxtrain/storage"
+	"github.com/dxtrain/dxtrain/trainer/checkpoint"
+	"github.com/dxtrain/dxtrain/trainer/loop"
 )
 
 // debianPython is the interpreter with Debian's torch and numpy (make test installs
@@ -330,6 +334,46 @@ func TestTorchLesionsKillRank(t *testing.T) {
 			t.Errorf("the card lacks %s:\n%s", want, card)
 		}
 	}
+	// A trust runs the pulled release on the test split's images (an IDX file, as
+	// datasets ingest reads): its AUROC is the clinical report's.
+	m, err := checkpoint.LoadManifest(t.Context(), d.store, final.ManifestHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := loop.LoadIngestedHeldOut(t.Context(), d.store, m.DatasetHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := filepath.Join(d.dir, "test-images-idx3-ubyte")
+	if err := os.WriteFile(images, idxFloat32(held.Test.Raw, held.Test.N, held.InputShape), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var preds []struct {
+		Probabilities map[string]float32 `json:"probabilities"`
+	}
+	out := d.cli("predict", "--model", pulled, "--pubkey", filepath.Join(keys, "approver.pub"), "--input", images, "--json")
+	if err := json.Unmarshal([]byte(out), &preds); err != nil || len(preds) != held.Test.N {
+		t.Fatalf("predict: %d rows for %d images, %v", len(preds), held.Test.N, err)
+	}
+	positive := make([]float32, len(preds))
+	for i, p := range preds {
+		positive[i] = p.Probabilities[held.Classes[len(held.Classes)-1]]
+	}
+	if got, err := metrics.AUROC(positive, held.Test.Y); err != nil || math.Abs(got-auroc.Estimate) > 1e-9 {
+		t.Errorf("the trust's AUROC on the test images %.6f (%v), the release's evaluation %.6f", got, err, auroc.Estimate)
+	}
+}
+
+// idxFloat32 writes n images of shape as an IDX float32 file, big-endian.
+func idxFloat32(x []float32, n int, shape []int) []byte {
+	out := []byte{0, 0, 0x0D, byte(1 + len(shape))}
+	for _, d := range append([]int{n}, shape...) {
+		out = binary.BigEndian.AppendUint32(out, uint32(d))
+	}
+	for _, v := range x {
+		out = binary.BigEndian.AppendUint32(out, math.Float32bits(v))
+	}
+	return out
 }
 
 // TestTorchBadScripts: a script that never reports, one whose checkpoint is over the
