@@ -2,7 +2,8 @@
 // figure): the example lesion ResNet's exported ONNX model scored through ONNX Runtime
 // in Go, in batches of 256 as `dxtrain checkpoints evaluate` and `models release` do,
 // against PyTorch's own eval-mode inference of the same model on the same images, in
-// one run on this machine. Each side's best of --rounds passes is reported; both use
+// one run on this machine. ONNX Runtime's outputs are first checked against PyTorch's
+// on a batch (≤ 1e-4). Each side's best of --rounds passes is reported; both use
 // their libraries' default thread pools.
 //
 // It needs Debian's python3-torch and the ONNX Runtime library; `make bench` runs it.
@@ -70,6 +71,16 @@ func run(python string, n, rounds int) error {
 	if err != nil {
 		return err
 	}
+	var samples [2][]byte
+	for i, suffix := range []string{".inputs.npy", ".outputs.npy"} {
+		if samples[i], err = os.ReadFile(onnxPath + suffix); err != nil {
+			return err
+		}
+	}
+	diff, err := onnx.CheckSamples(model, samples[0], samples[1])
+	if err != nil {
+		return fmt.Errorf("ONNX Runtime does not reproduce PyTorch: %w", err)
+	}
 	best, err := timeONNX(model, x, n, rounds)
 	if err != nil {
 		return err
@@ -79,7 +90,11 @@ func run(python string, n, rounds int) error {
 	ours, theirs := float64(n)/best.Seconds(), float64(peer.Images)/peer.Seconds
 	fmt.Fprintf(tw, "PyTorch %s eval (%d threads)\t%d\t%.3f\t%.0f\t1.00\n", peer.Torch, peer.Threads, peer.Images, peer.Seconds, theirs)
 	fmt.Fprintf(tw, "dxtrain: ONNX Runtime in Go, batch %d\t%d\t%.3f\t%.0f\t%.2f\n", batch, n, best.Seconds(), ours, ours/theirs)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("ONNX Runtime's probabilities of the first %d images agree with PyTorch's to max |diff| %.2g\n", batch, diff)
+	return nil
 }
 
 // timeONNX is the best of rounds passes of the model over x in batches.
