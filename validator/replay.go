@@ -2,6 +2,7 @@ package validator
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -22,6 +23,10 @@ type ReplayOptions struct {
 	// Tolerance is the largest |diff| accepted where a run trained on GPUs is replayed
 	// on the CPU; a run trained on the CPU must replay bit for bit.
 	Tolerance float64
+	// Device is where a torch run's ranks replay: "cpu" (the default; gloo) or "gpu"
+	// (rank r on this machine's GPU r; the script picks NCCL). A run replayed where it
+	// trained must be bit-identical.
+	Device string
 	// WorkDir holds each replay's temporary directory ("" is os.TempDir()).
 	WorkDir string
 	// Logger receives the ranks' launch events; nil means slog.Default().
@@ -38,6 +43,13 @@ func (s *Session) Replay(ctx context.Context, links []Link, opts ReplayOptions, 
 	if s.Spec.IsTorch() {
 		if opts.Python == "" {
 			opts.Python = "python3"
+		}
+		switch opts.Device {
+		case "":
+			opts.Device = "cpu"
+		case "cpu", "gpu":
+		default:
+			return nil, fmt.Errorf("replay device %q: want cpu or gpu", opts.Device)
 		}
 	} else {
 		var err error

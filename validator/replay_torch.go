@@ -31,10 +31,10 @@ var errReplayReached = errors.New("the replay reached its target step")
 
 // replayTorchLink runs the script of a torch run from link.From to link.To's step on
 // this machine: the recorded code bundle, the dataset by its hash, the parent's files
-// as ctx.resume(), the recorded world size as local ranks over gloo on the CPU, the
-// recorded thread count and deterministic kernels. When rank 0 hands over the target
-// step's checkpoint the ranks are ended, and python3 -m dxtrain.compare compares it,
-// tensor by tensor, with the committed one.
+// as ctx.resume(), the recorded world size as local ranks, the recorded thread count
+// and deterministic kernels, on the CPU over gloo or one GPU per rank (opts.Device).
+// When rank 0 hands over the target step's checkpoint the ranks are ended, and
+// python3 -m dxtrain.compare compares it, tensor by tensor, with the committed one.
 func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOptions) (*loop.ReplayReport, error) {
 	start := time.Now()
 	from, err := checkpoint.LoadManifest(ctx, s.Store, link.From.ManifestHash)
@@ -70,7 +70,7 @@ func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOpt
 	rep := &loop.ReplayReport{Experiment: s.Spec.Name, FromStep: link.From.Step, ToStep: link.To.Step,
 		FromSHA: link.From.ManifestHash, ToSHA: link.To.ManifestHash, WorldSize: to.WorldSize,
 		Identical: cmp.Identical, Tensors: cmp.Tensors, Duration: time.Since(start),
-		Runtime: checkpoint.RuntimeTorch, Device: "cpu", TrainedOn: s.Spec.Workers.Device,
+		Runtime: checkpoint.RuntimeTorch, Device: opts.Device, TrainedOn: s.Spec.Workers.Device,
 		MaxAbsDiff: cmp.MaxAbsDiff, Tolerance: opts.Tolerance, WithinTolerance: cmp.WithinTolerance}
 	if d := cmp.First; d != nil {
 		rep.Difference = &loop.Difference{Tensor: d.Name, Reason: d.Reason}
@@ -159,10 +159,14 @@ func (s *Session) runReplayRanks(ctx context.Context, link Link, to *checkpoint.
 	cfg := gang.DefaultConfig()
 	cfg.AttemptID, cfg.LogDir, cfg.SilenceTimeout, cfg.Logger = marker, w.logs, s.Spec.Silence(), opts.Logger
 	for r := range world {
+		visible := ""
+		if opts.Device == "gpu" {
+			visible = strconv.Itoa(r)
+		}
 		env := gang.RankEnv{Rank: r, LocalRank: r, WorldSize: world, LocalWorldSize: world, MasterAddr: "127.0.0.1",
 			MasterPort: strconv.Itoa(port), Threads: max(to.Threads, 1), PythonPath: []string{w.python, w.code},
 			Socket: srv.Path(), Secret: secret, Experiment: link.To.ExperimentID, Attempt: "replay", Marker: marker,
-			Device: "cpu", Seed: s.Spec.Seed, WorkDir: w.root}
+			Device: opts.Device, VisibleDevices: visible, Seed: s.Spec.Seed, WorkDir: w.root}
 		argv := append([]string{opts.Python, s.Spec.Code.Entrypoint}, s.Spec.Code.Args...)
 		cfg.Processes = append(cfg.Processes, gang.Process{Rank: r, Argv: argv, Dir: w.code, Env: env.Environ(s.Spec.Env)})
 	}
@@ -181,7 +185,7 @@ func (s *Session) runReplayRanks(ctx context.Context, link Link, to *checkpoint.
 		if h.done() {
 			return h.err
 		}
-		return fmt.Errorf("the script ended without checkpointing step %d: %v (rank logs: %s)", link.To.Step, err, tail(g, world))
+		return fmt.Errorf("the script ended without checkpointing step %d: %v", link.To.Step, err)
 	}
 }
 
@@ -283,15 +287,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail is the last lines of every rank's log, for an error.
-func tail(g *gang.Gang, world int) string {
-	var b bytes.Buffer
-	for r := range world {
-		for _, line := range g.Tail(r) {
-			fmt.Fprintf(&b, "\n  [rank %d] %s", r, line)
-		}
-	}
-	return b.String()
 }

@@ -390,6 +390,11 @@ func TestTorchBadScripts(t *testing.T) {
 			"open(os.path.join(d, 'w.bin'), 'wb').write(os.urandom(200000))\nctx.checkpoint(1, d)\n",
 		"forker.py": "import subprocess, dxtrain\nctx = dxtrain.init()\nctx.report(1, loss=1.0)\n" +
 			"subprocess.Popen(['sleep', '600'], start_new_session=True)\nprint('forked', flush=True)\n",
+		// Weights drawn from the OS's entropy: a run no replay can reproduce.
+		"unreplayable.py": "import os, torch, dxtrain\nctx = dxtrain.init()\nr = ctx.resume()\nstart = r.step if r else 0\n" +
+			"for step in (start + 1, start + 2):\n" +
+			"    g = torch.Generator().manual_seed(int.from_bytes(os.urandom(7), 'little'))\n" +
+			"    ctx.report(step, loss=1.0)\n    ctx.checkpoint(step, {'w': torch.rand(4, generator=g)})\n",
 	}
 	for name, body := range scripts {
 		if err := os.WriteFile(filepath.Join(code, name), []byte(body), 0o644); err != nil {
@@ -421,6 +426,23 @@ func TestTorchBadScripts(t *testing.T) {
 			}
 		})
 	}
+	// Issue 14: a script that does not replay is reported as such, on its first link.
+	t.Run("unreplayable.py", func(t *testing.T) {
+		id := d.submit("unreplayable", code, "unreplayable.py", nil, "max_restarts: 0\n")
+		if exp := d.wait(id, 2*time.Minute); exp.Status != structs.ExperimentSucceeded {
+			t.Fatalf("%s %q", exp.Status, exp.StatusReason)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		out, err := commandOutput(ctx, d.env, "checkpoints", "replay", id, "--all", "--python", debianPython)
+		for _, want := range []string{"warning: the first link replayed differs", "0 of 1 links reproduced",
+			"not reproducible: first difference in state.pt.w: values differ"} {
+			if err == nil || !strings.Contains(out, want) {
+				t.Errorf("replay of an unreplayable script: %v; want %q in:\n%s", err, want, out)
+			}
+		}
+	})
+
 	// A spec whose entrypoint is not in its code directory is refused before submission.
 	spec := filepath.Join(d.dir, "missing.yaml")
 	os.WriteFile(spec, []byte("name: missing\nruntime: torch\ncode: {path: "+code+", entrypoint: nope.py}\ndataset: {id: lesions}\n"), 0o644)
