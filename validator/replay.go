@@ -2,7 +2,6 @@ package validator
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -40,22 +39,14 @@ type ReplayOptions struct {
 // all (the dataset cannot be read, the context ends).
 func (s *Session) Replay(ctx context.Context, links []Link, opts ReplayOptions, done func(LinkResult)) ([]LinkResult, error) {
 	var data *loop.Data
+	var err error
 	if s.Spec.IsTorch() {
-		if opts.Python == "" {
-			opts.Python = "python3"
-		}
-		switch opts.Device {
-		case "":
-			opts.Device = "cpu"
-		case "cpu", "gpu":
-		default:
-			return nil, fmt.Errorf("replay device %q: want cpu or gpu", opts.Device)
-		}
+		err = opts.resolve()
 	} else {
-		var err error
-		if data, err = loop.LoadData(ctx, s.Spec, s.Store, s.Datasets, 0, 1); err != nil {
-			return nil, err
-		}
+		data, err = loop.LoadData(ctx, s.Spec, s.Store, s.Datasets, 0, 1)
+	}
+	if err != nil {
+		return nil, err
 	}
 	var results []LinkResult
 	for _, link := range links {

@@ -51,13 +51,16 @@ func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOpt
 	if to.CodeBundle != from.CodeBundle || to.DatasetHash != from.DatasetHash {
 		return nil, fmt.Errorf("replay %s → %s: the checkpoints name different code bundles or datasets", Describe(link.From), Describe(link.To))
 	}
+	if to.SpecHash != s.Spec.Hash() { // the entrypoint, arguments, env and seed come from the spec
+		return nil, fmt.Errorf("replay %s → %s: written by spec %.12s, the experiment's is %.12s", Describe(link.From), Describe(link.To), to.SpecHash, s.Spec.Hash())
+	}
 	root, err := os.MkdirTemp(opts.WorkDir, "dxtrain-replay-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(root)
 	w := newReplayWork(root)
-	if err := w.stage(ctx, s, from, link.From.ManifestHash, to, link.To.ManifestHash); err != nil {
+	if err := w.stage(ctx, s, to, link.From.ManifestHash, link.To.ManifestHash); err != nil {
 		return nil, fmt.Errorf("replay %s → %s: %w", Describe(link.From), Describe(link.To), err)
 	}
 	if err := s.runReplayRanks(ctx, link, to, w, opts); err != nil {
@@ -81,6 +84,26 @@ func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOpt
 	return rep, nil
 }
 
+// resolve fills in the defaults and finds the interpreter.
+func (o *ReplayOptions) resolve() error {
+	if o.Python == "" {
+		o.Python = "python3"
+	}
+	py, err := exec.LookPath(o.Python)
+	if err != nil {
+		return fmt.Errorf("replay: the Python to run the script: %w", err)
+	}
+	o.Python = py
+	switch o.Device {
+	case "":
+		o.Device = "cpu"
+	case "cpu", "gpu":
+	default:
+		return fmt.Errorf("replay device %q: want cpu or gpu", o.Device)
+	}
+	return nil
+}
+
 // replayWork is one replay's directory.
 type replayWork struct {
 	root, code, python, data, resume, recorded, checkpoints, replayed, logs string
@@ -94,7 +117,7 @@ func newReplayWork(root string) *replayWork {
 
 // stage fetches and verifies everything the ranks read: the code bundle, the dxtrain
 // package, the dataset, the parent's files and the recorded child's.
-func (w *replayWork) stage(ctx context.Context, s *Session, from *checkpoint.Manifest, fromSHA string, to *checkpoint.Manifest, toSHA string) error {
+func (w *replayWork) stage(ctx context.Context, s *Session, to *checkpoint.Manifest, fromSHA, toSHA string) error {
 	if err := bundle.Fetch(ctx, s.Store, to.CodeBundle, w.code, bundle.DefaultMaxBytes); err != nil {
 		return fmt.Errorf("code bundle: %w", err)
 	}
