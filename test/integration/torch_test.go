@@ -85,6 +85,12 @@ func (d *devCluster) ingestLesions(rows int) {
 // submit writes a torch spec around code (a directory) and runs it detached.
 func (d *devCluster) submit(name, code, entrypoint string, args []string, extra string) string {
 	d.t.Helper()
+	return d.submitOn("lesions", name, code, entrypoint, args, extra)
+}
+
+// submitOn is submit on another ingested dataset.
+func (d *devCluster) submitOn(dataset, name, code, entrypoint string, args []string, extra string) string {
+	d.t.Helper()
 	quoted := make([]string, len(args))
 	for i, a := range args {
 		quoted[i] = strconv.Quote(a)
@@ -96,10 +102,10 @@ code:
   entrypoint: %s
   args: [%s]
 dataset:
-  id: lesions
+  id: %s
 workers: {min: 1, max: 2, device: cpu}
 seed: 42
-%s`, name, code, entrypoint, strings.Join(quoted, ", "), extra)
+%s`, name, code, entrypoint, strings.Join(quoted, ", "), dataset, extra)
 	path := filepath.Join(d.dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
 		d.t.Fatal(err)
@@ -362,6 +368,19 @@ func TestTorchLesionsKillRank(t *testing.T) {
 	if got, err := metrics.AUROC(positive, held.Test.Y); err != nil || math.Abs(got-auroc.Estimate) > 1e-9 {
 		t.Errorf("the trust's AUROC on the test images %.6f (%v), the release's evaluation %.6f", got, err, auroc.Estimate)
 	}
+	// A pulled file altered on the trust's disk is refused.
+	onnxPath := filepath.Join(pulled, "model.onnx")
+	tampered, err := os.ReadFile(onnxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered[len(tampered)/2] ^= 1
+	if err := os.WriteFile(onnxPath, tampered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := commandOutput(t.Context(), d.env, "models", "verify", pulled, "--pubkey", filepath.Join(keys, "approver.pub")); err == nil {
+		t.Errorf("models verify accepted a tampered model.onnx:\n%s", out)
+	}
 }
 
 // idxFloat32 writes n images of shape as an IDX float32 file, big-endian.
@@ -374,6 +393,27 @@ func idxFloat32(x []float32, n int, shape []int) []byte {
 		out = binary.BigEndian.AppendUint32(out, math.Float32bits(v))
 	}
 	return out
+}
+
+// TestTorchWDBCReplay: example (a), the PyTorch MLP on the ingested WDBC data, trains
+// data-parallel on 2 ranks and replays bit for bit on every link.
+func TestTorchWDBCReplay(t *testing.T) {
+	needProcesses(t)
+	d := startDev(t)
+	d.cli("datasets", "ingest", repoPath(t, "datasets/specs/wdbc-ingest.yaml"))
+	id := d.submitOn("wdbc", "wdbc-mlp", repoPath(t, "examples/torch/wdbc_mlp"), "train.py",
+		[]string{"--epochs", "6", "--checkpoint-every", "20"}, "checkpoint: {keep_last: 50}\n")
+	if exp := d.wait(id, 3*time.Minute); exp.Status != structs.ExperimentSucceeded {
+		t.Fatalf("%s %q", exp.Status, exp.StatusReason)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	out, err := commandOutput(ctx, d.env, "checkpoints", "replay", id, "--all", "--python", debianPython)
+	cps, _ := d.admin.Checkpoints(t.Context(), id)
+	if n := len(cps) - 1; err != nil || n < 3 || !strings.Contains(out, fmt.Sprintf("%d of %d links bit-identical", n, n)) {
+		t.Fatalf("replay --all of %d checkpoints: %v\n%s", len(cps), err, out)
+	}
+	t.Logf("%s", out)
 }
 
 // TestTorchBadScripts: a script that never reports, one whose checkpoint is over the
