@@ -22,9 +22,10 @@ type ReplayOptions struct {
 	// Tolerance is the largest |diff| accepted where a run trained on GPUs is replayed
 	// on the CPU; a run trained on the CPU must replay bit for bit.
 	Tolerance float64
-	// Device is where a torch run's ranks replay: "cpu" (the default; gloo) or "gpu"
-	// (rank r on this machine's GPU r; the script picks NCCL). A run replayed where it
-	// trained must be bit-identical.
+	// Device is where a torch run's ranks replay: "cpu" (gloo), "gpu" (rank r on this
+	// machine's GPU r; the script picks NCCL), or "auto" (the default): on GPUs when the
+	// run trained on GPUs and this machine has one per rank, else on the CPU. A run
+	// replayed on the device it trained on must be bit-identical.
 	Device string
 	// WorkDir holds each replay's temporary directory ("" is os.TempDir()).
 	WorkDir string

@@ -63,6 +63,7 @@ func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOpt
 	if err := w.stage(ctx, s, to, link.From.ManifestHash, link.To.ManifestHash); err != nil {
 		return nil, fmt.Errorf("replay %s → %s: %w", Describe(link.From), Describe(link.To), err)
 	}
+	opts.Device = replayDevice(opts.Device, s.Spec.Workers.Device, max(to.WorldSize, 1), nvidiaDevices())
 	if err := s.runReplayRanks(ctx, link, to, w, opts); err != nil {
 		return nil, fmt.Errorf("replay %s → %s: %w", Describe(link.From), Describe(link.To), err)
 	}
@@ -96,12 +97,31 @@ func (o *ReplayOptions) resolve() error {
 	o.Python = py
 	switch o.Device {
 	case "":
-		o.Device = "cpu"
-	case "cpu", "gpu":
+		o.Device = "auto"
+	case "auto", "cpu", "gpu":
 	default:
-		return fmt.Errorf("replay device %q: want cpu or gpu", o.Device)
+		return fmt.Errorf("replay device %q: want auto, cpu or gpu", o.Device)
 	}
 	return nil
+}
+
+// replayDevice is where a link replays: the chosen device, or for "auto" the GPUs when
+// the run trained on GPUs and this machine has one for every rank, else the CPU.
+func replayDevice(chosen, trainedOn string, world, gpus int) string {
+	if chosen != "auto" {
+		return chosen
+	}
+	if trainedOn == "gpu" && gpus >= world {
+		return "gpu"
+	}
+	return "cpu"
+}
+
+// nvidiaDevices counts this machine's NVIDIA GPUs by their device files (/dev/nvidia0…),
+// which exist wherever the driver does; no driver means no GPU to replay on.
+func nvidiaDevices() int {
+	matches, _ := filepath.Glob("/dev/nvidia[0-9]*")
+	return len(matches)
 }
 
 // replayWork is one replay's directory.

@@ -33,3 +33,22 @@ func TestReplayHandlerKeepsOnlyTheTargetStep(t *testing.T) {
 		t.Fatalf("a step past the target: %v, done %v", err, past.done())
 	}
 }
+
+func TestReplayDevice(t *testing.T) {
+	for _, tc := range []struct {
+		chosen, trainedOn string
+		world, gpus       int
+		want              string
+	}{
+		{"auto", "gpu", 2, 8, "gpu"},
+		{"auto", "gpu", 4, 2, "cpu"}, // too few GPUs: the CPU, within --tolerance
+		{"auto", "gpu", 1, 0, "cpu"},
+		{"auto", "cpu", 2, 8, "cpu"}, // a CPU run replays where it trained, for bit-identity
+		{"gpu", "cpu", 1, 0, "gpu"},
+		{"cpu", "gpu", 1, 8, "cpu"},
+	} {
+		if got := replayDevice(tc.chosen, tc.trainedOn, tc.world, tc.gpus); got != tc.want {
+			t.Errorf("replayDevice(%q, trained on %q, world %d, %d GPUs) = %q, want %q", tc.chosen, tc.trainedOn, tc.world, tc.gpus, got, tc.want)
+		}
+	}
+}

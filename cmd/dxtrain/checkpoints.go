@@ -200,8 +200,9 @@ experiment's spec must be readable here.
 
 A runtime: torch run is replayed by running its script: the recorded code bundle, the
 ingested dataset by its hash, the parent checkpoint as ctx.resume(), the recorded world
-size as local ranks with the recorded thread count and deterministic kernels, on the
-CPU over gloo or with --device gpu one GPU per rank, until rank 0 checkpoints --to's
+size as local ranks with the recorded thread count and deterministic kernels — a run
+trained on GPUs on this machine's GPUs when it has one per rank, else on the CPU over
+gloo (--device chooses) — until rank 0 checkpoints --to's
 step; python3 -m dxtrain.compare (--python) then compares every tensor of the
 script's state. A run replayed on the device it trained on must replay bit for bit;
 one trained on GPUs and replayed on the CPU passes within --tolerance, and the report
@@ -224,7 +225,7 @@ python/README.md on what keeps a script replayable.`,
 	cmd.Flags().BoolVar(&o.all, "all", false, "replay every committed checkpoint from its committed parent")
 	cmd.Flags().StringVar(&o.torch.Python, "python", "python3", "the interpreter a torch run's replay runs (with torch installed)")
 	cmd.Flags().Float64Var(&o.torch.Tolerance, "tolerance", 0, "largest |diff| accepted for a torch run trained on GPUs and replayed on the CPU")
-	cmd.Flags().StringVar(&o.torch.Device, "device", "cpu", "where a torch run's ranks replay: cpu, or gpu (rank r on GPU r)")
+	cmd.Flags().StringVar(&o.torch.Device, "device", "auto", "where a torch run's ranks replay: cpu, gpu (rank r on GPU r), or auto (GPUs for a GPU-trained run when this machine has one per rank)")
 	addJSONFlag(cmd, &o.asJSON)
 	return cmd
 }
