@@ -28,18 +28,20 @@ func NewNetwork(o Options) (Network, error) {
 	net := Network{Architecture: o.Architecture, InputShape: append([]int(nil), o.InputShape...), Classes: o.Classes, Head: head}
 	switch o.Architecture {
 	case "logreg":
-		if len(o.InputShape) != 1 || o.InputShape[0] < 1 {
-			return Network{}, fmt.Errorf("logreg: input shape %v, want [features]", o.InputShape)
+		in, flatten, err := denseInput("logreg", o.InputShape)
+		if err != nil {
+			return Network{}, err
 		}
-		net.Layers = []Layer{dense(0, o.InputShape[0], outputs)}
+		net.Layers = append(flatten, dense(0, in, outputs))
 	case "mlp":
-		if len(o.InputShape) != 1 || o.InputShape[0] < 1 {
-			return Network{}, fmt.Errorf("mlp: input shape %v, want [features]", o.InputShape)
+		in, flatten, err := denseInput("mlp", o.InputShape)
+		if err != nil {
+			return Network{}, err
 		}
 		if len(o.Hidden) == 0 {
 			return Network{}, fmt.Errorf("mlp: no hidden layers")
 		}
-		in := o.InputShape[0]
+		net.Layers = flatten
 		for i, h := range o.Hidden {
 			if h < 1 {
 				return Network{}, fmt.Errorf("mlp: hidden[%d] = %d, must be positive", i, h)
@@ -81,6 +83,27 @@ func cnn(net Network, o Options, outputs int) (Network, error) {
 		dense(1, hidden, outputs),
 	}
 	return net, nil
+}
+
+// denseInput is the width of a dense-first network's input: the features of a tabular
+// dataset, or an image's C·H·W values, which a leading flatten lays out as the rows of
+// the first dense layer (in the order the samples hold them: channel, row, column).
+func denseInput(arch string, shape []int) (int, []Layer, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 1 {
+			n = 0
+			break
+		}
+		n *= d
+	}
+	switch {
+	case n < 1 || len(shape) == 0 || len(shape) == 2 || len(shape) > 3:
+		return 0, nil, fmt.Errorf("%s: input shape %v, want [features] or an image's [C H W]", arch, shape)
+	case len(shape) == 1:
+		return n, nil, nil
+	}
+	return n, []Layer{{Op: OpFlatten}}, nil
 }
 
 func dense(i, in, out int) Layer {

@@ -26,6 +26,8 @@ var graphCases = []struct {
 	{"mlp-binary", Options{Architecture: "mlp", InputShape: []int{6}, Hidden: []int{8, 4}, Classes: 2}},
 	{"mlp-multiclass", Options{Architecture: "mlp", InputShape: []int{6}, Hidden: []int{7}, Classes: 4}},
 	{"cnn", Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{6}, Classes: 3}},
+	{"mlp-on-images", Options{Architecture: "mlp", InputShape: []int{2, 4, 4}, Hidden: []int{5}, Classes: 3}},
+	{"logreg-on-images", Options{Architecture: "logreg", InputShape: []int{1, 3, 3}, Classes: 2}},
 }
 
 // TestGraphLossMatchesInfer checks the gorgonia forward pass and loss against the

@@ -22,6 +22,7 @@ func TestExportStructure(t *testing.T) {
 		"mlp_30_32_16_2":     {"Sub", "Div", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Sigmoid"},
 		"mlp_784_256_128_10": {"Sub", "Div", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"},
 		"cnn_1x28x28_10":     {"Sub", "Div", "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm", "Softmax"},
+		"mlp_1x28x28_10":     {"Sub", "Div", "Flatten", "Gemm", "Relu", "Gemm", "Softmax"},
 	}
 	for _, f := range fixtures() {
 		t.Run(f.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ func fixtures() []fixture {
 		{"mlp_30_32_16_2", models.Options{Architecture: "mlp", InputShape: []int{30}, Hidden: []int{32, 16}, Classes: 2}, perFeature},
 		{"mlp_784_256_128_10", models.Options{Architecture: "mlp", InputShape: []int{784}, Hidden: []int{256, 128}, Classes: 10}, perFeature},
 		{"cnn_1x28x28_10", models.Options{Architecture: "cnn", InputShape: []int{1, 28, 28}, Classes: 10}, shared},
+		{"mlp_1x28x28_10", models.Options{Architecture: "mlp", InputShape: []int{1, 28, 28}, Hidden: []int{64}, Classes: 10}, shared},
 	}
 }
 
