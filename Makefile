@@ -18,7 +18,8 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dxtrain
 
 ## deps: fetch the ONNX Runtime library, build the MinIO server and install Debian's
-## python3-torch and python3-numpy (the torch runtime's tests), once.
+## python3-torch and python3-numpy (the torch runtime's tests) and python3-onnx
+## (onnx.checker on exported models), once.
 deps: onnxruntime minio pydeps
 
 onnxruntime:
