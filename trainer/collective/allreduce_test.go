@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestAllReduceSumMatchesFixedOrder(t *testing.T) {
@@ -61,7 +62,12 @@ func TestAllReduceIdenticalAcrossChunkSizesAndRuns(t *testing.T) {
 	in := randomVectors(world, n, 42)
 	var first []float32
 	for _, chunk := range []int{4, 1 << 10, 64 << 10, DefaultChunkBytes} {
-		comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = chunk })
+		comms := startWorld(t, world, func(_ int, cfg *Config) {
+			cfg.ChunkBytes = chunk
+			if raceEnabled { // chunk=4 is 100,003 round trips a phase: seconds even without the race detector
+				cfg.Timeout = time.Minute
+			}
+		})
 		for run := range 2 {
 			bufs := copyVectors(in)
 			errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })

@@ -186,8 +186,16 @@ func clientHandshake(ctx context.Context, conn net.Conn, hi []byte) error {
 func acceptPrev(ctx context.Context, cfg Config, ln net.Listener) (net.Conn, error) {
 	from := (cfg.Rank + cfg.World - 1) % cfg.World
 	won := make(chan net.Conn, 1)
+	// wg counts the accept loop itself as well as each handshake, so that its Adds
+	// happen while the count is above zero: the late-winner cleanup below waits until
+	// the listener is closed and every handshake has finished. (Counting only the
+	// handshakes let an Add from zero run concurrently with that Wait, a race the
+	// detector reports, and a connection accepted after Wait returned could win
+	// unclosed.)
 	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			conn, err := ln.Accept()
 			if err != nil {

@@ -69,10 +69,14 @@ type Server struct {
 	exited  chan struct{}
 }
 
-// Start runs a fresh server and registers its kill with t.Cleanup. When the binary is
-// missing the test fails, saying how to install it, unless DXTRAIN_SKIP_MINIO=1.
+// Start runs a fresh server and registers its kill with t.Cleanup. Under -short (the
+// fast tier, `make test-short`, which installs no MinIO) the test is skipped. When the
+// binary is missing the test fails, saying how to install it, unless DXTRAIN_SKIP_MINIO=1.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("skipping under -short: starts a real MinIO server (`make test` runs it; it builds MinIO with `%s`)", InstallCommand)
+	}
 	if _, err := Binary(); err != nil {
 		if os.Getenv(SkipEnv) == "1" {
 			t.Skipf("skipping: %v and %s=1 is set (run `%s` to run this test)", err, SkipEnv, InstallCommand)

@@ -180,6 +180,7 @@ func TestSilentRank(t *testing.T) {
 	checkGoroutines(t)
 	cfg := newConfig(t, `exec sleep 30`, `exec sleep 30`, `exit 0`)
 	cfg.SilenceTimeout = 300 * time.Millisecond
+	t0 := time.Now() // each rank's silence clock starts at its launch, inside Start
 	g, err := Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +202,6 @@ func TestSilentRank(t *testing.T) {
 			}
 		}
 	}()
-	t0 := time.Now()
 	err = g.Wait()
 	if !errors.Is(err, ErrSilent) || !strings.Contains(err.Error(), "rank 1 sent nothing for 300ms") {
 		t.Fatalf("Wait = %v, want ErrSilent for rank 1", err)
