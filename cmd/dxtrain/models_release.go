@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxtrain/dxtrain/internal/version"
 	"github.com/dxtrain/dxtrain/models/release"
 	"github.com/dxtrain/dxtrain/validator"
 )
@@ -24,7 +26,7 @@ func newModelsReleaseCommand() *cobra.Command {
 		intendedUse, intendedUsers string
 		limitations                []string
 		threshold                  float64
-		asJSON                     bool
+		asJSON, allowUnknownCode   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "release EXPERIMENT --step STEP|--checkpoint MANIFEST --name NAME --key approver.key",
@@ -43,7 +45,7 @@ defaults (decision support only; evaluated on the held-out split only).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return releaseModel(cmd.Context(), &flags, releaseOptions{experiment: args[0], step: step, manifest: manifest, name: name, keyPath: keyPath,
 				approver: approver, intendedUse: intendedUse, intendedUsers: intendedUsers, limitations: limitations,
-				threshold: threshold, asJSON: asJSON})
+				threshold: threshold, asJSON: asJSON, allowUnknownCode: allowUnknownCode})
 		},
 	}
 	flags.register(cmd)
@@ -57,6 +59,8 @@ defaults (decision support only; evaluated on the held-out split only).`,
 	f.StringVar(&intendedUsers, "intended-users", "", "the card's intended users")
 	f.StringArrayVar(&limitations, "limitation", nil, "a known limitation for the card (repeatable)")
 	f.Float64Var(&threshold, "threshold", 0.5, "decision threshold of the card's evaluation")
+	f.BoolVar(&allowUnknownCode, "allow-unknown-code-version", false,
+		"release from a build that cannot name its code (uncommitted changes, no version or VCS revision); the card records it either way")
 	addJSONFlag(cmd, &asJSON)
 	cmd.MarkFlagsOneRequired("step", "checkpoint")
 	cmd.MarkFlagsMutuallyExclusive("step", "checkpoint")
@@ -76,11 +80,20 @@ type releaseOptions struct {
 	limitations                []string
 	threshold                  float64
 	asJSON                     bool
+	allowUnknownCode           bool
 }
 
 // releaseModel loads the approver's key, releases the checkpoint through the validator
 // and prints what the registry committed.
 func releaseModel(ctx context.Context, flags *validatorFlags, o releaseOptions) error {
+	// The statement signs the code version: it must name code that can be found again.
+	if err := version.Check(); err != nil {
+		if !o.allowUnknownCode {
+			return fmt.Errorf("release refused: %w (code version %q): build dxtrain from a clean checkout (make build), or pass --allow-unknown-code-version to release anyway with that version on the card",
+				err, version.String())
+		}
+		fmt.Fprintf(os.Stderr, "warning: %v; the card and statement record code version %q\n", err, version.String())
+	}
 	priv, err := release.LoadPrivateKey(o.keyPath)
 	if err != nil {
 		return err

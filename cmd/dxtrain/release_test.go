@@ -152,13 +152,19 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 	c.must(t, "", "keys", "generate", "--out", keys, "--name", "other")
 	priv, pub, otherPub := filepath.Join(keys, "approver.key"), filepath.Join(keys, "approver.pub"), filepath.Join(keys, "other.pub")
 
+	// A test binary names no code version: the release is refused unless told to go on.
+	if out, err := c.as(t, validator, "models", "release", id, "--step", strconv.FormatInt(earlier.Step, 10), "--name", "wdbc",
+		"--key", priv); err == nil || !strings.Contains(out, "--allow-unknown-code-version") {
+		t.Fatalf("release from an unversioned build: err %v\n%s", err, out)
+	}
 	out := c.must(t, validator, "models", "release", id, "--step", strconv.FormatInt(earlier.Step, 10), "--name", "wdbc",
-		"--key", priv, "--approver", "Test Approver", "--limitation", "Research use only.")
+		"--key", priv, "--approver", "Test Approver", "--limitation", "Research use only.", "--allow-unknown-code-version")
 	if !strings.Contains(out, "wdbc@1") {
 		t.Fatalf("first release is not wdbc@1:\n%s", out)
 	}
 	out = c.must(t, validator, "models", "release", id, "--step", strconv.FormatInt(final.Step, 10), "--name", "wdbc",
-		"--key", priv, "--approver", "Test Approver", "--limitation", "Research use only.", "--limitation", "Adults only.")
+		"--key", priv, "--approver", "Test Approver", "--limitation", "Research use only.", "--limitation", "Adults only.",
+		"--allow-unknown-code-version")
 	if !strings.Contains(out, "released") || !strings.Contains(out, "wdbc@2") {
 		t.Fatalf("second release is not wdbc@2:\n%s", out)
 	}
@@ -244,7 +250,8 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a trust cannot release", func(t *testing.T) {
-		out, err := c.as(t, trust, "models", "release", id, "--step", strconv.FormatInt(final.Step, 10), "--name", "wdbc", "--key", priv)
+		out, err := c.as(t, trust, "models", "release", id, "--step", strconv.FormatInt(final.Step, 10), "--name", "wdbc", "--key", priv,
+			"--allow-unknown-code-version")
 		if err == nil || !strings.Contains(out, "403") {
 			t.Fatalf("trust release: err %v, want 403 forbidden:\n%s", err, out)
 		}
