@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"context"
+	"errors"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -15,6 +16,15 @@ type clusterRegistrar struct{ api *client.Client }
 // ClusterRegistrar registers ingested datasets with the coordinator: the dataset exists
 // once the record naming its manifest and shards is committed through Raft.
 func ClusterRegistrar(api *client.Client) ingest.Registrar { return clusterRegistrar{api} }
+
+// Registered asks the coordinator for the dataset registered under name.
+func (r clusterRegistrar) Registered(ctx context.Context, name string) (string, error) {
+	sha, err := r.api.DatasetManifest(ctx, name)
+	if errors.Is(err, structs.ErrNotFound) {
+		return "", nil
+	}
+	return sha, err
+}
 
 func (r clusterRegistrar) Register(ctx context.Context, name, manifestSHA string, m *shards.Manifest) error {
 	blobs := []string{manifestSHA}

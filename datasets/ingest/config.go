@@ -17,6 +17,10 @@ import (
 // exists. The coordinator's client implements it for the cluster;
 // LocalRegistry for one machine.
 type Registrar interface {
+	// Registered is the manifest SHA-256 registered under name, "" when the name is
+	// free. Ingest asks before it uploads anything: an unreachable registry stops it
+	// there.
+	Registered(ctx context.Context, name string) (string, error)
 	Register(ctx context.Context, name, manifestSHA string, m *shards.Manifest) error
 }
 

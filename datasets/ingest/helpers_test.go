@@ -141,6 +141,8 @@ type failingRegistrar struct{ calls int }
 
 var errCommit = errors.New("commit refused by the test registrar")
 
+func (f *failingRegistrar) Registered(context.Context, string) (string, error) { return "", nil }
+
 func (f *failingRegistrar) Register(context.Context, string, string, *shards.Manifest) error {
 	f.calls++
 	return errCommit

@@ -46,6 +46,15 @@ func Ingest(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	log.Info("anonymisation gate passed", "rows", rep.Rows, "k", rep.K)
+	// Ask the registry before uploading anything: a registry that cannot be reached
+	// would otherwise be found only after every shard was written.
+	prev, err := cfg.Registrar.Registered(ctx, spec.Name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w: the registry cannot be asked whether the name is free (%w); nothing was uploaded", spec.Name, ErrRegister, err)
+	}
+	if prev != "" {
+		log.Info("dataset name already registered: the ingest registers only if it reproduces that manifest", "registered_manifest", prev)
+	}
 
 	up := &uploads{store: cfg.Store}
 	m, sha, err := writeDataset(ctx, &cfg, p, rep, src, up)

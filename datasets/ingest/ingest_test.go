@@ -1,13 +1,16 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -358,4 +361,45 @@ func TestSynthErrorsLeakNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnreachableRegistryUploadsNothing: a registry that cannot be asked (a coordinator
+// that is down) stops the ingest after the gate and before the first upload, so no
+// shard is written only to be swept again.
+func TestUnreachableRegistryUploadsNothing(t *testing.T) {
+	t.Parallel()
+	store := &countingStore{Store: newStore(t)}
+	reg := &unreachableRegistrar{}
+	_, err := Ingest(t.Context(), Config{SpecPath: "testdata/wdbc-ingest.yaml", Store: store, Registrar: reg, Seed: 1})
+	if !errors.Is(err, ErrRegister) || !errors.Is(err, errUnreachable) || !strings.Contains(err.Error(), "nothing was uploaded") {
+		t.Fatalf("err = %v, want a registry error saying nothing was uploaded", err)
+	}
+	if store.puts.Load() != 0 || reg.registers != 0 {
+		t.Fatalf("%d uploads and %d registrations with an unreachable registry", store.puts.Load(), reg.registers)
+	}
+}
+
+var errUnreachable = errors.New("dial tcp 127.0.0.1:4646: connection refused")
+
+// unreachableRegistrar cannot be reached.
+type unreachableRegistrar struct{ registers int }
+
+func (u *unreachableRegistrar) Registered(context.Context, string) (string, error) {
+	return "", errUnreachable
+}
+
+func (u *unreachableRegistrar) Register(context.Context, string, string, *shards.Manifest) error {
+	u.registers++
+	return errUnreachable
+}
+
+// countingStore counts the objects written through it.
+type countingStore struct {
+	storage.Store
+	puts atomic.Int64
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	c.puts.Add(1)
+	return c.Store.Put(ctx, key, r, size)
 }

@@ -41,6 +41,18 @@ func NewLocalRegistry(s storage.Store) *LocalRegistry {
 	return &LocalRegistry{store: s, now: func() time.Time { return time.Now().UTC().Truncate(time.Second) }}
 }
 
+// Registered is the manifest registered under name, "" when the name is free.
+func (r *LocalRegistry) Registered(ctx context.Context, name string) (string, error) {
+	rec, err := r.record(ctx, name)
+	switch {
+	case errors.Is(err, ErrNotRegistered):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return rec.ManifestSHA, nil
+}
+
 // Register records the dataset after checking that the manifest blob is
 // stored and hashes to manifestSHA and that every shard verifies. Registering
 // the same name with the same manifest again is a no-op; with another
