@@ -28,18 +28,20 @@ func newACLCommand() *cobra.Command {
 		}),
 	}
 	var roles []string
+	var asJSON bool
 	create := &cobra.Command{
 		Use: "token-create NAME --role ROLE", Short: "Create a token with roles (admin, researcher, validator, trust, agent)", Args: cobra.ExactArgs(1),
 		RunE: cluster.run(func(ctx context.Context, api *client.Client, args []string) error {
 			tok, err := api.CreateToken(ctx, args[0], roles...)
-			if err != nil {
-				return err
+			if err != nil || asJSON {
+				return orJSON(tok, err)
 			}
 			fmt.Printf("accessor %s\nsecret   %s\nroles    %s\n", tok.AccessorID, tok.SecretID, joinRoles(tok.Roles))
 			return nil
 		}),
 	}
 	create.Flags().StringSliceVar(&roles, "role", nil, "role to grant (repeatable)")
+	addJSONFlag(create, &asJSON)
 	cmd.AddCommand(bootstrap, create)
 	return cmd
 }

@@ -26,7 +26,7 @@ func newModelsPullCommand() *cobra.Command {
 	var flags clusterFlags
 	var pubPath, out string
 	cmd := &cobra.Command{
-		Use:   "pull NAME@VERSION --pubkey approver.pub --out DIR",
+		Use:   "pull NAME@VERSION|NAME@latest --pubkey approver.pub --out DIR",
 		Short: "Download a released version, verify it with the approver's key, then write it to DIR",
 		Long: `Download the four files of a released version (model.onnx, card.json,
 statement.json, statement.sig) into memory, check each against the SHA-256 the
@@ -34,18 +34,19 @@ registry recorded, check the signature over statement.json with the approver's
 public key and that the statement binds the model and the card, and only then write
 them to DIR (created; an existing DIR must be empty or hold this exact release).
 
-A revoked version is refused with the reason it was revoked.`,
+NAME@latest is the newest version that is not revoked. A revoked version is refused
+with the reason it was revoked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, ver, err := parseModelRef(args[0])
-			if err != nil {
-				return err
-			}
 			pub, err := release.LoadPublicKey(pubPath)
 			if err != nil {
 				return err
 			}
 			api, err := flags.client()
+			if err != nil {
+				return err
+			}
+			name, ver, err := resolveModelRef(cmd.Context(), api, args[0])
 			if err != nil {
 				return err
 			}
@@ -66,6 +67,34 @@ A revoked version is refused with the reason it was revoked.`,
 	_ = cmd.MarkFlagRequired("pubkey")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// resolveModelRef reads NAME@VERSION, or NAME@latest: the newest version not revoked.
+func resolveModelRef(ctx context.Context, api *client.Client, ref string) (string, int, error) {
+	name, ok := strings.CutSuffix(ref, "@latest")
+	if !ok {
+		return parseModelRef(ref)
+	}
+	if _, _, err := parseModelRef(name + "@1"); err != nil { // the same name rules
+		return "", 0, err
+	}
+	versions, err := api.ModelVersions(ctx, name)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", ref, err)
+	}
+	latest := 0
+	for _, v := range versions {
+		if !v.Revoked && v.Version > latest {
+			latest = v.Version
+		}
+	}
+	switch {
+	case len(versions) == 0:
+		return "", 0, fmt.Errorf("%s: model %s has no released version", ref, name)
+	case latest == 0:
+		return "", 0, fmt.Errorf("%s: every version of model %s (%d) is revoked", ref, name, len(versions))
+	}
+	return name, latest, nil
 }
 
 // pullRelease downloads and verifies name@ver in memory. It refuses a revoked

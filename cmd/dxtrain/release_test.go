@@ -92,14 +92,12 @@ func (c *devCluster) must(t *testing.T, token string, args ...string) string {
 // token creates an ACL token with one role and returns its secret.
 func (c *devCluster) token(t *testing.T, name, role string) string {
 	t.Helper()
-	out := c.must(t, c.admin, "acl", "token-create", name, "--role", role)
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == "secret" {
-			return f[1]
-		}
+	out := c.must(t, c.admin, "acl", "token-create", name, "--role", role, "--json")
+	var tok structs.ACLTokenSecretResponse
+	if err := json.Unmarshal([]byte(out), &tok); err != nil || tok.SecretID == "" || len(tok.Roles) != 1 {
+		t.Fatalf("token-create --json: %v\n%s", err, out)
 	}
-	t.Fatalf("token-create printed no secret:\n%s", out)
-	return ""
+	return tok.SecretID
 }
 
 // waitSucceeded polls the experiment until it ends; it has to succeed.
@@ -274,6 +272,13 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 		}
 		if _, err := os.Stat(into); !os.IsNotExist(err) {
 			t.Fatalf("a refused pull left %s behind (%v)", into, err)
+		}
+		// @latest is the newest version not revoked.
+		if out := c.must(t, trust, "models", "pull", "wdbc@latest", "--pubkey", pub, "--out", filepath.Join(work, "latest")); !strings.Contains(out, "pulled wdbc@2") {
+			t.Fatalf("pull wdbc@latest:\n%s", out)
+		}
+		if out, err := c.as(t, trust, "models", "pull", "nosuch@latest", "--pubkey", pub, "--out", filepath.Join(work, "none")); err == nil {
+			t.Fatalf("pull of an unknown model's latest:\n%s", out)
 		}
 		var rows []modelListing
 		if err := json.Unmarshal([]byte(c.must(t, trust, "models", "ls", "--json")), &rows); err != nil || len(rows) != 1 || fmt.Sprint(rows[0].Revoked) != "[1]" {
