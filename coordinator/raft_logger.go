@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -33,5 +34,20 @@ func (s *slogSink) Accept(name string, level hclog.Level, msg string, args ...an
 	case level >= hclog.Error:
 		lvl = slog.LevelError
 	}
-	s.log.Log(context.Background(), lvl, msg, append([]any{"component", name}, args...)...)
+	s.log.Log(context.Background(), lvl, msg, append([]any{"component", name}, formatArgs(args)...)...)
+}
+
+// formatArgs renders hclog's deferred formats (hclog.Fmt, as Raft logs its server
+// list with) the way hclog would; slog would print the format and its arguments raw.
+func formatArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if f, ok := a.(hclog.Format); ok && len(f) > 0 {
+			if layout, ok := f[0].(string); ok {
+				a = fmt.Sprintf(layout, f[1:]...)
+			}
+		}
+		out[i] = a
+	}
+	return out
 }
