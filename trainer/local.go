@@ -121,7 +121,7 @@ func exportLocal(spec *experiments.Spec, data *loop.Data, res *loop.Result, out 
 	}
 	model, diff, err := onnx.ExportChecked(res.Network, res.Params, &res.Preprocess, prov.Metadata(), data.Test.Raw, data.Test.N, spec.Export.Tolerance)
 	if err != nil {
-		return fmt.Errorf("export %s: refused: %w", spec.Name, err)
+		return onnx.Refused("export "+spec.Name, err)
 	}
 	path := filepath.Join(dir, "model.onnx")
 	if err := atomicfile.Write(path, model); err != nil {

@@ -102,7 +102,7 @@ func (h *torchHost) onnx(ctx context.Context, path, inputs, outputs string) (str
 	}
 	diff, err := onnx.CheckSamples(model, in, out)
 	if err != nil {
-		return "", diff, fmt.Errorf("ONNX model refused: %w", err)
+		return "", diff, onnx.Refused("ONNX model", err)
 	}
 	var hashes [3]string
 	for i, blob := range [][]byte{model, in, out} { // the samples let a release check the model again

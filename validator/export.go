@@ -38,7 +38,7 @@ func (s *Session) Export(ctx context.Context, manifestSHA, dir string) (*Exporte
 	model, diff, err := onnx.ExportChecked(m.Net, m.Params, &m.Manifest.Preprocess, m.provenance(s, test).Metadata(),
 		m.Data.Test.Raw, m.Data.Test.N, s.Spec.Export.Tolerance)
 	if err != nil {
-		return nil, fmt.Errorf("export %s: refused: %w", s.Spec.Name, err)
+		return nil, onnx.Refused("export "+s.Spec.Name, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("export %s: %w", s.Spec.Name, err)

@@ -266,7 +266,7 @@ func (in *releaseInput) seal(ver int) (release.Files, error) {
 	meta[release.CardMetadataKey] = string(cardJSON)
 	model, err := in.export(meta)
 	if err != nil {
-		return release.Files{}, fmt.Errorf("release %s: refused: %w", in.cfg.Name, err)
+		return release.Files{}, onnx.Refused("release "+in.cfg.Name, err)
 	}
 	st := release.Statement{
 		Schema: release.StatementSchema, ModelName: in.cfg.Name, ModelVersion: card.Version,

@@ -24,7 +24,7 @@ func (s *Session) loadTorchRelease(ctx context.Context, cfg *ReleaseConfig, cp s
 		return nil, fmt.Errorf("release %s at %s: %w", s.Spec.Name, Describe(cp), err)
 	}
 	if _, err := onnx.CheckSamples(m.ONNX, m.SampleInputs, m.SampleOutputs); err != nil {
-		return nil, fmt.Errorf("release %s at %s: the ONNX model %.12s is refused: %w", s.Spec.Name, Describe(cp), m.Artifact.SHA256, err)
+		return nil, onnx.Refused(fmt.Sprintf("release %s at %s: the ONNX model %.12s", s.Spec.Name, Describe(cp), m.Artifact.SHA256), err)
 	}
 	rep, err := m.Report("test", cfg.Threshold)
 	if err != nil {

@@ -1,6 +1,9 @@
 package onnx
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrParity means ONNX Runtime and the Go forward pass disagree beyond the tolerance:
@@ -13,3 +16,13 @@ var (
 	// ErrExport means the network, parameters, preprocessing or metadata cannot be exported.
 	ErrExport = errors.New("cannot export")
 )
+
+// Refused wraps the error of a check a model failed, saying "refused" only when the
+// model itself failed it: a missing ONNX Runtime library means the model could not be
+// checked here, which is no verdict on the model.
+func Refused(what string, err error) error {
+	if errors.Is(err, ErrLibraryMissing) {
+		return fmt.Errorf("%s: the model could not be checked here: %w", what, err)
+	}
+	return fmt.Errorf("%s: refused: %w", what, err)
+}

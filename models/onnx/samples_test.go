@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,5 +78,15 @@ func TestCheckSamples(t *testing.T) {
 	}
 	if _, err := CheckSamples([]byte("not onnx"), in, out); err == nil {
 		t.Fatal("a non-model was accepted")
+	}
+}
+
+func TestRefusedSaysWhenTheModelWasNotChecked(t *testing.T) {
+	if err := Refused("export wdbc", fmt.Errorf("load: %w at /nowhere", ErrLibraryMissing)); strings.Contains(err.Error(), "refused") ||
+		!strings.Contains(err.Error(), "could not be checked here") || !errors.Is(err, ErrLibraryMissing) {
+		t.Fatalf("a missing library: %v", err)
+	}
+	if err := Refused("export wdbc", ErrParity); !strings.Contains(err.Error(), "export wdbc: refused: ") || !errors.Is(err, ErrParity) {
+		t.Fatalf("a failed parity check: %v", err)
 	}
 }
