@@ -29,6 +29,10 @@ const presignTTL = 15 * time.Minute
 // until the hash is checked.
 const streamChunk = 64 << 10
 
+// checkFirstBytes is the largest file checked whole before its answer starts: its
+// corruption is then a clear error, not a transfer cut short. Larger files stream.
+const checkFirstBytes = 64 << 20
+
 // modelFileEndpoint serves one file of a released version by its recorded hash. The
 // expected SHA-256 goes out in X-Dxtrain-SHA256 so the client can check what it got;
 // the server checks too while streaming and cuts the response short on a mismatch,
@@ -79,11 +83,8 @@ func (s *Server) modelFileEndpoint(rc *reqCtx) (any, error) {
 		return nil, fmt.Errorf("open %s of %s@%d: %w", file, name, v, err)
 	}
 	defer body.Close()
-	if info.Size == 0 {
-		// Nothing to hold back: check before sending any header.
-		if sha != hex.EncodeToString(sha256.New().Sum(nil)) {
-			return nil, fmt.Errorf("blob %s (%s of %s@%d) is empty: %w", sha, file, name, v, storage.ErrCorrupt)
-		}
+	if info.Size <= checkFirstBytes {
+		return s.serveChecked(rc, body, sha, fmt.Sprintf("%s of %s@%d", file, name, v))
 	}
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
@@ -96,6 +97,28 @@ func (s *Server) modelFileEndpoint(rc *reqCtx) (any, error) {
 		s.log.Error("model file download aborted", "model", name, "version", v, "file", file, "error", err)
 		panic(http.ErrAbortHandler)
 	}
+	return nil, errHandled
+}
+
+// serveChecked reads a small model file whole and checks its hash before answering:
+// a stored copy that no longer hashes right is an error that says so (with
+// HeaderStoredCorrupt), and nothing of it is sent.
+func (s *Server) serveChecked(rc *reqCtx, body io.Reader, sha, what string) (any, error) {
+	data, err := io.ReadAll(io.LimitReader(body, checkFirstBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	if got := storage.Digest(data); got != sha {
+		s.log.Error("model file corrupt in the object store", "file", what, "blob", sha, "hashes_to", got)
+		rc.w.Header().Set(structs.HeaderStoredCorrupt, sha)
+		return nil, fmt.Errorf("the registry's stored copy of %s (blob %s) is corrupt: it hashes to %s (%d bytes); an administrator must restore it: %w",
+			what, sha, got, len(data), storage.ErrCorrupt)
+	}
+	h := rc.w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	rc.w.WriteHeader(http.StatusOK)
+	_, _ = rc.w.Write(data)
 	return nil, errHandled
 }
 

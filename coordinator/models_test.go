@@ -230,8 +230,8 @@ func TestModelRegistryReleaseRevokeDownload(t *testing.T) {
 				t.Fatal(err)
 			}
 			data, _, err := download(ctx, c, f.args.Name, 2, file)
-			if !errors.Is(err, client.ErrDownloadCorrupt) {
-				t.Fatalf("corrupt download: %d bytes, err %v", len(data), err)
+			if !errors.Is(err, client.ErrDownloadCorrupt) || !strings.Contains(err.Error(), "stored copy of "+file) {
+				t.Fatalf("corrupt download: %d bytes, err %v; want the store's copy named corrupt", len(data), err)
 			}
 			if len(data) >= len(bad) {
 				t.Fatalf("server sent all %d corrupted bytes", len(data))

@@ -154,6 +154,9 @@ func (c *Client) openOnce(ctx context.Context, hc *http.Client, base, path strin
 		} else {
 			apiErr.Message = strings.TrimSpace(string(data))
 		}
+		if resp.Header.Get(structs.HeaderStoredCorrupt) != "" { // the store's copy, not the transfer
+			return nil, "", fmt.Errorf("%s: %w: %s", path, ErrDownloadCorrupt, apiErr.Message), false
+		}
 		return nil, "", apiErr, resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusBadGateway
 	}
 	if len(sha) != sha256.Size*2 {

@@ -118,3 +118,8 @@ type ModelRevokeArgs struct {
 // HeaderSHA256 carries the expected SHA-256 of a downloaded model file, so a client
 // can check what it received.
 const HeaderSHA256 = "X-Dxtrain-SHA256"
+
+// HeaderStoredCorrupt is set, to the blob's recorded SHA-256, on the error answer to a
+// model file download whose stored copy no longer hashes right: the fault is the
+// registry's object store, not the network, and retrying will not help.
+const HeaderStoredCorrupt = "X-Dxtrain-Stored-Corrupt"
