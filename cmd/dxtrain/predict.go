@@ -68,6 +68,17 @@ holds one image per row. The model standardises the inputs itself.`,
 
 // loadPredictModel returns the model bytes with its feature and class names: from a
 // verified release directory's signed card, or from a plain ONNX file's metadata.
+// isReleaseDir reports whether dir holds a pulled release (its statement and signature
+// beside the model).
+func isReleaseDir(dir string) bool {
+	for _, f := range []string{release.StatementFile, release.SignatureFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 func loadPredictModel(modelPath, pubPath string) (model []byte, features, classes []string, err error) {
 	fi, err := os.Stat(modelPath)
 	if err != nil {
@@ -89,6 +100,11 @@ func loadPredictModel(modelPath, pubPath string) (model []byte, features, classe
 	}
 	if pubPath != "" {
 		return nil, nil, nil, fmt.Errorf("--pubkey verifies a release directory; %s is a single file with no signature (pull a release with dxtrain models pull)", modelPath)
+	}
+	if dir := filepath.Dir(modelPath); isReleaseDir(dir) {
+		fmt.Fprintf(os.Stderr, "warning: %s is the model of a release, run without verifying it (signature, hashes, revocation): "+
+			"give the folder and the approver's key instead, dxtrain predict --model %s --pubkey APPROVER.pub (or dxtrain models verify %s --pubkey APPROVER.pub)\n",
+			modelPath, dir, dir)
 	}
 	model, err = os.ReadFile(modelPath)
 	if err != nil {

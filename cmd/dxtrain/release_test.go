@@ -183,6 +183,13 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 		t.Fatalf("models verify:\n%s", out)
 	}
 
+	t.Run("the model of a release run alone is warned about", func(t *testing.T) {
+		out, err := c.as(t, "", "predict", "--model", filepath.Join(dir, "model.onnx"), "--input", "datasets/testdata/wdbc-sample.csv")
+		if err != nil || !strings.Contains(out, "run without verifying it") || !strings.Contains(out, "--model "+dir+" --pubkey") {
+			t.Fatalf("predict on a release's model.onnx: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("predictions equal the evaluation's", func(t *testing.T) {
 		rows, goProbs, labels := testSplit(t, c, final.ManifestHash)
 		var preds []Prediction
