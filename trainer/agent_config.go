@@ -47,6 +47,10 @@ type AgentConfig struct {
 	NCCLEnv map[string]string `yaml:"nccl_env"`
 	// MaxCheckpointBytes caps one torch checkpoint.
 	MaxCheckpointBytes int64 `yaml:"max_checkpoint_bytes"`
+	// DeviceHealth is the devices' health policy: temperature limits, which XIDs are
+	// fatal (unhealthy until an operator uncordons), which degrade until they stop for
+	// recover_after, which throttle reasons degrade.
+	DeviceHealth device.Thresholds `yaml:"device_health"`
 
 	API     *client.Client   `yaml:"-"`
 	Store   storage.Store    `yaml:"-"`
@@ -73,6 +77,7 @@ func DefaultAgentConfig() AgentConfig {
 		Python:             "python3",
 		CPUs:               runtime.NumCPU(),
 		MaxCheckpointBytes: DefaultMaxCheckpointBytes,
+		DeviceHealth:       device.DefaultThresholds(),
 	}
 }
 
@@ -107,6 +112,15 @@ func (c AgentConfig) Validate() error {
 	}
 	if c.MaxCheckpointBytes < 1 {
 		bad("max_checkpoint_bytes", "%d is below 1", c.MaxCheckpointBytes)
+	}
+	if err := c.DeviceHealth.Validate(); err != nil {
+		violations := []error{err}
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			violations = joined.Unwrap()
+		}
+		for _, v := range violations {
+			bad("device_health", "%v", v)
+		}
 	}
 	for k := range c.NCCLEnv {
 		if !strings.HasPrefix(k, "NCCL_") || k == "NCCL_" {

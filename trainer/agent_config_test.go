@@ -28,7 +28,7 @@ func TestAgentConfigValidateNamesEveryViolationInOrder(t *testing.T) {
 	if err == nil {
 		t.Fatal("an empty config validated")
 	}
-	want := []string{"node_id", "address", "log_address", "assignment_wait", "progress_every", "python", "cpus", "max_checkpoint_bytes", "nccl_env"}
+	want := []string{"node_id", "address", "log_address", "assignment_wait", "progress_every", "python", "cpus", "max_checkpoint_bytes", "device_health", "device_health", "nccl_env"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%v", len(lines), len(want), err)
@@ -55,12 +55,16 @@ func TestNewAgentNamesEveryMissingDependency(t *testing.T) {
 }
 
 func TestParseAgentConfig(t *testing.T) {
-	cfg, err := ParseAgentConfig([]byte("node_id: gpu-07\nassignment_wait: 2s\ncpus: 3\nnccl_env:\n  NCCL_SOCKET_IFNAME: eth0\n"))
+	cfg, err := ParseAgentConfig([]byte("node_id: gpu-07\nassignment_wait: 2s\ncpus: 3\nnccl_env:\n  NCCL_SOCKET_IFNAME: eth0\n" +
+		"device_health:\n  degrading_xids: [13, 31]\n  recover_after: 5m\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.NodeID != "gpu-07" || cfg.AssignmentWait != 2*time.Second || cfg.CPUs != 3 || cfg.NCCLEnv["NCCL_SOCKET_IFNAME"] != "eth0" {
 		t.Fatalf("parsed %+v", cfg)
+	}
+	if h := cfg.DeviceHealth; len(h.DegradingXIDs) != 2 || h.RecoverAfter != 5*time.Minute || len(h.FatalXIDs) == 0 || h.CriticalTemperatureC != 95 {
+		t.Fatalf("device_health %+v: the given keys set, the others kept at their defaults", h)
 	}
 	if cfg.ProgressEvery != DefaultAgentConfig().ProgressEvery || cfg.Python != "python3" {
 		t.Fatalf("unset keys lost their defaults: %+v", cfg)
@@ -70,6 +74,7 @@ func TestParseAgentConfig(t *testing.T) {
 		"bad duration": "node_id: a\nprogress_every: soon\n",
 		"violation":    "node_id: a\ncpus: 0\n",
 		"no node":      "cpus: 2\n",
+		"xid policy":   "node_id: a\ndevice_health: {fatal_xids: [79], degrading_xids: [79]}\n",
 	} {
 		if _, err := ParseAgentConfig([]byte(bad)); err == nil {
 			t.Errorf("%s: %q parsed", name, bad)

@@ -64,7 +64,7 @@ func runAgent(ctx context.Context, cfg trainer.AgentConfig, cluster *clusterFlag
 		return err
 	}
 	devCfg := device.DefaultConfig()
-	devCfg.Logger = log
+	devCfg.Logger, devCfg.Thresholds = log, cfg.DeviceHealth
 	devices, err := device.New(ctx, devCfg)
 	if err != nil {
 		return err

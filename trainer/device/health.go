@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 )
 
 // HealthState is how fit a device is for work.
@@ -38,25 +39,35 @@ type faults struct {
 // healthJudge turns readings into a Health, remembering fatal conditions per device until
 // reset. The zero value is not usable; build it with newHealthJudge.
 type healthJudge struct {
-	th        Thresholds
-	fatalXID  map[uint64]bool
-	degrading map[string]bool
+	th           Thresholds
+	fatalXID     map[uint64]bool
+	degradingXID map[uint64]bool
+	degrading    map[string]bool
+	now          func() time.Time
 
 	mu sync.Mutex
 	// sticky holds each device's fatal reasons keyed by condition ("xid_79", "ecc_dbe"),
 	// so a repeated condition updates its reason instead of piling up copies.
 	sticky map[string]map[string]string
+	// lastDegrading is when each device last reported each degrading XID.
+	lastDegrading map[string]map[uint64]time.Time
 }
 
 func newHealthJudge(th Thresholds) *healthJudge {
 	j := &healthJudge{
-		th:        th,
-		fatalXID:  make(map[uint64]bool, len(th.FatalXIDs)),
-		degrading: make(map[string]bool, len(th.DegradingThrottleReasons)),
-		sticky:    make(map[string]map[string]string),
+		th:            th,
+		fatalXID:      make(map[uint64]bool, len(th.FatalXIDs)),
+		degradingXID:  make(map[uint64]bool, len(th.DegradingXIDs)),
+		degrading:     make(map[string]bool, len(th.DegradingThrottleReasons)),
+		now:           time.Now,
+		sticky:        make(map[string]map[string]string),
+		lastDegrading: make(map[string]map[uint64]time.Time),
 	}
 	for _, x := range th.FatalXIDs {
 		j.fatalXID[x] = true
+	}
+	for _, x := range th.DegradingXIDs {
+		j.degradingXID[x] = true
 	}
 	for _, r := range th.DegradingThrottleReasons {
 		j.degrading[r] = true
@@ -95,6 +106,35 @@ func (j *healthJudge) judge(s *Sample, f faults) Health {
 	}
 }
 
+// recentDegradingXIDs records s's degrading XIDs and lists those seen within
+// RecoverAfter; older ones are forgotten, so the device recovers by itself.
+func (j *healthJudge) recentDegradingXIDs(s *Sample) []string {
+	now := j.now()
+	seen := j.lastDegrading[s.UUID]
+	for _, x := range s.XIDs {
+		if j.degradingXID[x] {
+			if seen == nil {
+				seen = make(map[uint64]time.Time)
+				j.lastDegrading[s.UUID] = seen
+			}
+			seen[x] = now
+		}
+	}
+	var out []string
+	for _, x := range slices.Sorted(maps.Keys(seen)) {
+		if now.Sub(seen[x]) >= j.th.RecoverAfter {
+			delete(seen, x)
+			continue
+		}
+		reason := fmt.Sprintf("xid %d", x)
+		if d, ok := xidDescriptions[x]; ok {
+			reason += " (" + d + ")"
+		}
+		out = append(out, fmt.Sprintf("%s seen %s ago: degraded until none for %s", reason, now.Sub(seen[x]).Round(time.Second), j.th.RecoverAfter))
+	}
+	return out
+}
+
 // fatalConditions lists the sticky conditions present in this one reading.
 func (j *healthJudge) fatalConditions(s *Sample, f faults) map[string]string {
 	fatal := make(map[string]string)
@@ -120,9 +160,10 @@ func (j *healthJudge) fatalConditions(s *Sample, f faults) map[string]string {
 	return fatal
 }
 
-// degradedConditions lists the non-fatal problems in this one reading.
+// degradedConditions lists the non-fatal problems in this one reading, and the
+// degrading XIDs seen within RecoverAfter.
 func (j *healthJudge) degradedConditions(s *Sample, f faults) []string {
-	var degraded []string
+	degraded := j.recentDegradingXIDs(s)
 	if s.TemperatureC >= j.th.MaxTemperatureC && s.TemperatureC < j.th.CriticalTemperatureC {
 		degraded = append(degraded, fmt.Sprintf("temperature %d C at or above the limit of %d C",
 			s.TemperatureC, j.th.MaxTemperatureC))

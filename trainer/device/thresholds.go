@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 )
@@ -21,6 +22,12 @@ type Thresholds struct {
 	CriticalTemperatureC int `json:"critical_temperature_c" yaml:"critical_temperature_c"`
 	// FatalXIDs are the XID codes that make a GPU unhealthy until the operator resets it.
 	FatalXIDs []uint64 `json:"fatal_xids" yaml:"fatal_xids"`
+	// DegradingXIDs are the XID codes that degrade a GPU (the scheduler prefers others,
+	// nothing is cordoned) until none of them has been seen for RecoverAfter; then the
+	// GPU is healthy again by itself. XIDs in neither list are reported, not judged.
+	DegradingXIDs []uint64 `json:"degrading_xids,omitempty" yaml:"degrading_xids"`
+	// RecoverAfter is how long a GPU must go without a degrading XID to be healthy again.
+	RecoverAfter time.Duration `json:"recover_after,omitempty" yaml:"recover_after"`
 	// DegradingThrottleReasons are the clock throttle reasons (names as in ThrottleReasons)
 	// that degrade a GPU. Idle clocks, power caps and application clocks are normal.
 	DegradingThrottleReasons []string `json:"degrading_throttle_reasons" yaml:"degrading_throttle_reasons"`
@@ -84,6 +91,7 @@ func DefaultThresholds() Thresholds {
 		MaxTemperatureC:      85,
 		CriticalTemperatureC: 95,
 		FatalXIDs:            DefaultFatalXIDs(),
+		RecoverAfter:         10 * time.Minute,
 		DegradingThrottleReasons: []string{
 			ThrottleHWSlowdown, ThrottleHWThermalSlowdown,
 			ThrottleSWThermalSlowdown, ThrottleHWPowerBrakeSlowdown,
@@ -106,6 +114,17 @@ func (t Thresholds) Validate() error {
 		if x == 0 {
 			errs = append(errs, fmt.Errorf("%w: fatal_xids[%d] is 0, XIDs start at 1", ErrInvalidConfig, i))
 		}
+	}
+	for i, x := range t.DegradingXIDs {
+		switch {
+		case x == 0:
+			errs = append(errs, fmt.Errorf("%w: degrading_xids[%d] is 0, XIDs start at 1", ErrInvalidConfig, i))
+		case slices.Contains(t.FatalXIDs, x):
+			errs = append(errs, fmt.Errorf("%w: degrading_xids[%d]: xid %d is also in fatal_xids", ErrInvalidConfig, i, x))
+		}
+	}
+	if len(t.DegradingXIDs) > 0 && t.RecoverAfter <= 0 {
+		errs = append(errs, fmt.Errorf("%w: recover_after is %s, want a positive duration with degrading_xids", ErrInvalidConfig, t.RecoverAfter))
 	}
 	for i, name := range t.DegradingThrottleReasons {
 		if !slices.Contains(throttleNames(), name) {

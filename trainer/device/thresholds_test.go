@@ -153,3 +153,52 @@ func TestHealthStickyPerDevice(t *testing.T) {
 		t.Errorf("GPU-b = %+v, want healthy", got)
 	}
 }
+
+// TestDegradingXIDsRecover: an XID the policy calls degrading degrades the device (no
+// cordon) and the device recovers by itself once none was seen for RecoverAfter; an
+// XID in neither list changes nothing; a fatal one stays.
+func TestDegradingXIDsRecover(t *testing.T) {
+	t.Parallel()
+	th := DefaultThresholds()
+	th.DegradingXIDs, th.RecoverAfter = []uint64{13, 31}, time.Minute
+	j := newHealthJudge(th)
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	j.now = func() time.Time { return now }
+	at := func(d time.Duration, xids ...uint64) Health {
+		now = now.Add(d)
+		return j.judge(&Sample{UUID: "GPU-a", XIDs: xids}, faults{})
+	}
+	if h := at(0, 43); h.State != Healthy {
+		t.Fatalf("an XID in neither list: %+v", h)
+	}
+	if h := at(time.Second, 13); h.State != Degraded || len(h.Reasons) != 1 || !strings.Contains(h.Reasons[0], "xid 13 (graphics engine exception) seen 0s ago") {
+		t.Fatalf("a degrading XID: %+v", h)
+	}
+	if h := at(40*time.Second, 31); h.State != Degraded || len(h.Reasons) != 2 {
+		t.Fatalf("two degrading XIDs within a minute: %+v", h)
+	}
+	if h := at(30 * time.Second); h.State != Degraded || len(h.Reasons) != 1 || !strings.Contains(h.Reasons[0], "xid 31") {
+		t.Fatalf("xid 13 a minute old, xid 31 not: %+v", h)
+	}
+	if h := at(time.Minute); h.State != Healthy {
+		t.Fatalf("a minute without a degrading XID: %+v", h)
+	}
+	if h := at(time.Second, 79); h.State != Unhealthy {
+		t.Fatalf("a fatal XID: %+v", h)
+	}
+	if h := at(time.Hour); h.State != Unhealthy {
+		t.Fatalf("a fatal XID recovered by itself: %+v", h)
+	}
+}
+
+func TestDegradingXIDsValidate(t *testing.T) {
+	t.Parallel()
+	th := DefaultThresholds()
+	th.DegradingXIDs, th.RecoverAfter = []uint64{79, 0}, 0
+	err := th.Validate()
+	for _, want := range []string{"degrading_xids[0]: xid 79 is also in fatal_xids", "degrading_xids[1] is 0", "recover_after"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v, want it to say %q", err, want)
+		}
+	}
+}
