@@ -150,7 +150,17 @@ var detectionCorpus = []corpusEntry{
 	{text: "01632 960123", want: []string{tel}},
 	{text: "07700-900-123", want: []string{tel}},
 	{text: "Tel 07700 900123 for next of kin", want: []string{tel}},
+	{text: "0044 7700 900123", want: []string{tel}},
+	{text: "00447700900123", want: []string{tel}},
+	{text: "020-7946-0000", want: []string{tel}},
+	{text: "01204 12345", want: []string{tel}},   // Bolton: five-digit local numbers
+	{text: "016977 4321", want: []string{tel}},   // Brampton: four-digit local numbers
+	{text: "0300 123 4567", want: []string{tel}}, // 03: non-geographic, charged as geographic
+	{text: "NOK: +44 20 7946 0000 (daughter)", want: []string{tel}},
 	// Phone decoys.
+	{text: "0112345678"},        // a 10-digit lab sample id: 011 areas have seven-digit locals
+	{text: "Sample 0198765432"}, // 0198 is no five-digit-local area
+	{text: "Specimen 0145 678 901"},
 	{text: "0.0113"},
 	{text: "Platelets 150"},
 	{text: "07700"},

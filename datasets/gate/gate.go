@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -121,6 +123,12 @@ type columnState struct {
 	tenInvalid  tally // cells with a 10-digit token failing the check, no keyword
 	validWhole  int   // cells that are exactly one valid NHS number
 	nonEmpty    int
+	// bare counts the cells that are one bare digit string, by length, and phoneBare
+	// the phone numbers among them: a column of same-length digit strings that
+	// mostly fail the numbering plan is an id column (lab sample numbers), and the
+	// few that happen to fit the plan are ids too (idColumnPhones).
+	bare      map[int]int
+	phoneBare map[int]*tally
 }
 
 func (st *columnState) scanCell(sc *scanner, cell string, row int) {
@@ -129,13 +137,29 @@ func (st *columnState) scanCell(sc *scanner, cell string, row int) {
 		st.validWhole++
 	}
 	sc.scan(cell, st.ctx)
+	bareLen := 0
+	if isBareDigits(cell) {
+		bareLen = len(cell)
+		if st.bare == nil {
+			st.bare, st.phoneBare = map[int]int{}, map[int]*tally{}
+		}
+		st.bare[bareLen]++
+	}
 	var seen [numContentRules]bool
 	for _, m := range sc.matches {
 		idx := ruleIndex[m.Rule]
-		if !seen[idx] {
-			seen[idx] = true
-			st.tallies[idx].add(row)
+		if seen[idx] {
+			continue
 		}
+		seen[idx] = true
+		if m.Rule == RulePhone && bareLen > 0 {
+			if st.phoneBare[bareLen] == nil {
+				st.phoneBare[bareLen] = &tally{}
+			}
+			st.phoneBare[bareLen].add(row)
+			continue
+		}
+		st.tallies[idx].add(row)
 	}
 	if sc.tenInvalid {
 		st.tenInvalid.add(row)
@@ -146,6 +170,7 @@ func (st *columnState) scanCell(sc *scanner, cell string, row int) {
 // where most values are valid NHS numbers is an NHS number column: its
 // 10-digit values failing the check count as NHS numbers too.
 func (st *columnState) findings(name string) []Finding {
+	st.idColumnPhones()
 	var out []Finding
 	if st.badForm.count > 0 {
 		out = append(out, st.badForm.finding(RuleTransformOutput, name, ruleDetail[RuleTransformOutput]))
@@ -164,6 +189,38 @@ func (st *columnState) findings(name string) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// idColumnPhones folds the phone numbers found in bare digit cells into the phone
+// tally, except in an id column: at least 90% of its values bare digit strings of one
+// length, fewer than half of which fit the numbering plan. Real phone numbers stored
+// as bare digits fit it (nearly) all; phone numbers written any other way, or in
+// free text, are never discounted.
+func (st *columnState) idColumnPhones() {
+	phone := &st.tallies[ruleIndex[RulePhone]]
+	for _, length := range slices.Sorted(maps.Keys(st.phoneBare)) {
+		found := st.phoneBare[length]
+		if cells := st.bare[length]; 10*cells >= 9*st.nonEmpty && 2*found.count < cells {
+			continue
+		}
+		phone.count += found.count
+		phone.rows = append(phone.rows, found.rows...)
+	}
+	slices.Sort(phone.rows)
+	if len(phone.rows) > maxReportedRows {
+		phone.rows = phone.rows[:maxReportedRows]
+	}
+	st.phoneBare = nil
+}
+
+// isBareDigits reports whether cell is one digit string and nothing else.
+func isBareDigits(cell string) bool {
+	for i := 0; i < len(cell); i++ {
+		if !isDigit(cell[i]) {
+			return false
+		}
+	}
+	return cell != ""
 }
 
 // headerContext is what a column header says about its cells.
