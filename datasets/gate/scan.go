@@ -1,5 +1,7 @@
 package gate
 
+import "strings"
+
 // Rules the gate applies. Each names one kind of identifier or one check.
 const (
 	RuleNHSNumber        = "nhs_number"         // a 10-digit token passing the Modulus 11 check
@@ -8,7 +10,7 @@ const (
 	RulePostcode         = "postcode"           // a full (unit-level) UK postcode
 	RuleDateOfBirth      = "date_of_birth"      // a full date in a birth-date context
 	RuleFullDate         = "full_date"          // a full date in a column not declared as a transformed date
-	RuleName             = "name"               // a listed given name or surname
+	RuleName             = "name"               // a gazetteer name, or one in a title's or role's context
 	RuleEmail            = "email"              // an email address
 	RulePhone            = "phone"              // a UK telephone number
 	RuleIdentifierHeader = "identifier_header"  // a header naming an identifier, column not declared as one
@@ -33,7 +35,7 @@ var ruleDetail = map[string]string{
 	RulePostcode:         "full UK postcode (unit level); keep the district only",
 	RuleDateOfBirth:      "full date in a date-of-birth context; declare the column as date_of_birth",
 	RuleFullDate:         "full date (day, month, year); declare the column as event_date or drop it",
-	RuleName:             "personal name (built-in list of common UK given names and surnames)",
+	RuleName:             "personal name (a gazetteer name, or a capitalised word after a personal title)",
 	RuleEmail:            "email address",
 	RulePhone:            "UK telephone number",
 	RuleIdentifierHeader: "header names a direct identifier but the column is not declared as an identifier",
@@ -66,6 +68,9 @@ type scanner struct {
 	lastNHS    int  // end of the last NHS keyword, or -1
 	lastDOB    int  // end of the last date-of-birth keyword, or -1
 	lastSaint  int  // end of the last "St" word, or -1
+	// The name context: after a personal title any capitalised word is a name, after
+	// a role a gazetteer name is, and a name right after a name continues it.
+	lastTitle, lastRole, lastName, lastVerb int // ends of those words, or -1
 }
 
 // ScanCell returns every identifier the content rules find in one cell,
@@ -87,6 +92,7 @@ func (s *scanner) scan(cell string, ctx cellContext) {
 	s.matches = s.matches[:0]
 	s.tenInvalid = false
 	s.lastNHS, s.lastDOB, s.lastSaint = -1, -1, -1
+	s.lastTitle, s.lastRole, s.lastName, s.lastVerb = -1, -1, -1, -1
 	n := len(cell)
 	for i := 0; i < n; {
 		c := cell[i]
@@ -190,12 +196,59 @@ func (s *scanner) letterToken(cell string, i int, ctx cellContext) int {
 		s.lastDOB = w
 	case word == "St":
 		s.lastSaint = w
-	case isKnownName(word):
-		if !s.afterSaint(cell, i) {
-			s.add(RuleName, i, w)
+	case personalTitles[word]:
+		s.lastTitle = w
+	case s.nameInContext(cell, i, word):
+		s.add(RuleName, i, w)
+		s.lastName = w
+	case isKnownName(word) && !s.afterSaint(cell, i):
+		s.add(RuleName, i, w)
+		s.lastName = w
+	default:
+		lw := strings.ToLower(word)
+		switch {
+		case byVerbs[lw]:
+			s.lastVerb = w
+			if lw == "signed" {
+				s.lastRole = w
+			}
+		case lw == "by":
+			if s.follows(cell, s.lastVerb, i) {
+				s.lastRole = w
+			}
+		case nameRoles[lw]:
+			s.lastRole = w
 		}
 	}
 	return alnumEnd(cell, i)
+}
+
+// nameInContext reports whether the word at i is a name by what comes before it: any
+// capitalised word after a personal title, a gazetteer name (English word or not)
+// after a role, and a capitalised word continuing a name found right before it.
+func (s *scanner) nameInContext(cell string, i int, word string) bool {
+	switch {
+	case !capitalised(word):
+		return false
+	case s.follows(cell, s.lastTitle, i):
+		return true
+	case s.follows(cell, s.lastRole, i), s.follows(cell, s.lastName, i):
+		return isGazetteerName(word) && !calendarWords[titled(word)]
+	}
+	return false
+}
+
+// follows reports whether the word at i comes right after a word ending at end:
+// separated by one space, ". ", ": " or ", ".
+func (s *scanner) follows(cell string, end, i int) bool {
+	if end < 0 || end > i {
+		return false
+	}
+	switch cell[end:i] {
+	case " ", ". ", ": ", ", ", ":":
+		return true
+	}
+	return false
 }
 
 // afterSaint reports whether the word at i directly follows "St" or "St.".
