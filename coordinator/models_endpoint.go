@@ -1,12 +1,16 @@
 package coordinator
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/storage"
 )
 
 func (s *Server) modelRoutes() []route {
@@ -27,6 +31,7 @@ func (s *Server) modelRoutes() []route {
 		}},
 		{"POST /v1/models/{name}/versions/{version}/revoke", kindWrite, validator, s.revokeModelEndpoint},
 		{"GET /v1/models/{name}/versions/{version}/files/{file}", kindRead, readers, s.modelFileEndpoint},
+		{"GET /v1/models/{name}/revocations", kindRead, readers, s.revocationsEndpoint},
 	}
 }
 
@@ -183,4 +188,29 @@ func checkFingerprint(field, v string) error {
 		}
 	}
 	return nil
+}
+
+// revocationsEndpoint serves a model's signed revocation list from the object store,
+// where the approver's `models revoke` put it; trusts verify it with the approver's key.
+func (s *Server) revocationsEndpoint(rc *reqCtx) (any, error) {
+	name := rc.r.PathValue("name")
+	if err := checkID("name", name); err != nil {
+		return nil, err
+	}
+	if s.cfg.Store == nil {
+		return nil, fmt.Errorf("revocations of %s: %w", name, ErrNoObjectStore)
+	}
+	body, err := s.cfg.Store.Get(rc.r.Context(), structs.RevocationsKey(name))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("model %s has no signed revocation list: %w", name, structs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("revocations of %s: %w", name, err)
+	}
+	defer body.Close()
+	var out structs.SignedRevocations
+	if err := json.NewDecoder(io.LimitReader(body, 2<<20)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("revocations of %s: the stored list is unreadable: %w", name, err)
+	}
+	return out, nil
 }

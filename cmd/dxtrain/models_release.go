@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/version"
 	"github.com/dxtrain/dxtrain/models/release"
 	"github.com/dxtrain/dxtrain/validator"
@@ -136,34 +139,68 @@ func releaseModel(ctx context.Context, flags *validatorFlags, o releaseOptions) 
 
 // newModelsRevokeCommand is `dxtrain models revoke NAME@VERSION --reason …`.
 func newModelsRevokeCommand() *cobra.Command {
-	var flags clusterFlags
-	var reason string
+	var flags validatorFlags
+	var reason, keyPath, approver string
+	var valid time.Duration
 	cmd := &cobra.Command{
-		Use:   "revoke NAME@VERSION --reason TEXT",
-		Short: "Mark a released version revoked: trusts can no longer pull it",
+		Use:   "revoke NAME@VERSION --reason TEXT --key approver.key",
+		Short: "Mark a released version revoked and publish the approver's signed revocation list",
 		Long: `Mark a released version revoked with a reason. Its record and files stay for audit;
-the registry no longer serves its files and pulls are refused with the reason.`,
+the registry no longer serves its files and pulls are refused with the reason.
+
+The approver's key (--key) then signs the model's revocation list — every revoked
+version, an issue time and a validity period (--valid) — which the registry serves to
+trusts: models verify and predict refuse a revoked version even in a copy pulled
+earlier, and warn on a machine that cannot reach the registry once its cached list
+has expired.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, ver, err := parseModelRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := flags.client()
-			if err != nil {
-				return err
-			}
-			if _, err := api.RevokeModel(cmd.Context(), name, ver, reason); err != nil {
-				return fmt.Errorf("revoke %s@%d: %w", name, ver, err)
-			}
-			fmt.Printf("revoked %s@%d\n", name, ver)
-			return nil
+			return revokeModel(cmd.Context(), &flags, args[0], reason, keyPath, approver, valid)
 		},
 	}
 	flags.register(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required; shown to trusts)")
-	_ = cmd.MarkFlagRequired("reason")
+	cmd.Flags().StringVar(&keyPath, "key", "", "the approver's private key, NAME.key (required): signs the revocation list")
+	cmd.Flags().StringVar(&approver, "approver", "", "who revokes, as the list names them (default: the key file's name)")
+	cmd.Flags().DurationVar(&valid, "valid", 7*24*time.Hour, "how long the signed list stays valid on a trust's offline machine")
+	for _, req := range []string{"reason", "key"} {
+		_ = cmd.MarkFlagRequired(req)
+	}
 	return cmd
+}
+
+// revokeModel commits the revocation and publishes the signed list.
+func revokeModel(ctx context.Context, flags *validatorFlags, ref, reason, keyPath, approver string, valid time.Duration) error {
+	name, ver, err := parseModelRef(ref)
+	if err != nil {
+		return err
+	}
+	priv, err := release.LoadPrivateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	if approver == "" {
+		approver = strings.TrimSuffix(filepath.Base(keyPath), release.PrivateKeyExt)
+	}
+	api, err := flags.client()
+	if err != nil {
+		return err
+	}
+	store, err := flags.store(ctx)
+	if err != nil {
+		return err
+	}
+	// Revoking again republishes the list (after a failed publish, or to renew it).
+	if _, err := api.RevokeModel(ctx, name, ver, reason); err != nil && !errors.Is(err, structs.ErrConflict) {
+		return fmt.Errorf("revoke %s@%d: %w", name, ver, err)
+	}
+	l, err := publishRevocations(ctx, api, store, name, priv, approver, valid)
+	if err != nil {
+		return fmt.Errorf("revoked %s@%d, but %w: run the command again to publish it", name, ver, err)
+	}
+	fmt.Printf("revoked %s@%d; the signed revocation list of %s names %d versions, valid until %s\n",
+		name, ver, name, len(l.Revoked), l.ValidUntil.Format(time.RFC3339))
+	return nil
 }
 
 // parseModelRef reads NAME@VERSION, the version a positive integer.

@@ -26,7 +26,9 @@ without the network: the signature over statement.json under the approver's publ
 key, the SHA-256 of model.onnx and card.json against the statement, and that the
 card, the statement and the model's own metadata describe the same model.
 
-It exits non-zero, saying which file failed and why, when anything does not match.
+It exits non-zero, saying which file failed and why, when anything does not match,
+and when the approver's signed revocation list (fetched from the registry at
+$DXTRAIN_ADDR when it can be reached, else the cached copy) revokes the version.
 With --runtime it also loads the model into ONNX Runtime and checks its input and
 output sizes against the card.`,
 		Args: cobra.ExactArgs(1),
@@ -38,6 +40,9 @@ output sizes against the card.`,
 			v, err := release.VerifyDir(args[0], pub)
 			if err != nil {
 				return err
+			}
+			if err := checkRevocations(cmd.Context(), v, pub); err != nil {
+				return fmt.Errorf("verify release %s: %w", args[0], err)
 			}
 			if runtime {
 				if err := release.CheckRuntime(v); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -94,6 +95,9 @@ func loadPredictModel(modelPath, pubPath string) (model []byte, features, classe
 		}
 		v, err := release.VerifyDir(modelPath, pub)
 		if err != nil {
+			return nil, nil, nil, fmt.Errorf("refusing to run %s: %w", modelPath, err)
+		}
+		if err := checkRevocations(context.Background(), v, pub); err != nil {
 			return nil, nil, nil, fmt.Errorf("refusing to run %s: %w", modelPath, err)
 		}
 		return v.Files.ONNX, v.Card.Features, v.Card.Classes, nil

@@ -193,7 +193,7 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 	t.Run("predictions equal the evaluation's", func(t *testing.T) {
 		rows, goProbs, labels := testSplit(t, c, final.ManifestHash)
 		var preds []Prediction
-		if err := json.Unmarshal([]byte(c.must(t, "", "predict", "--model", dir, "--pubkey", pub, "--input", rows, "--json")), &preds); err != nil {
+		if err := json.Unmarshal([]byte(c.must(t, trust, "predict", "--model", dir, "--pubkey", pub, "--input", rows, "--json")), &preds); err != nil {
 			t.Fatal(err)
 		}
 		if len(preds) != len(goProbs) {
@@ -268,10 +268,14 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a revoked version cannot be pulled", func(t *testing.T) {
-		if out, err := c.as(t, trust, "models", "revoke", "wdbc@1", "--reason", "recalled"); err == nil || !strings.Contains(out, "403") {
+		early := filepath.Join(work, "early") // pulled before the revocation
+		c.must(t, trust, "models", "pull", "wdbc@1", "--pubkey", pub, "--out", early)
+		if out, err := c.as(t, trust, "models", "revoke", "wdbc@1", "--reason", "recalled", "--key", priv); err == nil || !strings.Contains(out, "403") {
 			t.Fatalf("trust revoke: err %v, want 403:\n%s", err, out)
 		}
-		c.must(t, validator, "models", "revoke", "wdbc@1", "--reason", "recalled: overfit early checkpoint")
+		if out := c.must(t, validator, "models", "revoke", "wdbc@1", "--reason", "recalled: overfit early checkpoint", "--key", priv); !strings.Contains(out, "names 1 versions") {
+			t.Fatalf("revoke:\n%s", out)
+		}
 		into := filepath.Join(work, "revoked")
 		out, err := c.as(t, trust, "models", "pull", "wdbc@1", "--pubkey", pub, "--out", into)
 		if err == nil || !strings.Contains(out, "revoked") || !strings.Contains(out, "recalled: overfit early checkpoint") {
@@ -291,11 +295,48 @@ func TestReleasePullPredictEndToEnd(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.must(t, trust, "models", "ls", "--json")), &rows); err != nil || len(rows) != 1 || fmt.Sprint(rows[0].Revoked) != "[1]" {
 			t.Fatalf("models ls after revoke: %v %+v", err, rows)
 		}
+		revocationsReachTheTrust(t, c, trust, validator, priv, pub, early, dir)
 	})
 
 	t.Run("concurrent releases get the versions they signed", func(t *testing.T) {
 		concurrentReleases(t, c, validator, trust, id, final.Step, priv, pub)
 	})
+}
+
+// revocationsReachTheTrust: a copy pulled before its version was revoked is refused by
+// models verify and predict, online and — from the cached signed list — offline; an
+// unrevoked version passes offline; an expired cached list is warned about.
+func revocationsReachTheTrust(t *testing.T, c *devCluster, trust, validator, priv, pub, revoked, live string) {
+	t.Helper()
+	offline := func(args ...string) (string, error) {
+		cmd := exec.Command(binary, args...)
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), "DXTRAIN_ADDR=http://127.0.0.1:1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, run := range []func(...string) (string, error){
+		func(args ...string) (string, error) { return c.as(t, trust, args...) }, offline,
+	} {
+		if out, err := run("models", "verify", revoked, "--pubkey", pub); err == nil || !strings.Contains(out, "the version is revoked") ||
+			!strings.Contains(out, "recalled: overfit early checkpoint") {
+			t.Fatalf("models verify of a revoked copy: %v\n%s", err, out)
+		}
+		if out, err := run("predict", "--model", revoked, "--pubkey", pub, "--input", "datasets/testdata/wdbc-sample.csv"); err == nil ||
+			!strings.Contains(out, "refusing to run") || !strings.Contains(out, "revoked") {
+			t.Fatalf("predict with a revoked copy: %v\n%s", err, out)
+		}
+	}
+	if out, err := offline("models", "verify", live, "--pubkey", pub); err != nil || strings.Contains(out, "warning") {
+		t.Fatalf("offline verify of a live version: %v\n%s", err, out)
+	}
+	// A list valid for one second, cached, then read offline after it expired.
+	c.must(t, validator, "models", "revoke", "wdbc@1", "--reason", "recalled: overfit early checkpoint", "--key", priv, "--valid", "1s")
+	c.must(t, trust, "models", "verify", live, "--pubkey", pub)
+	time.Sleep(1100 * time.Millisecond) // the list's validity is what is tested: a second must pass
+	if out, err := offline("models", "verify", live, "--pubkey", pub); err != nil || !strings.Contains(out, "expired") {
+		t.Fatalf("offline verify with an expired list: %v\n%s", err, out)
+	}
 }
 
 // concurrentReleases releases the same checkpoint twice at once, with both releases

@@ -74,6 +74,16 @@ func (c *Client) ModelVersion(ctx context.Context, name string, version int) (*s
 	return &out, nil
 }
 
+// Revocations fetches a model's signed revocation list (structs.ErrNotFound when its
+// approver never signed one). Verify it with the approver's key before trusting it.
+func (c *Client) Revocations(ctx context.Context, name string) (*structs.SignedRevocations, error) {
+	var out structs.SignedRevocations
+	if _, err := c.get(ctx, "/v1/models/"+url.PathEscape(name)+"/revocations", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // DownloadModelFile opens one file of a version (file is one of structs.ModelFiles)
 // and returns its body with the SHA-256 the registry recorded. The body checks that
 // hash itself: its final Read returns an error wrapping ErrDownloadCorrupt instead of

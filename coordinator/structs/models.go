@@ -123,3 +123,14 @@ const HeaderSHA256 = "X-Dxtrain-SHA256"
 // model file download whose stored copy no longer hashes right: the fault is the
 // registry's object store, not the network, and retrying will not help.
 const HeaderStoredCorrupt = "X-Dxtrain-Stored-Corrupt"
+
+// SignedRevocations is a model's revocation list as its approver signed it
+// (models/release.RevocationList's canonical bytes and their signature file), kept in
+// the object store at RevocationsKey and served to trusts by the registry.
+type SignedRevocations struct {
+	List      string `json:"list"`
+	Signature string `json:"signature"`
+}
+
+// RevocationsKey is where a model's signed revocation list is kept in the object store.
+func RevocationsKey(model string) string { return "revocations/" + model + ".json" }
