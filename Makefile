@@ -9,6 +9,11 @@ BIN           := bin/dxtrain
 VERSION       := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/dxtrain/dxtrain/internal/version.Version=$(VERSION)
 TEST_TIMEOUT  ?= 20m
+# go-nvml's cgo wrappers call NVML functions the header marks deprecated, and gcc
+# warns about each on the first build (about 150 lines). Go cannot give one package
+# its own C flags, so only that warning category is turned off, for every cgo package.
+CGO_CFLAGS    ?= -O2 -g -Wno-deprecated-declarations
+export CGO_CFLAGS
 
 .PHONY: all build demo test test-short test-race test-python check fmt vet tidy imports deps onnxruntime minio pydeps bench fuzz clean
 
