@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -108,17 +109,26 @@ func TestLedgerLinearizableAcrossLeaderKills(t *testing.T) {
 		go worker(i, i%2 == 0)
 	}
 
-	opCount := func() int {
+	opCounts := func() (commits, reads int) {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(ops)
+		for _, op := range ops {
+			if op.Input.(ledgerInput).commit {
+				commits++
+			} else {
+				reads++
+			}
+		}
+		return commits, reads
 	}
-	// trafficFlows waits until another batch of operations completes under the
-	// current leader.
+	// trafficFlows waits until more commits and more reads complete under the current
+	// leader: counting both, not operations in all, keeps a loaded machine (where reads
+	// outpace commits) from ending the run with too few commits to check.
 	trafficFlows := func() {
-		base := opCount()
-		testutil.WaitFor(t, 10*time.Second, "operations under the current leader", func() (bool, string) {
-			return opCount() >= base+40, "few operations"
+		baseCommits, baseReads := opCounts()
+		testutil.WaitFor(t, 20*time.Second, "commits and reads under the current leader", func() (bool, string) {
+			c, r := opCounts()
+			return c >= baseCommits+5 && r >= baseReads+20, fmt.Sprintf("%d commits, %d reads since the last kill", c-baseCommits, r-baseReads)
 		})
 	}
 	live := append([]*Server(nil), servers...)
