@@ -64,6 +64,19 @@ func PutBlob(ctx context.Context, s Store, data []byte) (string, error) {
 	return sha, nil
 }
 
+// PutBlobVerified is PutBlob, then VerifyBlob: what a commit will name must be read
+// back intact from the store first.
+func PutBlobVerified(ctx context.Context, s Store, data []byte) (string, error) {
+	sha, err := PutBlob(ctx, s, data)
+	if err != nil {
+		return "", err
+	}
+	if _, err := VerifyBlob(ctx, s, sha); err != nil {
+		return "", fmt.Errorf("verify after upload: %w", err)
+	}
+	return sha, nil
+}
+
 // GetBlob reads the blob named sha and re-hashes it. Bytes that do not hash to sha
 // (a flipped byte, a truncation) give an error wrapping ErrCorrupt that names the blob.
 func GetBlob(ctx context.Context, s Store, sha string) ([]byte, error) {

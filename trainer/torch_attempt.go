@@ -2,8 +2,6 @@ package trainer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +16,7 @@ import (
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/python"
 	"github.com/dxtrain/dxtrain/trainer/runtime/bundle"
+	"github.com/dxtrain/dxtrain/trainer/runtime/channel"
 	"github.com/dxtrain/dxtrain/trainer/runtime/gang"
 )
 
@@ -82,7 +81,7 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 
 // launchGang opens the channel, starts the local ranks and waits for the gang's end.
 func (a *Agent) launchGang(ctx context.Context, as structs.Assignment, spec *experiments.Spec, w torchWorld, work *torchWorkDir, host *torchHost, resume *torchResume, log *slog.Logger) error {
-	secret, err := newSecret()
+	secret, err := channel.NewSecret()
 	if err != nil {
 		return err
 	}
@@ -180,12 +179,4 @@ func (a *Agent) watchDevices(ctx context.Context, devices []string, g *gang.Gang
 		}
 	}()
 	return cancel
-}
-
-func newSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }

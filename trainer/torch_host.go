@@ -81,22 +81,15 @@ func (h *torchHost) checkpoint(ctx context.Context, step int64, dir string, metr
 // onnx checks the script's exported model against its own outputs in ONNX Runtime,
 // uploads it and records it on the experiment.
 func (h *torchHost) onnx(ctx context.Context, path, inputs, outputs string) (string, float64, error) {
-	info, err := os.Stat(path)
+	model, err := readLimited(path, maxONNXBytes)
 	if err != nil {
 		return "", 0, err
 	}
-	if info.Size() > maxONNXBytes {
-		return "", 0, fmt.Errorf("%s is %d bytes, the limit is %d", path, info.Size(), maxONNXBytes)
-	}
-	model, err := os.ReadFile(path)
-	if err != nil {
-		return "", 0, err
-	}
-	in, err := readSample(inputs)
+	in, err := readLimited(inputs, onnx.MaxSampleBytes)
 	if err != nil {
 		return "", 0, fmt.Errorf("sample inputs: %w", err)
 	}
-	out, err := readSample(outputs)
+	out, err := readLimited(outputs, onnx.MaxSampleBytes)
 	if err != nil {
 		return "", 0, fmt.Errorf("sample outputs: %w", err)
 	}
@@ -106,7 +99,7 @@ func (h *torchHost) onnx(ctx context.Context, path, inputs, outputs string) (str
 	}
 	var hashes [3]string
 	for i, blob := range [][]byte{model, in, out} { // the samples let a release check the model again
-		if hashes[i], err = putVerified(ctx, h.store, blob); err != nil {
+		if hashes[i], err = storage.PutBlobVerified(ctx, h.store, blob); err != nil {
 			return "", 0, fmt.Errorf("upload the ONNX model and its samples: %w", err)
 		}
 	}
@@ -124,26 +117,14 @@ func (h *torchHost) onnx(ctx context.Context, path, inputs, outputs string) (str
 	return sha, diff, nil
 }
 
-// putVerified stores blob content-addressed and reads it back by hash.
-func putVerified(ctx context.Context, store storage.Store, blob []byte) (string, error) {
-	sha, err := storage.PutBlob(ctx, store, blob)
-	if err != nil {
-		return "", err
-	}
-	if _, err := storage.VerifyBlob(ctx, store, sha); err != nil {
-		return "", fmt.Errorf("verify after upload: %w", err)
-	}
-	return sha, nil
-}
-
-// readSample reads a sample .npy file the script handed over, within onnx.MaxSampleBytes.
-func readSample(path string) ([]byte, error) {
+// readLimited reads a file the script handed over, refusing one over limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > onnx.MaxSampleBytes {
-		return nil, fmt.Errorf("%s is %d bytes, the limit is %d", path, info.Size(), onnx.MaxSampleBytes)
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, the limit is %d", path, info.Size(), limit)
 	}
 	return os.ReadFile(path)
 }

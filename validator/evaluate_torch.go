@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/models/metrics"
@@ -72,16 +73,16 @@ func (s *Session) exportAt(cp structs.Checkpoint) (structs.Artifact, bool) {
 }
 
 func (s *Session) exportSteps() string {
-	steps := ""
+	var steps []string
 	for _, a := range s.Artifacts {
 		if a.Name == "model.onnx" {
-			steps += fmt.Sprintf(" step %d", a.Step)
+			steps = append(steps, fmt.Sprintf("step %d", a.Step))
 		}
 	}
-	if steps == "" {
+	if len(steps) == 0 {
 		return "none"
 	}
-	return steps[1:]
+	return strings.Join(steps, ", ")
 }
 
 // Probabilities runs the ONNX model over a split's raw rows in ONNX Runtime.

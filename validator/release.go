@@ -317,16 +317,8 @@ func uploadRelease(ctx context.Context, store storage.Store, f release.Files) er
 		name string
 		data []byte
 	}{{release.ONNXFile, f.ONNX}, {release.CardFile, f.Card}, {release.StatementFile, f.Statement}, {release.SignatureFile, f.Signature}} {
-		sha, err := storage.PutBlob(ctx, store, file.data)
-		if err != nil {
+		if _, err := storage.PutBlobVerified(ctx, store, file.data); err != nil {
 			return fmt.Errorf("release: upload %s: %w", file.name, err)
-		}
-		n, err := storage.VerifyBlob(ctx, store, sha)
-		if err != nil {
-			return fmt.Errorf("release: verify uploaded %s: %w", file.name, err)
-		}
-		if n != int64(len(file.data)) {
-			return fmt.Errorf("release: uploaded %s holds %d bytes, want %d", file.name, n, len(file.data))
 		}
 	}
 	return nil

@@ -3,8 +3,6 @@ package validator
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,7 +166,7 @@ func (w *replayWork) stage(ctx context.Context, s *Session, to *checkpoint.Manif
 // 0 hands over the target step's checkpoint (copied to w.replayed) or the ranks end.
 func (s *Session) runReplayRanks(ctx context.Context, link Link, to *checkpoint.Manifest, w *replayWork, opts ReplayOptions) error {
 	world := max(to.WorldSize, 1)
-	secret, err := replaySecret()
+	secret, err := channel.NewSecret()
 	if err != nil {
 		return err
 	}
@@ -312,14 +310,6 @@ func totalBytes(m *checkpoint.Manifest) int64 {
 		n += b.Size
 	}
 	return max(n, 1<<20)
-}
-
-func replaySecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }
 
 // freePort is a loopback port for the ranks' rendezvous.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -195,14 +196,14 @@ func TestRefusedCheckpointOnTheRecordOfAClusterRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "three committed checkpoints", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "three committed checkpoints", func() (bool, string) {
 		cps, err := api.Checkpoints(t.Context(), id)
-		return err == nil && len(cps) >= 3
+		return err == nil && len(cps) >= 3, fmt.Sprint(len(cps), " ", err)
 	})
 	killSecond()
-	waitUntil(t, 60*time.Second, "the first attempt to end", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "the first attempt to end", func() (bool, string) {
 		as, err := api.Attempts(t.Context(), id)
-		return err == nil && len(as) > 0 && as[0].Status != structs.AttemptRunning
+		return err == nil && len(as) > 0 && as[0].Status != structs.AttemptRunning, fmt.Sprint(err)
 	})
 	cps, err := api.Checkpoints(t.Context(), id)
 	if err != nil {
@@ -253,16 +254,5 @@ func startKillableAgent(t *testing.T, c *devCluster, node string) (kill func()) 
 	return func() {
 		_ = cmd.Process.Kill()
 		<-done
-	}
-}
-
-func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

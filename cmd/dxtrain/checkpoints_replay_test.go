@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -129,14 +128,4 @@ func twoRankSpec(t *testing.T) string {
 }
 
 // startAgent runs a second worker agent as its own process against the dev cluster.
-func startAgent(t *testing.T, c *devCluster, node string) {
-	t.Helper()
-	logf, err := os.Create(filepath.Join(t.TempDir(), "agent.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "agent", "--node-id", node, "--name", node, "--address", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
-		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
-	startBackground(t, cmd, logf, "agent "+node)
-}
+func startAgent(t *testing.T, c *devCluster, node string) { startKillableAgent(t, c, node) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -97,13 +98,11 @@ func releaseModel(ctx context.Context, flags *validatorFlags, o releaseOptions) 
 		}
 		fmt.Fprintf(os.Stderr, "warning: %v; the card and statement record code version %q\n", err, version.String())
 	}
-	priv, err := release.LoadPrivateKey(o.keyPath)
+	priv, approver, err := loadApprover(o.keyPath, o.approver)
 	if err != nil {
 		return err
 	}
-	if o.approver == "" {
-		o.approver = strings.TrimSuffix(filepath.Base(o.keyPath), release.PrivateKeyExt)
-	}
+	o.approver = approver
 	api, err := flags.client()
 	if err != nil {
 		return err
@@ -175,12 +174,9 @@ func revokeModel(ctx context.Context, flags *validatorFlags, ref, reason, keyPat
 	if err != nil {
 		return err
 	}
-	priv, err := release.LoadPrivateKey(keyPath)
+	priv, approver, err := loadApprover(keyPath, approver)
 	if err != nil {
 		return err
-	}
-	if approver == "" {
-		approver = strings.TrimSuffix(filepath.Base(keyPath), release.PrivateKeyExt)
 	}
 	api, err := flags.client()
 	if err != nil {
@@ -217,4 +213,17 @@ func parseModelRef(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("%q: version %q is not a positive number without leading zeros", s, ver)
 	}
 	return name, v, nil
+}
+
+// loadApprover loads the approver's private key; the approver is named as given, or
+// after the key file.
+func loadApprover(keyPath, approver string) (ed25519.PrivateKey, string, error) {
+	priv, err := release.LoadPrivateKey(keyPath)
+	if err != nil {
+		return nil, "", err
+	}
+	if approver == "" {
+		approver = strings.TrimSuffix(filepath.Base(keyPath), release.PrivateKeyExt)
+	}
+	return priv, approver, nil
 }

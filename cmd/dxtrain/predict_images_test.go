@@ -20,19 +20,7 @@ import (
 // archive and checks every probability against the Go forward pass.
 func TestPredictOnImagesNPZ(t *testing.T) {
 	dir := t.TempDir()
-	net, err := models.NewNetwork(models.Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{16}, Classes: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := models.InitParams(net, 5)
-	model, err := onnx.Export(net, params, nil, map[string]string{"dxtrain.classes": `["a","b","c"]`, "dxtrain.features": `[]`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	modelPath := filepath.Join(dir, "cnn.onnx")
-	if err := os.WriteFile(modelPath, model, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	net, params, modelPath := exportImageCNN(t, dir, 5)
 	const n = 5
 	pixels := make([]byte, n*64)
 	for i := range pixels {
@@ -62,19 +50,7 @@ func TestPredictOnImagesNPZ(t *testing.T) {
 // format, which datasets ingest reads (gzipped or not).
 func TestPredictOnIDXImages(t *testing.T) {
 	dir := t.TempDir()
-	net, err := models.NewNetwork(models.Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{16}, Classes: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := models.InitParams(net, 9)
-	model, err := onnx.Export(net, params, nil, map[string]string{"dxtrain.classes": `["a","b","c"]`, "dxtrain.features": `[]`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	modelPath := filepath.Join(dir, "cnn.onnx")
-	if err := os.WriteFile(modelPath, model, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	net, params, modelPath := exportImageCNN(t, dir, 9)
 	const n = 4
 	pixels := make([]byte, n*64)
 	for i := range pixels {
@@ -101,6 +77,25 @@ func TestPredictOnIDXImages(t *testing.T) {
 	if out, err := dxtrain(t, "predict", "--model", modelPath, "--input", wrong); err == nil || !strings.Contains(out+err.Error(), "the model takes 64 values") {
 		t.Fatalf("images of the wrong size: %v\n%s", err, out)
 	}
+}
+
+// exportImageCNN exports a small CNN for 1×8×8 images in three classes to dir.
+func exportImageCNN(t *testing.T, dir string, seed uint64) (models.Network, []*models.Param, string) {
+	t.Helper()
+	net, err := models.NewNetwork(models.Options{Architecture: "cnn", InputShape: []int{1, 8, 8}, Hidden: []int{16}, Classes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := models.InitParams(net, seed)
+	model, err := onnx.Export(net, params, nil, map[string]string{"dxtrain.classes": `["a","b","c"]`, "dxtrain.features": `[]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "cnn.onnx")
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return net, params, path
 }
 
 // checkImagePredictions runs predict with args and checks every probability against

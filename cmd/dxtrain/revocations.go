@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
@@ -48,7 +48,7 @@ func publishRevocations(ctx context.Context, api *client.Client, store storage.S
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Put(ctx, structs.RevocationsKey(name), strings.NewReader(string(body)), int64(len(body))); err != nil {
+	if err := store.Put(ctx, structs.RevocationsKey(name), bytes.NewReader(body), int64(len(body))); err != nil {
 		return nil, fmt.Errorf("publish the revocation list of %s: %w", name, err)
 	}
 	return &l, nil

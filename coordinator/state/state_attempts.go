@@ -172,35 +172,21 @@ func (s *Store) RestoreAttempt(a *structs.Attempt) {
 func (s *Store) SetResumedFrom(index uint64, req *structs.AttemptResumedRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.attempts[req.AttemptID]
-	if !ok {
-		return fmt.Errorf("attempt %q: %w", req.AttemptID, structs.ErrNotFound)
-	}
-	if old.Status != structs.AttemptRunning {
-		return fmt.Errorf("attempt %q already %s: %w", old.ID, old.Status, structs.ErrConflict)
-	}
-	if req.CheckpointID != structs.ResumedFromScratch {
-		c, ok := s.checkpoints[req.CheckpointID]
-		if !ok {
-			return fmt.Errorf("checkpoint %q: %w", req.CheckpointID, structs.ErrNotFound)
-		}
-		if c.ExperimentID != old.ExperimentID {
-			return structs.Invalid("checkpoint_id", fmt.Sprintf("checkpoint %q belongs to experiment %q", c.ID, c.ExperimentID))
-		}
-	}
-	switch old.ResumedFrom {
-	case req.CheckpointID:
-		s.bump(index)
-		return nil
-	case "":
-	default:
-		return fmt.Errorf("attempt %q already resumed from %s: %w", old.ID, old.ResumedFrom, structs.ErrConflict)
-	}
-	a := old.Copy()
-	a.ResumedFrom, a.ModifyIndex = req.CheckpointID, index
-	s.attempts[a.ID] = a
-	s.bump(index)
-	return nil
+	return s.setOnce(index, req.AttemptID, "resumed from", req.CheckpointID,
+		func(a *structs.Attempt) *string { return &a.ResumedFrom },
+		func(old *structs.Attempt) error {
+			if req.CheckpointID == structs.ResumedFromScratch {
+				return nil
+			}
+			c, ok := s.checkpoints[req.CheckpointID]
+			if !ok {
+				return fmt.Errorf("checkpoint %q: %w", req.CheckpointID, structs.ErrNotFound)
+			}
+			if c.ExperimentID != old.ExperimentID {
+				return structs.Invalid("checkpoint_id", fmt.Sprintf("checkpoint %q belongs to experiment %q", c.ID, c.ExperimentID))
+			}
+			return nil
+		})
 }
 
 // SetRendezvous records a running attempt's rendezvous address. It is set once: the
@@ -208,23 +194,38 @@ func (s *Store) SetResumedFrom(index uint64, req *structs.AttemptResumedRequest)
 func (s *Store) SetRendezvous(index uint64, req *structs.AttemptRendezvousRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.attempts[req.AttemptID]
+	return s.setOnce(index, req.AttemptID, "meets at", req.Rendezvous,
+		func(a *structs.Attempt) *string { return &a.Rendezvous }, nil)
+}
+
+// setOnce sets a field of a running attempt that is written once: the same value again
+// (a retried request) is a no-op, another one a conflict naming what it already holds.
+// check, when given, vets the value against the attempt. s.mu must be held.
+func (s *Store) setOnce(index uint64, attemptID, holds, value string, field func(*structs.Attempt) *string,
+	check func(old *structs.Attempt) error) error {
+	old, ok := s.attempts[attemptID]
 	if !ok {
-		return fmt.Errorf("attempt %q: %w", req.AttemptID, structs.ErrNotFound)
+		return fmt.Errorf("attempt %q: %w", attemptID, structs.ErrNotFound)
 	}
 	if old.Status != structs.AttemptRunning {
 		return fmt.Errorf("attempt %q already %s: %w", old.ID, old.Status, structs.ErrConflict)
 	}
-	switch old.Rendezvous {
-	case req.Rendezvous:
+	if check != nil {
+		if err := check(old); err != nil {
+			return err
+		}
+	}
+	switch current := *field(old); current {
+	case value:
 		s.bump(index)
 		return nil
 	case "":
 	default:
-		return fmt.Errorf("attempt %q already meets at %s: %w", old.ID, old.Rendezvous, structs.ErrConflict)
+		return fmt.Errorf("attempt %q already %s %s: %w", old.ID, holds, current, structs.ErrConflict)
 	}
 	a := old.Copy()
-	a.Rendezvous, a.ModifyIndex = req.Rendezvous, index
+	*field(a) = value
+	a.ModifyIndex = index
 	s.attempts[a.ID] = a
 	s.bump(index)
 	return nil
