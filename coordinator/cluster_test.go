@@ -22,6 +22,7 @@ func testConfig(id string) Config {
 	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.JoinToken = testJoinToken
+	cfg.InsecurePlaintext = true // TestTLS* cover mutual TLS
 	// Fast, but with headroom for a machine shared by many test processes: a 50 ms
 	// lease makes a stalled leader step down mid-test.
 	cfg.RaftHeartbeatTimeout = 200 * time.Millisecond

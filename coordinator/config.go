@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/internal/configfile"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 )
 
@@ -29,6 +30,13 @@ type Config struct {
 	// JoinToken is a secret shared by the servers that lets one join another without
 	// an admin token. Empty means joins need an admin token.
 	JoinToken string `yaml:"join_token"`
+	// TLS names the server's mutual TLS files (tls: {ca_file, cert_file, key_file}):
+	// the API, Raft and the calls servers make to each other all use them.
+	TLS pki.Files `yaml:"tls"`
+	// InsecurePlaintext runs the API and Raft without TLS. It must be said: a config
+	// with neither tls nor insecure_plaintext is refused, and a plaintext server logs
+	// a warning at start and reports "tls: off" in its status.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 	// InMemory keeps the Raft log and snapshots in memory (tests, `dxtrain dev`).
 	InMemory bool `yaml:"in_memory"`
 
@@ -103,6 +111,19 @@ func (c *Config) Validate() error {
 	for _, a := range []struct{ field, addr string }{{"raft_addr", c.RaftAddr}, {"http_addr", c.HTTPAddr}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			bad(a.field, "%q is not host:port: %v", a.addr, err)
+		}
+	}
+	switch {
+	case c.TLS == (pki.Files{}) && !c.InsecurePlaintext:
+		bad("tls", "is not configured: give tls.ca_file, tls.cert_file and tls.key_file (`dxtrain tls`), or insecure_plaintext: true")
+	case c.TLS != (pki.Files{}) && c.InsecurePlaintext:
+		bad("insecure_plaintext", "is true but tls is configured too: choose one")
+	case c.TLS != (pki.Files{}):
+		if err := c.TLS.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("config %w", err))
+		}
+		if c.TLS.Cert == "" {
+			bad("tls", "a server needs cert_file and key_file (a server certificate)")
 		}
 	}
 	if !c.Bootstrap && len(c.Join) == 0 {

@@ -23,7 +23,7 @@ func TestConfigGCFields(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ParseConfig([]byte(tc.yaml))
+			cfg, err := ParseConfig([]byte("insecure_plaintext: true\n" + tc.yaml))
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("error %v does not mention %q", err, tc.want)

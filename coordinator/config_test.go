@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -15,7 +17,10 @@ func TestConfigValidate(t *testing.T) {
 		mut  func(c *Config)
 		want string // substring of the error; "" = valid
 	}{
-		{"default", func(*Config) {}, ""},
+		{"default", func(*Config) {}, "tls: is not configured"},
+		{"plaintext said", func(c *Config) { c.InsecurePlaintext = true }, ""},
+		{"both", func(c *Config) { c.InsecurePlaintext, c.TLS = true, pki.Files{CA: "ca.pem", Cert: "s.pem", Key: "s-key.pem"} }, "choose one"},
+		{"tls without cert", func(c *Config) { c.InsecurePlaintext, c.TLS = false, pki.Files{CA: "ca.pem"} }, "a server needs cert_file"},
 		{"no node id", func(c *Config) { c.NodeID = "" }, "node_id: is empty"},
 		{"no data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
 		{"in memory needs no data dir", func(c *Config) { c.DataDir, c.InMemory = "", true }, ""},
@@ -27,6 +32,9 @@ func TestConfigValidate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
+			if tc.name != "default" {
+				c.InsecurePlaintext = true
+			}
 			tc.mut(&c)
 			err := c.Validate()
 			if tc.want == "" && err != nil {
@@ -42,7 +50,7 @@ func TestConfigValidate(t *testing.T) {
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "server.yaml")
-	body := "node_id: s2\ndata_dir: /tmp/x\nbootstrap: false\njoin: [\"127.0.0.1:4646\"]\nraft_heartbeat_timeout: 800ms\nraft_election_timeout: 900ms\n"
+	body := "node_id: s2\ndata_dir: /tmp/x\ntls:\n  ca_file: /etc/dxtrain/ca.pem\n  cert_file: /etc/dxtrain/s2.pem\n  key_file: /etc/dxtrain/s2-key.pem\nbootstrap: false\njoin: [\"127.0.0.1:4646\"]\nraft_heartbeat_timeout: 800ms\nraft_election_timeout: 900ms\n"
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.NodeID != "s2" || c.Bootstrap || len(c.Join) != 1 || c.RaftHeartbeatTimeout != 800*time.Millisecond || c.RaftLeaderLease != 250*time.Millisecond {
+	if c.NodeID != "s2" || c.TLS.Key != "/etc/dxtrain/s2-key.pem" || c.Bootstrap || len(c.Join) != 1 || c.RaftHeartbeatTimeout != 800*time.Millisecond || c.RaftLeaderLease != 250*time.Millisecond {
 		t.Fatalf("loaded %+v", c)
 	}
 	if _, err := ParseConfig([]byte("node_idd: x\n")); err == nil || !strings.Contains(err.Error(), "node_idd") {
@@ -62,7 +70,8 @@ func TestLoad(t *testing.T) {
 }
 
 func FuzzParseConfig(f *testing.F) {
-	f.Add([]byte("node_id: s1\nbootstrap: true\n"))
+	f.Add([]byte("node_id: s1\nbootstrap: true\ninsecure_plaintext: true\n"))
+	f.Add([]byte("tls: {ca_file: a, cert_file: b, key_file: c}\n"))
 	f.Add([]byte("join: [a:1]\nbootstrap: false\nraft_leader_lease: 1s\n"))
 	f.Add([]byte("in_memory: true\ndata_dir: \"\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -136,8 +136,17 @@ func (s *Server) serve(rc *reqCtx, rt route) error {
 	if err := rc.parseStale(); err != nil {
 		return err
 	}
+	if err := s.checkPeer(rc.r, rt); err != nil {
+		return err
+	}
 	if rt.kind != kindPublic {
+		if err := s.authFail.check(rc.r.RemoteAddr); err != nil {
+			return err
+		}
 		tok, err := s.authenticate(rc.r)
+		if errors.Is(err, structs.ErrUnauthenticated) {
+			s.authFailed(rc.r)
+		}
 		if errors.Is(err, structs.ErrUnauthenticated) && rc.r.Header.Get(structs.HeaderForwarded) == "" &&
 			!s.IsLeader() && !(rt.kind == kindRead && rc.stale()) {
 			// A token created moments ago may not have reached this follower yet;
@@ -218,9 +227,10 @@ func (s *Server) forward(rc *reqCtx) error {
 	}
 	body := rc.body
 	proxy := &httputil.ReverseProxy{
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Transport: s.client.Transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(&url.URL{Scheme: "http", Host: addr})
+			pr.SetURL(&url.URL{Scheme: s.scheme(), Host: addr})
 			pr.Out.Header.Set(structs.HeaderForwarded, s.cfg.NodeID)
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
 			pr.Out.ContentLength = int64(len(body))
@@ -316,6 +326,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, structs.ErrGone):
 		return http.StatusGone
+	case errors.Is(err, structs.ErrTooManyRequests):
+		return http.StatusTooManyRequests
 	case errors.Is(err, ErrNoObjectStore):
 		return http.StatusNotImplemented
 	case errors.Is(err, structs.ErrNotLeader), errors.Is(err, structs.ErrNoLeader), errors.Is(err, ErrShutdown):

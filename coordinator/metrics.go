@@ -21,6 +21,7 @@ type serverMetrics struct {
 	placementFailures prometheus.Counter
 	unplaced          prometheus.Gauge
 	heartbeat         prometheus.Histogram
+	tlsRefused        *prometheus.CounterVec
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -48,6 +49,10 @@ func newServerMetrics(s *Server) *serverMetrics {
 			Help:    "Time the leader took to handle one agent heartbeat (including any cordon it committed).",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 4, 10),
 		}),
+		tlsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dxtrain_connections_refused_total",
+			Help: "Connections and requests refused for their certificate, for speaking plaintext, or for failed authentication, by listener.",
+		}, []string{"listener"}),
 	}
 	raftGauge := func(name, help string, v func(r *raft.Raft) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -58,7 +63,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		})
 	}
 	m.reg.MustRegister(
-		m.fsmApply, m.placements, m.placementFailures, m.unplaced, m.heartbeat,
+		m.fsmApply, m.placements, m.placementFailures, m.unplaced, m.heartbeat, m.tlsRefused,
 		raftGauge("dxtrain_raft_state", "Raft state: 0 follower, 1 candidate, 2 leader, 3 shutdown.",
 			func(r *raft.Raft) float64 { return float64(r.State()) }),
 		raftGauge("dxtrain_raft_term", "Current Raft term.", func(r *raft.Raft) float64 { return float64(r.CurrentTerm()) }),

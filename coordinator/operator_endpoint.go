@@ -18,6 +18,7 @@ import (
 func (s *Server) operatorRoutes() []route {
 	return []route{
 		{"POST /v1/operator/raft/join", kindPublic, nil, s.joinEndpoint},
+		{"POST /v1/operator/security-events", kindPublic, nil, s.securityEventsEndpoint},
 		{"GET /v1/operator/raft/peers", kindRead, []string{structs.RoleAdmin}, func(rc *reqCtx) (any, error) { return s.peers() }},
 		{"DELETE /v1/operator/raft/peers/{id}", kindWrite, []string{structs.RoleAdmin}, s.removePeerEndpoint},
 	}
@@ -128,7 +129,7 @@ func (s *Server) joinOnce(ctx context.Context, addr string, body []byte) error {
 	defer cancel()
 	base := strings.TrimSuffix(addr, "/")
 	if !strings.Contains(base, "://") {
-		base = "http://" + base // --join takes host:port or a URL, like the CLI's --addr
+		base = s.scheme() + "://" + base // --join takes host:port or a URL, like the CLI's --addr
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/operator/raft/join", bytes.NewReader(body))
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/fsm"
 	"github.com/dxtrain/dxtrain/coordinator/state"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 // Server is one coordinator server: a Raft member plus the HTTP API.
@@ -31,9 +32,12 @@ type Server struct {
 	transport *raft.NetworkTransport
 	bolt      *raftboltdb.BoltStore
 
-	httpLn  net.Listener
-	httpSrv *http.Server
-	client  *http.Client
+	httpLn   net.Listener
+	httpSrv  *http.Server
+	client   *http.Client // to other servers' APIs, with this server's certificate under TLS
+	tls      *pki.Source  // nil when insecure_plaintext
+	refusals *refusalLog
+	authFail *authThrottle
 
 	leaderCh    chan bool
 	established atomic.Bool // leader whose barrier has applied every earlier entry
@@ -72,6 +76,11 @@ func New(cfg Config) (*Server, error) {
 		shutdownCh: make(chan struct{}),
 	}
 	s.metrics = newServerMetrics(s)
+	s.refusals = newRefusalLog(s)
+	s.authFail = newAuthThrottle()
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
 	if err := s.setupRaft(); err != nil {
 		if s.raft != nil {
 			_ = s.raft.Shutdown().Error()
@@ -85,8 +94,17 @@ func New(cfg Config) (*Server, error) {
 		s.closeStores()
 		return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 	}
-	s.httpLn = ln
-	s.httpSrv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.httpLn = s.secureAPI(ln)
+	s.httpSrv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Bodies are at most maxBodyBytes; answers include blocking queries (up to 5
+		// minutes) and model file downloads, hence the long write timeout.
+		ReadTimeout:  time.Minute,
+		WriteTimeout: 30 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 	return s, nil
 }
 
@@ -131,7 +149,7 @@ func (s *Server) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("resolve raft_addr %s: %w", s.cfg.RaftAddr, err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(s.cfg.RaftAddr, nil, 3, 2*time.Second, rc.Logger)
+	trans, err := s.raftTransport(raft.NetworkTransportConfig{MaxPool: 3, Timeout: 2 * time.Second, Logger: rc.Logger})
 	if err != nil {
 		return fmt.Errorf("raft transport on %s: %w", addr, err)
 	}
@@ -168,6 +186,11 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() {
 		defer s.wg.Done()
 		s.monitorLeadership()
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.refusals.loop(ctx)
 	}()
 	s.wg.Add(1)
 	go func() {

@@ -27,6 +27,7 @@ func (s *Server) status() (*structs.StatusResponse, error) {
 		LeaderID: string(leaderID), LeaderRaftAddr: string(leaderAddr),
 		Peers: peers, LastIndex: s.raft.LastIndex(), AppliedIndex: s.raft.AppliedIndex(),
 		OpenAlerts: s.State().OpenAlerts(),
+		TLS:        s.TLSStatus(),
 	}
 	if m, err := s.State().Member(string(leaderID)); err == nil {
 		out.LeaderHTTPAddr = m.HTTPAddr

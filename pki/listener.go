@@ -2,6 +2,8 @@ package pki
 
 import (
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -60,6 +62,7 @@ func (l *Listener) handshake(raw net.Conn) {
 	c := tls.Server(raw, l.cfg)
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := c.Handshake(); err != nil {
+		answerPlainHTTP(err)
 		_ = c.Close()
 		if reason, peer, ok := HandshakeReason(err); ok && l.onRefused != nil {
 			l.onRefused(Refusal{Listener: l.name, Remote: raw.RemoteAddr().String(), Reason: reason, Peer: peer})
@@ -101,3 +104,18 @@ func (l *Listener) Close() error {
 
 // Addr is the inner listener's address.
 func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
+
+// answerPlainHTTP tells a plaintext HTTP client (curl http://…, a CLI without TLS
+// settings) what is wrong, as net/http does, instead of dropping the connection.
+func answerPlainHTTP(err error) {
+	var rh tls.RecordHeaderError
+	if !errors.As(err, &rh) || rh.Conn == nil {
+		return
+	}
+	switch string(rh.RecordHeader[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "DELET", "PATCH", "OPTIO":
+		_ = rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		msg := "this server speaks HTTPS with the cluster's CA: use https:// and set DXTRAIN_CACERT\n"
+		_, _ = io.WriteString(rh.Conn, "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"+msg)
+	}
+}

@@ -51,7 +51,7 @@ func startCluster(t *testing.T, heartbeatTimeout time.Duration) *testCluster {
 		t.Fatal(err)
 	}
 	cfg := coordinator.DefaultConfig()
-	cfg.NodeID, cfg.InMemory, cfg.Bootstrap = "server-1", true, true
+	cfg.NodeID, cfg.InMemory, cfg.Bootstrap, cfg.InsecurePlaintext = "server-1", true, true, true
 	cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.NodeHeartbeatTimeout, cfg.SchedulerInterval = heartbeatTimeout, 100*time.Millisecond
 	cfg.RaftHeartbeatTimeout, cfg.RaftElectionTimeout = 100*time.Millisecond, 100*time.Millisecond

@@ -46,7 +46,7 @@ func newRootCommand() *cobra.Command {
 		newTrainCommand(), newPredictCommand(),
 		newServerCommand(), newAgentCommand(), newDevCommand(),
 		newRunCommand(), newLogsCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(), newOperatorCommand(),
-		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newDatasetsCommand(), newAlertsCommand(),
+		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newTLSCommand(), newDatasetsCommand(), newAlertsCommand(),
 	)
 	return root
 }

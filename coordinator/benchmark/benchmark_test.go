@@ -17,15 +17,17 @@ func fast(c *coordinator.Config) {
 // The harnesses run end to end at a tiny size (the real figures come from Report).
 func TestHarnessesSmoke(t *testing.T) {
 	ctx := t.Context()
-	f, err := Failover(ctx, 1, fast)
-	if err != nil || f.N != 1 || f.Median <= 0 {
-		t.Fatalf("failover: %+v %v", f, err)
+	for _, secure := range []bool{false, true} {
+		f, err := Failover(ctx, 1, fast, secure)
+		if err != nil || f.N != 1 || f.Median <= 0 {
+			t.Fatalf("failover (secure %v): %+v %v", secure, f, err)
+		}
 	}
 	h, err := HeartbeatLoad(ctx, 20, 100*time.Millisecond, 300*time.Millisecond)
 	if err != nil || h.Beats < 20 || h.Errors != 0 {
 		t.Fatalf("heartbeats: %+v %v", h, err)
 	}
-	s, err := SubmitLatency(ctx, 3)
+	s, err := SubmitLatency(ctx, 3, true)
 	if err != nil || s.Leader.N != 3 || s.Follower.N != 3 {
 		t.Fatalf("submit: %+v %v", s, err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator"
-	"github.com/dxtrain/dxtrain/coordinator/client"
 )
 
 const joinToken = "benchmark-join-secret"
@@ -22,16 +21,41 @@ type Cluster struct {
 	cancel  []context.CancelFunc
 	done    []chan struct{}
 	alive   []bool
+	pki     *clusterPKI // nil: plaintext
 }
 
 // StartCluster starts n servers with the shipped default timings (tweak may change
 // them): the first bootstraps, the others join through it. It returns once every
 // server knows the leader.
 func StartCluster(ctx context.Context, n int, tweak func(*coordinator.Config)) (*Cluster, error) {
+	return startCluster(ctx, n, tweak, false)
+}
+
+// StartSecureCluster is StartCluster with mutual TLS on the API and Raft, each
+// server holding a certificate of a throwaway CA.
+func StartSecureCluster(ctx context.Context, n int, tweak func(*coordinator.Config)) (*Cluster, error) {
+	return startCluster(ctx, n, tweak, true)
+}
+
+func startCluster(ctx context.Context, n int, tweak func(*coordinator.Config), secure bool) (*Cluster, error) {
 	c := &Cluster{}
+	if secure {
+		p, err := newClusterPKI()
+		if err != nil {
+			return nil, err
+		}
+		c.pki = p
+	}
 	for i := range n {
 		cfg := coordinator.DefaultConfig()
 		cfg.NodeID = fmt.Sprintf("server-%d", i+1)
+		cfg.InsecurePlaintext = true
+		if c.pki != nil {
+			if err := c.pki.secure(&cfg); err != nil {
+				c.Stop()
+				return nil, err
+			}
+		}
 		cfg.InMemory = true
 		cfg.RaftAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.JoinToken = joinToken
@@ -139,12 +163,15 @@ func (c *Cluster) Stop() {
 	for i := range c.Servers {
 		c.Kill(i)
 	}
+	if c.pki != nil {
+		c.pki.remove()
+	}
 }
 
 // Bootstrap creates the admin token and one token per role given, and returns the
 // secrets by role ("admin" included).
 func (c *Cluster) Bootstrap(ctx context.Context, roles ...string) (map[string]string, error) {
-	anon, err := client.New(c.Addrs(), "")
+	anon, err := c.Client("")
 	if err != nil {
 		return nil, err
 	}

@@ -34,10 +34,10 @@ checkpoint: {every_steps: 10, keep_last: 3}
 // tweak (nil = shipped defaults), the time from killing the leader to the first
 // successful write through a client that knows every server. The clock starts before
 // the kill, so the figure includes the kill itself.
-func Failover(ctx context.Context, trials int, tweak func(*coordinator.Config)) (Summary, error) {
+func Failover(ctx context.Context, trials int, tweak func(*coordinator.Config), secure bool) (Summary, error) {
 	var took []time.Duration
 	for i := range trials {
-		d, err := failoverOnce(ctx, i, tweak)
+		d, err := failoverOnce(ctx, i, tweak, secure)
 		if err != nil {
 			return Summarize(took), fmt.Errorf("failover trial %d: %w", i, err)
 		}
@@ -46,8 +46,8 @@ func Failover(ctx context.Context, trials int, tweak func(*coordinator.Config)) 
 	return Summarize(took), nil
 }
 
-func failoverOnce(ctx context.Context, trial int, tweak func(*coordinator.Config)) (time.Duration, error) {
-	c, err := StartCluster(ctx, 3, tweak)
+func failoverOnce(ctx context.Context, trial int, tweak func(*coordinator.Config), secure bool) (time.Duration, error) {
+	c, err := startCluster(ctx, 3, tweak, secure)
 	if err != nil {
 		return 0, err
 	}
@@ -56,7 +56,7 @@ func failoverOnce(ctx context.Context, trial int, tweak func(*coordinator.Config
 	if err != nil {
 		return 0, err
 	}
-	res, err := client.New(c.Addrs(), secrets[structs.RoleResearcher], client.WithRetryFor(30*time.Second))
+	res, err := c.Client(secrets[structs.RoleResearcher], client.WithRetryFor(30*time.Second))
 	if err != nil {
 		return 0, err
 	}
@@ -182,8 +182,8 @@ type SubmitResult struct {
 
 // SubmitLatency submits n experiments to the leader, then n through a follower, on a
 // three-server cluster with shipped defaults.
-func SubmitLatency(ctx context.Context, n int) (SubmitResult, error) {
-	c, err := StartCluster(ctx, 3, nil)
+func SubmitLatency(ctx context.Context, n int, secure bool) (SubmitResult, error) {
+	c, err := startCluster(ctx, 3, nil, secure)
 	if err != nil {
 		return SubmitResult{}, err
 	}
@@ -205,7 +205,7 @@ func SubmitLatency(ctx context.Context, n int) (SubmitResult, error) {
 	}
 	var out SubmitResult
 	for _, target := range []*coordinator.Server{leader, follower} {
-		one, err := client.New([]string{target.HTTPAddr()}, secrets[structs.RoleResearcher])
+		one, err := c.ClientFor([]string{target.HTTPAddr()}, secrets[structs.RoleResearcher])
 		if err != nil {
 			return out, err
 		}

@@ -23,21 +23,33 @@ func DefaultOptions() Options {
 
 // Report runs every harness with shipped defaults and prints one line per figure.
 func Report(ctx context.Context, w io.Writer, o Options) error {
-	f, err := Failover(ctx, o.FailoverTrials, nil)
-	if err != nil {
-		return err
+	for _, secure := range []bool{false, true} {
+		f, err := Failover(ctx, o.FailoverTrials, nil, secure)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "failover (kill leader → first write, 3 servers, %s): %s\n", transportName(secure), f)
 	}
-	fmt.Fprintf(w, "failover (kill leader → first write, 3 servers): %s\n", f)
 	h, err := HeartbeatLoad(ctx, o.Agents, o.HeartbeatPeriod, o.HeartbeatFor)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "heartbeats (%d agents every %v for %v): beats=%d errors=%d latency %s; process cpu %.3f cores (leader + simulated agents)\n",
 		h.Agents, o.HeartbeatPeriod, o.HeartbeatFor, h.Beats, h.Errors, h.Latency, h.CPUCores)
-	s, err := SubmitLatency(ctx, o.Submits)
-	if err != nil {
-		return err
+	for _, secure := range []bool{false, true} {
+		s, err := SubmitLatency(ctx, o.Submits, secure)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "submit latency to leader (%s): %s\nsubmit latency via follower, forwarded (%s): %s\n",
+			transportName(secure), s.Leader, transportName(secure), s.Follower)
 	}
-	fmt.Fprintf(w, "submit latency to leader: %s\nsubmit latency via follower (forwarded): %s\n", s.Leader, s.Follower)
 	return nil
+}
+
+func transportName(secure bool) string {
+	if secure {
+		return "mutual TLS"
+	}
+	return "plaintext"
 }

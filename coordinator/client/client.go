@@ -6,6 +6,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 // Client talks to a coordinator cluster. It is safe for concurrent use.
@@ -27,6 +30,7 @@ type Client struct {
 	token string
 	http  *http.Client
 	stale bool
+	tls   bool // addresses without a scheme are https
 	// Retry bounds failover: how long a call keeps trying other servers.
 	retryFor time.Duration
 
@@ -40,6 +44,17 @@ type Option func(*Client)
 // WithHTTPClient replaces the default http.Client (30 s timeout).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
+// WithTLS talks HTTPS with cfg (pki.Source.ClientConfig: the server must hold a
+// server certificate of the cluster's CA; the client presents its own, if any).
+// Addresses given as host:port become https://host:port; http:// ones are refused.
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *Client) {
+		c.tls = true
+		c.http = &http.Client{Timeout: c.http.Timeout, Transport: &http.Transport{
+			TLSClientConfig: cfg, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}}
+	}
+}
+
 // WithRetryFor sets how long one call keeps failing over between servers (default 10 s).
 func WithRetryFor(d time.Duration) Option { return func(c *Client) { c.retryFor = d } }
 
@@ -50,13 +65,23 @@ func New(addrs []string, token string, opts ...Option) (*Client, error) {
 		return nil, errors.New("client: no server addresses")
 	}
 	c := &Client{token: token, http: &http.Client{Timeout: 30 * time.Second}, retryFor: 10 * time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	scheme := "http"
+	if c.tls {
+		scheme = "https"
+	}
 	for _, a := range addrs {
 		a = strings.TrimSpace(a)
 		if a == "" {
 			continue
 		}
 		if !strings.Contains(a, "://") {
-			a = "http://" + a
+			a = scheme + "://" + a
+		}
+		if c.tls && strings.HasPrefix(a, "http://") {
+			return nil, fmt.Errorf("client: server address %q is plain http, but TLS is configured: use https:// or host:port", a)
 		}
 		u, err := url.Parse(a)
 		if err != nil || u.Host == "" {
@@ -66,9 +91,6 @@ func New(addrs []string, token string, opts ...Option) (*Client, error) {
 	}
 	if len(c.addrs) == 0 {
 		return nil, errors.New("client: no server addresses")
-	}
-	for _, o := range opts {
-		o(c)
 	}
 	return c, nil
 }
@@ -122,6 +144,8 @@ func (e *APIError) Unwrap() error {
 		return structs.ErrConflict
 	case http.StatusGone:
 		return structs.ErrGone
+	case http.StatusTooManyRequests:
+		return structs.ErrTooManyRequests
 	case http.StatusServiceUnavailable:
 		return structs.ErrNoLeader
 	case http.StatusGatewayTimeout:
@@ -196,6 +220,9 @@ func (c *Client) once(ctx context.Context, base, method, path string, query url.
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("%s %s via %s: %w", method, path, base, err), false
 		}
+		if isTLSRefusal(err) { // another server has the same certificate and CA
+			return 0, fmt.Errorf("%s %s via %s: %w", method, path, base, err), false
+		}
 		var op *net.OpError
 		if method == http.MethodGet || (errors.As(err, &op) && op.Op == "dial") {
 			return 0, fmt.Errorf("%s %s via %s: %w", method, path, base, err), true
@@ -240,4 +267,17 @@ func (c *Client) send(ctx context.Context, method, path string, in, out any) err
 	}
 	_, err := c.do(ctx, method, path, nil, body, "application/json", out)
 	return err
+}
+
+// isTLSRefusal reports a handshake that failed on certificates or protocol, not on
+// the network: retrying it elsewhere cannot help, and the write was never sent.
+func isTLSRefusal(err error) bool {
+	var pe *pki.PeerError
+	var alert tls.AlertError
+	var rh tls.RecordHeaderError
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	return errors.As(err, &pe) || errors.As(err, &alert) || errors.As(err, &rh) ||
+		errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host)
 }

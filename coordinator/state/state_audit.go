@@ -1,6 +1,8 @@
 package state
 
 import (
+	"fmt"
+
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
 
@@ -34,4 +36,21 @@ func (s *Store) RestoreAudit(e structs.AuditEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.audit = append(s.audit, e)
+}
+
+// RecordSecurityEvents appends one audit entry per refusal run.
+func (s *Store) RecordSecurityEvents(index uint64, req *structs.SecurityEventsRequest) error {
+	for _, ev := range req.Events {
+		msg := ev.Reason
+		if ev.Peer != "" {
+			msg += " (" + ev.Peer + ")"
+		}
+		if ev.Count > 1 {
+			msg += fmt.Sprintf(" ×%d", ev.Count)
+		}
+		s.AppendAudit(index, structs.AuditEntry{Time: ev.Last, Actor: "peer " + ev.Source, Action: structs.ActionTLSRefused,
+			Target: ev.Server + "/" + ev.Listener, Outcome: structs.OutcomeRefused, Error: msg})
+	}
+	s.SetIndex(index)
+	return nil
 }

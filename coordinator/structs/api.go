@@ -51,6 +51,8 @@ type StatusResponse struct {
 	// OpenAlerts counts the unacknowledged alerts in this server's state (a count,
 	// never their contents, so any token may see it).
 	OpenAlerts int `json:"open_alerts"`
+	// TLS says how this server's API and Raft are secured ("off …" when plaintext).
+	TLS string `json:"tls"`
 }
 
 // JoinRequest is POST /v1/operator/raft/join: add a server as a voter.

@@ -4,7 +4,32 @@ package structs
 const (
 	OutcomeOK    = "ok"
 	OutcomeError = "error"
+	// OutcomeRefused is a connection or request the transport security turned away.
+	OutcomeRefused = "refused"
 )
+
+// ActionTLSRefused is the audit action of a connection refused for its certificate
+// (or for having none, or for speaking plaintext).
+const ActionTLSRefused = "tls_refused"
+
+// SecurityEvent is a run of refusals from one source for one reason, counted
+// between two flushes so a flood costs one entry, not one per connection.
+type SecurityEvent struct {
+	Server   string `json:"server"`   // the server that refused
+	Listener string `json:"listener"` // api or raft
+	Source   string `json:"source"`   // the peer's IP address
+	Reason   string `json:"reason"`
+	Peer     string `json:"peer,omitempty"` // the certificate's identity, if one was presented
+	Count    int    `json:"count"`
+	First    int64  `json:"first"` // unix nanoseconds
+	Last     int64  `json:"last"`
+}
+
+// SecurityEventsRequest commits refusals to the audit log.
+type SecurityEventsRequest struct {
+	WriteRequest
+	Events []SecurityEvent `json:"events"`
+}
 
 // AuditEntry is one line of the replicated audit log: who did what to what, when,
 // and whether it worked. Actor is a token accessor ID (never a secret) or "system"

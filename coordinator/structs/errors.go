@@ -19,6 +19,9 @@ var (
 	// ErrGone: the record exists but what it names may no longer be used (a revoked
 	// model version's files).
 	ErrGone = errors.New("gone")
+	// ErrTooManyRequests: the source failed to authenticate too often; it is refused
+	// until its window ends.
+	ErrTooManyRequests = errors.New("too many failed authentications")
 )
 
 // FieldError is an ErrInvalid that names the offending field (and, for specs, the

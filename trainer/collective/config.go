@@ -1,6 +1,7 @@
 package collective
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,12 @@ type Config struct {
 	// the kernel default. Best effort: a name the kernel refuses is logged
 	// and the default stays.
 	Congestion string
+	// ServerTLS and ClientTLS, when set, wrap every ring link in mutual TLS before
+	// the session handshake: ServerTLS for the link accepted from the predecessor,
+	// ClientTLS for the one dialled to the successor. Set both or neither; the
+	// agent builds them from its certificate so only agents of the cluster's CA
+	// can take a place in the ring.
+	ServerTLS, ClientTLS *tls.Config
 	// Logger receives join and failure events; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -111,6 +118,9 @@ func (c Config) validate(needOwnAddr bool) error {
 	}
 	if len(c.Session) > maxSessionLen {
 		bad("session: %d bytes, at most %d", len(c.Session), maxSessionLen)
+	}
+	if (c.ServerTLS == nil) != (c.ClientTLS == nil) {
+		bad("tls: set both server and client configurations or neither")
 	}
 	if c.Timeout < 0 {
 		bad("timeout %v: must be positive", c.Timeout)

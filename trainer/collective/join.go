@@ -85,9 +85,6 @@ func join(ctx context.Context, cfg Config, ln net.Listener) (*Comm, error) {
 		}
 		return nil, prev.err
 	}
-	for _, c := range []net.Conn{prev.conn, next.conn} {
-		tuneConn(c, cfg)
-	}
 	cfg.Logger.Debug("collective joined", "rank", cfg.Rank, "world", cfg.World,
 		"next", next.conn.RemoteAddr().String(), "prev", prev.conn.RemoteAddr().String())
 	return newComm(cfg, next.conn, prev.conn), nil
@@ -138,14 +135,20 @@ func dialNext(ctx context.Context, cfg Config) (net.Conn, error) {
 	for {
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil {
-			err = clientHandshake(ctx, conn, hi)
-			if err == nil {
+			tuneConn(conn, cfg)
+			conn, err = secureDialled(ctx, cfg, conn)
+		}
+		if err == nil {
+			if err = clientHandshake(ctx, conn, hi); err == nil {
 				return conn, nil
 			}
 			_ = conn.Close()
-			if errors.Is(err, ErrHandshake) {
-				return nil, joinErr(ctx, cfg, to, "dial "+addr, err)
-			}
+		}
+		if refusedByTLS(err) {
+			err = fmt.Errorf("%w: the successor refused this rank's certificate: %v", ErrHandshake, err)
+		}
+		if errors.Is(err, ErrHandshake) {
+			return nil, joinErr(ctx, cfg, to, "dial "+addr, err)
 		}
 		lastErr = err
 		select {
@@ -204,11 +207,17 @@ func acceptPrev(ctx context.Context, cfg Config, ln net.Listener) (net.Conn, err
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := serverHandshake(ctx, cfg, conn, from); err != nil {
-					cfg.Logger.Debug("collective rejected connection", "rank", cfg.Rank, "remote", conn.RemoteAddr().String(), "error", err)
+				tuneConn(conn, cfg)
+				link, err := secureAccepted(ctx, cfg, conn)
+				if err == nil {
+					err = serverHandshake(ctx, cfg, link, from)
+				}
+				if err != nil {
+					cfg.Logger.Warn("collective refused a connection", "rank", cfg.Rank, "remote", conn.RemoteAddr().String(), "error", err)
 					_ = conn.Close()
 					return
 				}
+				conn := link
 				select {
 				case won <- conn:
 				default:

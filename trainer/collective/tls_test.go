@@ -1,0 +1,244 @@
+package collective
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"math"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dxtrain/dxtrain/pki"
+)
+
+// agentTLS issues an agent certificate of ca and returns the ring's two configs.
+func agentTLS(t *testing.T, ca *pki.CA, caFile, name string) (server, client *tls.Config) {
+	t.Helper()
+	f, err := ca.Issue(t.TempDir(), pki.CertRequest{Role: pki.RoleAgent, Name: name, Validity: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := pki.Load(pki.Files{CA: caFile, Cert: f.Cert, Key: f.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleAgent}}), src.ClientConfig(pki.RoleAgent)
+}
+
+func newCA(t *testing.T) (*pki.CA, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca, err := pki.CreateCA(dir, "global", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, filepath.Join(dir, pki.CACertFile)
+}
+
+// recordingProxy forwards one link to target and keeps every byte that crossed it
+// in either direction: a packet capture standing between two agents.
+type recordingProxy struct {
+	ln  net.Listener
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func startProxy(t *testing.T, target string) *recordingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &recordingProxy{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			go p.pipe(out, in)
+			go p.pipe(in, out)
+		}
+	}()
+	return p
+}
+
+func (p *recordingProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			p.buf.Write(buf[:n])
+			p.mu.Unlock()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			dst.Close()
+			src.Close()
+			return
+		}
+	}
+}
+
+func (p *recordingProxy) captured() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return bytes.Clone(p.buf.Bytes())
+}
+
+// knownTensor is a float sequence unlikely to appear by chance, as its wire bytes.
+func knownTensor(n int) ([]float32, []byte) {
+	v := make([]float32, n)
+	raw := make([]byte, 4*n)
+	for i := range v {
+		v[i] = 1234.5678 + float32(i)*0.001
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v[i]))
+	}
+	return v, raw
+}
+
+// ringThroughProxy joins 3 ranks whose link 0→1 goes through a recording proxy,
+// all-reduces rank 0's known tensor with zeros, and returns what the proxy saw.
+func ringThroughProxy(t *testing.T, secure func(rank int, cfg *Config)) (captured, want []byte) {
+	t.Helper()
+	const world, n = 3, 4096
+	lns := make([]net.Listener, world)
+	addrs := make([]string, world)
+	for r := range lns {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[r], addrs[r] = ln, ln.Addr().String()
+	}
+	proxy := startProxy(t, addrs[1])
+	comms := make([]*Comm, world)
+	errs := make([]error, world)
+	var wg sync.WaitGroup
+	for r := range world {
+		cfg := testConfig(world)
+		cfg.Rank = r
+		cfg.Addrs = append([]string(nil), addrs...)
+		if r == 0 {
+			cfg.Addrs[1] = proxy.ln.Addr().String()
+		}
+		if secure != nil {
+			secure(r, &cfg)
+		}
+		wg.Go(func() { comms[r], errs[r] = JoinListener(t.Context(), cfg, lns[r]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, c := range comms {
+			c.Close()
+		}
+	}()
+	tensor, raw := knownTensor(n)
+	errs2, _ := runAll(comms, func(rank int, c *Comm) error {
+		buf := make([]float32, n)
+		if rank == 0 {
+			copy(buf, tensor)
+		}
+		if err := c.AllReduceSum(buf); err != nil {
+			return err
+		}
+		for i := range buf {
+			if buf[i] != tensor[i] {
+				return errors.New("wrong sum")
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(errs2...); err != nil {
+		t.Fatal(err)
+	}
+	return proxy.captured(), raw
+}
+
+func TestTLSRingKeepsTensorsOffTheWire(t *testing.T) {
+	ca, caFile := newCA(t)
+	// Plaintext first: the capture must find the tensor, or the check below proves nothing.
+	plain, raw := ringThroughProxy(t, nil)
+	if !bytes.Contains(plain, raw[:256]) || !bytes.Contains(plain, []byte(testSession)) {
+		t.Fatalf("the plaintext capture (%d bytes) lacks the tensor or the session: the detector is broken", len(plain))
+	}
+	enc, raw := ringThroughProxy(t, func(rank int, cfg *Config) {
+		cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, []string{"a0", "a1", "a2"}[rank])
+	})
+	if len(enc) < len(raw) {
+		t.Fatalf("captured only %d bytes", len(enc))
+	}
+	for off := 0; off+64 <= len(raw); off += 64 {
+		if bytes.Contains(enc, raw[off:off+64]) {
+			t.Fatalf("64 plaintext bytes of the tensor at offset %d crossed the wire", off)
+		}
+	}
+	if bytes.Contains(enc, []byte(testSession)) {
+		t.Fatal("the session id crossed the wire in the clear")
+	}
+}
+
+func TestTLSRingRefusesAgentOfAnotherCA(t *testing.T) {
+	ca, caFile := newCA(t)
+	other, otherFile := newCA(t)
+	lns := make([]net.Listener, 2)
+	addrs := make([]string, 2)
+	for r := range lns {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[r], addrs[r] = ln, ln.Addr().String()
+	}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for r := range 2 {
+		cfg := testConfig(2)
+		cfg.Rank, cfg.Addrs, cfg.DialTimeout = r, addrs, 2*time.Second
+		if r == 0 {
+			cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, "a0")
+		} else {
+			cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, other, otherFile, "intruder")
+		}
+		cfg.Logger = nil
+		wg.Go(func() {
+			var c *Comm
+			c, errs[r] = JoinListener(t.Context(), cfg, lns[r])
+			if c != nil {
+				c.Close()
+			}
+		})
+	}
+	wg.Wait()
+	// The rank that verifies the other's certificate first refuses it and leaves;
+	// the other can only time out. Neither joins.
+	refused := 0
+	for r, err := range errs {
+		if err == nil {
+			t.Errorf("rank %d joined a ring with an agent of another CA", r)
+		}
+		if errors.Is(err, ErrHandshake) && strings.Contains(err.Error(), "certificate from another CA") {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("no rank named the refusal: %v", errs)
+	}
+}
