@@ -19,7 +19,9 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"default", func(*Config) {}, "tls: is not configured"},
 		{"plaintext said", func(c *Config) { c.InsecurePlaintext = true }, ""},
-		{"both", func(c *Config) { c.InsecurePlaintext, c.TLS = true, pki.Files{CA: "ca.pem", Cert: "s.pem", Key: "s-key.pem"} }, "choose one"},
+		{"both", func(c *Config) {
+			c.InsecurePlaintext, c.TLS = true, pki.Files{CA: "ca.pem", Cert: "s.pem", Key: "s-key.pem"}
+		}, "choose one"},
 		{"tls without cert", func(c *Config) { c.InsecurePlaintext, c.TLS = false, pki.Files{CA: "ca.pem"} }, "a server needs cert_file"},
 		{"no node id", func(c *Config) { c.NodeID = "" }, "node_id: is empty"},
 		{"no data dir", func(c *Config) { c.DataDir = "" }, "data_dir"},
