@@ -131,8 +131,14 @@ type tokens struct {
 
 func bootstrapACL(t *testing.T, servers ...*Server) *tokens {
 	t.Helper()
+	return bootstrapACLWith(t, nil, servers...)
+}
+
+// bootstrapACLWith is bootstrapACL through clients made with opts (TLS).
+func bootstrapACLWith(t *testing.T, opts []client.Option, servers ...*Server) *tokens {
+	t.Helper()
 	ctx := t.Context()
-	anon, err := client.New(addrs(servers...), "")
+	anon, err := client.New(addrs(servers...), "", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

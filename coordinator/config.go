@@ -21,6 +21,9 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// RaftAddr is the TCP address Raft listens on and advertises ("127.0.0.1:0" picks a port).
 	RaftAddr string `yaml:"raft_addr"`
+	// RaftAdvertise is the address other servers dial for Raft when it differs from
+	// RaftAddr (NAT, a proxy); empty means the listener's own address.
+	RaftAdvertise string `yaml:"raft_advertise"`
 	// HTTPAddr is the API's listen address.
 	HTTPAddr string `yaml:"http_addr"`
 	// Bootstrap makes this server form a new one-server cluster if it has no state.
@@ -107,6 +110,11 @@ func (c *Config) Validate() error {
 	}
 	if !c.InMemory && c.DataDir == "" {
 		bad("data_dir", "is empty (set it or in_memory)")
+	}
+	if c.RaftAdvertise != "" {
+		if _, _, err := net.SplitHostPort(c.RaftAdvertise); err != nil {
+			bad("raft_advertise", "%q is not host:port: %v", c.RaftAdvertise, err)
+		}
 	}
 	for _, a := range []struct{ field, addr string }{{"raft_addr", c.RaftAddr}, {"http_addr", c.HTTPAddr}} {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {

@@ -121,16 +121,25 @@ func roleList(roles []pki.Role) string {
 // raftTransport is Raft's network transport: plain TCP, or mutual TLS that lets only
 // server certificates in and dials only servers.
 func (s *Server) raftTransport(logger raft.NetworkTransportConfig) (*raft.NetworkTransport, error) {
+	var advertise net.Addr
+	if s.cfg.RaftAdvertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", s.cfg.RaftAdvertise)
+		if err != nil {
+			return nil, fmt.Errorf("raft_advertise %s: %w", s.cfg.RaftAdvertise, err)
+		}
+		advertise = a
+	}
 	if s.tls == nil {
-		return raft.NewTCPTransportWithLogger(s.cfg.RaftAddr, nil, 3, 2*time.Second, logger.Logger)
+		return raft.NewTCPTransportWithLogger(s.cfg.RaftAddr, advertise, 3, 2*time.Second, logger.Logger)
 	}
 	inner, err := net.Listen("tcp", s.cfg.RaftAddr)
 	if err != nil {
 		return nil, err
 	}
 	layer := &tlsStreamLayer{
-		Listener: pki.NewListener(inner, s.tls.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleServer}}), "raft", s.refusals.record),
-		dial:     s.tls.ClientConfig(pki.RoleServer),
+		Listener:  pki.NewListener(inner, s.tls.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleServer}}), "raft", s.refusals.record),
+		dial:      s.tls.ClientConfig(pki.RoleServer),
+		advertise: advertise,
 	}
 	logger.Stream = layer
 	return raft.NewNetworkTransportWithConfig(&logger), nil
@@ -139,7 +148,16 @@ func (s *Server) raftTransport(logger raft.NetworkTransportConfig) (*raft.Networ
 // tlsStreamLayer is a raft.StreamLayer over mutual TLS.
 type tlsStreamLayer struct {
 	*pki.Listener
-	dial *tls.Config
+	dial      *tls.Config
+	advertise net.Addr // nil: the listener's address
+}
+
+// Addr is the address other servers reach this one at.
+func (l *tlsStreamLayer) Addr() net.Addr {
+	if l.advertise != nil {
+		return l.advertise
+	}
+	return l.Listener.Addr()
 }
 
 // Dial connects to another server and verifies it holds a server certificate.

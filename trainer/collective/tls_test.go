@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/pki"
 )
 
@@ -40,66 +41,6 @@ func newCA(t *testing.T) (*pki.CA, string) {
 	return ca, filepath.Join(dir, pki.CACertFile)
 }
 
-// recordingProxy forwards one link to target and keeps every byte that crossed it
-// in either direction: a packet capture standing between two agents.
-type recordingProxy struct {
-	ln  net.Listener
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func startProxy(t *testing.T, target string) *recordingProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &recordingProxy{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			go p.pipe(out, in)
-			go p.pipe(in, out)
-		}
-	}()
-	return p
-}
-
-func (p *recordingProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			p.buf.Write(buf[:n])
-			p.mu.Unlock()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				err = werr
-			}
-		}
-		if err != nil {
-			dst.Close()
-			src.Close()
-			return
-		}
-	}
-}
-
-func (p *recordingProxy) captured() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return bytes.Clone(p.buf.Bytes())
-}
-
 // knownTensor is a float sequence unlikely to appear by chance, as its wire bytes.
 func knownTensor(n int) ([]float32, []byte) {
 	v := make([]float32, n)
@@ -125,7 +66,7 @@ func ringThroughProxy(t *testing.T, secure func(rank int, cfg *Config)) (capture
 		}
 		lns[r], addrs[r] = ln, ln.Addr().String()
 	}
-	proxy := startProxy(t, addrs[1])
+	proxy := testutil.StartProxy(t, addrs[1])
 	comms := make([]*Comm, world)
 	errs := make([]error, world)
 	var wg sync.WaitGroup
@@ -134,7 +75,7 @@ func ringThroughProxy(t *testing.T, secure func(rank int, cfg *Config)) (capture
 		cfg.Rank = r
 		cfg.Addrs = append([]string(nil), addrs...)
 		if r == 0 {
-			cfg.Addrs[1] = proxy.ln.Addr().String()
+			cfg.Addrs[1] = proxy.Addr()
 		}
 		if secure != nil {
 			secure(r, &cfg)
@@ -169,7 +110,7 @@ func ringThroughProxy(t *testing.T, secure func(rank int, cfg *Config)) (capture
 	if err := errors.Join(errs2...); err != nil {
 		t.Fatal(err)
 	}
-	return proxy.captured(), raw
+	return proxy.Captured(), raw
 }
 
 func TestTLSRingKeepsTensorsOffTheWire(t *testing.T) {
