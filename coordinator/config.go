@@ -122,8 +122,6 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch {
-	case c.TLS == (pki.Files{}) && !c.InsecurePlaintext:
-		bad("tls", "is not configured: give tls.ca_file, tls.cert_file and tls.key_file (`dxtrain tls`), or insecure_plaintext: true")
 	case c.TLS != (pki.Files{}) && c.InsecurePlaintext:
 		bad("insecure_plaintext", "is true but tls is configured too: choose one")
 	case c.TLS != (pki.Files{}):
@@ -158,6 +156,16 @@ func (c *Config) Validate() error {
 		bad("raft_election_timeout", "%v is below raft_heartbeat_timeout %v", c.RaftElectionTimeout, c.RaftHeartbeatTimeout)
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateTransport refuses a config that says neither how its connections are
+// secured nor that they are not. It is apart from Validate because flags may still
+// add the TLS files to a config file's settings; New calls both.
+func (c *Config) ValidateTransport() error {
+	if c.TLS == (pki.Files{}) && !c.InsecurePlaintext {
+		return errors.New("config tls: is not configured: give tls.ca_file, tls.cert_file and tls.key_file (`dxtrain tls`), or insecure_plaintext: true")
+	}
+	return nil
 }
 
 // Load reads a YAML config file over DefaultConfig and validates it. Unknown keys are

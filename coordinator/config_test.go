@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func TestConfigValidate(t *testing.T) {
 				c.InsecurePlaintext = true
 			}
 			tc.mut(&c)
-			err := c.Validate()
+			err := errors.Join(c.Validate(), c.ValidateTransport())
 			if tc.want == "" && err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}

@@ -56,7 +56,7 @@ type Server struct {
 // New opens the Raft stores, starts Raft and binds the HTTP listener. The API is
 // served and the leader loop runs once Run is called.
 func New(cfg Config) (*Server, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.ValidateTransport()); err != nil {
 		return nil, err
 	}
 	log := cfg.Logger

@@ -12,10 +12,12 @@ mkdir -p "$dir"
 bin/dxtrain dev --data-dir "$dir" --http-addr "$addr" >"$dir/dev.log" 2>&1 &
 dev=$!
 trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$dir/token" ] && break; sleep 0.1; done
-[ -s "$dir/token" ] || { echo "dxtrain dev did not start; see $dir/dev.log" >&2; cat "$dir/dev.log" >&2; exit 1; }
-export DXTRAIN_ADDR="http://$addr" DXTRAIN_TOKEN="$(cat "$dir/token")"
+for _ in $(seq 100); do [ -s "$dir/env" ] && break; sleep 0.1; done
+[ -s "$dir/env" ] || { echo "dxtrain dev did not start; see $dir/dev.log" >&2; cat "$dir/dev.log" >&2; exit 1; }
+# DXTRAIN_ADDR, DXTRAIN_TOKEN and the user's certificate from the dev cluster's own CA.
+. "$dir/env"
 echo "== embedded cluster up (log: $dir/dev.log)"
+bin/dxtrain status | sed -n 's/^tls: /   transport security: /p'
 bin/dxtrain nodes ls
 echo
 echo "== dxtrain run experiments/wdbc-mlp.yaml"

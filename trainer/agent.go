@@ -52,10 +52,14 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
 		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}
+	if err := a.checkIdentity(); err != nil {
+		return nil, err
+	}
 	if cfg.LogAddress != "" {
 		if a.logL, err = net.Listen("tcp", cfg.LogAddress); err != nil {
 			return nil, fmt.Errorf("agent %s: log server: %w", cfg.NodeID, err)
 		}
+		a.logL = a.secureLogs(a.logL)
 		a.cfg.LogAddress = a.logL.Addr().String()
 		a.logs = &LogServer{root: filepath.Join(cfg.WorkDir, "logs"), api: cfg.API, running: a.isRunning, log: a.log}
 	}
@@ -309,6 +313,7 @@ func (a *Agent) joinRanks(ctx context.Context, as structs.Assignment) (*collecti
 		}
 		cfg.Addrs[r.Rank] = r.Address
 	}
+	a.secureRing(&cfg)
 	comm, err := collective.Join(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("attempt %s: join rank %d of %d: %w", as.Attempt.ID, as.Rank, cfg.World, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/internal/configfile"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/device"
 )
@@ -52,9 +53,20 @@ type AgentConfig struct {
 	// recover_after, which throttle reasons degrade.
 	DeviceHealth device.Thresholds `yaml:"device_health"`
 
-	API     *client.Client   `yaml:"-"`
-	Store   storage.Store    `yaml:"-"`
-	Devices device.Collector `yaml:"-"`
+	// TLS names the agent's certificate (an agent certificate whose name is the node
+	// ID), its key and the cluster's CA: the ring between agents and the log server
+	// use them, and the caller builds the API client from them.
+	TLS pki.Files `yaml:"tls"`
+	// InsecurePlaintext runs the ring and the log server without TLS; it must be said,
+	// as for servers.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
+
+	// Security is the loaded TLS material of TLS (pki.Load), shared with the API
+	// client so that a reload (SIGHUP) reaches both.
+	Security *pki.Source      `yaml:"-"`
+	API      *client.Client   `yaml:"-"`
+	Store    storage.Store    `yaml:"-"`
+	Devices  device.Collector `yaml:"-"`
 	// DeviceMetrics, if set, receives every device sample as Prometheus gauges.
 	DeviceMetrics *device.Metrics `yaml:"-"`
 	// TrainingMetrics, if set, receives every step's progress.
@@ -122,6 +134,16 @@ func (c AgentConfig) Validate() error {
 			bad("device_health", "%v", v)
 		}
 	}
+	switch {
+	case c.TLS != (pki.Files{}) && c.InsecurePlaintext:
+		bad("insecure_plaintext", "is true but tls is configured too: choose one")
+	case c.TLS != (pki.Files{}):
+		if err := c.TLS.Validate(); err != nil {
+			bad("tls", "%v", err)
+		} else if c.TLS.Cert == "" {
+			bad("tls", "an agent needs cert_file and key_file (an agent certificate)")
+		}
+	}
 	for k := range c.NCCLEnv {
 		if !strings.HasPrefix(k, "NCCL_") || k == "NCCL_" {
 			bad("nccl_env", "%q is not an NCCL_ variable", k)
@@ -130,17 +152,29 @@ func (c AgentConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ValidateTransport refuses settings that say neither how the agent's connections are
+// secured nor that they are not. It is apart from Validate because flags may still
+// add the TLS files to a config file's settings; NewAgent calls both.
+func (c AgentConfig) ValidateTransport() error {
+	if c.TLS == (pki.Files{}) && !c.InsecurePlaintext {
+		return errors.New("agent config tls: is not configured: give tls.ca_file, tls.cert_file and tls.key_file (`dxtrain tls cert create --agent`), or insecure_plaintext: true")
+	}
+	return nil
+}
+
 // validateDependencies names every missing dependency.
 func (c AgentConfig) validateDependencies() error {
 	var errs []error
 	for _, d := range []struct {
 		name    string
 		missing bool
-	}{{"API client", c.API == nil}, {"store", c.Store == nil}, {"device collector", c.Devices == nil}} {
+	}{{"API client", c.API == nil}, {"store", c.Store == nil}, {"device collector", c.Devices == nil},
+		{"TLS material (pki.Load of tls)", c.TLS != (pki.Files{}) && c.Security == nil}} {
 		if d.missing {
 			errs = append(errs, fmt.Errorf("agent: no %s", d.name))
 		}
 	}
+	errs = append(errs, c.ValidateTransport())
 	return errors.Join(errs...)
 }
 

@@ -1,19 +1,28 @@
 package trainer
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dxtrain/dxtrain/pki"
 )
 
-func TestDefaultAgentConfigNeedsOnlyANodeID(t *testing.T) {
+func TestDefaultAgentConfigNeedsANodeIDAndTransportSecurity(t *testing.T) {
 	cfg := DefaultAgentConfig()
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "node_id: is empty") {
-		t.Fatalf("Validate of the defaults without a node ID = %v", err)
+	err := errors.Join(cfg.Validate(), cfg.ValidateTransport())
+	if err == nil || !strings.Contains(err.Error(), "node_id: is empty") || !strings.Contains(err.Error(), "tls: is not configured") {
+		t.Fatalf("Validate of the defaults without a node ID or TLS = %v", err)
 	}
 	cfg.NodeID = "n1"
+	cfg.TLS = pki.Files{CA: "ca.pem"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "an agent needs cert_file") {
+		t.Fatalf("Validate with a CA but no certificate = %v", err)
+	}
+	cfg.TLS, cfg.InsecurePlaintext = pki.Files{}, true
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +37,9 @@ func TestAgentConfigValidateNamesEveryViolationInOrder(t *testing.T) {
 	if err == nil {
 		t.Fatal("an empty config validated")
 	}
-	want := []string{"node_id", "address", "log_address", "assignment_wait", "progress_every", "python", "cpus", "max_checkpoint_bytes", "device_health", "device_health", "nccl_env"}
+	cfg.TLS = pki.Files{CA: "ca.pem"}
+	err = cfg.Validate()
+	want := []string{"node_id", "address", "log_address", "assignment_wait", "progress_every", "python", "cpus", "max_checkpoint_bytes", "device_health", "device_health", "tls", "nccl_env"}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%v", len(lines), len(want), err)
@@ -42,12 +53,12 @@ func TestAgentConfigValidateNamesEveryViolationInOrder(t *testing.T) {
 
 func TestNewAgentNamesEveryMissingDependency(t *testing.T) {
 	cfg := DefaultAgentConfig()
-	cfg.NodeID = "n1"
+	cfg.NodeID, cfg.TLS = "n1", pki.Files{CA: "ca.pem", Cert: "n1.pem", Key: "n1-key.pem"}
 	_, err := NewAgent(cfg)
 	if err == nil {
 		t.Fatal("NewAgent without an API client, store or devices succeeded")
 	}
-	for _, want := range []string{"no API client", "no store", "no device collector"} {
+	for _, want := range []string{"no API client", "no store", "no device collector", "no TLS material"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -55,7 +66,7 @@ func TestNewAgentNamesEveryMissingDependency(t *testing.T) {
 }
 
 func TestParseAgentConfig(t *testing.T) {
-	cfg, err := ParseAgentConfig([]byte("node_id: gpu-07\nassignment_wait: 2s\ncpus: 3\nnccl_env:\n  NCCL_SOCKET_IFNAME: eth0\n" +
+	cfg, err := ParseAgentConfig([]byte("node_id: gpu-07\ninsecure_plaintext: true\nassignment_wait: 2s\ncpus: 3\nnccl_env:\n  NCCL_SOCKET_IFNAME: eth0\n" +
 		"device_health:\n  degrading_xids: [13, 31]\n  recover_after: 5m\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +87,7 @@ func TestParseAgentConfig(t *testing.T) {
 		"no node":      "cpus: 2\n",
 		"xid policy":   "node_id: a\ndevice_health: {fatal_xids: [79], degrading_xids: [79]}\n",
 	} {
-		if _, err := ParseAgentConfig([]byte(bad)); err == nil {
+		if _, err := ParseAgentConfig([]byte("insecure_plaintext: true\n" + bad)); err == nil {
 			t.Errorf("%s: %q parsed", name, bad)
 		}
 	}
@@ -93,7 +104,8 @@ func TestLoadAgentConfigNamesTheFile(t *testing.T) {
 }
 
 func FuzzParseAgentConfig(f *testing.F) {
-	f.Add([]byte("node_id: a\n"))
+	f.Add([]byte("node_id: a\ninsecure_plaintext: true\n"))
+	f.Add([]byte("node_id: a\ntls: {ca_file: ca.pem, cert_file: a.pem, key_file: a-key.pem}\n"))
 	f.Add([]byte("node_id: a\nnccl_env: {NCCL_IB_HCA: mlx5}\nassignment_wait: 1s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseAgentConfig(data)

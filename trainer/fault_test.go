@@ -248,6 +248,7 @@ func (g *heartbeatGate) held() time.Time {
 func testAgentConfig(t *testing.T, nodeID string, api *client.Client, store storage.Store, devices device.Collector) AgentConfig {
 	cfg := DefaultAgentConfig()
 	cfg.NodeID, cfg.API, cfg.Store, cfg.Devices = nodeID, api, store, devices
+	cfg.InsecurePlaintext = true
 	cfg.AssignmentWait, cfg.ProgressEvery = time.Second, 200*time.Millisecond
 	cfg.WorkDir, cfg.LogAddress = t.TempDir(), ""
 	cfg.Logger = testLogger(t, slog.LevelInfo).With("component", "agent")

@@ -15,12 +15,15 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 type options struct {
@@ -36,6 +39,8 @@ type options struct {
 	skipGloo     bool
 	profileDir   string
 	rounds       int
+	withTLS      bool
+	certs        []pki.Files // agent certificates for the TLS runs, one per rank
 }
 
 func main() {
@@ -60,6 +65,7 @@ func main() {
 	flag.BoolVar(&o.skipGloo, "skip-gloo", false, "do not run the gloo reference")
 	flag.IntVar(&o.rounds, "rounds", 1, "repeat every measurement this many times, interleaved; report the median")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each dxtrain rank's CPU profile of the timed reps here")
+	flag.BoolVar(&o.withTLS, "tls", false, "also measure dxtrain with the ring in mutual TLS (agent certificates of a throwaway CA), and its ratio to plaintext")
 	flag.Parse()
 	var err error
 	if o.worlds, err = parseList(worlds); err != nil {
@@ -84,12 +90,23 @@ type row struct {
 	dx, gloo, tcp       float64 // GB/s; 0 means not measured
 	dxMs, glooMs, tcpMs float64
 	dxCPUMs             float64 // CPU time per all-reduce, summed over ranks
+	dxTLS               float64 // GB/s with the ring in TLS; 0 means not measured
 }
 
 func run(o options) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
+	}
+	if o.withTLS {
+		dir, err := os.MkdirTemp("", "dxtrain-allreduce-pki-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if o.certs, err = benchCerts(dir, slices.Max(o.worlds)); err != nil {
+			return err
+		}
 	}
 	var rows []row
 	for _, w := range o.worlds {
@@ -111,13 +128,20 @@ func run(o options) error {
 func measureRow(self string, o options, w, b int) (row, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	var dx, gloo, tcp, cpu []time.Duration
+	var dx, dxTLS, gloo, tcp, cpu []time.Duration
 	for round := range o.rounds {
-		res, err := measureDxtrain(ctx, self, o, w, b)
+		res, err := measureDxtrain(ctx, self, o, w, b, nil)
 		if err != nil {
 			return row{}, fmt.Errorf("dxtrain world=%d bytes=%d: %w", w, b, err)
 		}
 		dx, cpu = append(dx, res.median), append(cpu, res.cpuPerOp)
+		if o.withTLS {
+			res, err := measureDxtrain(ctx, self, o, w, b, o.certs[:w])
+			if err != nil {
+				return row{}, fmt.Errorf("dxtrain with TLS world=%d bytes=%d: %w", w, b, err)
+			}
+			dxTLS = append(dxTLS, res.median)
+		}
 		if !o.skipGloo {
 			ms, _, err := measureGloo(ctx, o, w, b)
 			if err != nil {
@@ -135,6 +159,9 @@ func measureRow(self string, o options, w, b int) (row, error) {
 	r := row{world: w, bytes: b}
 	r.dxMs, r.dx = ms(median(dx)), busBW(w, b, median(dx))
 	r.dxCPUMs = ms(median(cpu))
+	if len(dxTLS) > 0 {
+		r.dxTLS = busBW(w, b, median(dxTLS))
+	}
 	if len(gloo) > 0 {
 		r.glooMs, r.gloo = ms(median(gloo)), busBW(w, b, median(gloo))
 	}
@@ -153,14 +180,17 @@ func printTable(rows []row, o options) {
 	fmt.Printf("all-reduce bus bandwidth = 2(W-1)/W * bytes / time; time = median of %d rounds of (median of %d reps);\n", o.rounds, o.reps)
 	fmt.Printf("ranks are separate processes on 127.0.0.1, %d CPUs; loopback TCP = one stream, same bytes, same socket options as dxtrain (congestion %s)\n", runtime.NumCPU(), congestionName(o.congestion))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "world\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tloopback TCP GB/s\tdxtrain CPU ms/op\t")
+	fmt.Fprintln(tw, "world\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tloopback TCP GB/s\tdxtrain CPU ms/op\tdxtrain TLS busbw GB/s\tTLS/plain\t")
 	for _, r := range rows {
-		ratio := "-"
+		ratio, tlsBW, tlsRatio := "-", "-", "-"
 		if r.gloo > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.dx/r.gloo)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.3f\t%.2f\t%.3f\t%s\t%.3f\t%.1f\t\n",
-			r.world, sizeName(r.bytes), r.dxMs, r.dx, r.glooMs, r.gloo, ratio, r.tcp, r.dxCPUMs)
+		if r.dxTLS > 0 {
+			tlsBW, tlsRatio = fmt.Sprintf("%.3f", r.dxTLS), fmt.Sprintf("%.2f", r.dxTLS/r.dx)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.3f\t%.2f\t%.3f\t%s\t%.3f\t%.1f\t%s\t%s\t\n",
+			r.world, sizeName(r.bytes), r.dxMs, r.dx, r.glooMs, r.gloo, ratio, r.tcp, r.dxCPUMs, tlsBW, tlsRatio)
 	}
 	_ = tw.Flush()
 }
@@ -202,4 +232,21 @@ func sizeName(b int) string {
 		return fmt.Sprintf("%d MiB", b>>20)
 	}
 	return strconv.Itoa(b)
+}
+
+// benchCerts makes a throwaway CA and one agent certificate per rank.
+func benchCerts(dir string, ranks int) ([]pki.Files, error) {
+	ca, err := pki.CreateCA(filepath.Join(dir, "ca"), pki.DefaultCluster, time.Hour+time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pki.Files, ranks)
+	for r := range out {
+		f, err := ca.Issue(dir, pki.CertRequest{Role: pki.RoleAgent, Name: fmt.Sprintf("bench-rank-%d", r), Validity: time.Hour})
+		if err != nil {
+			return nil, err
+		}
+		out[r] = pki.Files{CA: filepath.Join(dir, "ca", pki.CACertFile), Cert: f.Cert, Key: f.Key}
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/trainer/collective"
 )
 
@@ -31,6 +32,8 @@ type spec struct {
 	SocketBuffer int      `json:"socket_buffer"`
 	Congestion   string   `json:"congestion,omitempty"`
 	CPUProfile   string   `json:"cpu_profile,omitempty"`
+	// TLS puts the ring's links in mutual TLS with this rank's agent certificate.
+	TLS *pki.Files `json:"tls,omitempty"`
 }
 
 // report is what every rank prints on stdout: its time per all-reduce and the
@@ -85,7 +88,8 @@ func listenLoopback(n int) ([]net.Listener, []string, error) {
 }
 
 // measureDxtrain runs world rank processes and returns rank 0's median time.
-func measureDxtrain(ctx context.Context, self string, o options, world, bytes int) (dxResult, error) {
+// certs, when not nil, gives each rank its agent certificate: the ring runs in TLS.
+func measureDxtrain(ctx context.Context, self string, o options, world, bytes int, certs []pki.Files) (dxResult, error) {
 	lns, addrs, err := listenLoopback(world)
 	if err != nil {
 		return dxResult{}, err
@@ -95,6 +99,9 @@ func measureDxtrain(ctx context.Context, self string, o options, world, bytes in
 	for r := range world {
 		sp := spec{Role: "rank", Rank: r, Addrs: addrs, Session: fmt.Sprintf("bench-%d", os.Getpid()),
 			Bytes: bytes, Reps: o.reps, ChunkBytes: o.chunkBytes, SocketBuffer: o.socketBuffer, Congestion: o.congestion}
+		if certs != nil {
+			sp.TLS = &certs[r]
+		}
 		if o.profileDir != "" {
 			sp.CPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("w%d-b%d-rank%d.pprof", world, bytes, r))
 		}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/trainer/collective"
 )
 
@@ -47,6 +48,14 @@ func runRank(sp spec, ln net.Listener) error {
 	cfg.Congestion = sp.Congestion
 	if sp.ChunkBytes > 0 {
 		cfg.ChunkBytes = sp.ChunkBytes
+	}
+	if sp.TLS != nil { // as an agent does: only agents of the cluster's CA in the ring
+		src, err := pki.Load(*sp.TLS)
+		if err != nil {
+			return err
+		}
+		cfg.ServerTLS = src.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleAgent}})
+		cfg.ClientTLS = src.ClientConfig(pki.RoleAgent)
 	}
 	c, err := collective.JoinListener(context.Background(), cfg, ln)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	_ "github.com/dxtrain/dxtrain/storage/s3" // s3:// store URLs
 	"github.com/dxtrain/dxtrain/trainer"
@@ -53,7 +54,13 @@ func runAgent(ctx context.Context, cfg trainer.AgentConfig, cluster *clusterFlag
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var err error
-	if cfg.API, err = cluster.client(); err != nil {
+	if cfg.TLS != (pki.Files{}) {
+		if cfg.Security, err = pki.Load(cfg.TLS); err != nil {
+			return err
+		}
+		reloadOnHangup(ctx, log, "tls certificates", cfg.Security.Reload)
+	}
+	if cfg.API, err = cluster.agentClient(cfg.Security); err != nil {
 		return err
 	}
 	s3cfg, err := storage.ConfigFromEnv()

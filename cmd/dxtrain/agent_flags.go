@@ -23,6 +23,7 @@ type agentFlags struct {
 	cpus                  int
 	ncclEnv               []string
 	maxCkpt               int64
+	tls                   tlsFlags
 }
 
 func (a *agentFlags) register(cmd *cobra.Command) {
@@ -41,6 +42,7 @@ func (a *agentFlags) register(cmd *cobra.Command) {
 	f.IntVar(&a.cpus, "cpus", def.CPUs, "cores this agent's ranks share")
 	f.StringArrayVar(&a.ncclEnv, "nccl-env", nil, "NCCL_NAME=value set for every rank (repeatable)")
 	f.Int64Var(&a.maxCkpt, "max-checkpoint-bytes", def.MaxCheckpointBytes, "largest torch checkpoint accepted")
+	a.tls.register(cmd, "agent")
 }
 
 // settings returns the agent's validated settings: the defaults, then the --config
@@ -73,6 +75,7 @@ func (a *agentFlags) settings(cmd *cobra.Command) (trainer.AgentConfig, error) {
 			s.apply()
 		}
 	}
+	a.tls.apply(cmd, &cfg.TLS, &cfg.InsecurePlaintext)
 	for _, kv := range a.ncclEnv {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -83,5 +86,5 @@ func (a *agentFlags) settings(cmd *cobra.Command) (trainer.AgentConfig, error) {
 		}
 		cfg.NCCLEnv[k] = v
 	}
-	return cfg, cfg.Validate()
+	return cfg, errors.Join(cfg.Validate(), cfg.ValidateTransport())
 }

@@ -33,14 +33,15 @@ func TestAgentFlagsWinOverTheConfigFile(t *testing.T) {
 	var flags agentFlags
 	cmd := &cobra.Command{Use: "agent"}
 	flags.register(cmd)
-	if err := cmd.ParseFlags([]string{"--config", path, "--cpus", "2", "--nccl-env", "NCCL_SOCKET_IFNAME=eth0"}); err != nil {
+	if err := cmd.ParseFlags([]string{"--config", path, "--cpus", "2", "--nccl-env", "NCCL_SOCKET_IFNAME=eth0",
+		"--tls-ca-file", "ca.pem", "--tls-cert-file", "from-file.pem", "--tls-key-file", "from-file-key.pem"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := flags.settings(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.NodeID != "from-file" || cfg.CPUs != 2 || cfg.Python != "/opt/py" || cfg.NCCLEnv["NCCL_SOCKET_IFNAME"] != "eth0" {
+	if cfg.NodeID != "from-file" || cfg.CPUs != 2 || cfg.TLS.Cert != "from-file.pem" || cfg.Python != "/opt/py" || cfg.NCCLEnv["NCCL_SOCKET_IFNAME"] != "eth0" {
 		t.Fatalf("settings = node %q cpus %d python %q nccl %v; want the file's node and python, the flag's cpus", cfg.NodeID, cfg.CPUs, cfg.Python, cfg.NCCLEnv)
 	}
 }
@@ -60,7 +61,13 @@ func TestAgentFlagsAreValidated(t *testing.T) {
 			t.Errorf("%v: err = %v, want one mentioning %q", tc.args, err, tc.want)
 		}
 	}
-	if err := agentSettings(t, "--node-id", "n1"); err != nil {
+	if err := agentSettings(t, "--node-id", "n1"); err == nil || !strings.Contains(err.Error(), "tls: is not configured") {
+		t.Fatalf("neither TLS nor --insecure-plaintext: %v", err)
+	}
+	if err := agentSettings(t, "--node-id", "n1", "--insecure-plaintext"); err != nil {
 		t.Fatalf("plain flags: %v", err)
+	}
+	if err := agentSettings(t, "--node-id", "n1", "--tls-ca-file", "ca.pem", "--tls-cert-file", "n1.pem", "--tls-key-file", "n1-key.pem"); err != nil {
+		t.Fatalf("TLS by flags: %v", err)
 	}
 }

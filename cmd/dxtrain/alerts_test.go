@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
 
@@ -28,10 +27,7 @@ func TestAlertsLsAndAck(t *testing.T) {
 		}
 	}
 
-	api, err := client.New([]string{c.addr}, agent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := c.api(t, agent)
 	blob, manifest := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
 	reason := "load checkpoint " + manifest + ": params blob: blob " + blob + ": blob corrupt: content hashes to " + strings.Repeat("ef", 32)
 	rec, err := api.RecordAlert(t.Context(), structs.AlertRecordArgs{Kind: structs.AlertCheckpointRefused, ExperimentID: id,

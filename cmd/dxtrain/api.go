@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 // clusterFlags are the flags of every command that talks to the coordinator.
@@ -23,12 +24,25 @@ type clusterFlags struct {
 }
 
 func (f *clusterFlags) register(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.addr, "addr", envOr("DXTRAIN_ADDR", "http://127.0.0.1:4646"), "coordinator HTTP addresses, comma-separated ($DXTRAIN_ADDR)")
+	cmd.PersistentFlags().StringVar(&f.addr, "addr", envOr("DXTRAIN_ADDR", "127.0.0.1:4646"), "coordinator HTTP addresses, comma-separated ($DXTRAIN_ADDR)")
 	cmd.PersistentFlags().StringVar(&f.token, "token", "", "ACL token secret (default $DXTRAIN_TOKEN)")
 	cmd.PersistentFlags().BoolVar(&f.stale, "stale", false, "let any server answer reads (dashboards)")
 }
 
+// client is the API client of a CLI user: TLS from DXTRAIN_CACERT and friends.
 func (f *clusterFlags) client() (*client.Client, error) {
+	src, err := userTLS()
+	if err != nil {
+		return nil, err
+	}
+	return f.clientWith(src)
+}
+
+// agentClient is the API client of an agent: its own agent certificate (nil when
+// insecure_plaintext), never the user's environment.
+func (f *clusterFlags) agentClient(src *pki.Source) (*client.Client, error) { return f.clientWith(src) }
+
+func (f *clusterFlags) clientWith(src *pki.Source) (*client.Client, error) {
 	token := f.token
 	if token == "" {
 		token = os.Getenv("DXTRAIN_TOKEN")
@@ -39,7 +53,7 @@ func (f *clusterFlags) client() (*client.Client, error) {
 			addrs = append(addrs, a)
 		}
 	}
-	c, err := client.New(addrs, token)
+	c, err := client.New(addrs, token, apiOptions(src)...)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/storage"
@@ -192,10 +191,7 @@ func TestRefusedCheckpointOnTheRecordOfAClusterRun(t *testing.T) {
 		[2]string{"workers: {min: 1, max: 1, device: cpu}", "workers: {min: 2, max: 2, device: cpu}"},
 		[2]string{"max_restarts: 3", "max_restarts: 6"})
 	id := strings.TrimSpace(c.must(t, c.admin, "run", spec, "--detach"))
-	api, err := client.New([]string{c.addr}, c.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := c.api(t, c.admin)
 	testutil.WaitFor(t, 60*time.Second, "three committed checkpoints", func() (bool, string) {
 		cps, err := api.Checkpoints(t.Context(), id)
 		return err == nil && len(cps) >= 3, fmt.Sprint(len(cps), " ", err)
@@ -247,7 +243,15 @@ func startKillableAgent(t *testing.T, c *devCluster, node string) (kill func()) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "agent", "--node-id", node, "--name", node, "--address", "127.0.0.1:0")
+	// The agent's certificate comes from the dev cluster's CA, as an operator issues one.
+	certDir := t.TempDir()
+	if out, err := exec.Command(binary, "tls", "cert", "create", "--agent", "--name", node,
+		"--ca-dir", filepath.Join(c.dataDir, "tls", "ca"), "--dir", certDir).CombinedOutput(); err != nil {
+		t.Fatalf("tls cert create --agent: %v\n%s", err, out)
+	}
+	cmd := exec.Command(binary, "agent", "--node-id", node, "--name", node, "--address", "127.0.0.1:0",
+		"--tls-ca-file", c.user.CA, "--tls-cert-file", filepath.Join(certDir, "dev-agent-"+node+".pem"),
+		"--tls-key-file", filepath.Join(certDir, "dev-agent-"+node+"-key.pem"))
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
 		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
 	done := startBackground(t, cmd, logf, "agent "+node)

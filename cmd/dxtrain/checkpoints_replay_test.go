@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -77,10 +76,7 @@ func TestCheckpointsReplayTwoProcessRun(t *testing.T) {
 // them on node: the run really spanned two processes.
 func requireRankOn(t *testing.T, c *devCluster, id, node string) {
 	t.Helper()
-	api, err := client.New([]string{c.addr}, c.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := c.api(t, c.admin)
 	attempts, err := api.Attempts(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)

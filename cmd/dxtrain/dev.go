@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator"
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/device"
@@ -28,20 +30,23 @@ func newDevCommand() *cobra.Command {
 		devices  string
 		python   string
 		maxCkpt  int64
+		plain    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole system in one process: a one-server coordinator, N agents, local storage",
 		Long: `Run an embedded cluster for development and demos: a single-server coordinator
 (in-memory Raft), --agents worker agents on this machine's CPU, and a local object
-store under --data-dir. It bootstraps the ACLs and writes the admin token to
-<data-dir>/token (mode 0600); use it with:
+store under --data-dir. Like a real cluster it runs with mutual TLS: it makes a CA
+and certificates under <data-dir>/tls (a server's, one per agent, and a user's). It
+bootstraps the ACLs, writes the admin token to <data-dir>/token (mode 0600) and the
+settings a shell needs to <data-dir>/env; use it with:
 
-  export DXTRAIN_ADDR=http://` + "127.0.0.1:4646" + ` DXTRAIN_TOKEN=$(cat .dxtrain/dev/token)
+  . .dxtrain/dev/env
   dxtrain run experiments/wdbc-mlp.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), devOptions{dataDir: dataDir, httpAddr: httpAddr, agents: agents, devices: devices, python: python, maxCheckpointBytes: maxCkpt})
+			return runDev(cmd.Context(), devOptions{dataDir: dataDir, httpAddr: httpAddr, agents: agents, devices: devices, python: python, maxCheckpointBytes: maxCkpt, plaintext: plain})
 		},
 	}
 	f := cmd.Flags()
@@ -51,6 +56,7 @@ store under --data-dir. It bootstraps the ACLs and writes the admin token to
 	f.StringVar(&devices, "devices", "cpu", "the agents' devices: cpu, or auto (GPUs through NVML where there is a driver; give one agent per GPU set)")
 	f.StringVar(&python, "python", "python3", "the Python interpreter of runtime: torch ranks")
 	f.Int64Var(&maxCkpt, "max-checkpoint-bytes", trainer.DefaultMaxCheckpointBytes, "largest torch checkpoint the agents accept")
+	f.BoolVar(&plain, "insecure-plaintext", false, "run without TLS (tokens, specs and gradients in the clear on loopback)")
 	return cmd
 }
 
@@ -60,6 +66,7 @@ type devOptions struct {
 	agents             int
 	devices, python    string
 	maxCheckpointBytes int64
+	plaintext          bool
 }
 
 func runDev(ctx context.Context, o devOptions) error {
@@ -81,6 +88,21 @@ func runDev(ctx context.Context, o devOptions) error {
 	cfg.NodeHeartbeatTimeout = 5 * time.Second
 	cfg.Logger = log.With("component", "coordinator")
 	cfg.Store = store // trusts download released models through the coordinator
+	var certs *devPKI
+	var user *pki.Source
+	if o.plaintext {
+		cfg.InsecurePlaintext = true
+	} else {
+		if certs, err = newDevPKI(dataDir); err != nil {
+			return err
+		}
+		if cfg.TLS, err = certs.issue(pki.RoleServer, cfg.NodeID); err != nil {
+			return err
+		}
+		if user, err = certs.load(pki.RoleClient, "dev-user"); err != nil {
+			return err
+		}
+	}
 	srv, err := coordinator.New(cfg)
 	if err != nil {
 		return err
@@ -90,8 +112,8 @@ func runDev(ctx context.Context, o devOptions) error {
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Run(ctx) }()
 
-	addr := "http://" + srv.HTTPAddr()
-	admin, agentToken, err := bootstrapDevACL(ctx, addr)
+	addr := srv.HTTPAddr()
+	admin, agentToken, err := bootstrapDevACL(ctx, addr, apiOptions(user))
 	if err != nil {
 		return err
 	}
@@ -100,7 +122,19 @@ func runDev(ctx context.Context, o devOptions) error {
 		return fmt.Errorf("write admin token: %w", err)
 	}
 	for i := 1; i <= agents; i++ {
-		api, err := client.New([]string{addr}, agentToken)
+		id := fmt.Sprintf("dev-agent-%d", i)
+		cfg := trainer.DefaultAgentConfig()
+		if o.plaintext {
+			cfg.InsecurePlaintext = true
+		} else {
+			if cfg.TLS, err = certs.issue(pki.RoleAgent, id); err != nil {
+				return err
+			}
+			if cfg.Security, err = pki.Load(cfg.TLS); err != nil {
+				return err
+			}
+		}
+		api, err := client.New([]string{addr}, agentToken, apiOptions(cfg.Security)...)
 		if err != nil {
 			return err
 		}
@@ -108,8 +142,6 @@ func runDev(ctx context.Context, o devOptions) error {
 		if err != nil {
 			return err
 		}
-		id := fmt.Sprintf("dev-agent-%d", i)
-		cfg := trainer.DefaultAgentConfig()
 		cfg.NodeID, cfg.API, cfg.Store, cfg.Devices, cfg.Logger = id, api, store, devices, log.With("component", "agent")
 		cfg.WorkDir, cfg.Python, cfg.MaxCheckpointBytes = filepath.Join(dataDir, "agents", id), o.python, o.maxCheckpointBytes
 		cfg.CPUs = max(1, runtime.NumCPU()/agents) // the agents share this machine's cores
@@ -123,8 +155,12 @@ func runDev(ctx context.Context, o devOptions) error {
 			}
 		}()
 	}
-	fmt.Printf("dxtrain dev: coordinator on %s, %d agents, object store %s\n", addr, agents, store)
-	fmt.Printf("  export DXTRAIN_ADDR=%s DXTRAIN_TOKEN=$(cat %s)\n", addr, tokenPath)
+	envPath, err := writeDevEnv(dataDir, addr, tokenPath, user)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("dxtrain dev: coordinator on %s (tls: %s), %d agents, object store %s\n", addr, srv.TLSStatus(), agents, store)
+	fmt.Printf("  . %s   # DXTRAIN_ADDR, DXTRAIN_TOKEN and the TLS settings\n", envPath)
 	select {
 	case err := <-srvDone:
 		return err
@@ -150,8 +186,8 @@ func devDevices(ctx context.Context, kind string, log *slog.Logger) (device.Coll
 
 // bootstrapDevACL waits for the dev server to lead, creates the admin token and an
 // agent token for the embedded agents.
-func bootstrapDevACL(ctx context.Context, addr string) (admin, agent string, err error) {
-	anon, err := client.New([]string{addr}, "")
+func bootstrapDevACL(ctx context.Context, addr string, opts []client.Option) (admin, agent string, err error) {
+	anon, err := client.New([]string{addr}, "", opts...)
 	if err != nil {
 		return "", "", err
 	}
@@ -172,4 +208,29 @@ func bootstrapDevACL(ctx context.Context, addr string) (admin, agent string, err
 		return "", "", fmt.Errorf("create the agents' token: %w", err)
 	}
 	return admin, tok.SecretID, nil
+}
+
+// writeDevEnv writes <data-dir>/env, the exports a shell sources to use the dev
+// cluster (mode 0600: it names the token file and the user's key).
+func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source) (string, error) {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "export DXTRAIN_ADDR=%s\n", addr)
+	fmt.Fprintf(&b, "export DXTRAIN_TOKEN=\"$(cat %s)\"\n", abs(tokenPath))
+	if user != nil {
+		f := user.Files()
+		fmt.Fprintf(&b, "export DXTRAIN_CACERT=%s DXTRAIN_CLIENT_CERT=%s DXTRAIN_CLIENT_KEY=%s\n", abs(f.CA), abs(f.Cert), abs(f.Key))
+	} else {
+		b.WriteString("unset DXTRAIN_CACERT DXTRAIN_CLIENT_CERT DXTRAIN_CLIENT_KEY\n")
+	}
+	path := filepath.Join(dataDir, "env")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
 }

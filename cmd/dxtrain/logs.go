@@ -15,6 +15,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 func newLogsCommand() *cobra.Command {
@@ -34,11 +35,22 @@ checks with the coordinator. --attempt picks an attempt by number (default: the 
 --follow streams until the attempt ends.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := cluster.client()
+			src, err := userTLS()
 			if err != nil {
 				return err
 			}
-			sources, err := logSources(cmd.Context(), api, args[0], attempt, rank)
+			api, err := cluster.clientWith(src)
+			if err != nil {
+				return err
+			}
+			// The agents' log servers speak TLS with their agent certificates
+			// when the cluster does.
+			scheme, agents := "http", http.DefaultClient
+			if src != nil {
+				scheme = "https"
+				agents = &http.Client{Transport: &http.Transport{TLSClientConfig: src.ClientConfig(pki.RoleAgent)}}
+			}
+			sources, err := logSources(cmd.Context(), api, args[0], attempt, rank, scheme)
 			if err != nil {
 				return err
 			}
@@ -46,7 +58,7 @@ checks with the coordinator. --attempt picks an attempt by number (default: the 
 			if token == "" {
 				token = os.Getenv("DXTRAIN_TOKEN")
 			}
-			return streamLogs(cmd.Context(), sources, token, follow, len(sources) > 1)
+			return streamLogs(cmd.Context(), agents, sources, token, follow, len(sources) > 1)
 		},
 	}
 	cluster.register(cmd)
@@ -64,7 +76,7 @@ type logSource struct {
 
 // logSources finds where each wanted rank of the attempt ran and the log address of
 // that node's agent.
-func logSources(ctx context.Context, api *client.Client, expID string, number, rank int) ([]logSource, error) {
+func logSources(ctx context.Context, api *client.Client, expID string, number, rank int, scheme string) ([]logSource, error) {
 	exp, err := api.Experiment(ctx, expID)
 	if err != nil {
 		return nil, err
@@ -106,14 +118,14 @@ func logSources(ctx context.Context, api *client.Client, expID string, number, r
 			return nil, fmt.Errorf("node %s serves no logs (its agent predates dxtrain logs)", node.ID)
 		}
 		q := url.Values{"experiment": {exp.ID}, "attempt": {att.ID}, "rank": {strconv.Itoa(r)}}
-		out = append(out, logSource{rank: r, url: "http://" + node.LogAddress + "/v1/logs?" + q.Encode()})
+		out = append(out, logSource{rank: r, url: scheme + "://" + node.LogAddress + "/v1/logs?" + q.Encode()})
 	}
 	return out, nil
 }
 
 // streamLogs prints each source, one after another, or all at once when following;
 // with several sources each line is prefixed with its rank.
-func streamLogs(ctx context.Context, sources []logSource, token string, follow, prefix bool) error {
+func streamLogs(ctx context.Context, agents *http.Client, sources []logSource, token string, follow, prefix bool) error {
 	var mu sync.Mutex // one writer to stdout at a time, whole lines
 	get := func(s logSource) error {
 		u := s.url
@@ -125,7 +137,7 @@ func streamLogs(ctx context.Context, sources []logSource, token string, follow, 
 			return err
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := agents.Do(req)
 		if err != nil {
 			return fmt.Errorf("rank %d: %w", s.rank, err)
 		}

@@ -21,15 +21,18 @@ import (
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/models/release"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 	"github.com/dxtrain/dxtrain/validator"
 )
 
-// devCluster is a real `dxtrain dev` process on a free loopback port.
+// devCluster is a real `dxtrain dev` process on a free loopback port, with mutual
+// TLS from the CA it made under its data directory.
 type devCluster struct {
 	addr, dataDir, admin string
+	user                 pki.Files // the dev user's certificate
 }
 
 // startDev starts `dxtrain dev` from the repository root (where the specs' dataset
@@ -53,7 +56,7 @@ func startDev(t *testing.T) *devCluster {
 	for {
 		tok, err := os.ReadFile(filepath.Join(dataDir, "token"))
 		if err == nil && strings.HasSuffix(string(tok), "\n") {
-			return &devCluster{addr: "http://" + hostPort, dataDir: dataDir, admin: strings.TrimSpace(string(tok))}
+			return &devCluster{addr: hostPort, dataDir: dataDir, admin: strings.TrimSpace(string(tok)), user: devUserFiles(dataDir)}
 		}
 		select {
 		case <-done:
@@ -73,10 +76,36 @@ func (c *devCluster) as(t *testing.T, token string, args ...string) (string, err
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+token,
-		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
+	cmd.Env = append(c.env(), "DXTRAIN_TOKEN="+token, "DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// devUserFiles are the user certificate `dxtrain dev` issues.
+func devUserFiles(dataDir string) pki.Files {
+	dir := filepath.Join(dataDir, "tls")
+	return pki.Files{CA: filepath.Join(dir, "ca", pki.CACertFile),
+		Cert: filepath.Join(dir, "dev-client-dev-user.pem"), Key: filepath.Join(dir, "dev-client-dev-user-key.pem")}
+}
+
+// env is the process environment with the cluster's address and the user's TLS.
+func (c *devCluster) env() []string {
+	return append(os.Environ(), "DXTRAIN_ADDR="+c.addr,
+		"DXTRAIN_CACERT="+c.user.CA, "DXTRAIN_CLIENT_CERT="+c.user.Cert, "DXTRAIN_CLIENT_KEY="+c.user.Key)
+}
+
+// api is a Go client of the cluster over TLS with the user's certificate.
+func (c *devCluster) api(t *testing.T, token string) *client.Client {
+	t.Helper()
+	src, err := pki.Load(c.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := client.New([]string{c.addr}, token, client.WithTLS(src.ClientConfig(pki.RoleServer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
 }
 
 // must runs a command that has to succeed.
@@ -103,10 +132,7 @@ func (c *devCluster) token(t *testing.T, name, role string) string {
 // waitSucceeded polls the experiment until it ends; it has to succeed.
 func (c *devCluster) waitSucceeded(t *testing.T, id string) {
 	t.Helper()
-	api, err := client.New([]string{c.addr}, c.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := c.api(t, c.admin)
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		e, err := api.Experiment(t.Context(), id)
@@ -344,10 +370,7 @@ func revocationsReachTheTrust(t *testing.T, c *devCluster, trust, validator, pri
 // is revoked and it signs again, so every live version's statement names its number.
 func concurrentReleases(t *testing.T, c *devCluster, validatorToken, trust, id string, step int64, privPath, pubPath string) {
 	t.Chdir("../..") // the spec's dataset path is relative to the repository root
-	api, err := client.New([]string{c.addr}, validatorToken)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := c.api(t, validatorToken)
 	store, err := storage.NewFileStore(filepath.Join(c.dataDir, "store"))
 	if err != nil {
 		t.Fatal(err)
@@ -381,10 +404,7 @@ func concurrentReleases(t *testing.T, c *devCluster, validatorToken, trust, id s
 	if err != nil {
 		t.Fatal(err)
 	}
-	trustAPI, err := client.New([]string{c.addr}, trust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trustAPI := c.api(t, trust)
 	live, revoked := 0, 0
 	for _, v := range vs {
 		if v.Revoked {

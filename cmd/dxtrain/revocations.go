@@ -90,7 +90,11 @@ func checkRevocations(ctx context.Context, v *release.Verified, pub ed25519.Publ
 }
 
 func fetchRevocations(ctx context.Context, name string) (*structs.SignedRevocations, error) {
-	api, err := client.New([]string{envOr("DXTRAIN_ADDR", "http://127.0.0.1:4646")}, os.Getenv("DXTRAIN_TOKEN"))
+	src, err := userTLS()
+	if err != nil {
+		return nil, err
+	}
+	api, err := client.New([]string{envOr("DXTRAIN_ADDR", "127.0.0.1:4646")}, os.Getenv("DXTRAIN_TOKEN"), apiOptions(src)...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 func newServerCommand() *cobra.Command {
 	var configPath string
+	var tlsf tlsFlags
 	cfg := coordinator.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -29,6 +30,7 @@ Raft; any minority may fail. Start the first with --bootstrap and the others wit
 				}
 				cfg = overrideChanged(cmd, fileCfg, cfg)
 			}
+			tlsf.apply(cmd, &cfg.TLS, &cfg.InsecurePlaintext)
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			if cfg.StoreURL != "" { // released models are streamed from it; the leader's GC sweeps it
 				s3cfg, err := storage.ConfigFromEnv()
@@ -39,14 +41,17 @@ Raft; any minority may fail. Start the first with --bootstrap and the others wit
 					return err
 				}
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := errors.Join(cfg.Validate(), cfg.ValidateTransport()); err != nil {
 				return err
 			}
 			srv, err := coordinator.New(cfg)
 			if err != nil {
 				return err
 			}
-			cfg.Logger.Info("coordinator started", "node_id", cfg.NodeID, "http", srv.HTTPAddr(), "raft", srv.RaftAddr())
+			cfg.Logger.Info("coordinator started", "node_id", cfg.NodeID, "http", srv.HTTPAddr(), "raft", srv.RaftAddr(), "tls", srv.TLSStatus())
+			if !cfg.InsecurePlaintext {
+				reloadOnHangup(cmd.Context(), cfg.Logger, "tls certificates", srv.ReloadTLS)
+			}
 			return srv.Run(cmd.Context())
 		},
 	}
@@ -61,6 +66,7 @@ Raft; any minority may fail. Start the first with --bootstrap and the others wit
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("DXTRAIN_JOIN_TOKEN"), "secret shared by servers for joining ($DXTRAIN_JOIN_TOKEN)")
 	f.StringVar(&cfg.StoreURL, "store", os.Getenv("DXTRAIN_STORE"), "object store URL, for model downloads and blob GC ($DXTRAIN_STORE)")
 	f.DurationVar(&cfg.GCGrace, "gc-grace", cfg.GCGrace, "age before an unreferenced blob is swept")
+	tlsf.register(cmd, "server")
 	f.DurationVar(&cfg.NodeHeartbeatTimeout, "node-heartbeat-timeout", cfg.NodeHeartbeatTimeout, "silence after which an agent's node is marked down")
 	return cmd
 }

@@ -24,6 +24,7 @@ func newStatusCommand() *cobra.Command {
 			}
 			fmt.Printf("answered by %s  leader %s (%s)  last index %d  applied %d  open alerts %d\n",
 				st.ServerID, st.LeaderID, st.LeaderHTTPAddr, st.LastIndex, st.AppliedIndex, st.OpenAlerts)
+			fmt.Printf("tls: %s\n", st.TLS)
 			return printPeers(st.Peers)
 		}),
 	}

@@ -75,7 +75,11 @@ right role from agents and servers.`,
 			if err != nil {
 				return err
 			}
-			f, err := ca.Issue(out, pki.CertRequest{Role: role, Name: name, Hosts: hosts, Validity: time.Duration(days) * 24 * time.Hour})
+			validity := time.Duration(days) * 24 * time.Hour
+			if left := time.Until(ca.Cert.NotAfter); !cmd.Flags().Changed("days") && validity > left {
+				validity = left // the default never outlives the CA; an explicit --days is refused if it does
+			}
+			f, err := ca.Issue(out, pki.CertRequest{Role: role, Name: name, Hosts: hosts, Validity: validity})
 			if err != nil {
 				return err
 			}
@@ -94,7 +98,7 @@ right role from agents and servers.`,
 	f.BoolVar(&agent, "agent", false, "a worker agent's certificate")
 	f.BoolVar(&client, "client", false, "a user's or tool's certificate")
 	f.StringSliceVar(&hosts, "host", nil, "extra DNS names or IP addresses (for tools that check host names)")
-	f.IntVar(&days, "days", 365, "validity in days")
+	f.IntVar(&days, "days", 365, "validity in days (default: a year, or until the CA expires if sooner)")
 	return cmd
 }
 
