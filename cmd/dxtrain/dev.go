@@ -15,7 +15,6 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator"
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
-	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/device"
 )
@@ -71,7 +70,7 @@ func runDev(ctx context.Context, o devOptions) error {
 		return fmt.Errorf("--devices %q: want cpu or auto", o.devices)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+	store, kekFile, err := devStore(ctx, dataDir)
 	if err != nil {
 		return err
 	}
@@ -125,6 +124,9 @@ func runDev(ctx context.Context, o devOptions) error {
 	}
 	fmt.Printf("dxtrain dev: coordinator on %s, %d agents, object store %s\n", addr, agents, store)
 	fmt.Printf("  export DXTRAIN_ADDR=%s DXTRAIN_TOKEN=$(cat %s)\n", addr, tokenPath)
+	if kekFile != "" {
+		fmt.Printf("  export DXTRAIN_STORE_KEK_FILE=%s  # the store is encrypted at rest under this key\n", kekFile)
+	}
 	select {
 	case err := <-srvDone:
 		return err
