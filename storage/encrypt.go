@@ -150,7 +150,9 @@ func (s *EncryptedStore) Put(ctx context.Context, key string, r io.Reader, size 
 		if err != nil {
 			return fmt.Errorf("encrypted store: put %q: %w", key, err)
 		}
-		body = io.MultiReader(body, er)
+		ahead := newAheadReader(er, nil)
+		defer ahead.Close() // r is not read once Put returns
+		body = io.MultiReader(body, ahead)
 	}
 	return s.inner.Put(ctx, key, body, encSize)
 }
@@ -205,7 +207,7 @@ func (s *EncryptedStore) open(key string, rc io.ReadCloser) (io.ReadCloser, erro
 	if err != nil {
 		return nil, fmt.Errorf("encrypted store: get %q: %w", key, err)
 	}
-	return readCloser{Reader: &decryptReader{r: dr, key: key}, Closer: rc}, nil
+	return newAheadReader(&decryptReader{r: dr, key: key}, rc.Close), nil
 }
 
 // unwrap finds the KEK the header names and unwraps the data key with it.

@@ -39,6 +39,7 @@ func FuzzEncHeader(f *testing.F) {
 			return
 		}
 		got, err := io.ReadAll(rc)
+		rc.Close()
 		if err == nil && hasEncMagic(b) && len(got) > 0 {
 			// Only a real DARE stream under a data key wrapped for "k" decrypts, and the
 			// fuzzer cannot forge one without the KEK.
