@@ -15,7 +15,9 @@ trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$dir/token" ] && break; sleep 0.1; done
 [ -s "$dir/token" ] || { echo "dxtrain dev did not start; see $dir/dev.log" >&2; cat "$dir/dev.log" >&2; exit 1; }
 export DXTRAIN_ADDR="http://$addr" DXTRAIN_TOKEN="$(cat "$dir/token")"
+export DXTRAIN_STORE_KEK_FILE="$PWD/$dir/store.kek" # dxtrain dev made it; commands that open the store need it
 echo "== embedded cluster up (log: $dir/dev.log)"
+echo "== encryption at rest: on (object store $dir/store, key-encryption key $dir/store.kek, $(sed -n 's/.*kek \([0-9a-f]*\)).*/kek id \1/p' "$dir/dev.log" | head -1))"
 bin/dxtrain nodes ls
 echo
 echo "== dxtrain run experiments/wdbc-mlp.yaml"
