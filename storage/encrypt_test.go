@@ -199,6 +199,11 @@ func TestEncryptedTamperingRefused(t *testing.T) {
 			if !strings.Contains(err.Error(), key) {
 				t.Fatalf("error %q does not name the object %s", err, key)
 			}
+			// Tampering is corruption (checkpoint loads fall back from it); a wrong KEK is
+			// not: the data is intact and a misconfigured node must not refuse it.
+			if errors.Is(err, storage.ErrCorrupt) != (tc.want == storage.ErrTampered) {
+				t.Fatalf("errors.Is(%v, ErrCorrupt) = %t", err, errors.Is(err, storage.ErrCorrupt))
+			}
 			if _, err := storage.VerifyBlob(t.Context(), s, sha); !errors.Is(err, tc.want) {
 				t.Fatalf("VerifyBlob of a damaged object: %v; want %v", err, tc.want)
 			}

@@ -1,6 +1,9 @@
 package storage
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Backends wrap them with the key and operation, so callers test with
 // errors.Is and still get a message that says what and where.
@@ -25,7 +28,9 @@ var (
 	ErrWrongKEK = errors.New("object is encrypted under a different key-encryption key")
 	// ErrTampered means an encrypted object failed authentication: its header or
 	// ciphertext was changed, truncated or moved from another key.
-	ErrTampered = errors.New("encrypted object failed authentication (tampered, truncated or moved)")
+	// It wraps ErrCorrupt, so readers that fall back from a damaged checkpoint to an
+	// older one do so here too (ErrWrongKEK and ErrNoKEK do not: the data is intact).
+	ErrTampered = fmt.Errorf("encrypted object failed authentication (tampered, truncated or moved): %w", ErrCorrupt)
 	// ErrPlaintext means a plaintext object (written before encryption at rest was
 	// turned on) was read with the plaintext policy "refuse".
 	ErrPlaintext = errors.New("object is not encrypted (written before encryption at rest was turned on) and plaintext reads are refused")

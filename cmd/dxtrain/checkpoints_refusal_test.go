@@ -249,7 +249,7 @@ func startKillableAgent(t *testing.T, c *devCluster, node string) (kill func()) 
 	}
 	cmd := exec.Command(binary, "agent", "--node-id", node, "--name", node, "--address", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
-		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
+		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"), c.kekEnv())
 	done := startBackground(t, cmd, logf, "agent "+node)
 	return func() {
 		_ = cmd.Process.Kill()

@@ -67,6 +67,25 @@ func startDev(t *testing.T) *devCluster {
 	}
 }
 
+// kekEnv names the key-encryption key dxtrain dev encrypts its store under.
+func (c *devCluster) kekEnv() string {
+	return "DXTRAIN_STORE_KEK_FILE=" + filepath.Join(c.dataDir, "store.kek")
+}
+
+// store opens the cluster's object store as its processes do, under its KEK.
+func (c *devCluster) store(t *testing.T) storage.Store {
+	t.Helper()
+	kek, err := storage.LoadKEKFile(filepath.Join(c.dataDir, "store.kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.Open(t.Context(), "file://"+filepath.Join(c.dataDir, "store"), storage.Config{KEK: kek})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // as runs the binary from the repository root with the cluster's address, the
 // object store and the given token in its environment.
 func (c *devCluster) as(t *testing.T, token string, args ...string) (string, error) {
@@ -74,7 +93,7 @@ func (c *devCluster) as(t *testing.T, token string, args ...string) (string, err
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+token,
-		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
+		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"), c.kekEnv())
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -348,10 +367,7 @@ func concurrentReleases(t *testing.T, c *devCluster, validatorToken, trust, id s
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := storage.NewFileStore(filepath.Join(c.dataDir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := c.store(t)
 	priv, err := release.LoadPrivateKey(privPath)
 	if err != nil {
 		t.Fatal(err)
@@ -413,10 +429,7 @@ func testSplit(t *testing.T, c *devCluster, manifestSHA string) (string, []float
 		t.Fatal(err)
 	}
 	spec.Dataset.Path = filepath.Join("../..", spec.Dataset.Path)
-	store, err := storage.NewFileStore(filepath.Join(c.dataDir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := c.store(t)
 	data, err := loop.LoadHeldOut(t.Context(), spec, store, nil)
 	if err != nil {
 		t.Fatal(err)
