@@ -14,10 +14,12 @@ dev=$!
 trap 'kill $dev 2>/dev/null; wait $dev 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$dir/env" ] && break; sleep 0.1; done
 [ -s "$dir/env" ] || { echo "dxtrain dev did not start; see $dir/dev.log" >&2; cat "$dir/dev.log" >&2; exit 1; }
-# DXTRAIN_ADDR, DXTRAIN_TOKEN and the user's certificate from the dev cluster's own CA.
+# DXTRAIN_ADDR, DXTRAIN_TOKEN, the user's certificate from the dev cluster's own CA,
+# and DXTRAIN_STORE_KEK_FILE, the key the object store is encrypted under.
 . "$dir/env"
 echo "== embedded cluster up (log: $dir/dev.log)"
-bin/dxtrain status | sed -n 's/^tls: /   transport security: /p'
+bin/dxtrain status | sed -n 's/^tls: /== transport security: /p'
+echo "== encryption at rest: on (object store $dir/store, key-encryption key $dir/store.kek, $(sed -n 's/.*kek \([0-9a-f]*\)).*/kek id \1/p' "$dir/dev.log" | head -1))"
 bin/dxtrain nodes ls
 echo
 echo "== dxtrain run experiments/wdbc-mlp.yaml"

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -33,11 +34,21 @@ type Config struct {
 	PartSize int64
 	// CreateBucket creates the bucket on Open when it is missing (dev and tests).
 	CreateBucket bool
+	// KEK turns on encryption at rest: Open wraps the backend in an EncryptedStore
+	// writing every object under it. Secret: only its ID is ever printed.
+	KEK KEK
+	// PreviousKEK is accepted for reads only, while `dxtrain keys rotate-kek` moves
+	// objects from it to KEK. Secret, like KEK.
+	PreviousKEK KEK
+	// Plaintext is what reading an object written before encryption was turned on does:
+	// PlaintextWarn ("" too) or PlaintextRefuse.
+	Plaintext PlaintextPolicy
 }
 
 // ConfigFromEnv reads DXTRAIN_S3_ENDPOINT, DXTRAIN_S3_ACCESS_KEY (or AWS_ACCESS_KEY_ID),
 // DXTRAIN_S3_SECRET_KEY (or AWS_SECRET_ACCESS_KEY), DXTRAIN_S3_REGION and
-// DXTRAIN_S3_INSECURE (a boolean: "1", "true", …). Unset variables leave zero values.
+// DXTRAIN_S3_INSECURE (a boolean: "1", "true", …), and the encryption at rest settings
+// (kekFromEnv). Unset variables leave zero values.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
 		Endpoint:  os.Getenv("DXTRAIN_S3_ENDPOINT"),
@@ -52,7 +63,40 @@ func ConfigFromEnv() (Config, error) {
 		}
 		cfg.Insecure = b
 	}
+	if err := kekFromEnv(&cfg); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
+}
+
+// kekFromEnv reads DXTRAIN_STORE_KEK (the key itself, hex or base64) or
+// DXTRAIN_STORE_KEK_FILE (a 0600 file holding it), DXTRAIN_STORE_KEK_PREVIOUS_FILE (the
+// old KEK during a rotation) and DXTRAIN_STORE_PLAINTEXT (warn or refuse).
+func kekFromEnv(cfg *Config) error {
+	val, file := os.Getenv("DXTRAIN_STORE_KEK"), os.Getenv("DXTRAIN_STORE_KEK_FILE")
+	var err error
+	switch {
+	case val != "" && file != "":
+		return errors.New("DXTRAIN_STORE_KEK and DXTRAIN_STORE_KEK_FILE are both set: set one")
+	case val != "":
+		if cfg.KEK, err = ParseKEK(val); err != nil {
+			return fmt.Errorf("DXTRAIN_STORE_KEK: %w", err)
+		}
+	case file != "":
+		if cfg.KEK, err = LoadKEKFile(file); err != nil {
+			return fmt.Errorf("DXTRAIN_STORE_KEK_FILE: %w", err)
+		}
+	}
+	if prev := os.Getenv("DXTRAIN_STORE_KEK_PREVIOUS_FILE"); prev != "" {
+		if cfg.PreviousKEK, err = LoadKEKFile(prev); err != nil {
+			return fmt.Errorf("DXTRAIN_STORE_KEK_PREVIOUS_FILE: %w", err)
+		}
+	}
+	cfg.Plaintext = PlaintextPolicy(os.Getenv("DXTRAIN_STORE_PLAINTEXT"))
+	if err := cfg.Plaintext.validate(); err != nil {
+		return fmt.Errorf("DXTRAIN_STORE_PLAINTEXT: %w", err)
+	}
+	return nil
 }
 
 func firstEnv(names ...string) string {
@@ -93,6 +137,12 @@ func (c Config) Validate() error {
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		problems = append(problems, "credentials: access key and secret key must be set together")
 	}
+	if err := c.Plaintext.validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.PreviousKEK.IsSet() && !c.KEK.IsSet() {
+		problems = append(problems, "previous key-encryption key: set only with a current one")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("storage config: %s", strings.Join(problems, "; "))
 	}
@@ -101,8 +151,9 @@ func (c Config) Validate() error {
 
 // String describes the config without its credentials.
 func (c Config) String() string {
-	return fmt.Sprintf("storage.Config{endpoint=%q region=%q access_key=%s secret_key=%s insecure=%t part_size=%d create_bucket=%t}",
-		c.Endpoint, c.Region, redacted(c.AccessKey), redacted(c.SecretKey), c.Insecure, c.PartSize, c.CreateBucket)
+	return fmt.Sprintf("storage.Config{endpoint=%q region=%q access_key=%s secret_key=%s insecure=%t part_size=%d create_bucket=%t kek=%s previous_kek=%s plaintext=%q}",
+		c.Endpoint, c.Region, redacted(c.AccessKey), redacted(c.SecretKey), c.Insecure, c.PartSize, c.CreateBucket,
+		c.KEK.ID(), c.PreviousKEK.ID(), string(c.Plaintext))
 }
 
 // GoString keeps %#v from printing the credentials.
@@ -118,6 +169,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("insecure", c.Insecure),
 		slog.Int64("part_size", c.PartSize),
 		slog.Bool("create_bucket", c.CreateBucket),
+		slog.String("kek", c.KEK.ID()),
+		slog.String("previous_kek", c.PreviousKEK.ID()),
+		slog.String("plaintext", string(c.Plaintext)),
 	)
 }
 

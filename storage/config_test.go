@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,8 +17,18 @@ const (
 	testSecret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 )
 
+// testKEKHex is a key-encryption key for the secret-hiding tests.
+const testKEKHex = "5ec2e7c0ffee5ec2e7c0ffee5ec2e7c0ffee5ec2e7c0ffee5ec2e7c0ffee5ec2"
+
 func TestConfigNeverPrintsCredentials(t *testing.T) {
-	cfg := storage.Config{Endpoint: "127.0.0.1:9000", Region: "eu-west-2", AccessKey: testAccess, SecretKey: testSecret, Insecure: true}
+	kek, err := storage.ParseKEK(testKEKHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := newKEK(t)
+	prevHex := kekText(t, prev)
+	cfg := storage.Config{Endpoint: "127.0.0.1:9000", Region: "eu-west-2", AccessKey: testAccess, SecretKey: testSecret, Insecure: true,
+		KEK: kek, PreviousKEK: prev}
 	var logged bytes.Buffer
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("open storage", "config", cfg)
 	var loggedJSON bytes.Buffer
@@ -36,6 +48,12 @@ func TestConfigNeverPrintsCredentials(t *testing.T) {
 			if strings.Contains(out, testSecret) || strings.Contains(out, testAccess) {
 				t.Fatalf("%s rendering leaks a credential: %s", name, out)
 			}
+			if strings.Contains(out, testKEKHex) || strings.Contains(out, prevHex) || strings.Contains(out, "94 194 231 192") {
+				t.Fatalf("%s rendering leaks a key-encryption key: %s", name, out)
+			}
+			if !strings.Contains(out, kek.ID()) {
+				t.Fatalf("%s rendering should show the KEK's id %s: %s", name, kek.ID(), out)
+			}
 			if !strings.Contains(out, "127.0.0.1:9000") || !strings.Contains(out, "redacted") {
 				t.Fatalf("%s rendering should show the endpoint and that credentials are redacted: %s", name, out)
 			}
@@ -44,6 +62,18 @@ func TestConfigNeverPrintsCredentials(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
+	testKEK, err := storage.ParseKEK(testKEKHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	kekFile, openFile := filepath.Join(dir, "store.kek"), filepath.Join(dir, "open.kek")
+	if err := storage.WriteKEKFile(kekFile, testKEK); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(openFile, []byte(testKEKHex), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		env     map[string]string
@@ -59,9 +89,18 @@ func TestConfigFromEnv(t *testing.T) {
 		{"dxtrain wins over aws", map[string]string{"AWS_ACCESS_KEY_ID": "aa", "DXTRAIN_S3_ACCESS_KEY": "d"},
 			storage.Config{AccessKey: "d"}, false},
 		{"bad boolean", map[string]string{"DXTRAIN_S3_INSECURE": "maybe"}, storage.Config{}, true},
+		{"kek value", map[string]string{"DXTRAIN_STORE_KEK": testKEKHex, "DXTRAIN_STORE_PLAINTEXT": "refuse"},
+			storage.Config{KEK: testKEK, Plaintext: storage.PlaintextRefuse}, false},
+		{"kek file", map[string]string{"DXTRAIN_STORE_KEK_FILE": kekFile, "DXTRAIN_STORE_KEK_PREVIOUS_FILE": kekFile},
+			storage.Config{KEK: testKEK, PreviousKEK: testKEK}, false},
+		{"kek value and file", map[string]string{"DXTRAIN_STORE_KEK": testKEKHex, "DXTRAIN_STORE_KEK_FILE": kekFile}, storage.Config{}, true},
+		{"bad kek", map[string]string{"DXTRAIN_STORE_KEK": "0123"}, storage.Config{}, true},
+		{"readable kek file", map[string]string{"DXTRAIN_STORE_KEK_FILE": openFile}, storage.Config{}, true},
+		{"bad plaintext policy", map[string]string{"DXTRAIN_STORE_PLAINTEXT": "ignore"}, storage.Config{}, true},
 	}
 	all := []string{"DXTRAIN_S3_ENDPOINT", "DXTRAIN_S3_ACCESS_KEY", "DXTRAIN_S3_SECRET_KEY", "DXTRAIN_S3_REGION",
-		"DXTRAIN_S3_INSECURE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+		"DXTRAIN_S3_INSECURE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"DXTRAIN_STORE_KEK", "DXTRAIN_STORE_KEK_FILE", "DXTRAIN_STORE_KEK_PREVIOUS_FILE", "DXTRAIN_STORE_PLAINTEXT"}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, k := range all {
@@ -89,6 +128,8 @@ func TestConfigValidate(t *testing.T) {
 		{"endpoint with path", storage.Config{Endpoint: "host:9000/x"}, "endpoint"},
 		{"small part", storage.Config{PartSize: 1 << 20}, "part size"},
 		{"half credentials", storage.Config{AccessKey: "a"}, "credentials"},
+		{"bad plaintext policy", storage.Config{Plaintext: "ignore"}, "plaintext policy"},
+		{"previous kek alone", storage.Config{PreviousKEK: newKEK(t)}, "previous key-encryption key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

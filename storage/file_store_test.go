@@ -33,7 +33,11 @@ func TestFileStoreOpenURL(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	fs, ok := s.(*storage.FileStore)
+	es, ok := s.(*storage.EncryptedStore) // plaintext mode: no KEK configured
+	if !ok || es.Encrypting() {
+		t.Fatalf("Open gave %T %v, want a non-encrypting *storage.EncryptedStore", s, s)
+	}
+	fs, ok := es.Inner().(*storage.FileStore)
 	if !ok || fs.Root() != filepath.Join(dir, "sub") {
 		t.Fatalf("Open gave %T %v, want a FileStore at %s/sub", s, s, dir)
 	}

@@ -59,7 +59,8 @@ func Register(scheme string, open Opener) {
 
 // Open returns the Store named by rawURL: "file:///abs/path" (a local directory, created
 // if missing) or "s3://bucket/prefix" (endpoint and credentials from cfg). Credentials in
-// the URL itself are refused, so they cannot leak through logs that print the URL.
+// the URL itself are refused, so they cannot leak through logs that print the URL. The
+// store is an *EncryptedStore over the backend, encrypting at rest when cfg.KEK is set.
 func Open(ctx context.Context, rawURL string, cfg Config) (Store, error) {
 	loc, err := ParseURL(rawURL)
 	if err != nil {
@@ -72,11 +73,21 @@ func Open(ctx context.Context, rawURL string, cfg Config) (Store, error) {
 		return nil, fmt.Errorf("open storage %s: %w: scheme %q has no backend linked in (import github.com/dxtrain/dxtrain/storage/%s)",
 			loc, ErrUnsupportedURL, loc.Scheme, loc.Scheme)
 	}
+	if err := cfg.Plaintext.validate(); err != nil {
+		return nil, fmt.Errorf("open storage %s: %w", loc, err)
+	}
 	s, err := open(ctx, loc, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open storage %s: %w", loc, err)
 	}
-	return s, nil
+	// Always wrapped: without a KEK the wrapper writes plaintext but still refuses to
+	// hand out an encrypted object's ciphertext (ErrNoKEK), which a caller hashing it
+	// would otherwise report as a corrupt blob.
+	es, err := NewEncryptedStore(s, Encryption{KEK: cfg.KEK, Previous: cfg.PreviousKEK, Plaintext: cfg.Plaintext})
+	if err != nil {
+		return nil, fmt.Errorf("open storage %s: %w", loc, err)
+	}
+	return es, nil
 }
 
 func openFile(_ context.Context, loc Location, _ Config) (Store, error) {

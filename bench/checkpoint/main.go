@@ -11,7 +11,12 @@
 //   - throughput: checkpoint write (upload + verify) and read (download, hash,
 //     decode) in MB/s, against a plain upload and download of one object of the
 //     same size, to each store;
-//   - replay: the time loop.Replay takes for 100 steps, and whether it is bit-identical.
+//   - replay: the time loop.Replay takes for 100 steps, and whether it is bit-identical;
+//   - encryption at rest: checkpoint write and read MB/s on each store encrypted
+//     (storage.EncryptedStore under a KEK) against the same store in plaintext,
+//     alternating, with the median of the per-repetition ratios (issue 15's goal: ≥ 0.8).
+//
+// -measure throughput runs only the throughput and encryption tables (a minute or two).
 //
 // MinIO is the binary storage/s3/miniotest finds (~/.cache/dxtrain/bin/minio or
 // $DXTRAIN_MINIO); without it the MinIO rows are skipped with a note. Run it with
@@ -40,7 +45,12 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds of timed runs (none, then each store)")
 	reps := flag.Int("reps", 3, "repetitions of each throughput measurement (median)")
 	replaySteps := flag.Int("replay-steps", 100, "steps replayed")
+	measure := flag.String("measure", "all", "all, or throughput (the throughput and encryption tables only)")
+	encReps := flag.Int("enc-reps", 5, "repetitions of each encrypted/plain throughput pair (median)")
 	flag.Parse()
+	if *measure != "all" && *measure != "throughput" {
+		fail(fmt.Errorf("-measure %q: want all or throughput", *measure))
+	}
 	hidden, err := parseHidden(*hiddenFlag)
 	if err != nil {
 		fail(err)
@@ -58,18 +68,22 @@ func main() {
 	}
 	stores := []namedStore{{name: "disk", store: disk}}
 	var clock cpuClock
+	var minio *minioServer
 	if m, st, err := startMinIO(ctx); err != nil {
 		fmt.Printf("note: MinIO skipped: %v\n", err)
 	} else {
 		defer m.stop()
-		clock.minioPID = m.PID()
+		minio, clock.minioPID = m, m.PID()
 		stores = append(stores, namedStore{name: "minio", store: st})
 	}
 
 	data := benchdata.MNISTLike(8192, 256)
-	runs, every, err := overhead(ctx, clock, data, hidden, *interval, *perRun, *rounds, stores)
-	if err != nil {
-		fail(err)
+	var runs []stepRun
+	var every int
+	if *measure == "all" {
+		if runs, every, err = overhead(ctx, clock, data, hidden, *interval, *perRun, *rounds, stores); err != nil {
+			fail(err)
+		}
 	}
 	st, err := benchState(hidden)
 	if err != nil {
@@ -81,12 +95,30 @@ func main() {
 			fail(err)
 		}
 	}
+	encThr := map[string]encRates{}
+	for _, ns := range stores {
+		twin, cleanup, err := encryptedTwin(ctx, ns, minio)
+		if err != nil {
+			fail(err)
+		}
+		encThr[ns.name], err = encryptionThroughput(ctx, ns, twin, st, *encReps)
+		cleanup()
+		if err != nil {
+			fail(err)
+		}
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	if *measure == "throughput" {
+		printThroughput(tw, stores, thr)
+		printEncryption(tw, stores, encThr, *encReps)
+		tw.Flush()
+		return
+	}
 	rp, err := replay(ctx, data, hidden, *replaySteps, disk)
 	if err != nil {
 		fail(err)
 	}
 
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "MLP 784-%s-10, Adam, batch %d; checkpoint every %d steps (~%v)\t\n", strings.ReplaceAll(*hiddenFlag, ",", "-"), batch, every, *interval)
 	fmt.Fprintln(tw, "measure\tstore\tvalue\tagainst\tratio\t")
 	base, cpuBase := baseline(runs)
@@ -108,13 +140,29 @@ func main() {
 		fmt.Fprintf(tw, "CPU per step (incl. MinIO server), mean\t%s\t%.1f ms\t%.1f ms\t%+.1f%%\t\n", sm.label, ms(sm.cpuStep), ms(cpuBase), 100*(ms(sm.cpuStep)/ms(cpuBase)-1))
 		fmt.Fprintf(tw, "  median of per-run CPU ratios to bracketing none\t%s\t\t\t%+.1f%%\t\n", sm.label, 100*sm.medianCPU)
 	}
+	printThroughput(tw, stores, thr)
+	fmt.Fprintf(tw, "replay %d steps\tdisk\t%.1f s\tidentical=%v\t\t\n", rp.steps, rp.took.Seconds(), rp.identical)
+	printEncryption(tw, stores, encThr, *encReps)
+	tw.Flush()
+}
+
+func printThroughput(tw *tabwriter.Writer, stores []namedStore, thr map[string]rates) {
 	for _, ns := range stores {
 		t := thr[ns.name]
 		fmt.Fprintf(tw, "checkpoint write MB/s (%.0f MB, incl. verify)\t%s\t%.0f\t%.0f plain put\t%.2f\t\n", float64(t.bytes)/1e6, ns.name, t.ckptWrite, t.plainWrite, t.ckptWrite/t.plainWrite)
 		fmt.Fprintf(tw, "checkpoint read MB/s (incl. hash, decode)\t%s\t%.0f\t%.0f plain get\t%.2f\t\n", ns.name, t.ckptRead, t.plainRead, t.ckptRead/t.plainRead)
 	}
-	fmt.Fprintf(tw, "replay %d steps\tdisk\t%.1f s\tidentical=%v\t\t\n", rp.steps, rp.took.Seconds(), rp.identical)
-	tw.Flush()
+}
+
+// printEncryption is the encryption at rest table; ratio is the median of the paired
+// per-repetition ratios encrypted/plain.
+func printEncryption(tw *tabwriter.Writer, stores []namedStore, enc map[string]encRates, reps int) {
+	fmt.Fprintf(tw, "encryption at rest, median of %d alternating pairs\tstore\tencrypted\tplain store\tratio\t\n", reps)
+	for _, ns := range stores {
+		e := enc[ns.name]
+		fmt.Fprintf(tw, "checkpoint write MB/s (%.0f MB, incl. verify), encrypted\t%s\t%.0f\t%.0f\t%.2f\t\n", float64(e.bytes)/1e6, ns.name, e.encWrite, e.plainWrite, e.writeRatio)
+		fmt.Fprintf(tw, "checkpoint read MB/s (incl. hash, decode), encrypted\t%s\t%.0f\t%.0f\t%.2f\t\n", ns.name, e.encRead, e.plainRead, e.readRatio)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

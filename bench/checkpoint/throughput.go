@@ -55,9 +55,15 @@ func benchState(hidden []int) (*checkpoint.State, error) {
 // object of the same total size, in the same run. Checkpoint write includes the
 // read-back verification Save does; checkpoint read includes hashing and decoding.
 func throughput(ctx context.Context, ns namedStore, st *checkpoint.State, reps int) (rates, error) {
+	return throughputFrom(ctx, ns, st, reps, 0)
+}
+
+// throughputFrom is throughput with the repetitions numbered from first, for callers
+// that measure the same store more than once.
+func throughputFrom(ctx context.Context, ns namedStore, st *checkpoint.State, reps, first int) (rates, error) {
 	var r rates
 	var cw, cr, pw, pr []time.Duration
-	for rep := range reps {
+	for rep := first; rep < first+reps; rep++ {
 		st.Params[0].Data[0] = float32(rep) + 0.5
 		t0 := time.Now()
 		m, sha, err := checkpoint.Save(ctx, ns.store, st, time.Now())

@@ -253,7 +253,7 @@ func startKillableAgent(t *testing.T, c *devCluster, node string) (kill func()) 
 		"--tls-ca-file", c.user.CA, "--tls-cert-file", filepath.Join(certDir, "dev-agent-"+node+".pem"),
 		"--tls-key-file", filepath.Join(certDir, "dev-agent-"+node+"-key.pem"))
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
-		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"))
+		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"), c.kekEnv())
 	done := startBackground(t, cmd, logf, "agent "+node)
 	return func() {
 		_ = cmd.Process.Kill()

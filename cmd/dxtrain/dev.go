@@ -17,7 +17,6 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/pki"
-	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/device"
 )
@@ -78,7 +77,7 @@ func runDev(ctx context.Context, o devOptions) error {
 		return fmt.Errorf("--devices %q: want cpu or auto", o.devices)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+	store, kekFile, err := devStore(ctx, dataDir)
 	if err != nil {
 		return err
 	}
@@ -155,12 +154,16 @@ func runDev(ctx context.Context, o devOptions) error {
 			}
 		}()
 	}
-	envPath, err := writeDevEnv(dataDir, addr, tokenPath, user)
+	envPath, err := writeDevEnv(dataDir, addr, tokenPath, user, kekFile)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("dxtrain dev: coordinator on %s (tls: %s), %d agents, object store %s\n", addr, srv.TLSStatus(), agents, store)
-	fmt.Printf("  . %s   # DXTRAIN_ADDR, DXTRAIN_TOKEN and the TLS settings\n", envPath)
+	encrypted := "encrypted at rest under " + kekFile
+	if kekFile == "" {
+		encrypted = "encrypted at rest under the key in the environment"
+	}
+	fmt.Printf("dxtrain dev: coordinator on %s (tls: %s), %d agents, object store %s (%s)\n", addr, srv.TLSStatus(), agents, store, encrypted)
+	fmt.Printf("  . %s   # DXTRAIN_ADDR, DXTRAIN_TOKEN, the TLS settings and the store's key\n", envPath)
 	select {
 	case err := <-srvDone:
 		return err
@@ -212,7 +215,7 @@ func bootstrapDevACL(ctx context.Context, addr string, opts []client.Option) (ad
 
 // writeDevEnv writes <data-dir>/env, the exports a shell sources to use the dev
 // cluster (mode 0600: it names the token file and the user's key).
-func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source) (string, error) {
+func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source, kekFile string) (string, error) {
 	abs := func(p string) string {
 		if a, err := filepath.Abs(p); err == nil {
 			return a
@@ -227,6 +230,9 @@ func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source) (string, err
 		fmt.Fprintf(&b, "export DXTRAIN_CACERT=%s DXTRAIN_CLIENT_CERT=%s DXTRAIN_CLIENT_KEY=%s\n", abs(f.CA), abs(f.Cert), abs(f.Key))
 	} else {
 		b.WriteString("unset DXTRAIN_CACERT DXTRAIN_CLIENT_CERT DXTRAIN_CLIENT_KEY\n")
+	}
+	if kekFile != "" {
+		fmt.Fprintf(&b, "export DXTRAIN_STORE_KEK_FILE=%s\n", abs(kekFile))
 	}
 	path := filepath.Join(dataDir, "env")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

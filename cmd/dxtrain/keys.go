@@ -8,13 +8,14 @@ import (
 	"github.com/dxtrain/dxtrain/models/release"
 )
 
-// newKeysCommand is `dxtrain keys`: the approver's signing keys.
+// newKeysCommand is `dxtrain keys`: the approver's signing keys and the object store's
+// key-encryption key.
 func newKeysCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Manage the ed25519 keys approvers sign model releases with",
+		Short: "Manage the ed25519 keys approvers sign model releases with, and the store's key-encryption key",
 	}
-	cmd.AddCommand(newKeysGenerateCommand())
+	cmd.AddCommand(newKeysGenerateCommand(), newKEKCreateCommand(), newRotateKEKCommand())
 	return cmd
 }
 

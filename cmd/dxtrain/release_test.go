@@ -70,6 +70,25 @@ func startDev(t *testing.T) *devCluster {
 	}
 }
 
+// kekEnv names the key-encryption key dxtrain dev encrypts its store under.
+func (c *devCluster) kekEnv() string {
+	return "DXTRAIN_STORE_KEK_FILE=" + filepath.Join(c.dataDir, "store.kek")
+}
+
+// store opens the cluster's object store as its processes do, under its KEK.
+func (c *devCluster) store(t *testing.T) storage.Store {
+	t.Helper()
+	kek, err := storage.LoadKEKFile(filepath.Join(c.dataDir, "store.kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.Open(t.Context(), "file://"+filepath.Join(c.dataDir, "store"), storage.Config{KEK: kek})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // as runs the binary from the repository root with the cluster's address, the
 // object store and the given token in its environment.
 func (c *devCluster) as(t *testing.T, token string, args ...string) (string, error) {
@@ -90,7 +109,7 @@ func devUserFiles(dataDir string) pki.Files {
 
 // env is the process environment with the cluster's address and the user's TLS.
 func (c *devCluster) env() []string {
-	return append(os.Environ(), "DXTRAIN_ADDR="+c.addr,
+	return append(os.Environ(), "DXTRAIN_ADDR="+c.addr, c.kekEnv(),
 		"DXTRAIN_CACERT="+c.user.CA, "DXTRAIN_CLIENT_CERT="+c.user.Cert, "DXTRAIN_CLIENT_KEY="+c.user.Key)
 }
 
@@ -371,10 +390,7 @@ func revocationsReachTheTrust(t *testing.T, c *devCluster, trust, validator, pri
 func concurrentReleases(t *testing.T, c *devCluster, validatorToken, trust, id string, step int64, privPath, pubPath string) {
 	t.Chdir("../..") // the spec's dataset path is relative to the repository root
 	api := c.api(t, validatorToken)
-	store, err := storage.NewFileStore(filepath.Join(c.dataDir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := c.store(t)
 	priv, err := release.LoadPrivateKey(privPath)
 	if err != nil {
 		t.Fatal(err)
@@ -433,10 +449,7 @@ func testSplit(t *testing.T, c *devCluster, manifestSHA string) (string, []float
 		t.Fatal(err)
 	}
 	spec.Dataset.Path = filepath.Join("../..", spec.Dataset.Path)
-	store, err := storage.NewFileStore(filepath.Join(c.dataDir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := c.store(t)
 	data, err := loop.LoadHeldOut(t.Context(), spec, store, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,11 @@ func trainHere(ctx context.Context, specPath, dataDir, outDir string, resume boo
 	if err != nil {
 		return err
 	}
-	store, err := storage.NewFileStore(filepath.Join(dataDir, "store"))
+	cfg, err := storage.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	store, err := openLocalStore(ctx, filepath.Join(dataDir, "store"), cfg)
 	if err != nil {
 		return err
 	}

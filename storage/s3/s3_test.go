@@ -48,7 +48,7 @@ func TestOpenURLUsesPrefix(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Key != "k/obj" {
 		t.Fatalf("List = %+v, %v; want the key without the store prefix", list, err)
 	}
-	s := st.(*s3.Store)
+	s := st.(*storage.EncryptedStore).Inner().(*s3.Store) // Open wraps every backend
 	if _, err := s.Client().StatObject(t.Context(), bucket, "exp/a/k/obj", minio.StatObjectOptions{}); err != nil {
 		t.Fatalf("object is not under the url prefix in the bucket: %v", err)
 	}
