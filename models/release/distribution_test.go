@@ -47,14 +47,16 @@ func TestCardDistributionRoundTripsAndOldCardsRead(t *testing.T) {
 
 func TestCardDistributionRefusesBadSummaries(t *testing.T) {
 	cases := map[string]func(d *CardDistribution){
-		"unknown split":         func(d *CardDistribution) { d.Split = "all" },
-		"class shares count":    func(d *CardDistribution) { d.ClassShares = []float64{1} },
-		"class shares sum":      func(d *CardDistribution) { d.ClassShares[0] = 0.9 },
-		"feature order":         func(d *CardDistribution) { d.Features[0].Name = "other" },
-		"edges not increasing":  func(d *CardDistribution) { d.Features[0].Edges = []float64{10, 10, 14} },
-		"shares for the edges":  func(d *CardDistribution) { d.Features[0].Proportions = []float64{0.5, 0.5} },
-		"negative sd":           func(d *CardDistribution) { d.Features[0].SD = -1 },
-		"intensity shares":      func(d *CardDistribution) { d.Intensity = &metrics.Distribution{Edges: IntensityEdges(), Proportions: []float64{1}} },
+		"unknown split":        func(d *CardDistribution) { d.Split = "all" },
+		"class shares count":   func(d *CardDistribution) { d.ClassShares = []float64{1} },
+		"class shares sum":     func(d *CardDistribution) { d.ClassShares[0] = 0.9 },
+		"feature order":        func(d *CardDistribution) { d.Features[0].Name = "other" },
+		"edges not increasing": func(d *CardDistribution) { d.Features[0].Edges = []float64{10, 10, 14} },
+		"shares for the edges": func(d *CardDistribution) { d.Features[0].Proportions = []float64{0.5, 0.5} },
+		"negative sd":          func(d *CardDistribution) { d.Features[0].SD = -1 },
+		"intensity shares": func(d *CardDistribution) {
+			d.Intensity = &metrics.Distribution{Edges: IntensityEdges(), Proportions: []float64{1}}
+		},
 		"too few features kept": func(d *CardDistribution) { d.Features = d.Features[:1] },
 	}
 	for name, edit := range cases {
