@@ -94,8 +94,9 @@ type Attribute struct {
 	Groups    []Group `json:"groups"`
 }
 
-// Group is one value of a subgroup attribute; a group under the floor is suppressed
-// whole, and says so.
+// Group is one value of a subgroup attribute. Values with fewer records than the floor
+// are suppressed together in one last entry that says how many there were, without
+// their values or sizes.
 type Group struct {
 	Value      string       `json:"value"`
 	Suppressed bool         `json:"suppressed"`
@@ -314,10 +315,11 @@ func (s scored) subgroups(attrs map[string][]string) []Attribute {
 			members[v] = append(members[v], i)
 		}
 		a := Attribute{Attribute: name}
+		small := 0
 		for _, v := range sortedKeys(members) {
 			idx := members[v]
 			if len(idx) < s.floor {
-				a.Groups = append(a.Groups, Group{Value: v, Suppressed: true, N: count(len(idx), s.floor), Positives: Count{Below: s.floor}, ECE: metrics.NaN()})
+				small++ // neither its size nor its value is shown: a rare value can name a patient
 				continue
 			}
 			g := scored{floor: s.floor, threshold: s.threshold}
@@ -330,6 +332,10 @@ func (s scored) subgroups(attrs map[string][]string) []Attribute {
 				grp.ECE = cal.ECE
 			}
 			a.Groups = append(a.Groups, grp)
+		}
+		if small > 0 {
+			a.Groups = append(a.Groups, Group{Value: fmt.Sprintf("(%d values with fewer than %d records each)", small, s.floor),
+				Suppressed: true, N: Count{Below: s.floor}, Positives: Count{Below: s.floor}, ECE: metrics.NaN()})
 		}
 		out = append(out, a)
 	}

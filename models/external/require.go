@@ -40,7 +40,7 @@ func ParseRequirements(s string) ([]Requirement, error) {
 			return nil, fmt.Errorf("requirement %d: metric %q, want one of %s", i+1, name, strings.Join(requirable, ", "))
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil || v < 0 || v > 1 {
+		if err != nil || !(v >= 0 && v <= 1) {
 			return nil, fmt.Errorf("requirement %d (%s): the value must be a number in [0, 1]", i+1, name)
 		}
 		out = append(out, Requirement{Metric: name, Min: v})

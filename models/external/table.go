@@ -43,7 +43,7 @@ func (e *Evaluation) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "\nSUBGROUP %s\tN\tPOSITIVES\tAUROC (95%% CI)\tSENSITIVITY\tSPECIFICITY\n", a.Attribute)
 		for _, g := range a.Groups {
 			if g.Suppressed {
-				fmt.Fprintf(tw, "%s\t%s\t\tsuppressed: fewer than %d records\n", g.Value, g.N, e.Floor)
+				fmt.Fprintf(tw, "%s\t%s\t\tsuppressed\n", g.Value, g.N)
 				continue
 			}
 			au := g.AUROC.Reason
