@@ -64,5 +64,6 @@ func registry() map[structs.MessageType]applyFn {
 		structs.AttemptRendezvousRequestType:  command((*state.Store).SetRendezvous),
 		structs.AttemptResumedRequestType:     command((*state.Store).SetResumedFrom),
 		structs.ExperimentArtifactRequestType: command((*state.Store).RecordArtifact),
+		structs.ModelReportSubmitRequestType:  command((*state.Store).SubmitReport),
 	}
 }

@@ -47,6 +47,7 @@ const (
 	AttemptRendezvousRequestType
 	ExperimentArtifactRequestType
 	AttemptResumedRequestType
+	ModelReportSubmitRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -79,6 +80,7 @@ var messageTypeNames = map[MessageType]string{
 	AttemptRendezvousRequestType:  "attempt_rendezvous",
 	ExperimentArtifactRequestType: "experiment_artifact",
 	AttemptResumedRequestType:     "attempt_resumed",
+	ModelReportSubmitRequestType:  "model_report_submit",
 }
 
 // String names the type for logs and audit entries.
