@@ -13,7 +13,7 @@ import (
 // ReadImages reads the trust's labelled images in a format datasets ingest reads: one
 // split of a MedMNIST-layout .npz (labels inside), or an IDX images file with its IDX
 // labels file. Labels are class indices and must be below the card's class count.
-func ReadImages(path, labels, split string, card *release.Card, inputSize int) (*Data, error) {
+func ReadImages(path, labels, split string, card *release.Card) (*Data, error) {
 	var im *readers.Images
 	var err error
 	if strings.EqualFold(filepath.Ext(path), ".npz") {
@@ -32,9 +32,6 @@ func ReadImages(path, labels, split string, card *release.Card, inputSize int) (
 	}
 	if im == nil || im.N == 0 {
 		return nil, fmt.Errorf("%s: no images", path)
-	}
-	if per := im.C * im.H * im.W; per != inputSize {
-		return nil, fmt.Errorf("%s: images of %d×%d×%d values, the model takes %d", path, im.C, im.H, im.W, inputSize)
 	}
 	bad, first := 0, -1
 	for i, y := range im.Y {
