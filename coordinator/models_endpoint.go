@@ -32,6 +32,18 @@ func (s *Server) modelRoutes() []route {
 		{"POST /v1/models/{name}/versions/{version}/revoke", kindWrite, validator, s.revokeModelEndpoint},
 		{"GET /v1/models/{name}/versions/{version}/files/{file}", kindRead, readers, s.modelFileEndpoint},
 		{"GET /v1/models/{name}/revocations", kindRead, readers, s.revocationsEndpoint},
+		{"POST /v1/models/{name}/versions/{version}/reports", kindWrite, []string{structs.RoleTrust}, s.submitReportEndpoint},
+		{"GET /v1/models/{name}/versions/{version}/reports", kindRead, readers, func(rc *reqCtx) (any, error) {
+			v, err := versionParam(rc)
+			if err != nil {
+				return nil, err
+			}
+			name := rc.r.PathValue("name")
+			if _, err := s.State().ModelVersion(name, v); err != nil {
+				return nil, err
+			}
+			return s.State().Reports(name, v), nil
+		}},
 	}
 }
 

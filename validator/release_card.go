@@ -24,7 +24,7 @@ func (in *releaseInput) card(ver string, now time.Time) release.Card {
 		Training:     release.CardTraining{SpecSHA256: in.spec.Hash(), Seed: in.spec.Training.Seed},
 		Architecture: in.architecture, Runtime: in.runtime, CodeBundleSHA256: in.codeBundle, Framework: in.framework,
 		Classes: d.Classes, PositiveClass: positive,
-		Features: d.Features, Evaluation: json.RawMessage(in.evaluation), Limitations: cfg.Limitations,
+		Features: d.Features, Evaluation: json.RawMessage(in.evaluation), Distribution: distribution(d), Limitations: cfg.Limitations,
 		CreatedAt: now, CodeVersion: version.String(),
 	}
 	if c.Features == nil {

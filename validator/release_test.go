@@ -71,6 +71,11 @@ func TestSealedReleaseVerifiesAndRuns(t *testing.T) {
 	if len(v.Card.Limitations) == 0 || !strings.Contains(v.Card.Dataset.Description, "wdbc") {
 		t.Fatalf("card defaults missing: limitations %q, dataset %q", v.Card.Limitations, v.Card.Dataset.Description)
 	}
+	// The card carries the training split's distribution: every feature, the prevalence.
+	if d := v.Card.Distribution; d == nil || d.Split != "train" || len(d.Features) != len(v.Card.Features) ||
+		d.N != in.data.Train.N || math.Abs(d.ClassShares[0]+d.ClassShares[1]-1) > 1e-9 || d.ClassShares[1] < 0.3 || d.ClassShares[1] > 0.45 {
+		t.Fatalf("card distribution: %+v", d)
+	}
 	ev, err := localSession(spec, store).Evaluate(t.Context(), cp.ManifestHash, "test", 0.5)
 	if err != nil {
 		t.Fatal(err)

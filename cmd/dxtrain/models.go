@@ -6,9 +6,9 @@ import "github.com/spf13/cobra"
 func newModelsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "models",
-		Short: "Released models: release and revoke (validators); list, pull and verify offline (trusts)",
+		Short: "Released models: release and revoke (validators); list, pull, verify and evaluate on their own data (trusts)",
 	}
 	cmd.AddCommand(newModelsReleaseCommand(), newModelsRevokeCommand(), newModelsLsCommand(),
-		newModelsPullCommand(), newModelsVerifyCommand())
+		newModelsPullCommand(), newModelsVerifyCommand(), newModelsEvaluateCommand(), newModelsReportCommand(), newModelsShowCommand())
 	return cmd
 }

@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/models/release"
 )
 
@@ -17,7 +20,7 @@ import (
 // trust's offline check of a release directory.
 func newModelsVerifyCommand() *cobra.Command {
 	var pubPath string
-	var runtime, asJSON bool
+	var runtime, asJSON, reports bool
 	cmd := &cobra.Command{
 		Use:   "verify DIR --pubkey approver.pub",
 		Short: "Check offline that a release directory is exactly what the approver signed",
@@ -29,7 +32,9 @@ card, the statement and the model's own metadata describe the same model.
 It exits non-zero, saying which file failed and why, when anything does not match,
 and when the approver's signed revocation list (fetched from the registry at
 $DXTRAIN_ADDR when it can be reached, else the cached copy) revokes the version.
-With --runtime it also loads the model into ONNX Runtime and checks its input and
+With --reports it also checks every site report the registry keeps on the version:
+its signature under the site's key (fingerprint printed) and that it evaluated this
+model.onnx and statement.json. With --runtime it also loads the model into ONNX Runtime and checks its input and
 output sizes against the card.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,6 +54,11 @@ output sizes against the card.`,
 					return fmt.Errorf("verify release %s: %w", args[0], err)
 				}
 			}
+			if reports {
+				if err := verifySiteReports(cmd, v); err != nil {
+					return fmt.Errorf("verify release %s: %w", args[0], err)
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -64,6 +74,7 @@ output sizes against the card.`,
 	cmd.Flags().StringVar(&pubPath, "pubkey", "", "the approver's public key file, NAME.pub (required)")
 	cmd.Flags().BoolVar(&runtime, "runtime", false, "also load the model in ONNX Runtime and check it against the card")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verified statement as JSON")
+	cmd.Flags().BoolVar(&reports, "reports", false, "also fetch the sites' reports on this version from the registry ($DXTRAIN_ADDR) and check their signatures and hashes")
 	_ = cmd.MarkFlagRequired("pubkey")
 	return cmd
 }
@@ -86,4 +97,38 @@ func printVerified(cmd *cobra.Command, dir string, v *release.Verified) error {
 		fmt.Fprintf(tw, "metric %s\t%.4f\n", k, st.Metrics[k])
 	}
 	return tw.Flush()
+}
+
+// verifySiteReports checks every site report the registry keeps on v's version: the
+// signature under the key each carries and that it names v's model and statement.
+func verifySiteReports(cmd *cobra.Command, v *release.Verified) error {
+	ver, err := strconv.Atoi(v.Statement.ModelVersion)
+	if err != nil {
+		return err
+	}
+	api, err := client.New([]string{envOr("DXTRAIN_ADDR", "http://127.0.0.1:4646")}, os.Getenv("DXTRAIN_TOKEN"))
+	if err != nil {
+		return err
+	}
+	reports, err := api.Reports(cmd.Context(), v.Statement.ModelName, ver)
+	if err != nil {
+		return fmt.Errorf("site reports: %w", err)
+	}
+	var failed int
+	for _, rep := range reports {
+		r, err := release.VerifyReport([]byte(rep.Report), []byte(rep.Signature))
+		if err == nil {
+			err = r.CheckAgainst(v)
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(cmd.OutOrStdout(), "site report %.12s (%s, key %s): FAILED: %v\n", rep.SHA256, rep.Site, rep.SiteKey, err)
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "site report %.12s by %s (key %s): signature verified, about this model\n", rep.SHA256, r.Site, r.SiteKey)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d site reports failed their check", failed, len(reports))
+	}
+	return nil
 }

@@ -202,3 +202,22 @@ func (v *verifyingBody) Read(p []byte) (int, error) {
 }
 
 func (v *verifyingBody) Close() error { return v.rc.Close() }
+
+// SubmitReport sends a trust's signed site report on name@version (trust). The registry
+// refuses one whose signature or model hash does not match the version.
+func (c *Client) SubmitReport(ctx context.Context, name string, version int, report, signature []byte) (*structs.ModelReportResponse, error) {
+	var out structs.ModelReportResponse
+	err := c.send(ctx, http.MethodPost, modelPath(name, version)+"/reports",
+		structs.ModelReportArgs{Report: string(report), Signature: string(signature)}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Reports lists the site reports kept beside name@version, in submission order.
+func (c *Client) Reports(ctx context.Context, name string, version int) ([]structs.SiteReport, error) {
+	var out []structs.SiteReport
+	_, err := c.get(ctx, modelPath(name, version)+"/reports", nil, &out)
+	return out, err
+}

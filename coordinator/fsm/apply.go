@@ -65,5 +65,6 @@ func registry() map[structs.MessageType]applyFn {
 		structs.AttemptResumedRequestType:     command((*state.Store).SetResumedFrom),
 		structs.ExperimentArtifactRequestType: command((*state.Store).RecordArtifact),
 		structs.SecurityEventsRequestType:     command((*state.Store).RecordSecurityEvents),
+		structs.ModelReportSubmitRequestType:  command((*state.Store).SubmitReport),
 	}
 }

@@ -28,6 +28,7 @@ const (
 	kindMember     = "server_member"
 	kindModel      = "model_version"
 	kindAlert      = "alert"
+	kindReport     = "site_report"
 )
 
 type record struct {
@@ -99,6 +100,9 @@ func writeStore(w io.Writer, st *state.Store) error {
 	for _, v := range st.Alerts("") {
 		add(kindAlert, v)
 	}
+	for _, v := range st.AllReports() {
+		add(kindReport, v)
+	}
 	for _, v := range st.Audit(0, 0) {
 		add(kindAudit, v)
 	}
@@ -148,6 +152,8 @@ func restoreRecord(st *state.Store, rec record) error {
 		return restoreInto(rec.Value, st.RestoreAlert)
 	case kindAudit:
 		return restoreInto(rec.Value, st.RestoreAudit)
+	case kindReport:
+		return restoreInto(rec.Value, st.RestoreReport)
 	}
 	return fmt.Errorf("unknown snapshot record kind %q", rec.Kind)
 }

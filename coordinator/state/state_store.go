@@ -29,6 +29,7 @@ type Store struct {
 	bySecret    map[string]string            // secret hash → accessor ID
 	members     map[string]*structs.ServerMember
 	models      map[string][]*structs.ModelVersion // by name; element i is version i+1
+	reports     map[string][]*structs.SiteReport   // by "name@version", in submission order
 	alerts      map[string]*structs.Alert
 	audit       []structs.AuditEntry
 	aclBoot     uint64 // index of the ACL bootstrap, 0 if never
@@ -47,6 +48,7 @@ func New() *Store {
 		bySecret:    map[string]string{},
 		members:     map[string]*structs.ServerMember{},
 		models:      map[string][]*structs.ModelVersion{},
+		reports:     map[string][]*structs.SiteReport{},
 		alerts:      map[string]*structs.Alert{},
 	}
 }
@@ -140,6 +142,9 @@ func (s *Store) Snapshot() *Store {
 	}
 	for k, v := range s.alerts {
 		c.alerts[k] = v.Copy()
+	}
+	for k, rs := range s.reports {
+		c.reports[k] = slices.Clone(rs) // reports are never changed in place
 	}
 	c.audit = slices.Clone(s.audit)
 	return c

@@ -48,6 +48,7 @@ const (
 	ExperimentArtifactRequestType
 	AttemptResumedRequestType
 	SecurityEventsRequestType
+	ModelReportSubmitRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
@@ -81,6 +82,7 @@ var messageTypeNames = map[MessageType]string{
 	ExperimentArtifactRequestType: "experiment_artifact",
 	AttemptResumedRequestType:     "attempt_resumed",
 	SecurityEventsRequestType:     "security_events",
+	ModelReportSubmitRequestType:  "model_report_submit",
 }
 
 // String names the type for logs and audit entries.

@@ -37,9 +37,12 @@ type Card struct {
 	PositiveClass    string          `json:"positive_class"`
 	Features         []string        `json:"features"`   // input column names; empty for image models
 	Evaluation       json.RawMessage `json:"evaluation"` // the released checkpoint's metrics report, a JSON object
-	Limitations      []string        `json:"limitations"`
-	CreatedAt        time.Time       `json:"created_at"` // UTC
-	CodeVersion      string          `json:"code_version"`
+	// Distribution summarises the development data for dataset-shift checks at trusts
+	// (models evaluate); optional, so cards released before it still read.
+	Distribution *CardDistribution `json:"distribution,omitempty"`
+	Limitations  []string          `json:"limitations"`
+	CreatedAt    time.Time         `json:"created_at"` // UTC
+	CodeVersion  string            `json:"code_version"`
 }
 
 // CardDataset describes the training data by its manifest only.
@@ -96,6 +99,11 @@ func (c *Card) validate() error {
 	}
 	if err := checkEvaluation(c.Evaluation); err != nil {
 		return err
+	}
+	if c.Distribution != nil {
+		if err := c.Distribution.validate(c); err != nil {
+			return err
+		}
 	}
 	if len(c.Limitations) == 0 {
 		return fmt.Errorf("limitations is empty: a card must say what the model must not be used for")
