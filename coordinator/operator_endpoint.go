@@ -24,10 +24,11 @@ func (s *Server) operatorRoutes() []route {
 	}
 }
 
-// joinEndpoint adds a server as a voter. It accepts the servers' shared join token
-// or an admin token.
+// joinEndpoint adds a server as a voter. Under TLS the server certificate checkPeer
+// required is enough; without TLS it takes the servers' shared join token or an
+// admin token.
 func (s *Server) joinEndpoint(rc *reqCtx) (any, error) {
-	if !s.isJoinToken(rc.r) {
+	if s.tls == nil && !s.isJoinToken(rc.r) {
 		tok, err := s.authenticate(rc.r)
 		if err != nil {
 			if !s.IsLeader() && rc.r.Header.Get(structs.HeaderForwarded) == "" {

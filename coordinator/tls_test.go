@@ -72,6 +72,7 @@ func (p *testPKI) rawTLS(t *testing.T, req pki.CertRequest) *tls.Config {
 func (p *testPKI) secure(t *testing.T) func(*Config) {
 	return func(c *Config) {
 		c.InsecurePlaintext = false
+		c.JoinToken = "" // servers join by their certificates
 		c.TLS = p.files(t, pki.CertRequest{Role: pki.RoleServer, Name: c.NodeID})
 	}
 }

@@ -30,6 +30,9 @@ type Config struct {
 	SecretKey string
 	// Insecure selects plain HTTP instead of TLS; for a loopback MinIO in dev and tests.
 	Insecure bool
+	// CACertFile is a PEM bundle of the CAs that sign the S3 endpoint's certificate,
+	// for a MinIO behind the trust's private CA; empty trusts the system's roots.
+	CACertFile string
 	// PartSize is the multipart part size in bytes; 0 means DefaultPartSize.
 	PartSize int64
 	// CreateBucket creates the bucket on Open when it is missing (dev and tests).
@@ -47,14 +50,16 @@ type Config struct {
 
 // ConfigFromEnv reads DXTRAIN_S3_ENDPOINT, DXTRAIN_S3_ACCESS_KEY (or AWS_ACCESS_KEY_ID),
 // DXTRAIN_S3_SECRET_KEY (or AWS_SECRET_ACCESS_KEY), DXTRAIN_S3_REGION and
-// DXTRAIN_S3_INSECURE (a boolean: "1", "true", …), and the encryption at rest settings
+// DXTRAIN_S3_INSECURE (a boolean: "1", "true", …), DXTRAIN_S3_CACERT (a CA bundle), and
+// the encryption at rest settings
 // (kekFromEnv). Unset variables leave zero values.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		Endpoint:  os.Getenv("DXTRAIN_S3_ENDPOINT"),
-		AccessKey: firstEnv("DXTRAIN_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
-		SecretKey: firstEnv("DXTRAIN_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
-		Region:    os.Getenv("DXTRAIN_S3_REGION"),
+		Endpoint:   os.Getenv("DXTRAIN_S3_ENDPOINT"),
+		AccessKey:  firstEnv("DXTRAIN_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+		SecretKey:  firstEnv("DXTRAIN_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+		Region:     os.Getenv("DXTRAIN_S3_REGION"),
+		CACertFile: os.Getenv("DXTRAIN_S3_CACERT"),
 	}
 	if v := os.Getenv("DXTRAIN_S3_INSECURE"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -136,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		problems = append(problems, "credentials: access key and secret key must be set together")
+	}
+	if n.CACertFile != "" && n.Insecure {
+		problems = append(problems, fmt.Sprintf("ca cert %s: given for a plain-http endpoint (drop DXTRAIN_S3_INSECURE or use https://)", n.CACertFile))
 	}
 	if err := c.Plaintext.validate(); err != nil {
 		problems = append(problems, err.Error())

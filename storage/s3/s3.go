@@ -105,12 +105,17 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	} else {
 		creds = credentials.NewStatic("", "", "", credentials.SignatureAnonymous)
 	}
+	transport, err := endpointTransport(base)
+	if err != nil {
+		return nil, err
+	}
 	client, err := minio.New(endpoint, &minio.Options{
 		Creds:           creds,
 		Secure:          !base.Insecure,
 		Region:          base.Region,
 		TrailingHeaders: true, // needed for the per-part checksums
 		MaxRetries:      cfg.RequestRetries,
+		Transport:       transport,
 	})
 	if err != nil {
 		// minio-go's errors here concern the endpoint, never the credentials.

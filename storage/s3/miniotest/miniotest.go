@@ -6,6 +6,7 @@ package miniotest
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -62,11 +63,12 @@ type Server struct {
 	SecretKey string
 	Dir       string // data directory, stable across Restart
 
-	bin     string
-	logPath string
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	bin      string
+	logPath  string
+	certsDir string // MinIO's --certs-dir (public.crt, private.key): HTTPS when set
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{}
 }
 
 // Start runs a fresh server and registers its kill with t.Cleanup. Under -short (the
@@ -91,9 +93,40 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartTLS is Start with MinIO serving HTTPS with the given certificate and key files
+// (PEM), as a deployment behind a private CA does.
+func StartTLS(t testing.TB, certFile, keyFile string) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("skipping under -short: starts a real MinIO server (`make test` runs it; it builds MinIO with `%s`)", InstallCommand)
+	}
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "certs")
+	if err := os.MkdirAll(certs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{certFile: "public.crt", keyFile: "private.key"} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(certs, to), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := launch(dir, certs)
+	if err != nil {
+		t.Fatalf("minio: start with TLS: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
 // Launch runs a fresh server with its data and log under dir, for callers without a
 // testing.TB (benchmarks); the caller stops it.
-func Launch(dir string) (*Server, error) {
+func Launch(dir string) (*Server, error) { return launch(dir, "") }
+
+func launch(dir, certsDir string) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, fmt.Errorf("%w (install with `%s`)", err, InstallCommand)
@@ -104,6 +137,7 @@ func Launch(dir string) (*Server, error) {
 		Dir:       filepath.Join(dir, "data"),
 		bin:       bin,
 		logPath:   filepath.Join(dir, "minio.log"),
+		certsDir:  certsDir,
 	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -156,7 +190,7 @@ func (s *Server) Stop() {
 
 // Config is a storage.Config for this server with bucket auto-creation on.
 func (s *Server) Config() storage.Config {
-	return storage.Config{Endpoint: s.Addr, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Insecure: true, CreateBucket: true}
+	return storage.Config{Endpoint: s.Addr, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Insecure: s.certsDir == "", CreateBucket: true}
 }
 
 // Log returns the tail of the server's output, for failure messages.
@@ -178,7 +212,11 @@ func (s *Server) launch() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.bin, "server", "--quiet", "--address", s.Addr, "--console-address", consoleAddr, s.Dir)
+	args := []string{"server", "--quiet", "--address", s.Addr, "--console-address", consoleAddr}
+	if s.certsDir != "" {
+		args = append(args, "--certs-dir", s.certsDir)
+	}
+	cmd := exec.Command(s.bin, append(args, s.Dir)...)
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on")
@@ -216,6 +254,10 @@ func (s *Server) waitReady(exited <-chan struct{}) error {
 func (s *Server) poll(path string, deadline time.Time, exited <-chan struct{}) error {
 	client := &http.Client{Timeout: time.Second}
 	url := "http://" + s.Addr + path
+	if s.certsDir != "" { // readiness only: the tests check the certificate themselves
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+		url = "https://" + s.Addr + path
+	}
 	for {
 		resp, err := client.Get(url)
 		if err == nil {
