@@ -90,7 +90,7 @@ func (t *authThrottle) evictExpired(now time.Time) {
 // authFailed counts a request whose token did not authenticate, and audits the
 // source once it reaches the limit.
 func (s *Server) authFailed(r *http.Request) {
-	if r.Header.Get(structs.HeaderForwarded) != "" {
+	if s.forwardedByServer(r) {
 		return // counted by the server the client reached
 	}
 	if s.authFail.fail(r.RemoteAddr) {

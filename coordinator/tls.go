@@ -110,6 +110,20 @@ func (s *Server) checkPeer(r *http.Request, rt route) error {
 	return fmt.Errorf("%s: %w", reason, structs.ErrPermissionDenied)
 }
 
+// forwardedByServer reports whether r was forwarded by another server: it carries
+// the forwarded header and, under TLS, came over a server certificate, so a client
+// cannot claim the header to escape the failed-authentication count.
+func (s *Server) forwardedByServer(r *http.Request) bool {
+	if r.Header.Get(structs.HeaderForwarded) == "" {
+		return false
+	}
+	if s.tls == nil {
+		return true
+	}
+	id, ok := pki.PeerIdentity(r.TLS)
+	return ok && id.Role == pki.RoleServer
+}
+
 func roleList(roles []pki.Role) string {
 	out := make([]string, len(roles))
 	for i, r := range roles {

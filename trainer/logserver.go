@@ -45,7 +45,9 @@ func logPath(root, experimentID, attemptID string, rank int) string {
 func (s *LogServer) Serve(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/logs", s.serveLog)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// No write timeout: a follow=true read streams for as long as the rank runs.
+	// Slow or idle clients are cut off at the request and between requests.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		<-ctx.Done()
 		srv.Close()

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/models/release"
 )
 
@@ -106,7 +104,7 @@ func verifySiteReports(cmd *cobra.Command, v *release.Verified) error {
 	if err != nil {
 		return err
 	}
-	api, err := client.New([]string{envOr("DXTRAIN_ADDR", "http://127.0.0.1:4646")}, os.Getenv("DXTRAIN_TOKEN"))
+	api, err := (&clusterFlags{addr: envOr("DXTRAIN_ADDR", "127.0.0.1:4646")}).client()
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ type Client struct {
 	token string
 	http  *http.Client
 	stale bool
-	tls   bool // addresses without a scheme are https
+	tls   *tls.Config // nil: plain HTTP; else addresses without a scheme are https
 	// Retry bounds failover: how long a call keeps trying other servers.
 	retryFor time.Duration
 
@@ -47,13 +47,9 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 // WithTLS talks HTTPS with cfg (pki.Source.ClientConfig: the server must hold a
 // server certificate of the cluster's CA; the client presents its own, if any).
 // Addresses given as host:port become https://host:port; http:// ones are refused.
-func WithTLS(cfg *tls.Config) Option {
-	return func(c *Client) {
-		c.tls = true
-		c.http = &http.Client{Timeout: c.http.Timeout, Transport: &http.Transport{
-			TLSClientConfig: cfg, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}}
-	}
-}
+// It applies after every other option, so a WithHTTPClient in any position keeps its
+// timeout and gets this TLS transport.
+func WithTLS(cfg *tls.Config) Option { return func(c *Client) { c.tls = cfg } }
 
 // WithRetryFor sets how long one call keeps failing over between servers (default 10 s).
 func WithRetryFor(d time.Duration) Option { return func(c *Client) { c.retryFor = d } }
@@ -69,8 +65,10 @@ func New(addrs []string, token string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	scheme := "http"
-	if c.tls {
+	if c.tls != nil {
 		scheme = "https"
+		c.http = &http.Client{Timeout: c.http.Timeout, Transport: &http.Transport{
+			TLSClientConfig: c.tls, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: 10 * time.Second}}
 	}
 	for _, a := range addrs {
 		a = strings.TrimSpace(a)
@@ -80,7 +78,7 @@ func New(addrs []string, token string, opts ...Option) (*Client, error) {
 		if !strings.Contains(a, "://") {
 			a = scheme + "://" + a
 		}
-		if c.tls && strings.HasPrefix(a, "http://") {
+		if c.tls != nil && strings.HasPrefix(a, "http://") {
 			return nil, fmt.Errorf("client: server address %q is plain http, but TLS is configured: use https:// or host:port", a)
 		}
 		u, err := url.Parse(a)
