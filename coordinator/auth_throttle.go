@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,14 +88,32 @@ func (t *authThrottle) evictExpired(now time.Time) {
 	}
 }
 
-// authFailed counts a request whose token did not authenticate, and audits the
-// source once it reaches the limit.
-func (s *Server) authFailed(r *http.Request) {
+// authSource is the address failed authentications are counted under: the client's,
+// which for a request forwarded by another server is the last X-Forwarded-For entry
+// (the one that server added; earlier ones are the client's own claim).
+func (s *Server) authSource(r *http.Request) string {
 	if s.forwardedByServer(r) {
-		return // counted by the server the client reached
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); last != "" {
+				return last
+			}
+		}
 	}
-	if s.authFail.fail(r.RemoteAddr) {
-		s.refusals.record(pki.Refusal{Listener: "api", Remote: r.RemoteAddr,
+	return r.RemoteAddr
+}
+
+// authFailed counts a request whose token did not authenticate, where the answer is
+// authoritative (the leader, or a stale read), and audits the source once it reaches
+// the limit. A request without a token guesses nothing (it is what a probe sends to
+// see that a server is up) and is not counted.
+func (s *Server) authFailed(r *http.Request) {
+	if presentedSecret(r) == "" {
+		return
+	}
+	src := s.authSource(r)
+	if s.authFail.fail(src) {
+		s.refusals.record(pki.Refusal{Listener: "api", Remote: src,
 			Reason: fmt.Sprintf("%d failed authentications within %v: blocked for the rest of the window", authFailLimit, authFailWindow)})
 	}
 }

@@ -71,25 +71,34 @@ func TestAuthThrottleTableIsBounded(t *testing.T) {
 	}
 }
 
-// TestAuthThrottleOverHTTP: a client that keeps sending bad tokens is answered 429
-// even with a good one once it reaches the limit, and the block is audited. Claiming
-// to be a forwarding server with the header does not escape the count: under TLS
-// only a server certificate may forward.
+// TestAuthThrottleOverHTTP: a client that keeps sending wrong tokens is answered 429,
+// even with a good one, once it reaches the limit, and the block is audited. Guesses
+// through a follower count at the leader under the client's address; claiming to be
+// a forwarding server with the header escapes nothing, since under TLS only a server
+// certificate may forward. Probes without a token are not guesses.
 func TestAuthThrottleOverHTTP(t *testing.T) {
 	p := newTestPKI(t)
-	servers := testCluster(t, 1, p.secure(t))
+	servers := testCluster(t, 3, p.secure(t))
 	alice := p.clientOpts(t, pki.RoleClient, "alice")
 	tk := bootstrapACLWith(t, alice, servers...)
+	leader := WaitForLeader(t, servers...)
+	var follower *Server
+	for _, s := range servers {
+		if s != leader {
+			follower = s
+		}
+	}
 	src, err := pki.Load(p.files(t, pki.CertRequest{Role: pki.RoleClient, Name: "mallory"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := &http.Client{Transport: &http.Transport{TLSClientConfig: src.ClientConfig(pki.RoleServer), DisableKeepAlives: true}}
-	get := func(token string, forged bool) int {
-		req, _ := http.NewRequestWithContext(t.Context(), "GET", "https://"+servers[0].HTTPAddr()+"/v1/experiments", nil)
+	get := func(s *Server, token string, forged bool) int {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "https://"+s.HTTPAddr()+"/v1/experiments", nil)
 		req.Header.Set(structs.HeaderToken, token)
 		if forged {
-			req.Header.Set(structs.HeaderForwarded, "server-2")
+			req.Header.Set(structs.HeaderForwarded, follower.cfg.NodeID)
+			req.Header.Set("X-Forwarded-For", "192.0.2.99")
 		}
 		resp, err := raw.Do(req)
 		if err != nil {
@@ -98,21 +107,36 @@ func TestAuthThrottleOverHTTP(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	good := tk.secrets[1]
+	for range 2 * authFailLimit {
+		if code := get(leader, "", false); code != http.StatusUnauthorized {
+			t.Fatalf("a probe without a token: %d, want 401", code)
+		}
+	}
+	if code := get(leader, good, false); code != http.StatusOK {
+		t.Fatalf("a good token after probes: %d, want 200", code)
+	}
 	for i := range authFailLimit {
-		if code := get(fmt.Sprintf("guess-%d", i), true); code != http.StatusUnauthorized {
+		via, forged := follower, false
+		if i%2 == 0 {
+			via, forged = leader, true
+		}
+		if code := get(via, fmt.Sprintf("guess-%d", i), forged); code != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d, want 401", i, code)
 		}
 	}
-	good := tk.secrets[1]
-	if code := get(good, false); code != http.StatusTooManyRequests {
-		t.Fatalf("a good token from a blocked source: %d, want 429", code)
+	for _, via := range []*Server{leader, follower} {
+		if code := get(via, good, false); code != http.StatusTooManyRequests {
+			t.Fatalf("a good token from a blocked source via %s: %d, want 429", via.cfg.NodeID, code)
+		}
 	}
 	// Every client here comes from 127.0.0.1, which is now blocked: read the
 	// replicated audit log from the server's state.
 	testutil.WaitFor(t, 10*time.Second, "the block in the audit log", func() (bool, string) {
-		entries := servers[0].State().Audit(0, 0)
+		entries := leader.State().Audit(0, 0)
 		for _, e := range entries {
-			if e.Action == structs.ActionTLSRefused && strings.Contains(e.Error, "failed authentications") {
+			if e.Action == structs.ActionTLSRefused && strings.Contains(e.Error, "failed authentications") &&
+				strings.Contains(e.Actor, "127.0.0.1") {
 				return true, ""
 			}
 		}

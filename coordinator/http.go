@@ -140,18 +140,18 @@ func (s *Server) serve(rc *reqCtx, rt route) error {
 		return err
 	}
 	if rt.kind != kindPublic {
-		if err := s.authFail.check(rc.r.RemoteAddr); err != nil {
+		if err := s.authFail.check(s.authSource(rc.r)); err != nil {
 			return err
 		}
 		tok, err := s.authenticate(rc.r)
 		if errors.Is(err, structs.ErrUnauthenticated) {
+			if rc.r.Header.Get(structs.HeaderForwarded) == "" && !s.IsLeader() && !(rt.kind == kindRead && rc.stale()) {
+				// A token created moments ago may not have reached this follower yet,
+				// nor any token a restarted follower that has not replayed its log:
+				// the leader is authoritative, and counts the failure if it is one.
+				return s.forward(rc)
+			}
 			s.authFailed(rc.r)
-		}
-		if errors.Is(err, structs.ErrUnauthenticated) && rc.r.Header.Get(structs.HeaderForwarded) == "" &&
-			!s.IsLeader() && !(rt.kind == kindRead && rc.stale()) {
-			// A token created moments ago may not have reached this follower yet;
-			// the leader is authoritative.
-			return s.forward(rc)
 		}
 		if err != nil {
 			return err
@@ -232,6 +232,7 @@ func (s *Server) forward(rc *reqCtx) error {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&url.URL{Scheme: s.scheme(), Host: addr})
 			pr.Out.Header.Set(structs.HeaderForwarded, s.cfg.NodeID)
+			pr.SetXForwarded() // the leader counts failed authentications by the client's address
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
 			pr.Out.ContentLength = int64(len(body))
 		},
