@@ -44,10 +44,11 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"spec is not YAML", "POST", "/v1/experiments", c.adminToken, "application/yaml", []byte("name: [unclosed"), 400, ""},
 	}
 	before := c.lastIndex(leader)
+	user := &http.Client{Transport: &http.Transport{TLSClientConfig: c.pki.config(c.pki.user)}}
 	for _, srv := range []*server{leader, follower} {
 		for _, tc := range cases {
 			t.Run(srv.id+"/"+tc.name, func(t *testing.T) {
-				req, err := http.NewRequestWithContext(t.Context(), tc.method, "http://"+srv.httpAddr+tc.path, bytes.NewReader(tc.body))
+				req, err := http.NewRequestWithContext(t.Context(), tc.method, "https://"+srv.httpAddr+tc.path, bytes.NewReader(tc.body))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -57,7 +58,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 				if tc.contentType != "" {
 					req.Header.Set("Content-Type", tc.contentType)
 				}
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := user.Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -13,6 +13,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/testutil"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 )
@@ -28,16 +29,20 @@ const gcGrace = 5 * time.Second
 func newGCCluster(t *testing.T) *cluster {
 	t.Helper()
 	root := t.TempDir()
-	c := &cluster{t: t, logDir: filepath.Join(root, "logs"), storeDir: filepath.Join(root, "store"), agents: map[string]*proc{}}
+	c := &cluster{t: t, logDir: filepath.Join(root, "logs"), storeDir: filepath.Join(root, "store"), agents: map[string]*proc{},
+		pki: newClusterPKI(t, filepath.Join(root, "tls"))}
 	for _, d := range []string{c.logDir, c.storeDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := &server{id: "server-1", httpAddr: freePort(t), raftAddr: freePort(t), dataDir: filepath.Join(root, "server-1")}
+	s := &server{id: "server-1", httpAddr: freePort(t), raftAddr: freePort(t), dataDir: filepath.Join(root, "server-1"),
+		tls: c.pki.userOption()}
+	own := c.pki.issue(pki.RoleServer, s.id)
 	cfg := fmt.Sprintf("node_id: %s\ndata_dir: %s\nraft_addr: %s\nhttp_addr: %s\nbootstrap: true\n"+
-		"node_heartbeat_timeout: 2s\ngc_interval: 300ms\ngc_grace: %s\nstore_url: file://%s\n",
-		s.id, s.dataDir, s.raftAddr, s.httpAddr, gcGrace, c.storeDir)
+		"node_heartbeat_timeout: 2s\ngc_interval: 300ms\ngc_grace: %s\nstore_url: file://%s\n"+
+		"tls:\n  ca_file: %s\n  cert_file: %s\n  key_file: %s\n",
+		s.id, s.dataDir, s.raftAddr, s.httpAddr, gcGrace, c.storeDir, own.CA, own.Cert, own.Key)
 	cfgPath := filepath.Join(root, "server.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -48,11 +53,11 @@ func newGCCluster(t *testing.T) *cluster {
 		_, err := s.client("").Status(t.Context())
 		return errors.Is(err, structs.ErrUnauthenticated), fmt.Sprint(err)
 	})
-	c.adminToken = secretFrom(t, runCLI(t, nil, "acl", "bootstrap", "--addr", "http://"+s.httpAddr))
+	c.adminToken = secretFrom(t, runCLI(t, c.cliEnv(), "acl", "bootstrap", "--addr", "https://"+s.httpAddr))
 	c.leader(20 * time.Second)
-	c.agentToken = secretFrom(t, runCLI(t, []string{"DXTRAIN_TOKEN=" + c.adminToken}, "acl", "token-create", "agents", "--role", "agent", "--addr", c.addrList()))
+	c.agentToken = secretFrom(t, runCLI(t, c.cliEnv("DXTRAIN_TOKEN="+c.adminToken), "acl", "token-create", "agents", "--role", "agent", "--addr", c.addrList()))
 	var err error
-	if c.admin, err = client.New(c.addrs(), c.adminToken); err != nil {
+	if c.admin, err = client.New(c.addrs(), c.adminToken, c.pki.userOption()); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -62,7 +67,8 @@ func newGCCluster(t *testing.T) *cluster {
 func (c *cluster) startAgentEnv(nodeID string, env ...string) *proc {
 	c.t.Helper()
 	p := newProc(c.t, c.logDir, nodeID, append([]string{"DXTRAIN_TOKEN=" + c.agentToken}, env...),
-		"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://"+c.storeDir)
+		append([]string{"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://" + c.storeDir},
+			c.pki.flags(pki.RoleAgent, nodeID)...)...)
 	c.agents[nodeID] = p
 	testutil.WaitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
 		n, err := c.admin.Node(c.t.Context(), nodeID)

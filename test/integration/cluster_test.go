@@ -13,6 +13,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/testutil"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 // server is one `dxtrain server` process with its fixed ports and data dir, so that a
@@ -23,6 +24,8 @@ type server struct {
 	httpAddr string
 	raftAddr string
 	dataDir  string
+	tls      client.Option // the user certificate, to reach this server
+	files    pki.Files     // the server's own certificate, which a test may rotate
 }
 
 // cluster is a set of real server processes, the tokens to use them and the agents
@@ -34,6 +37,7 @@ type cluster struct {
 	joinToken string
 	servers   []*server
 	agents    map[string]*proc // node ID → agent
+	pki       *clusterPKI
 
 	adminToken string
 	agentToken string
@@ -54,21 +58,23 @@ func newCluster(t *testing.T, n int, opts clusterOptions) *cluster {
 	t.Helper()
 	root := t.TempDir()
 	c := &cluster{t: t, logDir: filepath.Join(root, "logs"), storeDir: filepath.Join(root, "store"),
-		joinToken: "join-" + strings.ReplaceAll(t.Name(), "/", "-"), agents: map[string]*proc{}}
+		joinToken: "join-" + strings.ReplaceAll(t.Name(), "/", "-"), agents: map[string]*proc{},
+		pki: newClusterPKI(t, filepath.Join(root, "tls"))}
 	for _, d := range []string{c.logDir, c.storeDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range n {
-		s := &server{id: fmt.Sprintf("server-%d", i+1), httpAddr: freePort(t), raftAddr: freePort(t)}
+		s := &server{id: fmt.Sprintf("server-%d", i+1), httpAddr: freePort(t), raftAddr: freePort(t), tls: c.pki.userOption()}
 		s.dataDir = filepath.Join(root, s.id)
-		args := []string{"server", "--node-id", s.id, "--data-dir", s.dataDir, "--raft-addr", s.raftAddr,
-			"--http-addr", s.httpAddr, "--join-token", c.joinToken}
+		s.files = c.pki.issue(pki.RoleServer, s.id)
+		args := append([]string{"server", "--node-id", s.id, "--data-dir", s.dataDir, "--raft-addr", s.raftAddr,
+			"--http-addr", s.httpAddr, "--join-token", c.joinToken}, tlsArgs(s.files)...)
 		if i == 0 {
 			args = append(args, "--bootstrap")
 		} else {
-			args = append(args, "--join", "http://"+c.servers[0].httpAddr)
+			args = append(args, "--join", "https://"+c.servers[0].httpAddr)
 		}
 		if opts.NodeHeartbeatTimeout > 0 {
 			args = append(args, "--node-heartbeat-timeout", opts.NodeHeartbeatTimeout.String())
@@ -83,7 +89,7 @@ func newCluster(t *testing.T, n int, opts clusterOptions) *cluster {
 				_, err := s.client("").Status(t.Context())
 				return errors.Is(err, structs.ErrUnauthenticated), fmt.Sprint(err)
 			})
-			c.adminToken = secretFrom(t, runCLI(t, nil, "acl", "bootstrap", "--addr", "http://"+s.httpAddr))
+			c.adminToken = secretFrom(t, runCLI(t, c.cliEnv(), "acl", "bootstrap", "--addr", "https://"+s.httpAddr))
 		}
 	}
 	leader := c.leader(20 * time.Second)
@@ -96,13 +102,13 @@ func newCluster(t *testing.T, n int, opts clusterOptions) *cluster {
 	})
 	c.waitCaughtUp(20 * time.Second)
 
-	out := runCLI(t, []string{"DXTRAIN_TOKEN=" + c.adminToken}, "acl", "token-create", "agents", "--role", "agent", "--addr", c.addrList())
+	out := runCLI(t, c.cliEnv("DXTRAIN_TOKEN="+c.adminToken), "acl", "token-create", "agents", "--role", "agent", "--addr", c.addrList())
 	c.agentToken = secretFrom(t, out)
 	var err error
-	if c.admin, err = client.New(c.addrs(), c.adminToken); err != nil {
+	if c.admin, err = client.New(c.addrs(), c.adminToken, c.pki.userOption()); err != nil {
 		t.Fatal(err)
 	}
-	if c.agentAPI, err = client.New(c.addrs(), c.agentToken); err != nil {
+	if c.agentAPI, err = client.New(c.addrs(), c.agentToken, c.pki.agentOption("api-agent")); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -118,7 +124,7 @@ func (c *cluster) in(t *testing.T) *cluster {
 // client returns a client of this server alone that does not fail over and gives
 // up after 2 s, so a dead or stopped server answers with an error.
 func (s *server) client(token string) *client.Client {
-	c, err := client.New([]string{s.httpAddr}, token, client.WithRetryFor(0),
+	c, err := client.New([]string{s.httpAddr}, token, s.tls, client.WithRetryFor(0),
 		client.WithHTTPClient(&http.Client{Timeout: 2 * time.Second}))
 	if err != nil {
 		panic(err) // the address is ours and well formed
@@ -129,7 +135,7 @@ func (s *server) client(token string) *client.Client {
 func (c *cluster) addrs() []string {
 	var out []string
 	for _, s := range c.servers {
-		out = append(out, "http://"+s.httpAddr)
+		out = append(out, "https://"+s.httpAddr)
 	}
 	return out
 }
@@ -211,7 +217,8 @@ func (c *cluster) waitApplied(s *server, index uint64, timeout time.Duration) {
 func (c *cluster) startAgent(nodeID string) *proc {
 	c.t.Helper()
 	p := newProc(c.t, c.logDir, nodeID, []string{"DXTRAIN_TOKEN=" + c.agentToken},
-		"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://"+c.storeDir)
+		append([]string{"agent", "--addr", c.addrList(), "--node-id", nodeID, "--store", "file://" + c.storeDir},
+			c.pki.flags(pki.RoleAgent, nodeID)...)...)
 	c.agents[nodeID] = p
 	testutil.WaitFor(c.t, 20*time.Second, "node "+nodeID+" to be up", func() (bool, string) {
 		n, err := c.admin.Node(c.t.Context(), nodeID)
@@ -222,6 +229,9 @@ func (c *cluster) startAgent(nodeID string) *proc {
 	})
 	return p
 }
+
+// cliEnv is the CLI's environment: the user certificate and extra.
+func (c *cluster) cliEnv(extra ...string) []string { return append(c.pki.env(), extra...) }
 
 // secretFrom finds the "secret   <id>" line the acl commands print.
 func secretFrom(t *testing.T, out string) string {

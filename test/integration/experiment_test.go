@@ -57,7 +57,7 @@ func wdbcSpec(t *testing.T, epochs, everySteps int, extra ...[2]string) string {
 // submit runs `dxtrain run SPEC --detach` and returns the experiment ID it prints.
 func (c *cluster) submit(specPath string) string {
 	c.t.Helper()
-	out := strings.TrimSpace(runCLI(c.t, []string{"DXTRAIN_TOKEN=" + c.adminToken}, "run", specPath, "--detach", "--addr", c.addrList()))
+	out := strings.TrimSpace(runCLI(c.t, c.cliEnv("DXTRAIN_TOKEN="+c.adminToken), "run", specPath, "--detach", "--addr", c.addrList()))
 	if out == "" || strings.ContainsAny(out, " \n") {
 		c.t.Fatalf("dxtrain run --detach printed %q, want one experiment ID", out)
 	}

@@ -97,7 +97,7 @@ func TestStoppedServerServesNoStaleCheckpoint(t *testing.T) {
 func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, truth structs.Checkpoint, release func()) {
 	t.Helper()
 	api, err := client.New([]string{s.httpAddr}, c.agentToken, client.WithRetryFor(0),
-		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+		client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}), c.pki.agentOption("stale-reader"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,13 @@ func (c *cluster) checkNoStaleAnswer(t *testing.T, s *server, expID string, trut
 			var once sync.Once
 			arrived := func() { once.Do(func() { reached.Add(1) }) }
 			ctx := httptrace.WithClientTrace(t.Context(), &httptrace.ClientTrace{
+				// Over TLS a stopped server cannot finish the handshake: a connection
+				// in its accept queue is as far as a read can get.
+				ConnectDone: func(_, _ string, err error) {
+					if err == nil {
+						arrived()
+					}
+				},
 				WroteRequest: func(w httptrace.WroteRequestInfo) {
 					if w.Err == nil {
 						arrived()

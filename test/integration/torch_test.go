@@ -20,6 +20,7 @@ import (
 	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/models/onnx"
+	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer/checkpoint"
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -49,20 +50,32 @@ func startDev(t *testing.T, extra ...string) *devCluster {
 	args := append([]string{"dev", "--data-dir", filepath.Join(dir, "dev"), "--agents", "2", "--http-addr", addr,
 		"--python", debianPython}, extra...)
 	d := &devCluster{t: t, dir: dir, proc: newProc(t, dir, "dev", nil, args...)}
-	tokenPath := filepath.Join(dir, "dev", "token")
-	testutil.WaitFor(t, 30*time.Second, "the dev cluster's token", func() (bool, string) {
+	tokenPath, envPath := filepath.Join(dir, "dev", "token"), filepath.Join(dir, "dev", "env")
+	testutil.WaitFor(t, 30*time.Second, "the dev cluster's token and env file", func() (bool, string) {
 		b, err := os.ReadFile(tokenPath)
-		return err == nil && len(b) > 0, fmt.Sprint(err)
+		if err != nil || len(b) == 0 {
+			return false, fmt.Sprint(err)
+		}
+		_, err = os.Stat(envPath)
+		return err == nil, fmt.Sprint(err)
 	})
 	token, _ := os.ReadFile(tokenPath)
 	tok := strings.TrimSpace(string(token))
 	storeDir := filepath.Join(dir, "dev", "store")
-	d.env = []string{"DXTRAIN_ADDR=http://" + addr, "DXTRAIN_TOKEN=" + tok, "DXTRAIN_STORE=file://" + storeDir}
-	var err error
-	if d.admin, err = client.New([]string{"http://" + addr}, tok); err != nil {
+	exported := devExports(t, envPath)
+	d.env = append(exported.list(), "DXTRAIN_TOKEN="+tok, "DXTRAIN_STORE=file://"+storeDir)
+	src, err := pki.Load(pki.Files{CA: exported["DXTRAIN_CACERT"], Cert: exported["DXTRAIN_CLIENT_CERT"], Key: exported["DXTRAIN_CLIENT_KEY"]})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if d.store, err = storage.NewFileStore(storeDir); err != nil {
+	if d.admin, err = client.New([]string{exported["DXTRAIN_ADDR"]}, tok, client.WithTLS(src.ClientConfig(pki.RoleServer))); err != nil {
+		t.Fatal(err)
+	}
+	kek, err := storage.LoadKEKFile(exported["DXTRAIN_STORE_KEK_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.store, err = storage.Open(t.Context(), "file://"+storeDir, storage.Config{KEK: kek}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 30*time.Second, "two dev agents up", func() (bool, string) {
@@ -70,6 +83,46 @@ func startDev(t *testing.T, extra ...string) *devCluster {
 		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
 	})
 	return d
+}
+
+// exports are the plain KEY=value settings of a shell file `dxtrain dev` writes.
+type exports map[string]string
+
+// devExports reads <data-dir>/env: its address, TLS files and store key (the token
+// line is a command substitution; startDev reads the token file itself).
+func devExports(t *testing.T, path string) exports {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := exports{}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			continue
+		}
+		for _, kv := range strings.Fields(rest) {
+			if k, v, ok := strings.Cut(kv, "="); ok && !strings.HasPrefix(v, "\"") {
+				out[k] = v
+			}
+		}
+	}
+	for _, k := range []string{"DXTRAIN_ADDR", "DXTRAIN_CACERT", "DXTRAIN_CLIENT_CERT", "DXTRAIN_CLIENT_KEY", "DXTRAIN_STORE_KEK_FILE"} {
+		if out[k] == "" {
+			t.Fatalf("%s sets no %s:\n%s", path, k, b)
+		}
+	}
+	return out
+}
+
+// list is the settings as environment entries.
+func (e exports) list() []string {
+	var out []string
+	for k, v := range e {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func (d *devCluster) cli(args ...string) string { d.t.Helper(); return runCLI(d.t, d.env, args...) }
@@ -515,15 +568,15 @@ func TestTorchAgentKill(t *testing.T) {
 	root := t.TempDir()
 	for _, id := range []string{"agent-1", "agent-2"} {
 		c.agents[id] = newProc(t, c.logDir, id, []string{"DXTRAIN_TOKEN=" + c.agentToken},
-			"agent", "--addr", c.addrList(), "--node-id", id, "--store", "file://"+c.storeDir,
-			"--python", debianPython, "--cpus", "1", "--work-dir", filepath.Join(root, id))
+			append([]string{"agent", "--addr", c.addrList(), "--node-id", id, "--store", "file://" + c.storeDir,
+				"--python", debianPython, "--cpus", "1", "--work-dir", filepath.Join(root, id)}, c.pki.flags(pki.RoleAgent, id)...)...)
 	}
 	testutil.WaitFor(t, 20*time.Second, "two agents up", func() (bool, string) {
 		nodes, err := c.admin.Nodes(t.Context())
 		return err == nil && len(nodes) == 2, fmt.Sprint(len(nodes), err)
 	})
 	d := &devCluster{t: t, dir: root, admin: c.admin,
-		env: []string{"DXTRAIN_ADDR=" + c.addrList(), "DXTRAIN_TOKEN=" + c.adminToken, "DXTRAIN_STORE=file://" + c.storeDir}}
+		env: c.cliEnv("DXTRAIN_ADDR="+c.addrList(), "DXTRAIN_TOKEN="+c.adminToken, "DXTRAIN_STORE=file://"+c.storeDir)}
 	d.ingestLesions(2000)
 	id := d.submit("lesions-agent-kill", repoPath(t, "examples/torch/lesions_resnet"), "train.py",
 		[]string{"--epochs", "6", "--checkpoint-every", "10"}, "max_restarts: 2\n")

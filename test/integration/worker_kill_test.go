@@ -87,7 +87,7 @@ func TestWorkerKillShrinksTheWorld(t *testing.T) {
 	// The validator replays the retained history link by link, each checkpoint from the
 	// parent its manifest names: links inside either attempt and the one across the
 	// restart (three ranks before it, two after) are all bit-identical.
-	out := runCLI(t, []string{"DXTRAIN_TOKEN=" + c.adminToken}, "checkpoints", "replay", id, "--all", "--json",
+	out := runCLI(t, c.cliEnv("DXTRAIN_TOKEN="+c.adminToken), "checkpoints", "replay", id, "--all", "--json",
 		"--addr", c.addrList(), "--store", "file://"+c.storeDir)
 	var reps []struct {
 		FromStep  int64 `json:"from_step"`
