@@ -1,10 +1,12 @@
 package external
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/dxtrain/dxtrain/datasets"
+	"github.com/dxtrain/dxtrain/datasets/readers"
 	"github.com/dxtrain/dxtrain/models/onnx"
 )
 
@@ -46,5 +48,58 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(len(y)*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+// BenchmarkImageThroughput is BenchmarkThroughput for images: on the same 20,000
+// lesions (an IDX pair as synth.WriteLesions writes it) and the image fixture's CNN,
+// `dxtrain predict`'s path (readers.ReadIDX, IDXArray.Pixels, ONNX Runtime) against
+// `models evaluate`'s (ReadImages with its label checks, then Evaluate: ONNX Runtime,
+// every metric and the intensity shift over every pixel). images/s for both. Both hand
+// ONNX Runtime all 20,000 images as one batch (onnx.Session.Run), so inference, not
+// the evaluation, sets the pace; 3 passes of each fit in two minutes on two cores:
+//
+//	go test ./models/external -run XXX -bench Throughput -benchtime 3x
+func BenchmarkImageThroughput(b *testing.B) {
+	const n = 20000
+	f := newImageFixture(b)
+	images, labels := writeLesions(b, n, 21)
+	b.Run("predict", func(b *testing.B) {
+		for b.Loop() {
+			file, err := os.Open(images)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a, err := readers.ReadIDX(file, 0)
+			file.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, err := a.Pixels()
+			if err != nil {
+				b.Fatal(err)
+			}
+			sess, err := onnx.Load(f.v.Files.ONNX)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := sess.Run(x, a.Dims[0]); err != nil {
+				b.Fatal(err)
+			}
+			sess.Close()
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+	})
+	b.Run("evaluate", func(b *testing.B) {
+		for b.Loop() {
+			d, err := ReadImages(images, labels, "", &f.v.Card)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Evaluate(f.v, d, Options{Threshold: 0.4}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 	})
 }
