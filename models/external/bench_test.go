@@ -55,11 +55,10 @@ func BenchmarkThroughput(b *testing.B) {
 // lesions (an IDX pair as synth.WriteLesions writes it) and the image fixture's CNN,
 // `dxtrain predict`'s path (readers.ReadIDX, IDXArray.Pixels, ONNX Runtime) against
 // `models evaluate`'s (ReadImages with its label checks, then Evaluate: ONNX Runtime,
-// every metric and the intensity shift over every pixel). images/s for both. Both hand
-// ONNX Runtime all 20,000 images as one batch (onnx.Session.Run), so inference, not
-// the evaluation, sets the pace; 3 passes of each fit in two minutes on two cores:
+// every metric and the intensity shift over every pixel). images/s for both. Inference
+// sets the pace (onnx.Session.Run feeds ONNX Runtime about 1,300 images a call):
 //
-//	go test ./models/external -run XXX -bench Throughput -benchtime 3x
+//	go test ./models/external -run XXX -bench Throughput -benchtime 5x
 func BenchmarkImageThroughput(b *testing.B) {
 	const n = 20000
 	f := newImageFixture(b)

@@ -29,6 +29,25 @@ func TestParity(t *testing.T) {
 	}
 }
 
+// TestParityAcrossBatches: a run split into many ONNX Runtime calls (7 samples each,
+// the last one short) gives every sample what models.Infer gives it.
+func TestParityAcrossBatches(t *testing.T) {
+	requireRuntime(t)
+	for _, f := range fixtures() {
+		t.Run(f.name, func(t *testing.T) {
+			net, params, pre := f.build(t, 5)
+			saved := batchValues
+			batchValues = 7 * net.InputSize()
+			defer func() { batchValues = saved }()
+			model := mustExport(t, net, params, pre, nil)
+			const n = 7*9 + 4
+			if _, err := Verify(model, net, params, pre, rawInputs(net, pre, n, 3), n, Tolerance); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // TestParityWithoutPreprocess covers a model exported with no standardisation.
 func TestParityWithoutPreprocess(t *testing.T) {
 	requireRuntime(t)

@@ -72,15 +72,42 @@ func (s *Session) InputSize() int { return s.in.size() }
 // OutputSize is the number of float32 values per sample the model writes.
 func (s *Session) OutputSize() int { return s.out.size() }
 
+// batchValues bounds the input values handed to ONNX Runtime in one call. One call
+// on a whole data set makes ONNX Runtime allocate every intermediate activation for
+// all of it at once: 20,000 lesion images in one batch ran at 1,400 images/s with
+// 3.7 GB resident, in batches of about 1,000 at 12,000 images/s. 1 Mi values
+// (4 MiB) keeps tabular sets of tens of thousands of rows in one call. A variable so
+// that tests can make batches small.
+var batchValues = 1 << 20
+
 // Run feeds n samples (row-major, n × InputSize values) and returns n × OutputSize
-// values.
+// values. Large inputs run in batches of at most batchValues values; the models
+// dxtrain exports treat each sample alone, so batching does not change the output.
 func (s *Session) Run(x []float32, n int) ([]float32, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("onnx run: %d samples, need at least 1", n)
 	}
-	if len(x) != n*s.in.size() {
-		return nil, fmt.Errorf("onnx run: input has %d values, want %d samples × %d", len(x), n, s.in.size())
+	in, out := s.in.size(), s.out.size()
+	if len(x) != n*in {
+		return nil, fmt.Errorf("onnx run: input has %d values, want %d samples × %d", len(x), n, in)
 	}
+	rows := max(1, batchValues/in)
+	result := make([]float32, 0, n*out)
+	for start := 0; start < n; start += rows {
+		end := min(n, start+rows)
+		var err error
+		if result, err = s.runBatch(x[start*in:end*in], end-start, result); err != nil {
+			if end-start < n {
+				return nil, fmt.Errorf("samples %d to %d: %w", start, end-1, err)
+			}
+			return nil, err
+		}
+	}
+	return result, nil
+}
+
+// runBatch runs n samples in one ONNX Runtime call and appends their outputs to dst.
+func (s *Session) runBatch(x []float32, n int, dst []float32) ([]float32, error) {
 	shape := ort.NewShape(append([]int64{int64(n)}, s.in.dims...)...)
 	input, err := ort.NewTensor(shape, x)
 	if err != nil {
@@ -100,7 +127,7 @@ func (s *Session) Run(x []float32, n int) ([]float32, error) {
 	if len(data) != n*s.out.size() {
 		return nil, fmt.Errorf("onnx run: output %q has %d values (shape %v), want %d samples × %d", s.out.name, len(data), t.GetShape(), n, s.out.size())
 	}
-	return append([]float32(nil), data...), nil
+	return append(dst, data...), nil
 }
 
 // Close releases the ONNX Runtime session. It is safe to call more than once.
