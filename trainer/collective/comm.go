@@ -179,7 +179,14 @@ const maxBatch = 64
 // writev sends bufs to the successor in one gathering write where it can;
 // it consumes bufs. False means the operation failed.
 func (s *opState) writev(bufs net.Buffers) bool {
-	if n, err := bufs.WriteTo(s.c.next); err != nil {
+	var n int64
+	var err error
+	if bw, ok := s.c.next.(buffersWriter); ok {
+		n, err = bw.WriteBuffers(bufs)
+	} else {
+		n, err = bufs.WriteTo(s.c.next)
+	}
+	if err != nil {
 		s.fail(s.c.nextRank(), fmt.Errorf("send after %d bytes: %w", n, err), nil)
 		return false
 	}

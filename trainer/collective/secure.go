@@ -16,11 +16,12 @@ func secureAccepted(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, e
 	if cfg.ServerTLS == nil {
 		return conn, nil
 	}
-	tc := tls.Server(conn, cfg.ServerTLS)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	link := newSecureLink(conn, func(c net.Conn) *tls.Conn { return tls.Server(c, cfg.ServerTLS) })
+	if err := link.HandshakeContext(ctx); err != nil {
 		return nil, fmt.Errorf("tls handshake from %s: %w", conn.RemoteAddr(), err)
 	}
-	return tc, nil
+	link.raw.startGathering()
+	return link, nil
 }
 
 // secureDialled runs the TLS handshake on the link to the successor. A refusal on
@@ -31,8 +32,8 @@ func secureDialled(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, er
 	if cfg.ClientTLS == nil {
 		return conn, nil
 	}
-	tc := tls.Client(conn, cfg.ClientTLS)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	link := newSecureLink(conn, func(c net.Conn) *tls.Conn { return tls.Client(c, cfg.ClientTLS) })
+	if err := link.HandshakeContext(ctx); err != nil {
 		_ = conn.Close()
 		var ne net.Error
 		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) ||
@@ -41,7 +42,8 @@ func secureDialled(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, er
 		}
 		return nil, fmt.Errorf("%w: tls: %v", ErrHandshake, err)
 	}
-	return tc, nil
+	link.raw.startGathering()
+	return link, nil
 }
 
 // refusedByTLS reports a TLS alert from the peer after our side of the handshake
