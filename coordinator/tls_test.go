@@ -62,11 +62,7 @@ func (p *testPKI) clientOpts(t *testing.T, role pki.Role, name string) []client.
 func (p *testPKI) rawTLS(t *testing.T, req pki.CertRequest) *tls.Config {
 	t.Helper()
 	f := p.files(t, req)
-	pair, err := tls.LoadX509KeyPair(f.Cert, f.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{pair}, InsecureSkipVerify: true, MinVersion: tls.VersionTLS13}
+	return testutil.Presenting(t, f.Cert, f.Key)
 }
 
 func (p *testPKI) secure(t *testing.T) func(*Config) {
@@ -75,21 +71,6 @@ func (p *testPKI) secure(t *testing.T) func(*Config) {
 		c.JoinToken = "" // servers join by their certificates
 		c.TLS = p.files(t, pki.CertRequest{Role: pki.RoleServer, Name: c.NodeID})
 	}
-}
-
-// tryTLS dials addr with cfg, sends a request and reports the first error.
-func tryTLS(addr string, cfg *tls.Config) error {
-	c, err := tls.Dial("tcp", addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.WriteString(c, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		return err
-	}
-	_, err = c.Read(make([]byte, 1))
-	return err
 }
 
 func TestTLSClusterRefusesAndAudits(t *testing.T) {
@@ -142,17 +123,17 @@ func TestTLSClusterRefusesAndAudits(t *testing.T) {
 		t.Fatalf("plaintext client: %d %q", resp.StatusCode, body)
 	}
 	other := newTestPKI(t)
-	if err := tryTLS(leader.HTTPAddr(), other.rawTLS(t, pki.CertRequest{Role: pki.RoleClient, Name: "mallory"})); err == nil {
+	if err := testutil.TLSExchange(leader.HTTPAddr(), other.rawTLS(t, pki.CertRequest{Role: pki.RoleClient, Name: "mallory"})); err == nil {
 		t.Fatal("a certificate of another CA was accepted")
 	}
 	expired := pki.CertRequest{Role: pki.RoleClient, Name: "old", NotBefore: time.Now().Add(-3 * time.Hour)}
-	if err := tryTLS(leader.HTTPAddr(), p.rawTLS(t, expired)); err == nil {
+	if err := testutil.TLSExchange(leader.HTTPAddr(), p.rawTLS(t, expired)); err == nil {
 		t.Fatal("an expired certificate was accepted")
 	}
-	if err := tryTLS(follower.RaftAddr(), p.rawTLS(t, pki.CertRequest{Role: pki.RoleClient, Name: "bob"})); err == nil {
+	if err := testutil.TLSExchange(follower.RaftAddr(), p.rawTLS(t, pki.CertRequest{Role: pki.RoleClient, Name: "bob"})); err == nil {
 		t.Fatal("a client certificate was accepted on Raft")
 	}
-	if err := tryTLS(follower.RaftAddr(), p.rawTLS(t, pki.CertRequest{Role: pki.RoleAgent, Name: "node-9"})); err == nil {
+	if err := testutil.TLSExchange(follower.RaftAddr(), p.rawTLS(t, pki.CertRequest{Role: pki.RoleAgent, Name: "node-9"})); err == nil {
 		t.Fatal("an agent certificate was accepted on Raft")
 	}
 	// A server started with an agent's certificate is refused before it listens.

@@ -78,16 +78,7 @@ func TestNoRowLevelValueLeaves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, sig, err := Sign(f.v, e, "Test Trust", f.site, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	if err := e.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
-	pretty, _ := json.MarshalIndent(e, "", "  ")
-	outputs := map[string][]byte{"report.json": report, "report.sig": sig, "printed report": text.Bytes(), "evaluation JSON": pretty}
+	outputs := everyOutput(t, f, e)
 	for name, out := range outputs {
 		if bytes.Contains(out, []byte("Q7731")) {
 			t.Fatalf("%s holds a subgroup value of fewer rows than the floor", name)
@@ -104,7 +95,7 @@ func TestNoRowLevelValueLeaves(t *testing.T) {
 		t.Fatalf("an error about a bad cell: %v", err)
 	}
 	// The report verifies, and its evaluation reads back with every count at the floor.
-	r, err := release.VerifyReport(report, sig)
+	r, err := release.VerifyReport(outputs["report.json"], outputs["report.sig"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +106,7 @@ func TestNoRowLevelValueLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("DXTRAIN_WRITE_REPORT") != "" {
-		_ = os.WriteFile(filepath.Join(os.TempDir(), "site-report.json"), report, 0o644)
+		_ = os.WriteFile(filepath.Join(os.TempDir(), "site-report.json"), outputs["report.json"], 0o644)
 	}
 }
 
@@ -155,4 +146,20 @@ func FuzzParseRequirements(f *testing.F) {
 			}
 		}
 	})
+}
+
+// everyOutput is everything an evaluation leaves the trust as: the signed report, its
+// signature, the printed report and the evaluation's JSON, by name.
+func everyOutput(t *testing.T, f *fixture, e *Evaluation) map[string][]byte {
+	t.Helper()
+	report, sig, err := Sign(f.v, e, "Test Trust", f.site, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := e.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	pretty, _ := json.MarshalIndent(e, "", "  ")
+	return map[string][]byte{"report.json": report, "report.sig": sig, "printed report": text.Bytes(), "evaluation JSON": pretty}
 }

@@ -112,21 +112,31 @@ func newFixture(t testing.TB, withDistribution bool) *fixture {
 		}
 		card.Distribution = d
 	}
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	st := release.Statement{Schema: release.StatementSchema, ModelName: "marker", ModelVersion: "1",
-		CheckpointManifestSHA256: hashOf("cp"), DatasetManifestSHA256: hashOf("data"), SpecSHA256: hashOf("spec"),
-		CodeVersion: "test", Metrics: map[string]float64{"test_auroc": float64(rep.Overall.Binary.AUROC.Estimate)},
-		Approver: "Approver", CreatedAt: created}
-	files, err := release.Seal(model, card, st, priv)
+	f, err := sealFixture(model, card, float64(rep.Overall.Binary.AUROC.Estimate))
 	if err != nil {
 		t.Fatal(err)
+	}
+	return f
+}
+
+// sealFixture signs model and card as an approver's release would, with a statement
+// naming the development AUROC, verifies it, and gives the trust a site key.
+func sealFixture(model []byte, card release.Card, auroc float64) (*fixture, error) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	st := release.Statement{Schema: release.StatementSchema, ModelName: card.Name, ModelVersion: card.Version,
+		CheckpointManifestSHA256: hashOf("cp"), DatasetManifestSHA256: hashOf("data"), SpecSHA256: hashOf("spec"),
+		CodeVersion: "test", Metrics: map[string]float64{"test_auroc": auroc},
+		Approver: "Approver", CreatedAt: card.CreatedAt}
+	files, err := release.Seal(model, card, st, priv)
+	if err != nil {
+		return nil, err
 	}
 	v, err := release.VerifyBytes(files, pub)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	_, site, _ := ed25519.GenerateKey(nil)
-	return &fixture{v: v, site: site}
+	return &fixture{v: v, site: site}, nil
 }
 
 // csvOf writes rows as the trust's CSV: the card's columns (or renamed), the label,

@@ -1,7 +1,6 @@
 package external
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"sync"
 	"testing"
@@ -106,21 +105,7 @@ func buildImageFixture() (*fixture, error) {
 		Classes: classes, PositiveClass: "malignant", Evaluation: evaluation, Distribution: dist,
 		Limitations: []string{"Synthetic."}, CreatedAt: created, CodeVersion: "test",
 	}
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	st := release.Statement{Schema: release.StatementSchema, ModelName: "lesions", ModelVersion: "1",
-		CheckpointManifestSHA256: hashOf("cp"), DatasetManifestSHA256: hashOf("data"), SpecSHA256: hashOf("spec"),
-		CodeVersion: "test", Metrics: map[string]float64{"test_auroc": float64(rep.Overall.Binary.AUROC.Estimate)},
-		Approver: "Approver", CreatedAt: created}
-	files, err := release.Seal(model, card, st, priv)
-	if err != nil {
-		return nil, err
-	}
-	v, err := release.VerifyBytes(files, pub)
-	if err != nil {
-		return nil, err
-	}
-	_, site, _ := ed25519.GenerateKey(nil)
-	return &fixture{v: v, site: site}, nil
+	return sealFixture(model, card, float64(rep.Overall.Binary.AUROC.Estimate))
 }
 
 // trainLesions trains net for epochs over n development lesions in batches of 50 with

@@ -4,14 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dxtrain/dxtrain/datasets/readers"
 	"github.com/dxtrain/dxtrain/datasets/synth"
@@ -182,24 +181,12 @@ func TestReadImagesNPZ(t *testing.T) {
 	}
 	npz := writeFile(t, filepath.Join(t.TempDir(), "lesions.npz"), zb.Bytes())
 	got, err := ReadImages(npz, "", "val", &f.v.Card)
-	if err != nil || !got.Images || got.N != want.N || !equal(got.X, want.X) || !equal(got.Y, want.Y) {
+	if err != nil || !got.Images || got.N != want.N || !slices.Equal(got.X, want.X) || !slices.Equal(got.Y, want.Y) {
 		t.Fatalf("npz read: %v", err)
 	}
 	if _, err := ReadImages(npz, "", "holdout", &f.v.Card); err == nil || !strings.Contains(err.Error(), `"holdout"`) {
 		t.Fatalf("an unknown split: %v", err)
 	}
-}
-
-func equal[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestReadImagesRefusals(t *testing.T) {
@@ -283,16 +270,7 @@ func TestNoImageValueLeaves(t *testing.T) {
 	for _, p := range probs {
 		values = append(values, strconv.FormatFloat(float64(p), 'g', -1, 32))
 	}
-	report, sig, err := Sign(f.v, e, "Test Trust", f.site, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	if err := e.WriteText(&text); err != nil {
-		t.Fatal(err)
-	}
-	pretty, _ := json.MarshalIndent(e, "", "  ")
-	outputs := map[string][]byte{"report.json": report, "report.sig": sig, "printed report": text.Bytes(), "evaluation JSON": pretty}
+	outputs := everyOutput(t, f, e)
 	checked := 0
 	for name, out := range outputs {
 		for _, v := range values {
@@ -308,7 +286,7 @@ func TestNoImageValueLeaves(t *testing.T) {
 	if checked < 4*500 {
 		t.Fatalf("only %d values checked", checked)
 	}
-	r, err := release.VerifyReport(report, sig)
+	r, err := release.VerifyReport(outputs["report.json"], outputs["report.sig"])
 	if err != nil {
 		t.Fatal(err)
 	}

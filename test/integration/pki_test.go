@@ -38,13 +38,19 @@ func (p *clusterPKI) issue(role pki.Role, name string) pki.Files {
 	if f, ok := p.issued[string(role)+"/"+name]; ok {
 		return f
 	}
-	f, err := p.ca.Issue(p.dir, pki.CertRequest{Role: role, Name: name, Validity: time.Hour})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	files := pki.Files{CA: filepath.Join(p.dir, "ca", pki.CACertFile), Cert: f.Cert, Key: f.Key}
+	files := p.issueIn(p.t, p.dir, pki.CertRequest{Role: role, Name: name, Validity: time.Hour})
 	p.issued[string(role)+"/"+name] = files
 	return files
+}
+
+// issueIn writes a certificate for req into dir.
+func (p *clusterPKI) issueIn(t *testing.T, dir string, req pki.CertRequest) pki.Files {
+	t.Helper()
+	f, err := p.ca.Issue(dir, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki.Files{CA: filepath.Join(p.dir, "ca", pki.CACertFile), Cert: f.Cert, Key: f.Key}
 }
 
 // flags are a server's or agent's --tls-* flags for a new certificate of its own.

@@ -44,19 +44,16 @@ func TestServerTLSOnTheWire(t *testing.T) {
 	})
 
 	t.Run("refusals are audited", func(t *testing.T) {
-		expired, err := c.pki.ca.Issue(t.TempDir(), pki.CertRequest{Role: pki.RoleClient, Name: "former",
+		expired := c.pki.issueIn(t, t.TempDir(), pki.CertRequest{Role: pki.RoleClient, Name: "former",
 			Validity: time.Hour, NotBefore: time.Now().Add(-3 * time.Hour)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := handshake(s.httpAddr, presenting(t, expired.Cert, expired.Key)); err == nil {
+		if err := testutil.TLSExchange(s.httpAddr, testutil.Presenting(t, expired.Cert, expired.Key)); err == nil {
 			t.Fatal("an expired certificate was accepted")
 		}
-		if err := handshake(s.raftAddr, presenting(t, c.pki.user.Cert, c.pki.user.Key)); err == nil {
+		if err := testutil.TLSExchange(s.raftAddr, testutil.Presenting(t, c.pki.user.Cert, c.pki.user.Key)); err == nil {
 			t.Fatal("a client certificate was accepted on Raft")
 		}
 		other := newClusterPKI(t, filepath.Join(t.TempDir(), "tls"))
-		if err := handshake(s.httpAddr, presenting(t, other.user.Cert, other.user.Key)); err == nil {
+		if err := testutil.TLSExchange(s.httpAddr, testutil.Presenting(t, other.user.Cert, other.user.Key)); err == nil {
 			t.Fatal("a certificate of another CA was accepted")
 		}
 		// A server started with an agent's certificate refuses to start.
@@ -120,12 +117,12 @@ func TestServerTLSOnTheWire(t *testing.T) {
 		s.signal(syscall.SIGHUP)
 		fresh := next.config(next.user)
 		testutil.WaitFor(t, 10*time.Second, "the new CA's user to be accepted", func() (bool, string) {
-			err := handshake(s.httpAddr, fresh)
+			err := testutil.TLSExchange(s.httpAddr, fresh)
 			return err == nil, errString(err)
 		})
 		// The old user's certificate, trusting whatever the server presents: only the
 		// server's check can refuse it.
-		if err := handshake(s.httpAddr, presenting(t, c.pki.user.Cert, c.pki.user.Key)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		if err := testutil.TLSExchange(s.httpAddr, testutil.Presenting(t, c.pki.user.Cert, c.pki.user.Key)); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("a user of the old CA after the server moved to a new CA: %v", err)
 		}
 	})
@@ -134,11 +131,7 @@ func TestServerTLSOnTheWire(t *testing.T) {
 // reissue writes a new certificate for an existing member into a fresh directory.
 func (p *clusterPKI) reissue(t *testing.T, role pki.Role, name string, validity time.Duration) pki.Files {
 	t.Helper()
-	f, err := p.ca.Issue(t.TempDir(), pki.CertRequest{Role: role, Name: name, Validity: validity})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pki.Files{CA: filepath.Join(p.dir, "ca", pki.CACertFile), Cert: f.Cert, Key: f.Key}
+	return p.issueIn(t, t.TempDir(), pki.CertRequest{Role: role, Name: name, Validity: validity})
 }
 
 // install replaces the files at dst with src's, each by an atomic rename, as a
@@ -197,37 +190,6 @@ func waitServed(t *testing.T, s *server, cfg *tls.Config, serial string) {
 		got := served(t, s, cfg)
 		return got == serial, got
 	})
-}
-
-// handshake completes a TLS handshake and one request-sized exchange: TLS 1.3
-// servers report a refused client certificate only after the client's handshake
-// ends, so a read is needed to see it.
-func handshake(addr string, cfg *tls.Config) error {
-	conn, err := tls.Dial("tcp", addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := conn.Write([]byte("GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 64)
-	if _, err := conn.Read(buf); err != nil {
-		return err
-	}
-	return nil
-}
-
-// presenting offers a certificate and trusts any server, so that only the server's
-// own checks decide.
-func presenting(t *testing.T, cert, key string) *tls.Config {
-	t.Helper()
-	pair, err := tls.LoadX509KeyPair(cert, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{pair}, InsecureSkipVerify: true, MinVersion: tls.VersionTLS13}
 }
 
 func errString(err error) string {
