@@ -24,6 +24,16 @@ type Spec struct {
 	MaxRestarts int            `yaml:"max_restarts" json:"max_restarts"`
 	Checkpoint  CheckpointSpec `yaml:"checkpoint" json:"checkpoint"`
 	Export      ExportSpec     `yaml:"export" json:"export"`
+
+	// Project is the project the run is charged to ("" = the default project); its
+	// quota, borrowing limit and weight decide when the run may start.
+	Project string `yaml:"project,omitempty" json:"project,omitempty"`
+	// Priority is a priority class ("" = normal): higher classes go first and may
+	// preempt lower ones at a checkpoint.
+	Priority string `yaml:"priority,omitempty" json:"priority,omitempty"`
+	// TimeLimit (a Go duration, "" = none) bounds one attempt's running time: past it
+	// the run checkpoints and stops. The scheduler uses it to backfill.
+	TimeLimit string `yaml:"time_limit,omitempty" json:"time_limit,omitempty"`
 }
 
 // DatasetSpec says where the data is and which columns mean what.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"time"
 )
 
 // Limits that Validate enforces. They are generous; they exist so that a typo
@@ -54,6 +55,7 @@ func (s *Spec) Validate() error {
 	v.workers(&s.Workers)
 	v.check(s.MaxRestarts >= 0 && s.MaxRestarts <= MaxRestartsLimit, "max_restarts", "must be in [0, %d], got %d", MaxRestartsLimit, s.MaxRestarts)
 	v.checkpoint(&s.Checkpoint)
+	v.scheduling(s)
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -206,4 +208,25 @@ func (v *validator) checkpoint(c *CheckpointSpec) {
 func (v *validator) export(e *ExportSpec) {
 	v.check(e.Opset == SupportedOpset, "export.opset", "only opset %d is supported, got %d", SupportedOpset, e.Opset)
 	v.check(e.Tolerance > 0 && e.Tolerance <= MaxTolerance, "export.tolerance", "must be in (0, %v], got %v", MaxTolerance, e.Tolerance)
+}
+
+// scheduling checks the names and the time limit; whether the project and the
+// priority class exist is the cluster's to say at submit.
+func (v *validator) scheduling(s *Spec) {
+	v.check(s.Project == "" || namePattern.MatchString(s.Project), "project", "must be a lower-case DNS label, got %q", s.Project)
+	v.check(s.Priority == "" || namePattern.MatchString(s.Priority), "priority", "must be a lower-case DNS label, got %q", s.Priority)
+	if s.TimeLimit != "" {
+		d, err := time.ParseDuration(s.TimeLimit)
+		v.check(err == nil && d > 0, "time_limit", "must be a positive duration such as 90m or 12h, got %q", s.TimeLimit)
+	}
+}
+
+// TimeLimitDuration is the parsed time limit, 0 when there is none (Validate has
+// refused a malformed one).
+func (s *Spec) TimeLimitDuration() time.Duration {
+	d, err := time.ParseDuration(s.TimeLimit)
+	if err != nil || s.TimeLimit == "" {
+		return 0
+	}
+	return d
 }

@@ -6,7 +6,31 @@ const (
 	AttemptSucceeded = "succeeded"
 	AttemptFailed    = "failed"
 	AttemptCancelled = "cancelled"
+	// AttemptStopped is an attempt that ended on a stop request (Attempt.Stop) after
+	// committing a checkpoint, or that the leader stopped when its deadline passed.
+	AttemptStopped = "stopped"
 )
+
+// Why an attempt is asked to stop.
+const (
+	// StopPreempt gives the attempt's devices to another experiment; the experiment
+	// goes back to pending and resumes from its newest committed checkpoint.
+	StopPreempt = "preempt"
+	// StopTimeLimit ends the experiment: it ran past its spec's time_limit.
+	StopTimeLimit = "time_limit"
+)
+
+// StopRequest asks a running attempt to checkpoint now and stop. Its agents see it
+// in their assignments; the leader stops the attempt itself at Deadline.
+type StopRequest struct {
+	Reason string `json:"reason"` // StopPreempt or StopTimeLimit
+	// Detail says why, for people: "for experiment X (urgent over batch)".
+	Detail string `json:"detail"`
+	// For is the experiment the devices are freed for (preemption only).
+	For         string `json:"for,omitempty"`
+	RequestedAt int64  `json:"requested_at"`
+	Deadline    int64  `json:"deadline"`
+}
 
 // Rank is one member of an attempt's fixed world.
 type Rank struct {
@@ -34,18 +58,24 @@ type Attempt struct {
 	ResumedFrom string `json:"resumed_from,omitempty"`
 	// Rendezvous is host:port of a torch attempt's rank-0 store (MASTER_ADDR and
 	// MASTER_PORT), published by rank 0's agent; the other agents wait for it.
-	Rendezvous  string `json:"rendezvous,omitempty"`
-	Status      string `json:"status"`
-	EndReason   string `json:"end_reason,omitempty"`
-	CreatedAt   int64  `json:"created_at"`
-	EndedAt     int64  `json:"ended_at,omitempty"`
-	CreateIndex uint64 `json:"create_index"`
-	ModifyIndex uint64 `json:"modify_index"`
+	Rendezvous string `json:"rendezvous,omitempty"`
+	// Stop is set once the attempt is asked to checkpoint now and stop.
+	Stop        *StopRequest `json:"stop,omitempty"`
+	Status      string       `json:"status"`
+	EndReason   string       `json:"end_reason,omitempty"`
+	CreatedAt   int64        `json:"created_at"`
+	EndedAt     int64        `json:"ended_at,omitempty"`
+	CreateIndex uint64       `json:"create_index"`
+	ModifyIndex uint64       `json:"modify_index"`
 }
 
 // Copy returns a deep copy.
 func (a *Attempt) Copy() *Attempt {
 	c := *a
+	if a.Stop != nil {
+		stop := *a.Stop
+		c.Stop = &stop
+	}
 	c.Ranks = append([]Rank(nil), a.Ranks...)
 	for i := range c.Ranks {
 		c.Ranks[i].Devices = append([]string(nil), a.Ranks[i].Devices...)
@@ -75,7 +105,7 @@ type AttemptEndRequest struct {
 	WriteRequest
 	AttemptID string `json:"attempt_id"`
 	Rank      int    `json:"rank"`
-	Status    string `json:"status"` // succeeded or failed
+	Status    string `json:"status"` // succeeded, failed, or stopped (on a stop request, after its checkpoint)
 	Reason    string `json:"reason,omitempty"`
 }
 
@@ -95,4 +125,11 @@ type AttemptRendezvousRequest struct {
 	WriteRequest
 	AttemptID  string `json:"attempt_id"`
 	Rendezvous string `json:"rendezvous"`
+}
+
+// AttemptStopRequest asks a running attempt to checkpoint and stop (once).
+type AttemptStopRequest struct {
+	WriteRequest
+	AttemptID string      `json:"attempt_id"`
+	Stop      StopRequest `json:"stop"`
 }

@@ -10,11 +10,13 @@ const (
 	ExperimentSucceeded = "succeeded"
 	ExperimentFailed    = "failed"
 	ExperimentCancelled = "cancelled"
+	// ExperimentTimedOut ran past its spec's time_limit and stopped at a checkpoint.
+	ExperimentTimedOut = "timed_out"
 )
 
 // ExperimentTerminal reports whether an experiment status is final.
 func ExperimentTerminal(status string) bool {
-	return status == ExperimentSucceeded || status == ExperimentFailed || status == ExperimentCancelled
+	return status == ExperimentSucceeded || status == ExperimentFailed || status == ExperimentCancelled || status == ExperimentTimedOut
 }
 
 // Progress is the latest training progress an agent reported.
@@ -38,8 +40,13 @@ type Experiment struct {
 	Status       string           `json:"status"`
 	StatusReason string           `json:"status_reason,omitempty"`
 	Restarts     int              `json:"restarts"`
-	Submitter    string           `json:"submitter,omitempty"` // accessor ID of the submitting token
-	Progress     Progress         `json:"progress"`
+	// Preemptions are the times (unix nanoseconds) its attempts were preempted,
+	// newest last; a run preempted often within the protection window is protected.
+	Preemptions []int64 `json:"preemptions,omitempty"`
+	// QueuedAt is when the experiment last became pending: its age in the queue.
+	QueuedAt  int64    `json:"queued_at,omitempty"`
+	Submitter string   `json:"submitter,omitempty"` // accessor ID of the submitting token
+	Progress  Progress `json:"progress"`
 	// CodeBundle is the SHA-256 of the code bundle of a runtime: torch experiment: the
 	// researcher's code directory packed deterministically by `dxtrain run`.
 	CodeBundle string `json:"code_bundle,omitempty"`
@@ -87,6 +94,7 @@ func (e *Experiment) Copy() *Experiment {
 	c := *e
 	c.Series = append([]SeriesPoint(nil), e.Series...) // points are never mutated once appended
 	c.Artifacts = append([]Artifact(nil), e.Artifacts...)
+	c.Preemptions = append([]int64(nil), e.Preemptions...)
 	if e.Progress.Metrics != nil {
 		c.Progress.Metrics = make(map[string]float64, len(e.Progress.Metrics))
 		for k, v := range e.Progress.Metrics {

@@ -49,40 +49,48 @@ const (
 	AttemptResumedRequestType
 	SecurityEventsRequestType
 	ModelReportSubmitRequestType
+	AttemptStopRequestType
+	ProjectUpsertRequestType
+	ProjectDeleteRequestType
+	PriorityClassUpsertRequestType
 )
 
 // IgnoreUnknownTypeFlag marks a MessageType a server may skip when it does not know it.
 const IgnoreUnknownTypeFlag MessageType = 0x80
 
 var messageTypeNames = map[MessageType]string{
-	NodeRegisterRequestType:       "node_register",
-	NodeStatusRequestType:         "node_status",
-	NodeDrainRequestType:          "node_drain",
-	DatasetRegisterRequestType:    "dataset_register",
-	ExperimentSubmitRequestType:   "experiment_submit",
-	ExperimentCancelRequestType:   "experiment_cancel",
-	ExperimentProgressRequestType: "experiment_progress",
-	AttemptCreateRequestType:      "attempt_create",
-	AttemptEndRequestType:         "attempt_end",
-	CheckpointCommitRequestType:   "checkpoint_commit",
-	ACLBootstrapRequestType:       "acl_bootstrap",
-	ACLTokenUpsertRequestType:     "acl_token_upsert",
-	ACLTokenDeleteRequestType:     "acl_token_delete",
-	ServerMemberUpsertRequestType: "server_member_upsert",
-	ServerMemberDeleteRequestType: "server_member_delete",
-	CheckpointFlagRequestType:     "checkpoint_flag",
-	ModelReleaseRequestType:       "model_release",
-	ModelRevokeRequestType:        "model_revoke",
-	DeviceUnhealthyRequestType:    "device_unhealthy",
-	DeviceUncordonRequestType:     "device_uncordon",
-	CheckpointDeleteRequestType:   "checkpoint_delete",
-	AlertRecordRequestType:        "alert_record",
-	AlertAckRequestType:           "alert_ack",
-	AttemptRendezvousRequestType:  "attempt_rendezvous",
-	ExperimentArtifactRequestType: "experiment_artifact",
-	AttemptResumedRequestType:     "attempt_resumed",
-	SecurityEventsRequestType:     "security_events",
-	ModelReportSubmitRequestType:  "model_report_submit",
+	NodeRegisterRequestType:        "node_register",
+	NodeStatusRequestType:          "node_status",
+	NodeDrainRequestType:           "node_drain",
+	DatasetRegisterRequestType:     "dataset_register",
+	ExperimentSubmitRequestType:    "experiment_submit",
+	ExperimentCancelRequestType:    "experiment_cancel",
+	ExperimentProgressRequestType:  "experiment_progress",
+	AttemptCreateRequestType:       "attempt_create",
+	AttemptEndRequestType:          "attempt_end",
+	CheckpointCommitRequestType:    "checkpoint_commit",
+	ACLBootstrapRequestType:        "acl_bootstrap",
+	ACLTokenUpsertRequestType:      "acl_token_upsert",
+	ACLTokenDeleteRequestType:      "acl_token_delete",
+	ServerMemberUpsertRequestType:  "server_member_upsert",
+	ServerMemberDeleteRequestType:  "server_member_delete",
+	CheckpointFlagRequestType:      "checkpoint_flag",
+	ModelReleaseRequestType:        "model_release",
+	ModelRevokeRequestType:         "model_revoke",
+	DeviceUnhealthyRequestType:     "device_unhealthy",
+	DeviceUncordonRequestType:      "device_uncordon",
+	CheckpointDeleteRequestType:    "checkpoint_delete",
+	AlertRecordRequestType:         "alert_record",
+	AlertAckRequestType:            "alert_ack",
+	AttemptRendezvousRequestType:   "attempt_rendezvous",
+	ExperimentArtifactRequestType:  "experiment_artifact",
+	AttemptResumedRequestType:      "attempt_resumed",
+	SecurityEventsRequestType:      "security_events",
+	ModelReportSubmitRequestType:   "model_report_submit",
+	AttemptStopRequestType:         "attempt_stop",
+	ProjectUpsertRequestType:       "project_upsert",
+	ProjectDeleteRequestType:       "project_delete",
+	PriorityClassUpsertRequestType: "priority_class_upsert",
 }
 
 // String names the type for logs and audit entries.
