@@ -210,6 +210,10 @@ func (v *validator) export(e *ExportSpec) {
 	v.check(e.Tolerance > 0 && e.Tolerance <= MaxTolerance, "export.tolerance", "must be in (0, %v], got %v", MaxTolerance, e.Tolerance)
 }
 
+// ValidName reports whether s is a lower-case DNS label: the form of experiment,
+// project and priority class names.
+func ValidName(s string) bool { return namePattern.MatchString(s) }
+
 // scheduling checks the names and the time limit; whether the project and the
 // priority class exist is the cluster's to say at submit.
 func (v *validator) scheduling(s *Spec) {

@@ -86,6 +86,13 @@ func populate(t *testing.T) *applier {
 				CheckpointID: "c1", ManifestHash: "cm", BlobHash: "x", Reason: "blob x: blob corrupt", ReportedBy: "acc-2"}})
 	}
 	a.mustApply(structs.AlertAckRequestType, &structs.AlertAckRequest{WriteRequest: audit("alert_ack"), AlertID: "al1", AckedBy: "acc-1"})
+	a.mustApply(structs.ProjectUpsertRequestType, &structs.ProjectUpsertRequest{WriteRequest: audit("project_set"),
+		Project: structs.Project{Name: "radiology", Members: []string{"acc-2"}, Quota: map[string]int{"gpu": 8},
+			BorrowLimit: map[string]int{"gpu": 4}, Weight: 2}})
+	a.mustApply(structs.PriorityClassUpsertRequestType, &structs.PriorityClassUpsertRequest{WriteRequest: audit("priority_class_set"),
+		Class: structs.PriorityClass{Name: "overnight", Value: 5, Roles: []string{structs.RoleResearcher}}})
+	a.mustApply(structs.AttemptStopRequestType, &structs.AttemptStopRequest{WriteRequest: audit("attempt_preempt"), AttemptID: "a1",
+		Stop: structs.StopRequest{Reason: structs.StopPreempt, Detail: "for e2", For: "e2", RequestedAt: 1, Deadline: 2}})
 	return a
 }
 
@@ -136,7 +143,9 @@ func TestSnapshotRoundTripPerRecordType(t *testing.T) {
 		{"server members", func(s *state.Store) any { return s.Members() }, 1},
 		{"model versions", func(s *state.Store) any { return s.AllModelVersions() }, 2},
 		{"alerts", func(s *state.Store) any { return s.Alerts("") }, 2},
-		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 15},
+		{"projects", func(s *state.Store) any { return s.Projects() }, 2},
+		{"priority classes", func(s *state.Store) any { return s.PriorityClasses() }, 4},
+		{"audit", func(s *state.Store) any { return s.Audit(0, 0) }, 18},
 		{"latest index", func(s *state.Store) any { return s.LatestIndex() }, -1},
 		{"acl bootstrap", func(s *state.Store) any { return s.ACLBootstrapIndex() }, -1},
 	}

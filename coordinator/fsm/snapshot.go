@@ -29,6 +29,8 @@ const (
 	kindModel      = "model_version"
 	kindAlert      = "alert"
 	kindReport     = "site_report"
+	kindProject    = "project"
+	kindPriority   = "priority_class"
 )
 
 type record struct {
@@ -103,6 +105,12 @@ func writeStore(w io.Writer, st *state.Store) error {
 	for _, v := range st.AllReports() {
 		add(kindReport, v)
 	}
+	for _, v := range st.CreatedProjects() {
+		add(kindProject, v)
+	}
+	for _, v := range st.DefinedPriorityClasses() {
+		add(kindPriority, v)
+	}
 	for _, v := range st.Audit(0, 0) {
 		add(kindAudit, v)
 	}
@@ -154,6 +162,10 @@ func restoreRecord(st *state.Store, rec record) error {
 		return restoreInto(rec.Value, st.RestoreAudit)
 	case kindReport:
 		return restoreInto(rec.Value, st.RestoreReport)
+	case kindProject:
+		return restoreInto(rec.Value, st.RestoreProject)
+	case kindPriority:
+		return restoreInto(rec.Value, st.RestorePriorityClass)
 	}
 	return fmt.Errorf("unknown snapshot record kind %q", rec.Kind)
 }

@@ -79,6 +79,17 @@ func (s *Store) TokenBySecretHash(hash string) (*structs.ACLToken, error) {
 	return s.tokens[id].Copy(), nil
 }
 
+// TokenByAccessor returns the token with this accessor ID.
+func (s *Store) TokenByAccessor(id string) (*structs.ACLToken, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return nil, fmt.Errorf("token %q: %w", id, structs.ErrNotFound)
+	}
+	return t.Copy(), nil
+}
+
 // Tokens lists every token, sorted by accessor ID.
 func (s *Store) Tokens() []*structs.ACLToken {
 	s.mu.RLock()

@@ -81,14 +81,17 @@ func (s *Store) EndAttempt(index uint64, req *structs.AttemptEndRequest) error {
 	}
 	switch req.Status {
 	case structs.AttemptFailed:
-	case structs.AttemptSucceeded:
+	case structs.AttemptSucceeded, structs.AttemptStopped:
+		if req.Status == structs.AttemptStopped && old.Stop == nil {
+			return structs.Invalid("status", fmt.Sprintf("attempt %q was not asked to stop", old.ID))
+		}
 		if req.Rank != 0 {
 			// Non-zero ranks finishing is expected; the attempt ends with rank 0.
 			s.bump(index)
 			return nil
 		}
 	default:
-		return structs.Invalid("status", fmt.Sprintf("%q is not succeeded or failed", req.Status))
+		return structs.Invalid("status", fmt.Sprintf("%q is not succeeded, failed or stopped", req.Status))
 	}
 	reason := req.Reason
 	if req.Status == structs.AttemptFailed {
@@ -100,7 +103,9 @@ func (s *Store) EndAttempt(index uint64, req *structs.AttemptEndRequest) error {
 }
 
 // endAttempt ends a and moves its experiment on: succeeded → succeeded; failed →
-// pending again while restarts remain, failed otherwise. The caller holds mu.
+// pending again while restarts remain, failed otherwise; stopped on a preemption →
+// pending again (no restart spent, the preemption recorded); stopped at its time
+// limit → timed_out. The caller holds mu.
 func (s *Store) endAttempt(index uint64, a *structs.Attempt, status, reason string, ts int64) {
 	a.Status, a.EndReason, a.EndedAt, a.ModifyIndex = status, reason, ts, index
 	s.attempts[a.ID] = a
@@ -122,6 +127,17 @@ func (s *Store) endAttempt(index uint64, a *structs.Attempt, status, reason stri
 			e.Status = structs.ExperimentFailed
 			e.StatusReason = fmt.Sprintf("attempt %d failed (%s); max_restarts %d spent", a.Number, reason, e.Spec.MaxRestarts)
 		}
+	case structs.AttemptStopped:
+		if a.Stop != nil && a.Stop.Reason == structs.StopTimeLimit {
+			e.Status, e.StatusReason = structs.ExperimentTimedOut, fmt.Sprintf("attempt %d: %s (%s)", a.Number, a.Stop.Detail, reason)
+		} else {
+			e.Status = structs.ExperimentPending
+			e.StatusReason = fmt.Sprintf("attempt %d preempted (%s); resumes from its newest committed checkpoint", a.Number, reason)
+			e.Preemptions = append(e.Preemptions, ts)
+		}
+	}
+	if e.Status == structs.ExperimentPending {
+		e.QueuedAt = ts
 	}
 	s.experiments[e.ID] = e
 }
@@ -226,6 +242,32 @@ func (s *Store) setOnce(index uint64, attemptID, holds, value string, field func
 	a := old.Copy()
 	*field(a) = value
 	a.ModifyIndex = index
+	s.attempts[a.ID] = a
+	s.bump(index)
+	return nil
+}
+
+// StopAttempt records a stop request on a running attempt, once: its agents
+// checkpoint and end it as stopped, or the leader ends it at the deadline.
+func (s *Store) StopAttempt(index uint64, req *structs.AttemptStopRequest) error {
+	if req.Stop.Reason != structs.StopPreempt && req.Stop.Reason != structs.StopTimeLimit {
+		return structs.Invalid("stop.reason", fmt.Sprintf("%q is not %s or %s", req.Stop.Reason, structs.StopPreempt, structs.StopTimeLimit))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.attempts[req.AttemptID]
+	if !ok {
+		return fmt.Errorf("attempt %q: %w", req.AttemptID, structs.ErrNotFound)
+	}
+	if old.Status != structs.AttemptRunning {
+		return fmt.Errorf("attempt %q already %s: %w", old.ID, old.Status, structs.ErrConflict)
+	}
+	if old.Stop != nil {
+		return fmt.Errorf("attempt %q is already stopping (%s): %w", old.ID, old.Stop.Reason, structs.ErrConflict)
+	}
+	a := old.Copy()
+	stop := req.Stop
+	a.Stop, a.ModifyIndex = &stop, index
 	s.attempts[a.ID] = a
 	s.bump(index)
 	return nil

@@ -19,7 +19,8 @@ func (s *Store) SubmitExperiment(index uint64, req *structs.ExperimentSubmitRequ
 		return fmt.Errorf("experiment %q already exists: %w", e.ID, structs.ErrConflict)
 	}
 	e.Status, e.Restarts = structs.ExperimentPending, 0
-	e.CreatedAt, e.UpdatedAt = req.Timestamp, req.Timestamp
+	e.CreatedAt, e.UpdatedAt, e.QueuedAt = req.Timestamp, req.Timestamp, req.Timestamp
+	e.Preemptions = nil
 	e.CreateIndex, e.ModifyIndex = index, index
 	s.experiments[e.ID] = e
 	s.bump(index)

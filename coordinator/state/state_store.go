@@ -31,6 +31,8 @@ type Store struct {
 	models      map[string][]*structs.ModelVersion // by name; element i is version i+1
 	reports     map[string][]*structs.SiteReport   // by "name@version", in submission order
 	alerts      map[string]*structs.Alert
+	projects    map[string]*structs.Project
+	classes     map[string]*structs.PriorityClass // empty: the built-in classes
 	audit       []structs.AuditEntry
 	aclBoot     uint64 // index of the ACL bootstrap, 0 if never
 }
@@ -50,6 +52,8 @@ func New() *Store {
 		models:      map[string][]*structs.ModelVersion{},
 		reports:     map[string][]*structs.SiteReport{},
 		alerts:      map[string]*structs.Alert{},
+		projects:    map[string]*structs.Project{},
+		classes:     map[string]*structs.PriorityClass{},
 	}
 }
 
@@ -145,6 +149,14 @@ func (s *Store) Snapshot() *Store {
 	}
 	for k, rs := range s.reports {
 		c.reports[k] = slices.Clone(rs) // reports are never changed in place
+	}
+	for k, v := range s.projects {
+		c.projects[k] = v.Copy()
+	}
+	for k, v := range s.classes {
+		cc := *v
+		cc.Roles = slices.Clone(v.Roles)
+		c.classes[k] = &cc
 	}
 	c.audit = slices.Clone(s.audit)
 	return c

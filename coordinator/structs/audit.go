@@ -42,6 +42,8 @@ type AuditEntry struct {
 	Target  string `json:"target"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
+	// Reason says why the system made a decision (a preemption, a time limit).
+	Reason string `json:"reason,omitempty"`
 }
 
 // ActorSystem is the actor of writes the leader makes on its own (node down,
