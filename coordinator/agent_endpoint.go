@@ -244,8 +244,8 @@ func (s *Server) attemptEndEndpoint(rc *reqCtx) (any, error) {
 	if err := checkID("attempt_id", a.AttemptID); err != nil {
 		return nil, err
 	}
-	if a.Status != structs.AttemptSucceeded && a.Status != structs.AttemptFailed {
-		return nil, structs.Invalid("status", fmt.Sprintf("%q is not succeeded or failed", a.Status))
+	if a.Status != structs.AttemptSucceeded && a.Status != structs.AttemptFailed && a.Status != structs.AttemptStopped {
+		return nil, structs.Invalid("status", fmt.Sprintf("%q is not succeeded, failed or stopped", a.Status))
 	}
 	if err := rc.leaderOnly(); err != nil {
 		return nil, err

@@ -70,6 +70,17 @@ type Config struct {
 	// garbage collector when Store is nil; S3 credentials come from the environment.
 	StoreURL string `yaml:"store_url"`
 
+	// Scheduling policy (issue 17). PreemptionTimeout is how long a run asked to
+	// checkpoint and stop (preempted, or past its time limit) has before the leader
+	// stops it anyway; it then resumes from its newest committed checkpoint.
+	PreemptionTimeout time.Duration `yaml:"preemption_timeout"`
+	// FairShareHalfLife is the half-life of the usage that orders projects.
+	FairShareHalfLife time.Duration `yaml:"fair_share_half_life"`
+	// PreemptionProtectWindow: a run preempted PreemptionProtectAfter times within
+	// this window is not preempted again, so no run is starved by cycles.
+	PreemptionProtectWindow time.Duration `yaml:"preemption_protect_window"`
+	PreemptionProtectAfter  int           `yaml:"preemption_protect_after"`
+
 	// GCInterval is how often the leader applies checkpoint retention and, with a
 	// store, sweeps unreferenced blobs.
 	GCInterval time.Duration `yaml:"gc_interval"`
@@ -96,6 +107,11 @@ func DefaultConfig() Config {
 		SnapshotThreshold:    8192,
 		GCInterval:           time.Minute,
 		GCGrace:              time.Hour,
+
+		PreemptionTimeout:       2 * time.Minute,
+		FairShareHalfLife:       24 * time.Hour,
+		PreemptionProtectWindow: time.Hour,
+		PreemptionProtectAfter:  2,
 	}
 }
 
@@ -144,10 +160,15 @@ func (c *Config) Validate() error {
 		{"raft_heartbeat_timeout", c.RaftHeartbeatTimeout}, {"raft_election_timeout", c.RaftElectionTimeout},
 		{"raft_leader_lease", c.RaftLeaderLease}, {"raft_commit_timeout", c.RaftCommitTimeout},
 		{"apply_timeout", c.ApplyTimeout}, {"gc_interval", c.GCInterval}, {"gc_grace", c.GCGrace},
+		{"preemption_timeout", c.PreemptionTimeout}, {"fair_share_half_life", c.FairShareHalfLife},
+		{"preemption_protect_window", c.PreemptionProtectWindow},
 	} {
 		if d.value < 5*time.Millisecond {
 			bad(d.field, "%v is below the 5ms minimum", d.value)
 		}
+	}
+	if c.PreemptionProtectAfter < 1 {
+		bad("preemption_protect_after", "%d is below 1", c.PreemptionProtectAfter)
 	}
 	if c.RaftLeaderLease > c.RaftHeartbeatTimeout {
 		bad("raft_leader_lease", "%v exceeds raft_heartbeat_timeout %v", c.RaftLeaderLease, c.RaftHeartbeatTimeout)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dxtrain/dxtrain/coordinator/scheduler"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/experiments"
 	"github.com/dxtrain/dxtrain/storage"
@@ -49,10 +50,13 @@ func (s *Server) submitEndpoint(rc *reqCtx) (any, error) {
 		return nil, err
 	}
 	id := newID()
+	e := structs.Experiment{ID: id, Name: spec.Name, Spec: *spec, SpecYAML: string(rc.body),
+		SpecHash: hash, Submitter: rc.token.AccessorID, CodeBundle: code}
+	if err := s.admit(rc.token, &e); err != nil {
+		return nil, err
+	}
 	idx, err := s.apply(structs.ExperimentSubmitRequestType, &structs.ExperimentSubmitRequest{
-		WriteRequest: rc.write("experiment_submit", id),
-		Experiment: structs.Experiment{ID: id, Name: spec.Name, Spec: *spec, SpecYAML: string(rc.body),
-			SpecHash: hash, Submitter: rc.token.AccessorID, CodeBundle: code},
+		WriteRequest: rc.write("experiment_submit", id), Experiment: e,
 	})
 	if err != nil {
 		return nil, err
@@ -113,6 +117,9 @@ func (s *Server) cancelEndpoint(rc *reqCtx) (any, error) {
 	}
 	if structs.ExperimentTerminal(e.Status) {
 		return nil, fmt.Errorf("experiment %s is already %s: %w", id, e.Status, structs.ErrConflict)
+	}
+	if err := s.checkMember(rc.token, scheduler.ProjectOf(e)); err != nil {
+		return nil, err
 	}
 	idx, err := s.apply(structs.ExperimentCancelRequestType, &structs.ExperimentCancelRequest{
 		WriteRequest: rc.write("experiment_cancel", id), ExperimentID: id,

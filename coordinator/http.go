@@ -356,6 +356,7 @@ func (s *Server) routes() http.Handler {
 	all = append(all, s.operatorRoutes()...)
 	all = append(all, s.aclRoutes()...)
 	all = append(all, s.experimentRoutes()...)
+	all = append(all, s.projectRoutes()...)
 	all = append(all, s.nodeRoutes()...)
 	all = append(all, s.checkpointRoutes()...)
 	all = append(all, s.datasetRoutes()...)

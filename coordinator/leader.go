@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dxtrain/dxtrain/coordinator/scheduler"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
 
@@ -129,41 +128,6 @@ func (s *Server) checkNodes(ctx context.Context) {
 			continue
 		}
 		s.log.Info("node marked down", "node_id", n.ID, "silent_ms", silent.Milliseconds())
-	}
-}
-
-// schedule places what the scheduler can place, one committed attempt per plan.
-func (s *Server) schedule(ctx context.Context) {
-	st := s.State()
-	pending := st.PendingExperiments()
-	if len(pending) == 0 {
-		s.metrics.unplaced.Set(0)
-		return
-	}
-	exps := map[string]*structs.Experiment{}
-	for _, e := range st.Experiments() {
-		exps[e.ID] = e
-	}
-	plans := scheduler.Schedule(scheduler.Input{
-		Pending: pending, Nodes: s.placeableNodes(pending), Running: st.RunningAttempts(""), Experiments: exps,
-	})
-	s.metrics.unplaced.Set(float64(len(pending) - len(plans)))
-	for _, p := range plans {
-		if ctx.Err() != nil {
-			return
-		}
-		id := newID()
-		_, err := s.apply(structs.AttemptCreateRequestType, &structs.AttemptCreateRequest{
-			WriteRequest: systemWrite("attempt_place", p.ExperimentID),
-			Attempt:      structs.Attempt{ID: id, ExperimentID: p.ExperimentID, Ranks: p.Ranks},
-		})
-		if err != nil {
-			s.metrics.placementFailures.Inc()
-			s.log.Warn("place attempt", "experiment_id", p.ExperimentID, "error", err)
-			continue
-		}
-		s.metrics.placements.Inc()
-		s.log.Info("attempt placed", "experiment_id", p.ExperimentID, "attempt_id", id, "ranks", len(p.Ranks))
 	}
 }
 

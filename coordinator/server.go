@@ -45,6 +45,7 @@ type Server struct {
 	devices     *deviceHealth
 	metrics     *serverMetrics
 	wake        chan struct{}
+	queue       lastQueue  // the last scheduling pass, for GET /v1/queue
 	releaseMu   sync.Mutex // serialises model releases so version numbers are consecutive
 
 	shutdownOnce sync.Once

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/experiments"
 )
 
 // checkID accepts IDs and names of 1–128 characters from [A-Za-z0-9._:-].
@@ -21,6 +22,15 @@ func checkID(field, v string) error {
 		if !ok {
 			return structs.Invalid(field, fmt.Sprintf("character %d (%q) is not one of A-Z a-z 0-9 . _ : -", i, r))
 		}
+	}
+	return nil
+}
+
+// checkName accepts the names of projects and priority classes: lower-case DNS
+// labels, as experiment names.
+func checkName(field, v string) error {
+	if !experiments.ValidName(v) {
+		return structs.Invalid(field, fmt.Sprintf("%q is not a lower-case DNS label (a-z, 0-9, '-', 1-63 characters)", v))
 	}
 	return nil
 }

@@ -233,19 +233,25 @@ func (a *Agent) cancelAll() {
 
 // runAttempt runs one rank and reports how it ended. The attempt stays in running
 // until the agent forgets it, so a cancelled attempt is not restarted by the next poll.
+// An attempt the leader ended itself (cancelled, failed elsewhere, or stopped at a stop
+// request's deadline) is cancelled by reconcile and reports nothing.
 func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment, updates *attemptUpdates) {
 	log := a.log.With("experiment", as.Experiment.ID, "attempt", as.Attempt.ID, "rank", as.Rank)
 	log.Info("attempt starting", "world", len(as.Attempt.Ranks))
-	err := a.train(ctx, as, updates, log)
+	out, err := a.train(ctx, as, updates, log)
 	if ctx.Err() != nil && err != nil {
 		log.Info("attempt stopped", "reason", ctx.Err())
 		return
 	}
-	end := structs.AttemptEndArgs{AttemptID: as.Attempt.ID, Rank: as.Rank, Status: "succeeded"}
-	if err != nil {
-		end.Status, end.Reason = "failed", err.Error()
+	end := structs.AttemptEndArgs{AttemptID: as.Attempt.ID, Rank: as.Rank, Status: structs.AttemptSucceeded}
+	switch {
+	case err != nil:
+		end.Status, end.Reason = structs.AttemptFailed, err.Error()
 		log.Warn("attempt failed", "error", err)
-	} else {
+	case out.stopped:
+		end.Status, end.Reason = stoppedEnd(ctx, updates, out.step)
+		log.Info("attempt stopped on request", "status", end.Status, "reason", end.Reason)
+	default:
 		log.Info("attempt succeeded")
 	}
 	// The end must reach the coordinator even while this attempt's context is being
@@ -257,38 +263,39 @@ func (a *Agent) runAttempt(ctx context.Context, as structs.Assignment, updates *
 	}
 }
 
-func (a *Agent) train(ctx context.Context, as structs.Assignment, updates *attemptUpdates, log *slog.Logger) error {
+func (a *Agent) train(ctx context.Context, as structs.Assignment, updates *attemptUpdates, log *slog.Logger) (rankEnd, error) {
 	spec, err := experiments.Parse([]byte(as.Experiment.SpecYAML), as.Experiment.Name+".yaml")
 	if err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	if spec.IsTorch() {
 		return a.trainTorch(ctx, as, spec, updates, log)
 	}
 	comm, err := a.joinRanks(ctx, as)
 	if err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	defer comm.Close()
 	data, err := loop.LoadData(ctx, spec, a.cfg.Store, a.cfg.API.DatasetManifest, comm.Rank(), comm.World())
 	if err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	gradBytes := 0
 	if comm.World() > 1 {
 		net, err := models.NewNetwork(models.Options{Architecture: spec.Model.Architecture, InputShape: data.InputShape,
 			Hidden: spec.Model.Hidden, Classes: len(data.Classes)})
 		if err == nil {
-			gradBytes = 4 * (net.ParamCount() + 1) // gradients and the loss
+			gradBytes = 4 * (net.ParamCount() + 2) // gradients, the loss and the stop flag
 		}
 	}
 	observe := a.cfg.TrainingMetrics.observer(as.Experiment.ID, strconv.Itoa(as.Rank), gradBytes)
 	reporter := &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 		base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}
-	_, err = loop.Run(ctx, loop.Config{
+	res, err := loop.Run(ctx, loop.Config{
 		Spec: spec, Data: data, Store: a.cfg.Store,
 		Ledger: clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID},
 		Resume: as.ResumeFrom != nil, Comm: comm, Logger: log, CodeVersion: version.String(),
+		StopRequested: updates.stopRequested,
 		Progress: func(p loop.Progress) {
 			observe(p)
 			if as.Rank == 0 { // the ranks are replicas: one report per step is enough
@@ -297,7 +304,10 @@ func (a *Agent) train(ctx context.Context, as structs.Assignment, updates *attem
 		},
 	})
 	reporter.flush(ctx)
-	return err
+	if err != nil {
+		return rankEnd{}, err
+	}
+	return rankEnd{stopped: res.StopRequested, step: res.Steps}, nil
 }
 
 // joinRanks connects this rank to the others of the attempt (a one-rank world opens no

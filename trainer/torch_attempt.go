@@ -28,11 +28,13 @@ const rendezvousPatience = 2 * time.Minute
 // directory (code bundle, dataset, resume checkpoint, the dxtrain Python package),
 // agrees the rendezvous through the coordinator, opens the channel, launches one
 // process per device and owns them until the gang ends. Any rank failing, hanging or
-// losing its device ends every local rank; the coordinator ends the other nodes'.
-func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *experiments.Spec, updates *attemptUpdates, log *slog.Logger) error {
+// losing its device ends every local rank; the coordinator ends the other nodes'. A
+// gang that exits cleanly after its ranks said they stopped on request ends stopped
+// (torchHost.end).
+func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *experiments.Spec, updates *attemptUpdates, log *slog.Logger) (rankEnd, error) {
 	work, err := newTorchWorkDir(a.cfg.WorkDir, as)
 	if err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	defer os.RemoveAll(work.root) // the logs live elsewhere and stay
 	w := torchWorld{groupRank: as.Rank, groups: len(as.Attempt.Ranks), localWorld: max(spec.Workers.DevicesPerWorker, 1)}
@@ -42,33 +44,33 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 		}
 	}
 	if w.rendezvous, err = a.rendezvous(ctx, as, updates); err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	if err := bundle.Fetch(ctx, a.cfg.Store, as.Experiment.CodeBundle, work.code, bundle.DefaultMaxBytes); err != nil {
-		return fmt.Errorf("code bundle: %w", err)
+		return rankEnd{}, fmt.Errorf("code bundle: %w", err)
 	}
 	if info, err := os.Stat(filepath.Join(work.code, filepath.FromSlash(spec.Code.Entrypoint))); err != nil || !info.Mode().IsRegular() {
-		return fmt.Errorf("code.entrypoint %s is not a file in the code bundle %s", spec.Code.Entrypoint, as.Experiment.CodeBundle)
+		return rankEnd{}, fmt.Errorf("code.entrypoint %s is not a file in the code bundle %s", spec.Code.Entrypoint, as.Experiment.CodeBundle)
 	}
 	if err := python.Install(work.python); err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	datasetHash, err := a.cfg.API.DatasetManifest(ctx, spec.Dataset.ID)
 	if err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	if err := shards.Stage(ctx, a.cfg.Store, datasetHash, work.data); err != nil {
-		return err
+		return rankEnd{}, err
 	}
 	ledger := clusterLedger{api: a.cfg.API, experimentID: as.Experiment.ID, attemptID: as.Attempt.ID}
 	var resume *torchResume
 	if as.ResumeFrom != nil {
 		if resume, err = resumeTorch(ctx, ledger, a.cfg.Store, work.resume, log); err != nil {
-			return err
+			return rankEnd{}, err
 		}
 	}
 	host := &torchHost{api: a.cfg.API, store: a.cfg.Store, ledger: ledger, as: as, spec: spec, world: w.size(), threads: a.rankThreads(w),
-		datasetHash: datasetHash, maxBytes: a.cfg.MaxCheckpointBytes, log: log, lastStep: -1,
+		datasetHash: datasetHash, maxBytes: a.cfg.MaxCheckpointBytes, log: log, lastStep: -1, updates: updates,
 		reporter: &progressReporter{api: a.cfg.API, every: a.cfg.ProgressEvery, log: log,
 			base: structs.ProgressArgs{ExperimentID: as.Experiment.ID, AttemptID: as.Attempt.ID, Rank: as.Rank}}}
 	if resume != nil {
@@ -76,7 +78,10 @@ func (a *Agent) trainTorch(ctx context.Context, as structs.Assignment, spec *exp
 		log.Info("resuming", "step", resume.record.Step, "checkpoint", resume.record.ID)
 	}
 	defer host.reporter.flush(context.WithoutCancel(ctx))
-	return a.launchGang(ctx, as, spec, w, work, host, resume, log)
+	if err := a.launchGang(ctx, as, spec, w, work, host, resume, log); err != nil {
+		return rankEnd{}, err
+	}
+	return host.end(as.Rank == 0)
 }
 
 // launchGang opens the channel, starts the local ranks and waits for the gang's end.

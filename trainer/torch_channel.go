@@ -26,7 +26,8 @@ func (a *Agent) openChannel(work *torchWorkDir, secret string, w torchWorld, spe
 		return hi, nil
 	}
 	srv, err := channel.Listen(channel.Config{Dir: work.root, Secret: secret, Ranks: ranks, WorkDir: work.root,
-		Info: info, Handler: channelHandler{host}, Touch: touch, Logger: host.log})
+		Info: info, Handler: channelHandler{host}, Touch: touch, Logger: host.log,
+		Stop: host.stopRequest, Stopped: host.rankStopped})
 	if err != nil {
 		return nil, err
 	}

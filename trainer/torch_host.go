@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/client"
@@ -36,10 +37,13 @@ type torchHost struct {
 	maxBytes    int64
 	reporter    *progressReporter
 	log         *slog.Logger
+	updates     *attemptUpdates // the newest record: its stop request goes to the ranks
+	stopTold    atomic.Bool     // the ranks have been told to stop (logged once)
 
-	mu       sync.Mutex
-	parent   string // manifest SHA of the last checkpoint committed or resumed from
-	lastStep int64  // step of that checkpoint (-1: none)
+	mu        sync.Mutex
+	parent    string        // manifest SHA of the last checkpoint committed or resumed from
+	lastStep  int64         // step of that checkpoint (-1: none)
+	stoppedAt map[int]int64 // rank → the step it said it stopped at, on request
 }
 
 // report forwards rank 0's metrics (the ranks of a data-parallel run are replicas).

@@ -70,6 +70,8 @@ type experimentView struct {
 	Experiment *structs.Experiment `json:"experiment"`
 	Attempts   []structs.Attempt   `json:"attempts"`
 	Alerts     []structs.Alert     `json:"alerts"`
+	// Queue is why a pending experiment waits, from the leader's last pass.
+	Queue *structs.QueueEntry `json:"queue,omitempty"`
 }
 
 func showExperiment(ctx context.Context, api *client.Client, id string, asJSON bool) error {
@@ -88,6 +90,11 @@ func showExperiment(ctx context.Context, api *client.Client, id string, asJSON b
 	} else if err != nil {
 		return err
 	}
+	if v.Experiment.Status == structs.ExperimentPending {
+		if v.Queue, err = queueEntry(ctx, api, id); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return printJSON(v)
 	}
@@ -102,6 +109,22 @@ func printExperiment(v experimentView) error {
 		fmt.Printf("  loss %.4f  %.0f samples/s", e.Progress.Loss, e.Progress.SamplesPerSec)
 	}
 	fmt.Println()
+	fmt.Printf("  project %s  priority %s", orDefault(e.Spec.Project, structs.DefaultProject), orDefault(e.Spec.Priority, structs.DefaultPriority))
+	if e.Spec.TimeLimit != "" {
+		fmt.Printf("  time limit %s", e.Spec.TimeLimit)
+	}
+	if n := len(e.Preemptions); n > 0 {
+		fmt.Printf("  preempted %d time(s)", n)
+	}
+	fmt.Println()
+	if q := v.Queue; q != nil {
+		fmt.Printf("  queue position %d: %s  (expected start %s)\n", q.Position, q.Reason, expectedStart(q.EstimatedStart))
+	}
+	for _, a := range v.Attempts {
+		if a.Status == structs.AttemptRunning && a.Stop != nil {
+			fmt.Printf("  attempt %d is checkpointing to stop (%s: %s), at the latest by %s\n", a.Number, a.Stop.Reason, a.Stop.Detail, unixTime(a.Stop.Deadline))
+		}
+	}
 	if len(e.Progress.Metrics) > 0 {
 		fmt.Printf("  latest: %s\n", formatMetrics(e.Progress.Metrics))
 	}

@@ -47,6 +47,7 @@ func newRootCommand() *cobra.Command {
 		newServerCommand(), newAgentCommand(), newDevCommand(),
 		newRunCommand(), newLogsCommand(), newExperimentsCommand(), newNodesCommand(), newStatusCommand(), newACLCommand(), newOperatorCommand(),
 		newCheckpointsCommand(), newModelsCommand(), newKeysCommand(), newTLSCommand(), newDatasetsCommand(), newAlertsCommand(),
+		newQueueCommand(), newProjectsCommand(), newPrioritiesCommand(),
 	)
 	return root
 }

@@ -36,8 +36,9 @@ type devCluster struct {
 }
 
 // startDev starts `dxtrain dev` from the repository root (where the specs' dataset
-// paths resolve) and waits for it to write the admin token.
-func startDev(t *testing.T) *devCluster {
+// paths resolve) with one agent, or the flags given (--agents 2), and waits for it
+// to write the admin token.
+func startDev(t *testing.T, flags ...string) *devCluster {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -50,7 +51,7 @@ func startDev(t *testing.T) *devCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "dev", "--data-dir", dataDir, "--http-addr", hostPort, "--agents", "1")
+	cmd := exec.Command(binary, append([]string{"dev", "--data-dir", dataDir, "--http-addr", hostPort, "--agents", "1"}, flags...)...)
 	done := startBackground(t, cmd, logf, "dxtrain dev")
 	deadline := time.Now().Add(30 * time.Second)
 	for {

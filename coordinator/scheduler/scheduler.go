@@ -1,13 +1,28 @@
-// Package scheduler decides where experiments run. It is pure: given the pending
-// queue, the nodes and what already runs, it returns attempt plans; the leader turns
-// plans into committed attempts. Placement is gang placement — every rank of an
-// attempt or none — on nodes that are up, not draining and have at least
-// devices_per_worker usable devices of the requested kind (healthy or degraded, not
-// cordoned), with each rank of one attempt on a distinct node.
+// Package scheduler decides where and when experiments run. It is pure: given the
+// pending queue, the nodes, what already runs and the projects' quotas and usage,
+// Decide returns the attempts to create, the runs to preempt and why everything else
+// waits; the leader commits those through Raft. Nothing is remembered between
+// passes, so a new leader decides as the old one would have.
+//
+// Placement is gang placement — every rank of an attempt or none — on nodes that are
+// up, not draining and have at least devices_per_worker usable devices of the
+// requested kind (healthy or degraded, not cordoned), with each rank of one attempt
+// on a distinct node and given specific devices.
+//
+// The policy, in the order a pass applies it (Decide):
+//   - order: priority class (higher first); then experiments that stay within their
+//     project's guaranteed quota before those that borrow; then dominant-resource
+//     fair share among projects (lower first); then age (older first); then ID;
+//   - a project never holds more than its quota plus its borrowing limit;
+//   - EASY backfill: the first experiment that cannot start (the head) gets the
+//     devices it will have when running work reaches its time limit reserved, and
+//     later ones start now only outside them or if they end before the head starts;
+//   - preemption at a checkpoint: a higher class, or a project reclaiming its quota
+//     from borrowers, asks the fewest lowest-priority runs to checkpoint and stop.
 package scheduler
 
 import (
-	"slices"
+	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
@@ -20,13 +35,55 @@ type Plan struct {
 
 // Input is everything a scheduling pass looks at.
 type Input struct {
-	// Pending is the FIFO queue, oldest first.
+	Now time.Time
+	// Pending are the pending experiments, in any order: Decide orders them.
 	Pending []*structs.Experiment
 	Nodes   []*structs.Node
-	// Running are the running attempts, with Experiments giving their specs so their
-	// device use can be subtracted from the nodes' capacity.
-	Running     []*structs.Attempt
+	// Running are the running attempts; those with Stop set are being stopped.
+	Running []*structs.Attempt
+	// Experiments are the specs of pending and running experiments, by ID.
 	Experiments map[string]*structs.Experiment
+	// Projects are the projects by name, the default one included (the implicit
+	// default is assumed when it is absent). Classes are the priority classes by
+	// name (structs.DefaultPriorityClasses when empty).
+	Projects map[string]*structs.Project
+	Classes  map[string]structs.PriorityClass
+	// Usage is, per project and device kind, the decayed device-seconds
+	// (DecayedUsage).
+	Usage map[string]map[string]float64
+	// LostIfStopped is, per running attempt ID, the steps of work since its newest
+	// committed checkpoint; missing is 0. Victims losing least are preferred.
+	LostIfStopped map[string]int64
+	Policy        Policy
+}
+
+// Preemption asks a running attempt to checkpoint and stop.
+type Preemption struct {
+	AttemptID    string
+	ExperimentID string
+	// For is the experiment the devices go to.
+	For string
+	// Detail says why, for people: "for experiment X: priority urgent over batch".
+	Detail string
+}
+
+// QueueEntry says why a pending experiment waits.
+type QueueEntry struct {
+	ExperimentID string
+	Position     int    // 1-based, in policy order
+	Reason       string // for people
+	// EstimatedStart is when it is expected to start: known for the head of the
+	// queue (from running work's time limits) and for experiments that wait for
+	// preempted runs (their stop deadlines); zero otherwise.
+	EstimatedStart time.Time
+}
+
+// Decision is the outcome of one pass.
+type Decision struct {
+	Plans       []Plan
+	Preemptions []Preemption
+	// Queue is every pending experiment not placed in this pass, in policy order.
+	Queue []QueueEntry
 }
 
 // Need is what one rank of an experiment asks of its node.
@@ -51,97 +108,7 @@ func NeedOf(e *structs.Experiment) Need {
 	return n
 }
 
-// Schedule places pending experiments in FIFO order. An experiment that cannot get
-// at least Min ranks now is skipped for this pass (it keeps its place in the queue),
-// so a large gang does not block small ones forever; placements made earlier in the
-// pass are subtracted before later experiments are considered. Each rank is given
-// specific devices of its node (the first free ones in the node's order), so that its
-// processes can be shown exactly those.
+// Schedule is Decide's placements alone.
 func Schedule(in Input) []Plan {
-	free := freeDevices(in)
-	var plans []Plan
-	for _, e := range in.Pending {
-		need := NeedOf(e)
-		var chosen []*structs.Node
-		for _, n := range eligible(in.Nodes) {
-			if len(free[n.ID][need.Kind]) >= need.Devices {
-				chosen = append(chosen, n)
-				if len(chosen) == need.Max {
-					break
-				}
-			}
-		}
-		if len(chosen) < need.Min {
-			continue
-		}
-		p := Plan{ExperimentID: e.ID}
-		for i, n := range chosen {
-			devs := free[n.ID][need.Kind][:need.Devices:need.Devices]
-			free[n.ID][need.Kind] = free[n.ID][need.Kind][need.Devices:]
-			p.Ranks = append(p.Ranks, structs.Rank{Rank: i, NodeID: n.ID, Address: n.Address, Devices: devs})
-		}
-		plans = append(plans, p)
-	}
-	return plans
-}
-
-// eligible returns the nodes that may take new ranks, sorted by ID.
-func eligible(nodes []*structs.Node) []*structs.Node {
-	var out []*structs.Node
-	for _, n := range nodes {
-		if n.Status == structs.NodeStatusUp && !n.Drain {
-			out = append(out, n)
-		}
-	}
-	slices.SortFunc(out, func(a, b *structs.Node) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-// freeDevices is, per node and device kind, the IDs of the usable devices (healthy or
-// degraded, not cordoned) that no running attempt holds, in the node's device order.
-// A running rank placed before ranks named their devices holds a count: that many
-// are taken from the end.
-func freeDevices(in Input) map[string]map[string][]string {
-	held := map[string]bool{} // node/device
-	anonymous := map[string]map[string]int{}
-	for _, a := range in.Running {
-		e, ok := in.Experiments[a.ExperimentID]
-		if !ok || a.Status != structs.AttemptRunning {
-			continue
-		}
-		need := NeedOf(e)
-		for _, r := range a.Ranks {
-			if len(r.Devices) == 0 {
-				if anonymous[r.NodeID] == nil {
-					anonymous[r.NodeID] = map[string]int{}
-				}
-				anonymous[r.NodeID][need.Kind] += need.Devices
-			}
-			for _, d := range r.Devices {
-				held[r.NodeID+"/"+d] = true
-			}
-		}
-	}
-	free := map[string]map[string][]string{}
-	for _, n := range in.Nodes {
-		free[n.ID] = map[string][]string{}
-		for _, d := range n.Devices {
-			if d.Usable() && !held[n.ID+"/"+d.ID] {
-				free[n.ID][d.Kind] = append(free[n.ID][d.Kind], d.ID)
-			}
-		}
-		for kind, k := range anonymous[n.ID] {
-			ids := free[n.ID][kind]
-			free[n.ID][kind] = ids[:max(0, len(ids)-k)]
-		}
-	}
-	return free
+	return Decide(in).Plans
 }

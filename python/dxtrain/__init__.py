@@ -5,7 +5,11 @@ the agent that launched it (python/PROTOCOL.md).
     ctx = dxtrain.init()
     for epoch in range(epochs):
         for x, y in ctx.dataset.batches(batch_size=256, epoch=epoch):
-            ...
+            ...  # one step
+            if ctx.should_stop():  # preempted, or past the time limit
+                ctx.checkpoint(step, {"model": model.state_dict()})
+                ctx.stopped(step)
+                return
         ctx.report(step, loss=loss)
         ctx.checkpoint(step, {"model": model.state_dict()})
 
@@ -21,5 +25,6 @@ from .dataset import Dataset
 from .errors import DxtrainError
 from .launch import init
 from .manifest import FeatureStats
+from .stop import StopRequest
 
-__all__ = ["CheckpointInfo", "Context", "Dataset", "DxtrainError", "FeatureStats", "Resume", "init"]
+__all__ = ["CheckpointInfo", "Context", "Dataset", "DxtrainError", "FeatureStats", "Resume", "StopRequest", "init"]

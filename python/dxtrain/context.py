@@ -7,14 +7,16 @@ import os
 import shutil
 import sys
 import threading
+import time
 from typing import Any, Dict, Iterator, Optional
 
 from . import checkpoint as cp
-from . import onnxfile, validate
+from . import onnxfile, stop, validate
 from .channel import Channel
 from .checkpoint import CheckpointInfo, Resume, StateOrDir
 from .dataset import Dataset
 from .errors import DxtrainError
+from .stop import StopRequest
 
 
 class Context:
@@ -39,6 +41,9 @@ class Context:
         self._dataset: Optional[Dataset] = None
         self._resume = resume
         self._channel = channel
+        self._stop: Optional[StopRequest] = None  # from the agent's answers
+        self._agreed_stop = False  # should_stop() has returned True
+        self._last_answer = time.monotonic()
 
     @property
     def standalone(self) -> bool:
@@ -62,13 +67,77 @@ class Context:
             shown = " ".join(f"{k}={v:.6g}" for k, v in values.items())
             print(f"dxtrain rank {self.rank} step {step}: {shown}", file=sys.stderr, flush=True)
             return
-        self._channel.request({"op": "report", "step": step, "metrics": values})
+        self._request({"op": "report", "step": step, "metrics": values})
 
     def ping(self) -> None:
         """Tells the agent the rank is alive, for long stretches without a
         report (the agent declares a rank silent for silence_timeout hung)."""
         if self._channel is not None:
-            self._channel.request({"op": "ping"})
+            self._request({"op": "ping"})
+
+    def _request(self, msg: Dict[str, Any]) -> Dict[str, Any]:
+        """A request whose answer may carry the attempt's stop request."""
+        assert self._channel is not None
+        resp = self._channel.request(msg)
+        self._last_answer = time.monotonic()
+        if self._stop is None:
+            self._stop = stop.from_answer(resp)
+        return resp
+
+    @property
+    def stop_requested(self) -> bool:
+        """True once the agent has told this rank that the attempt must
+        checkpoint now and stop (in its answer to a report or ping). This
+        rank's own view: another rank may hear of it a step earlier or
+        later. Decide with should_stop(), which makes the ranks agree."""
+        return self._stop is not None
+
+    @property
+    def stop_request(self) -> Optional[StopRequest]:
+        """Why the attempt must stop (reason "preempt" or "time_limit", and
+        a sentence), once stop_requested; None before."""
+        return self._stop
+
+    # stop_poll_every is how long should_stop() goes on the last answer before
+    # it pings the agent for news, so a script that reports rarely still
+    # hears of a stop request within about a second.
+    stop_poll_every = 1.0
+
+    def should_stop(self) -> bool:
+        """Whether to checkpoint now and stop, the same answer on every rank:
+        True once any rank has been told of a stop request.
+
+        A collective when torch.distributed is initialised with more than
+        one rank (an all-reduce of the flag): every rank must call it at the
+        same point of the loop, as for any all-reduce, e.g. once per step
+        after the optimizer step. Then, on every rank:
+
+            if ctx.should_stop():
+                ctx.checkpoint(step, state)  # rank 0 commits this step
+                ctx.stopped(step)
+                break  # and exit normally
+
+        Standalone it is False (no agent asks)."""
+        if (self._channel is not None and self._stop is None
+                and time.monotonic() - self._last_answer >= self.stop_poll_every):
+            self.ping()
+        if stop.agree(self.stop_requested):
+            self._agreed_stop = True
+        return self._agreed_stop
+
+    def stopped(self, step: int) -> None:
+        """Tells the agent that this rank stopped on the stop request after
+        checkpointing step; call it on every rank after ctx.checkpoint(step,
+        ...) and before leaving the loop. The agent then ends the attempt
+        as stopped, not succeeded (the run resumes from that checkpoint when
+        it was preempted). Only after should_stop() returned True."""
+        step = validate.count(step, "step")
+        if not self._agreed_stop:
+            raise DxtrainError("stopped: no stop was requested (call it once should_stop() returned True)")
+        if self._channel is None:
+            print(f"dxtrain rank {self.rank}: stopped on request at step {step}", file=sys.stderr, flush=True)
+            return
+        self._request({"op": "stopped", "step": step})
 
     def checkpoint(self, step: int, state: StateOrDir, **metrics: Any) -> Optional[CheckpointInfo]:
         """Saves a checkpoint and, on rank 0, returns once the agent has
@@ -125,7 +194,7 @@ class Context:
             cp.commit_local(self.checkpoint_dir, step, directory, metrics)
             return CheckpointInfo("", "", step)
         try:
-            resp = self._channel.request({"op": "checkpoint", "step": step, "dir": directory, "metrics": metrics})
+            resp = self._request({"op": "checkpoint", "step": step, "dir": directory, "metrics": metrics})
         except DxtrainError:
             if created:
                 shutil.rmtree(directory, ignore_errors=True)
@@ -155,7 +224,7 @@ class Context:
         if self._channel is None:
             return onnxfile.sha256_file(path)
         inputs, outputs = onnxfile.write_samples(path, sample_inputs, sample_outputs)
-        resp = self._channel.request({"op": "onnx", "path": path, "inputs": inputs, "outputs": outputs})
+        resp = self._request({"op": "onnx", "path": path, "inputs": inputs, "outputs": outputs})
         return str(resp.get("sha256", ""))
 
     def close(self) -> None:

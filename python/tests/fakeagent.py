@@ -12,21 +12,24 @@ import socketserver
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 SECRET = "ab" * 32
 
-Answer = Callable[[Dict[str, Any]], Optional[Dict[str, Any]]]
+Answer = Callable[[Dict[str, Any], Optional[int]], Optional[Dict[str, Any]]]
 
 
 class _Handler(socketserver.StreamRequestHandler):
     server: "_Server"
 
     def handle(self) -> None:
+        rank: Optional[int] = None
         for line in self.rfile:
             msg = json.loads(line)
+            if msg.get("op") == "hello":
+                rank = msg.get("rank")
             self.server.agent.requests.append(msg)
-            resp = self.server.agent.answer(msg)
+            resp = self.server.agent.answer(msg, rank)
             if resp is None:  # hang up without answering
                 return
             self.wfile.write(json.dumps(resp).encode() + b"\n")
@@ -58,6 +61,10 @@ class FakeAgent:
         self.hang_up_on: Optional[str] = None
         self.commit_seconds = 0.0  # how long a checkpoint takes to commit
         self.committed_at: Optional[float] = None  # time.time() of the last commit
+        # stop, when set, is the stop request the answers to report and ping carry
+        # (to the ranks in stop_ranks only, when that is set).
+        self.stop: Optional[Dict[str, Any]] = None
+        self.stop_ranks: Optional[Set[int]] = None
         self._server = _Server(self.socket, _Handler)
         self._server.agent = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -70,7 +77,8 @@ class FakeAgent:
     def ops(self) -> List[str]:
         return [m["op"] for m in self.requests]
 
-    def answer(self, msg: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    def answer(self, msg: Dict[str, Any], rank: Optional[int] = None) -> Optional[Dict[str, Any]]:
+        """The answer to msg from the connection of rank (None before hello)."""
         op = msg["op"]
         if op == self.hang_up_on:
             return None
@@ -98,6 +106,8 @@ class FakeAgent:
         if op == "onnx":
             with open(msg["path"], "rb") as f:
                 return {"ok": True, "sha256": hashlib.sha256(f.read()).hexdigest(), "max_abs_diff": 0.0}
+        if op in ("report", "ping") and self.stop is not None and (self.stop_ranks is None or rank in self.stop_ranks):
+            return {"ok": True, "stop": True, **self.stop}
         return {"ok": True}
 
     def close(self) -> None:

@@ -1,8 +1,9 @@
 // Package loop runs one training attempt: epochs of shuffled mini-batches through the
 // model's graph, the optimizer and its learning-rate schedule, validation each epoch,
-// and checkpoints on a cadence through the asynchronous writer. Every random choice
-// derives from the spec's seed and the cursor, so a run stopped and resumed from a
-// checkpoint ends bit-identical to one that never stopped.
+// and checkpoints on a cadence through the asynchronous writer; asked to stop
+// (Config.StopRequested), it checkpoints the step it is at and returns. Every random
+// choice derives from the spec's seed and the cursor, so a run stopped and resumed
+// from a checkpoint ends bit-identical to one that never stopped.
 package loop
 
 import (
@@ -35,6 +36,11 @@ type Config struct {
 	// StopAfterStep, when positive, checkpoints and stops once that step is reached:
 	// an interruption on purpose, for tests and for the validator's replay.
 	StopAfterStep int64
+	// StopRequested, when set, is asked once per step whether the attempt must
+	// checkpoint now and stop (the leader preempts it or its time is up); nil never
+	// stops. In a data-parallel attempt the ranks agree in the step's all-reduce, so
+	// once any rank sees true, every rank stops after that step's optimizer update.
+	StopRequested func() bool
 	// Comm joins the ranks of a data-parallel attempt; nil trains alone. Rank 0
 	// broadcasts the initial state and alone writes checkpoints.
 	Comm Collective
@@ -59,12 +65,16 @@ type Progress struct {
 
 // Result is a finished (or deliberately stopped) attempt.
 type Result struct {
-	Network       models.Network
-	Params        []*models.Param
-	Optimizer     []*models.Param // the optimizer's state tensors
-	Preprocess    models.Preprocess
-	Steps         int64
-	Stopped       bool // StopAfterStep was reached before the last epoch ended
+	Network    models.Network
+	Params     []*models.Param
+	Optimizer  []*models.Param // the optimizer's state tensors
+	Preprocess models.Preprocess
+	Steps      int64
+	Stopped    bool // StopAfterStep or a stop request came before the last epoch ended
+	// StopRequested says the run stopped on Config.StopRequested: rank 0 committed
+	// the state at step Steps before returning (unless NoCheckpoints). Validation and Test are then left
+	// empty, so the devices are freed as soon as the checkpoint exists.
+	StopRequested bool
 	Validation    Scores
 	Test          Scores
 	TestProbs     []float32
@@ -102,8 +112,8 @@ type attempt struct {
 // checkpoints record it: the shuffle of epoch e is PCG(seed, e).
 const rngAlgorithm = "pcg(seed, epoch) shuffle"
 
-// Run trains until the spec's epochs are done (or StopAfterStep), flushing the last
-// checkpoint before it returns.
+// Run trains until the spec's epochs are done (or StopAfterStep, or a stop request),
+// flushing the last checkpoint before it returns.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	a, err := newAttempt(ctx, cfg)
 	if err != nil {
@@ -252,11 +262,12 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 			}
 			t1 := time.Now()
 			res.ComputeTime += t1.Sub(t0)
+			stop := a.stopAsked()
 			if world > 1 {
-				if err := a.comm.AllReduceSum(grads.pack(a.params, loss)); err != nil {
+				if err := a.comm.AllReduceSum(grads.pack(a.params, loss, stop)); err != nil {
 					return nil, fmt.Errorf("experiment %s step %d: all-reduce gradients: %w", spec.Name, a.cursor.Step, err)
 				}
-				loss = grads.unpack(a.params)
+				loss, stop = grads.unpack(a.params)
 				res.CommTime += time.Since(t1)
 			}
 			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
@@ -274,6 +285,16 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				if err := a.checkpoint(ctx); err != nil {
 					return nil, err
 				}
+			}
+			// On the last step there is nothing left to stop: the run ends as finished.
+			if stop && a.cursor.Step < a.total {
+				batches.Close()
+				if err := a.checkpoint(ctx); err != nil { // this step, on the cadence or not
+					return nil, err
+				}
+				res.Stopped, res.StopRequested = true, true
+				a.log.Info("stopped on request", "experiment", spec.Name, "step", a.cursor.Step, "rank", a.comm.Rank())
+				return a.finish(res, rate)
 			}
 			if a.cfg.StopAfterStep > 0 && a.cursor.Step >= a.cfg.StopAfterStep {
 				batches.Close()
@@ -347,9 +368,18 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// stopAsked polls Config.StopRequested, once per step.
+func (a *attempt) stopAsked() bool {
+	return a.cfg.StopRequested != nil && a.cfg.StopRequested()
+}
+
 func (a *attempt) finish(res *Result, rate float64) (*Result, error) {
 	if err := a.writer.Flush(); err != nil {
 		return nil, err
+	}
+	res.Steps, res.SamplesPerSec, res.Optimizer = a.cursor.Step, rate, a.opt.State()
+	if res.StopRequested { // the checkpoint exists; the devices are wanted now
+		return res, nil
 	}
 	var err error
 	if res.Validation, _, err = Evaluate(a.net, a.params, a.cfg.Data.Validation); err != nil {
@@ -358,7 +388,6 @@ func (a *attempt) finish(res *Result, rate float64) (*Result, error) {
 	if res.Test, res.TestProbs, err = Evaluate(a.net, a.params, a.cfg.Data.Test); err != nil {
 		return nil, fmt.Errorf("experiment %s: test: %w", a.spec.Name, err)
 	}
-	res.Steps, res.SamplesPerSec, res.Optimizer = a.cursor.Step, rate, a.opt.State()
 	return res, nil
 }
 

@@ -48,25 +48,34 @@ func rankRows(rows []int, rank, world int) []int {
 	return mine
 }
 
-// gradientBuffer flattens every parameter's gradient, plus the loss, into one vector
-// for a single all-reduce per step.
+// gradientBuffer flattens every parameter's gradient, the loss and this rank's stop
+// flag into one vector for a single all-reduce per step. The flag rides after the
+// loss, in an element of its own, so the ranks agree whether any of them was asked to
+// stop without a second round trip, and its value never touches a gradient or the
+// loss: they are summed exactly as they would be for either value of it.
 type gradientBuffer struct{ flat []float32 }
 
-func (g *gradientBuffer) pack(params []*models.Param, loss float32) []float32 {
+func (g *gradientBuffer) pack(params []*models.Param, loss float32, stop bool) []float32 {
 	g.flat = g.flat[:0]
 	for _, p := range params {
 		g.flat = append(g.flat, p.Grad...)
 	}
-	g.flat = append(g.flat, loss)
+	flag := float32(0)
+	if stop {
+		flag = 1
+	}
+	g.flat = append(g.flat, loss, flag)
 	return g.flat
 }
 
-func (g *gradientBuffer) unpack(params []*models.Param) float32 {
+// unpack copies the summed gradients back and returns the summed loss and whether any
+// rank asked to stop.
+func (g *gradientBuffer) unpack(params []*models.Param) (loss float32, stop bool) {
 	off := 0
 	for _, p := range params {
 		off += copy(p.Grad, g.flat[off:off+len(p.Grad)])
 	}
-	return g.flat[off]
+	return g.flat[off], g.flat[off+1] != 0
 }
 
 // syncState makes every rank start from rank 0's state: its parameters, optimizer

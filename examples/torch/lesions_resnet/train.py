@@ -6,7 +6,9 @@ Each rank trains a replica under DistributedDataParallel on its share of every g
 batch; gradients are averaged over gloo (CPU) or NCCL (one GPU per rank). Progress is
 checkpointed through the agent every --checkpoint-every steps, and a restarted attempt
 resumes from the latest committed checkpoint at the exact batch it stopped after,
-because the dataset's batch order is a function of (seed, epoch) alone.
+because the dataset's batch order is a function of (seed, epoch) alone. Asked to stop
+(preempted, or past its time limit), it checkpoints the step it is at and exits; the
+next attempt resumes there.
 
 Standalone (no agent): DXTRAIN_DATASET_DIR=DIR python3 train.py; with torchrun's
 variables set by hand for more than one rank.
@@ -194,6 +196,7 @@ def main():
 
     meter = Meter(device, ddp)
     start_time = time.perf_counter()
+    stopped = False
     for epoch in range(step // spe, args.epochs):
         done = step - epoch * spe  # batches of this epoch before the checkpoint resumed from
         for i, (x, y) in enumerate(ds.batches(split="train", batch_size=args.batch_size, epoch=epoch)):
@@ -219,9 +222,26 @@ def main():
                 # 0's, and each report tells it that the rank is alive.
                 ctx.report(step, lr=lr_at(step - 1, total, args.lr), epoch=step / spe, **meter.read())
                 meter.reset()
-            if step % spe == 0 or (args.checkpoint_every and step % args.checkpoint_every == 0):
-                validate_and_checkpoint(epoch, force_checkpoint=step == total)
+                # Asked to stop? A collective that waits for the device, so it is asked
+                # where the report already waited, not at every step; on the last step
+                # there is nothing left to stop.
+                stopped = step != total and ctx.should_stop()
+            if stopped or step % spe == 0 or (args.checkpoint_every and step % args.checkpoint_every == 0):
+                validate_and_checkpoint(epoch, force_checkpoint=stopped or step == total)
                 meter.reset()  # keep validation and checkpointing out of step_time_ms
+            if stopped:
+                ctx.stopped(step)
+                break
+        if stopped:
+            break
+
+    if stopped:
+        if ctx.rank == 0:
+            print(f"stopped on request at step {step}", flush=True)
+        if ddp:
+            del model  # see leave()
+            leave()
+        return
 
     x_test, y_test = ds.arrays("test")
     test = classification_metrics(predict(net, x_test, device, ctx, ddp), y_test, "test")

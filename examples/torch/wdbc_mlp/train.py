@@ -6,7 +6,9 @@ benign (B) or malignant (M). The network is 30 → 32 → 16 → 2 with the trai
 split's standardisation inside it, so checkpoints and the exported ONNX model take raw
 measurements. With more than one rank it trains data-parallel (DistributedDataParallel
 over gloo, or NCCL on GPUs); it checkpoints every --checkpoint-every steps and resumes
-from the latest committed checkpoint at the batch it stopped after.
+from the latest committed checkpoint at the batch it stopped after. Asked to stop
+(preempted, or past its time limit), it checkpoints the step it is at and exits; the
+next attempt resumes there.
 
 Standalone (no agent): DXTRAIN_DATASET_DIR=DIR python3 train.py (see README.md).
 """
@@ -125,8 +127,12 @@ def main():
         if ctx.rank == 0:
             print(f"resumed at step {step} (epoch {state['epoch']})", flush=True)
 
+    def state(epoch):
+        return {"model": net.state_dict(), "optim": opt.state_dict(), "step": step, "epoch": epoch, "args": vars(args)}
+
     start = time.perf_counter()
     val_metrics = {}
+    stopped = False
     for epoch in range(step // spe, args.epochs):
         done = step - epoch * spe  # batches of this epoch before the checkpoint resumed from
         loss_sum_epoch, seen = 0.0, 0
@@ -147,20 +153,35 @@ def main():
             step += 1
             loss_sum_epoch += loss_sum.item()
             seen += len(y)
-            if args.checkpoint_every and step % args.checkpoint_every == 0 and step != total:
+            due = args.checkpoint_every and step % args.checkpoint_every == 0 and step != total
+            # Every rank asks at every step (a collective); on the last step there is
+            # nothing left to stop, the run finishes.
+            stopped = step != total and ctx.should_stop()
+            if due or stopped:
                 val_metrics = evaluate(net, val, device, "val")
-                ctx.checkpoint(step, {"model": net.state_dict(), "optim": opt.state_dict(), "step": step,
-                                      "epoch": epoch, "args": vars(args)}, **val_metrics)
+                ctx.checkpoint(step, state(epoch), **val_metrics)
+            if stopped:
+                ctx.stopped(step)
+                break
+        if stopped:
+            break
         if (epoch + 1) % args.eval_every == 0 or epoch + 1 == args.epochs:
             val_metrics = evaluate(net, val, device, "val")
             # Every rank reports (the agent records rank 0's; any report tells it the
             # rank is alive). loss is the rank's own share of the epoch: they are alike.
             ctx.report(step, epoch=epoch + 1, loss=loss_sum_epoch / max(seen, 1), **val_metrics)
 
+    if stopped:
+        if ctx.rank == 0:
+            print(f"stopped on request at step {step}", flush=True)
+        if ddp:
+            del model  # see leave()
+            leave()
+        return
+
     # The final checkpoint, also when resumed after it (then it is skipped).
     if resumed is None or resumed.step < total:
-        ctx.checkpoint(total, {"model": net.state_dict(), "optim": opt.state_dict(), "step": total,
-                               "epoch": args.epochs - 1, "args": vars(args)}, **val_metrics)
+        ctx.checkpoint(total, state(args.epochs - 1), **val_metrics)
     test_x, test_y = ds.arrays("test")
     test = evaluate(net, (test_x, test_y), device, "test")
     test["train_seconds"] = time.perf_counter() - start

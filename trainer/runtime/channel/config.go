@@ -41,6 +41,13 @@ type Config struct {
 	Info func(rank int) (HelloInfo, error)
 	// Handler carries out reports, checkpoints and ONNX requests.
 	Handler Handler
+	// Stop, when set, says whether the attempt has been asked to checkpoint now and
+	// stop; the answers to report and ping carry it, so every rank hears of it at
+	// its next message. Nil never asks. It is called once per such answer.
+	Stop func() (StopRequest, bool)
+	// Stopped, when set, is told that a rank stopped on request after checkpointing
+	// step (op "stopped"). Nil ignores it; the rank's answer is the same.
+	Stopped func(rank int, step int64)
 	// Touch is called with the rank for every message it sends, and periodically
 	// while the Handler is busy on its behalf. May be nil.
 	Touch func(rank int)

@@ -27,6 +27,8 @@ func FuzzRequest(f *testing.F) {
 		`{"op": "checkpoint", "step": 2, "dir": "` + ckpt + `/../.."}`,
 		`{"op": "onnx", "path": "` + filepath.Join(work, "m.onnx") + `", "inputs": "/etc/passwd", "outputs": ""}`,
 		`{"op": "hello", "secret": "x", "rank": 0}`,
+		`{"op": "stopped", "step": 4}`,
+		`{"op": "stopped", "step": -1}`,
 		`{"op": "report", "step": 9223372036854775807, "metrics": {"x": -0}}`,
 		`[]`, `null`, `"op"`, `{"op": 1}`, "{\"op\": \"ping\", \"\xff\": 1}",
 	}
@@ -34,7 +36,10 @@ func FuzzRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	h := &fakeHandler{}
-	s := &Server{cfg: Config{Handler: h, WorkDir: work, Touch: func(int) {}, KeepAlive: DefaultKeepAlive}.withDefaults(),
+	var stoppedAt []int64
+	stop := func() (StopRequest, bool) { return StopRequest{Reason: "preempt", Detail: "a line\nand another"}, true }
+	stopped := func(_ int, step int64) { stoppedAt = append(stoppedAt, step) }
+	s := &Server{cfg: Config{Handler: h, WorkDir: work, Touch: func(int) {}, KeepAlive: DefaultKeepAlive, Stop: stop, Stopped: stopped}.withDefaults(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	s.ctx = f.Context()
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -56,6 +61,11 @@ func FuzzRequest(f *testing.F) {
 		if len(after) > len(before) {
 			if err := validateMetrics(req.Metrics); err != nil || len(req.Metrics) == 0 {
 				t.Fatalf("handler got a report with bad metrics %v", req.Metrics)
+			}
+		}
+		for _, step := range stoppedAt {
+			if step < 0 {
+				t.Fatalf("Stopped was told a negative step %d", step)
 			}
 		}
 		for _, c := range ckpts {

@@ -14,10 +14,12 @@ func (s *Server) handle(sess *session, line []byte) (resp response, fatal bool) 
 	}
 	switch req.Op {
 	case opPing:
-		return response{OK: true}, false
+		return s.withStop(response{OK: true}), false
 	case opReport:
 		err = s.report(sess, req)
-		return okOr(err), false
+		return s.withStop(okOr(err)), false
+	case opStopped:
+		return okOr(s.stopped(sess, req)), false
 	case opCheckpoint:
 		return s.checkpoint(sess, req), false
 	case opONNX:

@@ -16,6 +16,7 @@ const (
 	opCheckpoint = "checkpoint"
 	opONNX       = "onnx"
 	opPing       = "ping"
+	opStopped    = "stopped"
 )
 
 // HelloInfo is what a rank learns in answer to its hello (PROTOCOL.md, message 1).
@@ -84,6 +85,11 @@ type response struct {
 	ManifestSHA256 string     `json:"manifest_sha256,omitempty"`
 	SHA256         string     `json:"sha256,omitempty"`
 	MaxAbsDiff     *float64   `json:"max_abs_diff,omitempty"` // 0 is a real answer
+	// Stop asks the rank to checkpoint and stop (answers to report and ping only);
+	// a client that does not know the fields ignores them.
+	Stop       bool   `json:"stop,omitempty"`
+	StopReason string `json:"stop_reason,omitempty"`
+	StopDetail string `json:"stop_detail,omitempty"`
 }
 
 // decodeRequest parses one line (without its newline) into a request with an op.

@@ -1,0 +1,6 @@
+//go:build race
+
+package simulate
+
+// raceEnabled: under the race detector CPU times mean nothing.
+const raceEnabled = true
