@@ -65,21 +65,8 @@ func (s *Server) checkPriority(tok *structs.ACLToken, class string) error {
 // nothing: agents may still be starting.
 func (s *Server) checkFits(e *structs.Experiment) error {
 	need := scheduler.NeedOf(e)
-	nodes := s.State().Nodes()
-	if len(nodes) > 0 {
-		hosts := 0
-		for _, n := range nodes {
-			k := 0
-			for _, d := range n.Devices {
-				if d.Kind == need.Kind {
-					k++
-				}
-			}
-			if k >= need.Devices {
-				hosts++
-			}
-		}
-		if hosts < need.Min {
+	if nodes := s.State().Nodes(); len(nodes) > 0 {
+		if hosts := scheduler.LargestGang(nodes, need.Kind, need.Devices); hosts < need.Min {
 			return structs.Invalid("workers.min", fmt.Sprintf("%d ranks of %d %s device(s) each cannot be placed: the whole cluster can host at most %d such ranks", need.Min, need.Devices, need.Kind, hosts))
 		}
 	}

@@ -41,3 +41,6 @@ go run ./bench/torcheval
 echo
 echo "== coordinator: failover, heartbeat load, submit latency (in-process cluster on loopback)"
 DXTRAIN_BENCH=1 go test -count=1 -run TestReport -v ./coordinator/benchmark | grep -v '^=== RUN'
+echo
+echo "== scheduler: 1,000 agents x 8 GPUs, 20 projects, 10,000 gangs (in-process simulation, no training)"
+go run ./bench/schedsim

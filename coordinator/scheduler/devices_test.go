@@ -74,7 +74,7 @@ func TestScheduleDeviceHealth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			plans := Schedule(Input{Pending: []*structs.Experiment{tc.exp}, Nodes: tc.nodes})
+			plans := Decide(Input{Pending: []*structs.Experiment{tc.exp}, Nodes: tc.nodes}).Plans
 			got := placed(plans)["e"]
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("placed on %v, want %v", got, tc.want)
@@ -101,7 +101,7 @@ func TestScheduleNamesDistinctDevices(t *testing.T) {
 		Experiments: map[string]*structs.Experiment{"r": running, "o": old},
 	}
 	got := map[string][]string{}
-	for _, p := range Schedule(in) {
+	for _, p := range Decide(in).Plans {
 		got[p.ExperimentID] = p.Ranks[0].Devices
 	}
 	// Free in order: g0, g3 (g1 is r's, g2 cordoned, g4 taken by o's unnamed rank).

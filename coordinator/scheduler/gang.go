@@ -2,10 +2,10 @@ package scheduler
 
 import "github.com/dxtrain/dxtrain/coordinator/structs"
 
-// LargestGang is how many ranks of devicesPerWorker devices of the kind the whole
-// cluster could ever host at once: the eligible nodes (up, not draining) with that
-// many usable devices of the kind. A gang wider than this would wait for ever, so
-// it is refused at submission.
+// LargestGang is how many ranks of devicesPerWorker devices of the kind the cluster
+// could host if every registered node were up with every device usable: a down or
+// draining node may come back and a cordoned device be repaired, so only a gang
+// wider than this would wait for ever, and it is refused at submission.
 func LargestGang(nodes []*structs.Node, kind string, devicesPerWorker int) int {
 	if kind == "" {
 		kind = "cpu"
@@ -13,7 +13,13 @@ func LargestGang(nodes []*structs.Node, kind string, devicesPerWorker int) int {
 	devicesPerWorker = max(devicesPerWorker, 1)
 	n := 0
 	for _, node := range nodes {
-		if node.Status == structs.NodeStatusUp && !node.Drain && node.UsableDevices(kind) >= devicesPerWorker {
+		have := 0
+		for _, d := range node.Devices {
+			if d.Kind == kind {
+				have++
+			}
+		}
+		if have >= devicesPerWorker {
 			n++
 		}
 	}

@@ -108,7 +108,3 @@ func NeedOf(e *structs.Experiment) Need {
 	return n
 }
 
-// Schedule is Decide's placements alone.
-func Schedule(in Input) []Plan {
-	return Decide(in).Plans
-}

@@ -86,7 +86,7 @@ func TestSchedule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := placed(Schedule(tc.in))
+			got := placed(Decide(tc.in).Plans)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("placed %v, want %v", got, tc.want)
 			}

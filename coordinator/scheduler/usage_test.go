@@ -74,17 +74,20 @@ func TestDecayedUsage(t *testing.T) {
 
 func TestLargestGang(t *testing.T) {
 	nodes := cluster(4, 8)
-	nodes[0].Devices[0].Cordoned = true      // n1: 7 usable
-	nodes[1].Devices[3].Health = "unhealthy" // n2: 7 usable
-	nodes[2].Drain = true                    // n3: not eligible
+	// A cordoned or unhealthy device, a draining or down node may all come back:
+	// they count, so only a gang no repair could place is refused.
+	nodes[0].Devices[0].Cordoned = true
+	nodes[1].Devices[3].Health = "unhealthy"
+	nodes[2].Drain = true
 	nodes = append(nodes, gpus("n5", 2), gpus("n6", 8))
-	nodes[5].Status = structs.NodeStatusDown // n6: not eligible
+	nodes[5].Status = structs.NodeStatusDown
+	nodes[4].Devices = nodes[4].Devices[:1] // n5: one gpu
 	tests := []struct {
 		kind string
 		per  int
 		want int
 	}{
-		{"gpu", 8, 1}, {"gpu", 7, 3}, {"gpu", 2, 4}, {"gpu", 0, 4}, {"cpu", 1, 0}, {"", 1, 0},
+		{"gpu", 8, 5}, {"gpu", 2, 5}, {"gpu", 1, 6}, {"gpu", 0, 6}, {"gpu", 9, 0}, {"cpu", 1, 0}, {"", 1, 0},
 	}
 	for _, tc := range tests {
 		if got := LargestGang(nodes, tc.kind, tc.per); got != tc.want {
