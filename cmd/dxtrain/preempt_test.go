@@ -106,6 +106,21 @@ func TestUrgentRunPreemptsBatchAtACheckpoint(t *testing.T) {
 
 	// The same run, uninterrupted, ends with the same parameters and optimizer state.
 	ref := strings.TrimSpace(c.must(t, c.admin, "run", preemptSpec(t, dir, "batch-run", "batch", epochs, 2), "--detach"))
+
+	// Another batch run waits behind it (same class: no preemption), and the queue,
+	// the experiment and the project say so.
+	waiting := strings.TrimSpace(c.must(t, c.admin, "run", preemptSpec(t, dir, "waiting-run", "batch", 1, 2), "--detach"))
+	testutil.WaitFor(t, 30*time.Second, "the queue to list the waiting run", func() (bool, string) {
+		out := c.must(t, c.admin, "queue")
+		return strings.Contains(out, waiting) && strings.Contains(out, "no capacity"), out
+	})
+	if out := c.must(t, c.admin, "experiments", "show", waiting); !strings.Contains(out, "queue position 1: no capacity") || !strings.Contains(out, "priority batch") {
+		t.Errorf("experiments show of a waiting run:\n%s", out)
+	}
+	if out := c.must(t, c.admin, "projects", "ls"); !strings.Contains(out, "default") || !strings.Contains(out, "cpu 2/0 (no limit)") {
+		t.Errorf("projects ls while the reference run holds both devices:\n%s", out)
+	}
+	c.must(t, c.admin, "experiments", "cancel", waiting)
 	waitTerminal(t, api, ref, 120*time.Second)
 	got, want := finalCheckpoint(t, api, batch), finalCheckpoint(t, api, ref)
 	if got.Step != want.Step || !slices.Equal(got.BlobHashes, want.BlobHashes) {
