@@ -31,6 +31,8 @@ var errReplayReached = errors.New("the replay reached its target step")
 // this machine: the recorded code bundle, the dataset by its hash, the parent's files
 // as ctx.resume(), the recorded world size as local ranks, the recorded thread count
 // and deterministic kernels, on the CPU over gloo or one GPU per rank (opts.Device).
+// The hello answer's stop_at_step makes ctx.should_stop(step) true at the target step,
+// so a checkpoint the run took on a stop request, off its cadence, is reached again.
 // When rank 0 hands over the target step's checkpoint the ranks are ended, and
 // python3 -m dxtrain.compare compares it, tensor by tensor, with the committed one.
 func (s *Session) replayTorchLink(ctx context.Context, link Link, opts ReplayOptions) (*loop.ReplayReport, error) {
@@ -181,11 +183,16 @@ func (s *Session) runReplayRanks(ctx context.Context, link Link, to *checkpoint.
 		ranks[r] = r
 	}
 	resume := &channel.Resume{Step: link.From.Step, Dir: w.resume, CheckpointID: link.From.ID, Metrics: link.From.Metrics}
+	// The ledger does not say whether the target was checkpointed on the script's
+	// cadence or on a stop request, so the script is always asked to stop there: a
+	// script saves the same state at a step either way, and on the cadence it
+	// checkpoints the step whatever should_stop answers.
+	stopAt := link.To.Step
 	srv, err := channel.Listen(channel.Config{Dir: w.root, Secret: secret, Ranks: ranks, WorkDir: w.root, Handler: h,
 		Info: func(rank int) (channel.HelloInfo, error) {
 			return channel.HelloInfo{Experiment: link.To.ExperimentID, Attempt: "replay", Rank: rank, WorldSize: world,
 				LocalRank: rank, Seed: s.Spec.Seed, Dataset: channel.Dataset{Dir: w.data}, Resume: resume,
-				CheckpointDir: w.checkpoints, MaxCheckpointBytes: 4 * totalBytes(to)}, nil
+				CheckpointDir: w.checkpoints, MaxCheckpointBytes: 4 * totalBytes(to), StopAtStep: &stopAt}, nil
 		},
 		Touch: func(rank int) {
 			if g := started.Load(); g != nil {
@@ -226,9 +233,18 @@ func (s *Session) runReplayRanks(ctx context.Context, link Link, to *checkpoint.
 		if h.done() {
 			return h.err
 		}
-		return fmt.Errorf("the script ended without checkpointing step %d: %v", link.To.Step, err)
+		if err != nil {
+			return fmt.Errorf("the script ended without checkpointing step %d: %v", link.To.Step, err)
+		}
+		return fmt.Errorf("the script exited without checkpointing step %d (%s)", link.To.Step, unreachedHint)
 	}
 }
+
+// unreachedHint says why a script may not checkpoint the step a replay asked it to stop
+// at: the usual cause is a script that asks should_stop() without its step.
+const unreachedHint = "the replay asks the script to stop there through ctx.should_stop(step); " +
+	"a checkpoint taken on a stop request is reached again only when the script passes its step, " +
+	"or reports that step just before a bare should_stop(): python/PROTOCOL.md, \"Replays\""
 
 // replayHandler is the channel's other end during a replay: reports are dropped, the
 // target step's checkpoint is kept, nothing is uploaded or recorded.
@@ -256,7 +272,7 @@ func (h *replayHandler) Checkpoint(_ context.Context, _ int, step int64, dir str
 	case step < h.target:
 		return channel.CheckpointResult{}, nil // a step the run did not commit, or a retry: not this link's
 	case step > h.target:
-		h.finish(fmt.Errorf("the script checkpointed step %d, past the target step %d, without checkpointing the target", step, h.target))
+		h.finish(fmt.Errorf("the script checkpointed step %d, past the target step %d, without checkpointing the target (%s)", step, h.target, unreachedHint))
 		return channel.CheckpointResult{}, h.err
 	}
 	h.finish(os.CopyFS(h.into, os.DirFS(dir)))

@@ -3,6 +3,7 @@ package validator
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +32,10 @@ func TestReplayHandlerKeepsOnlyTheTargetStep(t *testing.T) {
 	past := &replayHandler{target: 20, into: filepath.Join(dir, "past"), reached: make(chan struct{})}
 	if _, err := past.Checkpoint(t.Context(), 0, 30, staged, nil); err == nil || !past.done() || past.err == nil {
 		t.Fatalf("a step past the target: %v, done %v", err, past.done())
+	}
+	// The error names both steps and how a script lets a replay stop at the target.
+	if msg := past.err.Error(); !strings.Contains(msg, "checkpointed step 30, past the target step 20") || !strings.Contains(msg, "ctx.should_stop(step)") {
+		t.Fatalf("a step past the target: %q", msg)
 	}
 }
 

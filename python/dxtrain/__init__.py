@@ -6,7 +6,7 @@ the agent that launched it (python/PROTOCOL.md).
     for epoch in range(epochs):
         for x, y in ctx.dataset.batches(batch_size=256, epoch=epoch):
             ...  # one step
-            if ctx.should_stop():  # preempted, or past the time limit
+            if ctx.should_stop(step):  # preempted, or past the time limit
                 ctx.checkpoint(step, {"model": model.state_dict()})
                 ctx.stopped(step)
                 return

@@ -27,7 +27,7 @@ class Context:
 
     def __init__(self, *, rank: int, world_size: int, local_rank: int, seed: int, experiment: str,
                  attempt: str, device: str, work_dir: str, checkpoint_dir: str, dataset_dir: Optional[str],
-                 resume: Optional[Resume], channel: Optional[Channel]) -> None:
+                 resume: Optional[Resume], channel: Optional[Channel], stop_at_step: Optional[int] = None) -> None:
         self.rank = rank
         self.world_size = world_size
         self.local_rank = local_rank
@@ -43,6 +43,10 @@ class Context:
         self._channel = channel
         self._stop: Optional[StopRequest] = None  # from the agent's answers
         self._agreed_stop = False  # should_stop() has returned True
+        # A validator's replay stops the script at the step it replays to
+        # (hello's stop_at_step); None in a training run.
+        self._stop_at_step = stop_at_step
+        self._step: Optional[int] = None  # the step last given to report() or should_stop()
         self._last_answer = time.monotonic()
 
     @property
@@ -63,6 +67,7 @@ class Context:
         [A-Za-z0-9_.]{1,64}. Each report also tells the agent the rank is alive."""
         step = validate.count(step, "step")
         values = validate.metrics(metrics)
+        self._step = step
         if self._channel is None:
             shown = " ".join(f"{k}={v:.6g}" for k, v in values.items())
             print(f"dxtrain rank {self.rank} step {step}: {shown}", file=sys.stderr, flush=True)
@@ -87,15 +92,17 @@ class Context:
     @property
     def stop_requested(self) -> bool:
         """True once the agent has told this rank that the attempt must
-        checkpoint now and stop (in its answer to a report or ping). This
-        rank's own view: another rank may hear of it a step earlier or
-        later. Decide with should_stop(), which makes the ranks agree."""
+        checkpoint now and stop (in its answer to a report or ping), or, in
+        a validator's replay, once should_stop() reached the step it replays
+        to. This rank's own view: another rank may hear of it a step earlier
+        or later. Decide with should_stop(), which makes the ranks agree."""
         return self._stop is not None
 
     @property
     def stop_request(self) -> Optional[StopRequest]:
-        """Why the attempt must stop (reason "preempt" or "time_limit", and
-        a sentence), once stop_requested; None before."""
+        """Why the attempt must stop (reason "preempt" or "time_limit", or
+        "replay" in a validator's replay, and a sentence), once
+        stop_requested; None before."""
         return self._stop
 
     # stop_poll_every is how long should_stop() goes on the last answer before
@@ -103,21 +110,34 @@ class Context:
     # hears of a stop request within about a second.
     stop_poll_every = 1.0
 
-    def should_stop(self) -> bool:
+    def should_stop(self, step: Optional[int] = None) -> bool:
         """Whether to checkpoint now and stop, the same answer on every rank:
         True once any rank has been told of a stop request.
+
+        step is the step this rank would checkpoint if the answer were True.
+        Pass it: a validator replaying the run up to a checkpoint taken on a
+        stop request makes should_stop(step) True at exactly that step
+        (PROTOCOL.md, "Replays"). Without it the step of this rank's latest
+        report() stands in, which is right only where the script reports
+        that step just before asking.
 
         A collective when torch.distributed is initialised with more than
         one rank (an all-reduce of the flag): every rank must call it at the
         same point of the loop, as for any all-reduce, e.g. once per step
         after the optimizer step. Then, on every rank:
 
-            if ctx.should_stop():
+            if ctx.should_stop(step):
                 ctx.checkpoint(step, state)  # rank 0 commits this step
                 ctx.stopped(step)
                 break  # and exit normally
 
         Standalone it is False (no agent asks)."""
+        if step is not None:
+            self._step = validate.count(step, "step")
+        if (self._stop is None and self._stop_at_step is not None and self._step is not None
+                and self._step >= self._stop_at_step):
+            self._stop = StopRequest(stop.REPLAY, f"a validator's replay stops at step {self._stop_at_step}, "
+                                     "the checkpoint it replays to")
         if (self._channel is not None and self._stop is None
                 and time.monotonic() - self._last_answer >= self.stop_poll_every):
             self.ping()

@@ -82,9 +82,12 @@ def _from_info(info: Any, rank: int, env: Mapping[str, str], device: str, channe
                        validate.metrics(resume.get("metrics") or {}))
         except (KeyError, TypeError, ValueError):
             raise DxtrainError("hello: the agent's resume info is malformed") from None
+    stop_at = info.get("stop_at_step")  # a validator's replay only
+    if stop_at is not None and (not isinstance(stop_at, int) or isinstance(stop_at, bool) or stop_at < 0):
+        raise DxtrainError(f"hello: the agent's stop_at_step {stop_at!r} is not a step")
     return Context(rank=rank, world_size=get("world_size", int), local_rank=get("local_rank", int),
                    seed=get("seed", int), experiment=get("experiment", str), attempt=get("attempt", str),
                    device=device, work_dir=env.get("DXTRAIN_WORK_DIR", ""),
                    checkpoint_dir=get("checkpoint_dir", str),
                    dataset_dir=str(dataset["dir"]) if isinstance(dataset, dict) and dataset.get("dir") else None,
-                   resume=r, channel=channel)
+                   resume=r, channel=channel, stop_at_step=stop_at)

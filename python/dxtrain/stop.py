@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 
+# REPLAY is the reason of the stop a validator's replay makes at the step it
+# replays to (PROTOCOL.md, "Replays"); the agent never sends it.
+REPLAY = "replay"
+
+
 @dataclass(frozen=True)
 class StopRequest:
     """Why the attempt must stop: reason is "preempt" or "time_limit" (an
-    agent newer than this package may send others), detail a sentence for
-    people."""
+    agent newer than this package may send others), or "replay" in a
+    validator's replay; detail a sentence for people."""
 
     reason: str
     detail: str

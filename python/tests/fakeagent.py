@@ -65,6 +65,9 @@ class FakeAgent:
         # (to the ranks in stop_ranks only, when that is set).
         self.stop: Optional[Dict[str, Any]] = None
         self.stop_ranks: Optional[Set[int]] = None
+        # stop_at_step, when set, is the hello answer's stop_at_step, as a
+        # validator's replay sends it (any JSON value, to test refusals).
+        self.stop_at_step: Any = None
         self._server = _Server(self.socket, _Handler)
         self._server.agent = self
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -87,10 +90,13 @@ class FakeAgent:
         if op == "hello":
             if msg["secret"] != SECRET:
                 return {"ok": False, "error": "wrong secret"}
-            return {"ok": True, "info": {
+            info = {
                 "experiment": "exp-1", "attempt": "att-1", "rank": msg["rank"], "world_size": self.world_size,
                 "local_rank": msg["rank"], "seed": 18446744073709551557, "dataset": {"dir": self.dataset_dir},
-                "resume": self.resume, "checkpoint_dir": self.checkpoint_dir, "max_checkpoint_bytes": 1 << 30}}
+                "resume": self.resume, "checkpoint_dir": self.checkpoint_dir, "max_checkpoint_bytes": 1 << 30}
+            if self.stop_at_step is not None:
+                info["stop_at_step"] = self.stop_at_step
+            return {"ok": True, "info": info}
         if op == "checkpoint":
             d = msg["dir"]
             if os.path.commonpath([d, self.checkpoint_dir]) != self.checkpoint_dir:

@@ -101,6 +101,51 @@ class StopTest(unittest.TestCase):
             ctx.stopped(3)
         self.assertEqual(err.getvalue(), "dxtrain rank 0: stopped on request at step 3\n")
 
+    def test_replay_stops_at_the_step_it_replays_to(self) -> None:
+        # A validator's replay says stop_at_step in hello; no answer carries a
+        # stop, and no ping is needed: the step alone decides.
+        self.agent.stop_at_step = 5
+        ctx = self.connect()
+        ctx.stop_poll_every = 3600.0
+        self.assertEqual([ctx.should_stop(s) for s in (3, 4)], [False, False])
+        self.assertFalse(ctx.stop_requested)
+        self.assertTrue(ctx.should_stop(5))
+        self.assertEqual(ctx.stop_request.reason, "replay")
+        self.assertIn("step 5", ctx.stop_request.detail)
+        ctx.stopped(5)
+        self.assertEqual(self.agent.ops(), ["hello", "stopped"])
+        with self.assertRaises(ValueError):
+            ctx.should_stop(-1)
+        with self.assertRaises(ValueError):
+            ctx.should_stop(True)
+
+    def test_replay_without_a_step_goes_by_the_latest_report(self) -> None:
+        # A script that calls should_stop() bare, just after reporting the
+        # step, stops at the target all the same; one that reported an
+        # earlier step does not (its replay then says it ran past).
+        self.agent.stop_at_step = 20
+        ctx = self.connect()
+        ctx.stop_poll_every = 3600.0
+        self.assertFalse(ctx.should_stop(), "stopped with no step known")
+        ctx.report(19, loss=1.0)
+        self.assertFalse(ctx.should_stop())
+        ctx.report(20, loss=1.0)
+        self.assertTrue(ctx.should_stop())
+
+    def test_a_training_run_never_stops_on_its_step(self) -> None:
+        ctx = self.connect()  # the agent sends no stop_at_step
+        ctx.stop_poll_every = 3600.0
+        ctx.report(10**9, loss=1.0)
+        self.assertFalse(ctx.should_stop(10**9))
+        self.assertFalse(ctx.stop_requested)
+
+    def test_malformed_stop_at_step_is_refused(self) -> None:
+        for bad in ("5", -1, True, 1.5, [5]):
+            with self.subTest(bad=bad):
+                self.agent.stop_at_step = bad
+                with self.assertRaisesRegex(dxtrain.DxtrainError, "stop_at_step"):
+                    self.connect()
+
     @needs_torch
     def test_ranks_agree_when_one_is_told(self) -> None:
         # Two real ranks with a gloo process group; the agent tells rank 1

@@ -224,8 +224,9 @@ def main():
                 meter.reset()
                 # Asked to stop? A collective that waits for the device, so it is asked
                 # where the report already waited, not at every step; on the last step
-                # there is nothing left to stop.
-                stopped = step != total and ctx.should_stop()
+                # there is nothing left to stop. The step lets a validator's replay
+                # stop here too.
+                stopped = step != total and ctx.should_stop(step)
             if stopped or step % spe == 0 or (args.checkpoint_every and step % args.checkpoint_every == 0):
                 validate_and_checkpoint(epoch, force_checkpoint=stopped or step == total)
                 meter.reset()  # keep validation and checkpointing out of step_time_ms

@@ -154,9 +154,10 @@ def main():
             loss_sum_epoch += loss_sum.item()
             seen += len(y)
             due = args.checkpoint_every and step % args.checkpoint_every == 0 and step != total
-            # Every rank asks at every step (a collective); on the last step there is
+            # Every rank asks at every step (a collective), naming the step it would
+            # checkpoint (a validator's replay stops there); on the last step there is
             # nothing left to stop, the run finishes.
-            stopped = step != total and ctx.should_stop()
+            stopped = step != total and ctx.should_stop(step)
             if due or stopped:
                 val_metrics = evaluate(net, val, device, "val")
                 ctx.checkpoint(step, state(epoch), **val_metrics)

@@ -34,6 +34,12 @@ type HelloInfo struct {
 	// checkpoint whose dir does not lie under it.
 	CheckpointDir      string `json:"checkpoint_dir"`
 	MaxCheckpointBytes int64  `json:"max_checkpoint_bytes"`
+	// StopAtStep is set by a validator's replay only, to the step it replays to: there
+	// Context.should_stop(step) turns true, as it did when the run checkpointed that
+	// step on a stop request. A stop answered to a report or ping could not do this:
+	// when a rank hears an answer is timing, not its step. The agent leaves it nil
+	// (absent from the JSON).
+	StopAtStep *int64 `json:"stop_at_step,omitempty"`
 }
 
 // Dataset says where the verified shards are.

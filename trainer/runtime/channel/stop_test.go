@@ -80,3 +80,33 @@ func TestStoppedIsPassedOn(t *testing.T) {
 	plain := startServer(t)
 	wantOK(t, connect(t, plain, 0).call(map[string]any{"op": "stopped", "step": 7}))
 }
+
+// TestHelloCarriesStopAtStepOnlyForAReplay: the agent's hello answer has no
+// stop_at_step at all (a script never stops on it), a replay's names its target step.
+func TestHelloCarriesStopAtStepOnlyForAReplay(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stopAt *int64
+	}{{"agent", nil}, {"replay", new(int64(130))}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startServer(t, func(c *Config) {
+				info := c.Info
+				c.Info = func(rank int) (HelloInfo, error) {
+					hi, err := info(rank)
+					hi.StopAtStep = tc.stopAt
+					return hi, err
+				}
+			})
+			resp := dial(t, e).call(hello(0))
+			wantOK(t, resp)
+			info, _ := resp["info"].(map[string]any)
+			got, present := info["stop_at_step"]
+			switch {
+			case tc.stopAt == nil && present:
+				t.Fatalf("the agent's hello answer carries stop_at_step %v", got)
+			case tc.stopAt != nil && got != float64(*tc.stopAt):
+				t.Fatalf("the replay's hello answer carries stop_at_step %v (present %v), want %d", got, present, *tc.stopAt)
+			}
+		})
+	}
+}
