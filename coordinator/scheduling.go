@@ -71,9 +71,10 @@ func (s *Server) schedule(ctx context.Context) {
 			return
 		}
 		id := newID()
+		w := systemWrite("attempt_place", p.ExperimentID)
+		w.Audit.Reason = p.Reason
 		_, err := s.apply(structs.AttemptCreateRequestType, &structs.AttemptCreateRequest{
-			WriteRequest: systemWrite("attempt_place", p.ExperimentID),
-			Attempt:      structs.Attempt{ID: id, ExperimentID: p.ExperimentID, Ranks: p.Ranks},
+			WriteRequest: w, Attempt: structs.Attempt{ID: id, ExperimentID: p.ExperimentID, Ranks: p.Ranks},
 		})
 		if err != nil {
 			s.metrics.placementFailures.Inc()

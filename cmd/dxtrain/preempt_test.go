@@ -93,6 +93,11 @@ func TestUrgentRunPreemptsBatchAtACheckpoint(t *testing.T) {
 	}) {
 		t.Errorf("no audit record of the preemption of %s with its reason", stopped.ID)
 	}
+	if !slices.ContainsFunc(audit, func(a structs.AuditEntry) bool {
+		return a.Action == "attempt_place" && a.Target == urgent && strings.HasPrefix(a.Reason, "class urgent, project default")
+	}) {
+		t.Errorf("no audit record of the urgent run's placement with its reason")
+	}
 
 	c.waitSucceeded(t, urgent)
 	waitTerminal(t, api, batch, 120*time.Second)

@@ -35,6 +35,11 @@ func TestBackfill(t *testing.T) {
 			if placed != tc.wantPlaced {
 				t.Fatalf("small placed: %v, want %v (queue %+v)", placed, tc.wantPlaced, d.Queue)
 			}
+			for _, p := range d.Plans {
+				if p.ExperimentID == "small" && strings.Contains(p.Reason, "backfilled") != (tc.busyLimit != "") {
+					t.Fatalf("placement reason %q: backfilled onto the reservation should be said exactly when there is one", p.Reason)
+				}
+			}
 			if r := entry(d, "small").Reason; !strings.HasPrefix(r, tc.wantReason) {
 				t.Fatalf("reason %q, want it to start with %q", r, tc.wantReason)
 			}

@@ -60,7 +60,10 @@ func (s *pass) place(pe *pend, ranks int, lending bool) {
 		ranks = min(ranks, idx.atLeast(int(d)))
 	}
 	slices.Sort(nodes)
-	plan := Plan{ExperimentID: pe.id, Ranks: make([]structs.Rank, len(nodes))}
+	plan := Plan{ExperimentID: pe.id, Ranks: make([]structs.Rank, len(nodes)), Reason: "class " + pe.class + ", project " + pe.project}
+	if lending {
+		plan.Reason += "; backfilled on devices reserved for the head of the queue: its time limit ends before the head's expected start"
+	}
 	devices := make([]string, len(nodes)*int(d)) // the plan's own: the pass's buffers are reused
 	for i, n := range nodes {
 		ids := p.ids[n]

@@ -31,6 +31,9 @@ import (
 type Plan struct {
 	ExperimentID string
 	Ranks        []structs.Rank
+	// Reason says why it starts now, for the audit record: its class and project,
+	// and whether it was backfilled onto devices reserved for the queue's head.
+	Reason string
 }
 
 // Input is everything a scheduling pass looks at.
