@@ -110,4 +110,3 @@ func NeedOf(e *structs.Experiment) Need {
 	n.Max = max(n.Max, n.Min)
 	return n
 }
-
