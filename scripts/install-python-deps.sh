@@ -2,14 +2,14 @@
 # The torch runtime's tests run researchers' PyTorch code on the CPU with gloo, and the
 # Python side of dxtrain needs numpy, and models/onnx's TestONNXChecker runs the reference
 # onnx.checker on exported models: all come from Debian (python3-torch, python3-numpy,
-# python3-onnx) under /usr/bin/python3, which may not be the first python3 on PATH.
+# python3-onnx; python3-pydicom, whose DICOM test files the DICOM reader reads) under /usr/bin/python3, which may not be the first python3 on PATH.
 # Installed once, through the package manager; nothing is downloaded otherwise.
 set -euo pipefail
 py=/usr/bin/python3
-if "$py" -c 'import torch, numpy, onnx.checker' 2>/dev/null; then
+if "$py" -c 'import torch, numpy, onnx.checker, pydicom.data' 2>/dev/null; then
   exit 0
 fi
-pkgs="python3 python3-torch python3-numpy python3-onnx"
+pkgs="python3 python3-torch python3-numpy python3-onnx python3-pydicom"
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "the torch runtime's tests and the ONNX checker test need Debian's $pkgs under $py: run as root: apt-get install -y $pkgs" >&2
   exit 1
