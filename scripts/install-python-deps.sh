@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The torch runtime's tests run researchers' PyTorch code on the CPU with gloo, and the
 # Python side of dxtrain needs numpy, and models/onnx's TestONNXChecker runs the reference
-# onnx.checker on exported models: all come from Debian (python3-torch, python3-numpy,
-# python3-onnx; python3-pydicom, whose DICOM test files the DICOM reader reads) under /usr/bin/python3, which may not be the first python3 on PATH.
+# onnx.checker on exported models, and datasets/dicom reads pydicom's DICOM test files:
+# all come from Debian (python3-torch, python3-numpy, python3-onnx, python3-pydicom)
+# under /usr/bin/python3, which may not be the first python3 on PATH.
 # Installed once, through the package manager; nothing is downloaded otherwise.
 set -euo pipefail
 py=/usr/bin/python3
