@@ -56,26 +56,31 @@ func datasetsIngest(flags *datasetFlags) *cobra.Command {
 	var (
 		input, key, reportPath string
 		seed                   uint64
+		raw                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest INGEST-SPEC.yaml",
 		Short: "Put a dataset through the anonymisation gate, de-identify, split, shard, upload and register it",
-		Long: `Read raw input (CSV, IDX or a MedMNIST NPZ), apply the ingest spec's de-identification
-(drop or pseudonymise identifiers with a keyed HMAC, dates of birth to age bands,
-postcodes to districts, event dates to months), run the anonymisation gate — which
+		Long: `Read raw input (CSV, IDX, a MedMNIST NPZ or a directory of DICOM files), apply the
+ingest spec's de-identification (drop or pseudonymise identifiers with a keyed HMAC,
+dates of birth to age bands, postcodes to districts, event dates to months; DICOM by
+PS3.15 Annex E with keyed UIDs and date shifts), run the anonymisation gate — which
 refuses the whole dataset while it still identifies people, reporting rule, column,
 counts and row numbers, never values — then split it (stratified, from --seed), write
 content-addressed shards, upload them and register the manifest. Nothing is registered
-when any step fails.`,
+when any step fails. DICOM input is gated attribute by attribute (the report names the
+tag and counts files), refused for burned-in text, checked for k-anonymity per patient,
+resized to the spec's shape and split by patient.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return ingestDataset(cmd.Context(), flags, ingestOptions{spec: args[0], input: input, key: key, reportPath: reportPath, seed: seed})
+			return ingestDataset(cmd.Context(), flags, ingestOptions{spec: args[0], input: input, key: key, reportPath: reportPath, seed: seed, raw: raw})
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "raw input (default: the spec's input.path)")
 	cmd.Flags().StringVar(&key, "key", "", "pseudonymisation key file, mode 0600 (default: the spec's key_file); never uploaded")
 	cmd.Flags().StringVar(&reportPath, "report", "", "also write the gate's report as JSON to this file")
 	cmd.Flags().Uint64Var(&seed, "seed", 42, "seed of the stratified split")
+	cmd.Flags().BoolVar(&raw, "raw", false, "DICOM: gate the files as they are, without de-identification, to see which attributes identify people (refused; nothing is uploaded)")
 	return cmd
 }
 
@@ -95,6 +100,7 @@ func datasetsLs(flags *datasetFlags) *cobra.Command {
 type ingestOptions struct {
 	spec, input, key, reportPath string
 	seed                         uint64
+	raw                          bool // DICOM without de-identification: the gate's view of the raw files
 }
 
 // ingestDataset runs the ingest pipeline and prints the gate's report (also as JSON
@@ -108,7 +114,7 @@ func ingestDataset(ctx context.Context, flags *datasetFlags, o ingestOptions) er
 	if err != nil {
 		return err
 	}
-	res, err := ingest.Ingest(ctx, ingest.Config{SpecPath: o.spec, InputPath: o.input, KeyPath: o.key, Store: store, Registrar: reg, Seed: o.seed})
+	res, err := ingest.Ingest(ctx, ingest.Config{SpecPath: o.spec, InputPath: o.input, KeyPath: o.key, Store: store, Registrar: reg, Seed: o.seed, DICOMRaw: o.raw})
 	if res != nil && res.Report != nil {
 		fmt.Println(strings.TrimRight(res.Report.Summary(), "\n"))
 		if o.reportPath != "" {

@@ -41,6 +41,22 @@ func NewPseudonymiser(key []byte) (*Pseudonymiser, error) {
 // least MinKeyBytes bytes (used as is, newline included) that neither group
 // nor others may read: chmod 600.
 func LoadKey(path string) (*Pseudonymiser, error) {
+	key, err := LoadKeyBytes(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewPseudonymiser(key)
+	clear(key)
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// LoadKeyBytes reads and checks the key file as LoadKey does and returns the
+// key itself, for a reader that keys more than pseudonyms (DICOM UIDs and
+// date shifts); the caller clears it when done.
+func LoadKeyBytes(path string) ([]byte, error) {
 	if path == "" {
 		return nil, fmt.Errorf("key file: %w", ErrNoKey)
 	}
@@ -61,12 +77,11 @@ func LoadKey(path string) (*Pseudonymiser, error) {
 	if len(key) == 0 {
 		return nil, fmt.Errorf("key file %s: %w: empty", path, ErrKeyFile)
 	}
-	p, err := NewPseudonymiser(key)
-	clear(key)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
+	if len(key) < MinKeyBytes {
+		clear(key)
+		return nil, fmt.Errorf("key file %s: pseudonymisation key: %w: %d bytes, want at least %d", path, ErrKeyFile, len(key), MinKeyBytes)
 	}
-	return p, nil
+	return key, nil
 }
 
 // Pseudonymise returns the pseudonym of an identifier. Surrounding spaces

@@ -69,6 +69,8 @@ type IngestSpec struct {
 	// may give it instead. The key itself is never in the spec.
 	KeyFile string
 	Columns []ColumnSpec // in spec order
+	// DICOM is the dicom section, set exactly when Input.Format is FormatDICOM.
+	DICOM *DICOM
 }
 
 // Input names the raw data.
@@ -128,8 +130,12 @@ func (s *IngestSpec) Column(name string) (ColumnSpec, bool) {
 	return ColumnSpec{}, false
 }
 
-// NeedsKey reports whether any column is pseudonymised.
+// NeedsKey reports whether any column is pseudonymised. DICOM input always
+// needs the key: its patient IDs, UIDs and date shifts are keyed.
 func (s *IngestSpec) NeedsKey() bool {
+	if s.Input.Format == FormatDICOM {
+		return true
+	}
 	for _, c := range s.Columns {
 		if c.Role == RoleIdentifier && c.Action == ActionPseudonymise {
 			return true

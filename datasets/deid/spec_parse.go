@@ -129,7 +129,7 @@ func decodeScalar[T any](n *yaml.Node, path, want string) (T, error) {
 // parseTop reads the top-level mapping; it also returns the line of each
 // top-level key for the whole-spec checks.
 func parseTop(root *yaml.Node) (*IngestSpec, map[string]int, error) {
-	fs, err := fields(root, "", "name", "description", "input", "label", "k", "reference_date", "key_file", "columns")
+	fs, err := fields(root, "", "name", "description", "input", "label", "k", "reference_date", "key_file", "columns", "dicom")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,6 +153,10 @@ func parseTop(root *yaml.Node) (*IngestSpec, map[string]int, error) {
 			s.Label, err = parseLabel(v)
 		case "columns":
 			s.Columns, err = parseColumns(v)
+		case "dicom":
+			if s.DICOM, err = parseDICOM(v); err == nil {
+				s.DICOM.Line = fs.lines[key]
+			}
 		}
 		if err != nil {
 			return nil, nil, err
@@ -168,7 +172,7 @@ func parseTop(root *yaml.Node) (*IngestSpec, map[string]int, error) {
 		return nil, nil, specError(fs.line, "label", "required")
 	}
 	// A line for every key, so messages about absent keys point at the top.
-	lines := map[string]int{"name": fs.line, "k": fs.line, "columns": fs.line, "label": fs.line}
+	lines := map[string]int{"name": fs.line, "k": fs.line, "columns": fs.line, "label": fs.line, "dicom": fs.line, "input": fs.line}
 	for k, l := range fs.lines {
 		lines[k] = l
 	}
@@ -203,7 +207,7 @@ func parseInput(v *yaml.Node) (Input, error) {
 	}
 	n, ok := fs.values["format"]
 	if !ok {
-		return in, specError(fs.line, "input.format", "required (csv, idx or npz)")
+		return in, specError(fs.line, "input.format", "required (csv, idx, npz or dicom)")
 	}
 	f, err := scalar(n, "input.format")
 	if err != nil {
@@ -211,9 +215,9 @@ func parseInput(v *yaml.Node) (Input, error) {
 	}
 	in.Format = Format(f)
 	switch in.Format {
-	case FormatCSV, FormatIDX, FormatNPZ:
+	case FormatCSV, FormatIDX, FormatNPZ, FormatDICOM:
 	default:
-		return in, specError(n.Line, "input.format", "unknown format %q (want csv, idx or npz)", f)
+		return in, specError(n.Line, "input.format", "unknown format %q (want csv, idx, npz or dicom)", f)
 	}
 	return in, nil
 }

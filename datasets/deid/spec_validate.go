@@ -9,9 +9,18 @@ func validate(s *IngestSpec, lines map[string]int) error {
 	if s.K < MinK {
 		return specError(lines["k"], "k", "%d is below the minimum %d", s.K, MinK)
 	}
+	if (s.Input.Format == FormatDICOM) != (s.DICOM != nil) {
+		if s.DICOM == nil {
+			return specError(lines["input"], "dicom", "dicom input needs a dicom section (shape, label)")
+		}
+		return specError(s.DICOM.Line, "dicom", "only dicom input takes a dicom section")
+	}
 	if s.Input.Format != FormatCSV {
 		if len(s.Columns) > 0 {
 			return specError(lines["columns"], "columns", "%s input has no columns to declare", s.Input.Format)
+		}
+		if s.Label.Column != "" && s.Input.Format == FormatDICOM {
+			return specError(lines["label"], "label.column", "dicom input takes its labels from dicom.label (an attribute or a csv)")
 		}
 		if s.Label.Column != "" {
 			return specError(lines["label"], "label.column", "%s input carries its labels beside the images", s.Input.Format)

@@ -7,6 +7,10 @@
 // age band, year-month, postcode district). One failed rule refuses the whole
 // dataset.
 //
+// Image files' text attributes (DICOM data elements) are gated as a table with
+// one column per attribute and one row per file (attributes.go); files whose
+// pixels may carry burned-in text are refused by their own rules (pixels.go).
+//
 // The report names the rule, the column, a count and a few row numbers. It
 // never holds an identifying value: detectors return byte spans, and only
 // constant descriptions, column names (themselves scanned) and numbers reach

@@ -79,7 +79,8 @@ func Check(ctx context.Context, t *Table) (*Report, error) {
 				Rule: RuleIdentifierHeader, Column: names[c], Count: 1, Detail: ruleDetail[RuleIdentifierHeader],
 			})
 		}
-		states[c] = columnState{transformed: cols[c].Transformed, role: cols[c].Role, ctx: headerContext(t.Header[c])}
+		states[c] = columnState{transformed: cols[c].Transformed, role: cols[c].Role, ctx: headerContext(t.Header[c]),
+			personName: cols[c].Role == RolePersonName}
 	}
 	// Rows outside, columns inside: the cells are visited in memory order.
 	var sc scanner
@@ -119,6 +120,7 @@ type columnState struct {
 	role        string // declared role
 	badForm     tally  // transformed cells not in the transform's output form
 	ctx         cellContext
+	personName  bool // every value that is not a pseudonym is a name (a DICOM PN attribute)
 	tallies     [numContentRules]tally
 	tenInvalid  tally // cells with a 10-digit token failing the check, no keyword
 	validWhole  int   // cells that are exactly one valid NHS number
@@ -160,6 +162,9 @@ func (st *columnState) scanCell(sc *scanner, cell string, row int) {
 			continue
 		}
 		st.tallies[idx].add(row)
+	}
+	if name := ruleIndex[RuleName]; st.personName && !seen[name] && !isPseudonym(cell) {
+		st.tallies[name].add(row)
 	}
 	if sc.tenInvalid {
 		st.tenInvalid.add(row)

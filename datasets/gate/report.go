@@ -36,8 +36,12 @@ func (r *Report) Summary() string {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(&b, "anonymisation gate: %s (%d rows, k=%d, %d findings)\n", verdict, r.Rows, r.K, len(r.Findings))
+	width := 24 // DICOM attribute columns ("(0010,0010) PatientName") are longer than most CSV headers
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "  %-20s %-24s %7d", f.Rule, f.Column, f.Count)
+		width = max(width, min(len(f.Column), 64))
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "  %-20s %-*s %7d", f.Rule, width, f.Column, f.Count)
 		if len(f.Rows) > 0 {
 			b.WriteString("  rows ")
 			b.WriteString(joinInts(f.Rows))

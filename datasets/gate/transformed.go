@@ -1,5 +1,7 @@
 package gate
 
+import "strings"
+
 // A column declared as transformed skips the content rules, so the gate
 // checks instead that each value has the form its transform produces. This
 // catches a caller that declares a transform it did not apply.
@@ -24,6 +26,71 @@ func transformedForm(role, v string) bool {
 		return isYearMonth(v)
 	case RolePostcode:
 		return isOutwardCode(v)
+	case RoleShiftedDate:
+		return allValues(v, isDICOMDate)
+	case RoleYearDate:
+		return allValues(v, func(d string) bool { return isDICOMDate(d) && d[5:10] == "01-01" })
+	case RoleUID:
+		return allValues(v, isUID)
+	}
+	return true
+}
+
+// allValues applies ok to each of a multi-valued attribute's values (split at
+// backslashes); empty values pass.
+func allValues(v string, ok func(string) bool) bool {
+	for {
+		part, rest, more := cut(v, '\\')
+		if part != "" && !ok(part) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		v = rest
+	}
+}
+
+func cut(s string, sep byte) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// isDICOMDate accepts a DA value as the gate sees it (1975-03-05) or the start of
+// a DT (1975-03-05 then digits, '.', '+' or '-' for time and offset): what date
+// de-identification writes. A name or an NHS number is not in this form.
+func isDICOMDate(v string) bool {
+	if len(v) < 10 || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	y, _, ok1 := readDigits(v, 0, 4, 4)
+	m, _, ok2 := readDigits(v, 5, 2, 2)
+	d, _, ok3 := readDigits(v, 8, 2, 2)
+	if !ok1 || !ok2 || !ok3 || !validYear(y) || !validMonth(m) || !validDay(d) {
+		return false
+	}
+	for i := 10; i < len(v); i++ {
+		if c := v[i]; !isDigit(c) && c != '.' && c != '+' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isUID accepts a DICOM UID: up to 64 digits and dots, at least two components,
+// none empty. A bare number (an NHS number left where a UID was) does not pass.
+func isUID(v string) bool {
+	if !strings.Contains(v, ".") || len(v) > 64 || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isDigit(c) && (c != '.' || v[i-1] == '.') {
+			return false
+		}
 	}
 	return true
 }

@@ -58,7 +58,13 @@ type Config struct {
 	Created time.Time
 	// MaxArrayBytes bounds each decoded image array (0: readers.DefaultMaxBytes).
 	MaxArrayBytes int64
-	Logger        *slog.Logger
+	// DICOMRaw reads DICOM input without de-identification, to show what the
+	// gate says of the raw files (it refuses them, naming the attributes). A
+	// raw read is never sharded: should it pass the gate, the ingest still fails.
+	DICOMRaw bool
+	Logger   *slog.Logger
+
+	specDir string // the spec file's directory, for the paths in it
 }
 
 // Result is what an ingest produced.
@@ -87,6 +93,10 @@ func (c *Config) resolve() (string, error) {
 		}
 		c.Spec = s
 		specDir = filepath.Dir(c.SpecPath)
+	}
+	c.specDir = specDir
+	if c.DICOMRaw && c.Spec.Input.Format != deid.FormatDICOM {
+		return "", fmt.Errorf("ingest: %w: a raw read applies to dicom input only, not %s", ErrConfig, c.Spec.Input.Format)
 	}
 	if c.K == 0 {
 		c.K = c.Spec.K

@@ -35,6 +35,8 @@ func Ingest(ctx context.Context, cfg Config) (*Result, error) {
 		p, rep, src, err = gateCSV(ctx, &cfg, path)
 	case deid.FormatIDX, deid.FormatNPZ:
 		p, rep, src, err = gateImages(ctx, &cfg, path)
+	case deid.FormatDICOM:
+		p, rep, src, err = gateDICOM(ctx, &cfg, path)
 	default:
 		err = fmt.Errorf("ingest: %w: input format %q", ErrConfig, spec.Input.Format)
 	}
@@ -145,7 +147,7 @@ func writeDataset(ctx context.Context, cfg *Config, p *prepared, rep *gate.Repor
 		names[i] = g.Name
 	}
 	w, err := shards.NewWriter(shards.WriterConfig{Store: cfg.Store, TargetBytes: cfg.ShardBytes,
-		FeatureShape: p.schema.FeatureShape, Classes: len(p.schema.Classes), Subgroups: names, Logger: cfg.Logger})
+		FeatureShape: p.schema.FeatureShape, Classes: len(p.schema.Classes), Subgroups: names, Patients: p.patients, Logger: cfg.Logger})
 	if err != nil {
 		return nil, "", fmt.Errorf("ingest: %w", err)
 	}

@@ -22,6 +22,7 @@ type prepared struct {
 	parts      [3]*shards.Records
 	records    int64
 	gateNote   string
+	patients   bool // the records carry pseudonymous patient ids (Records.Patients)
 }
 
 // table is the de-identified table with the line of each row.

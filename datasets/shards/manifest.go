@@ -57,7 +57,7 @@ type Manifest struct {
 // Source identifies the raw input the dataset was made from.
 type Source struct {
 	SHA256  string `json:"sha256"` // of the raw input file (for a directory of IDX files, of their concatenation in name order)
-	Format  string `json:"format"` // csv, idx or npz
+	Format  string `json:"format"` // csv, idx, npz or dicom (whose SHA256 is of the files' SHA-256s in read order)
 	Bytes   int64  `json:"bytes"`
 	Records int64  `json:"records"`
 }
@@ -90,7 +90,7 @@ type Column struct {
 	Transformed     bool   `json:"transformed,omitempty"`
 	QuasiIdentifier bool   `json:"quasi_identifier,omitempty"`
 	// Stored is the shard tensor holding the column ("features", "labels",
-	// "subgroup.<name>") or "" when it is not stored in the shards.
+	// "subgroup.<name>", "patient_ids") or "" when it is not stored in the shards.
 	Stored string `json:"stored,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package shards
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +21,14 @@ const (
 	TensorLabels         = "labels"
 	TensorRowIDs         = "row_ids"
 	TensorSubgroupPrefix = "subgroup."
+	// TensorPatients holds each record's pseudonymous patient id as its 16 bytes
+	// (uint8 [n, 16]), in datasets whose records are grouped by patient (DICOM):
+	// what lets a reader check that no patient spans two splits.
+	TensorPatients = "patient_ids"
 )
+
+// PatientIDBytes is the size of one pseudonymous patient id in TensorPatients.
+const PatientIDBytes = 16
 
 // shardFormat is the value of the "format" metadata key of every shard.
 const shardFormat = "dxtrain-shard-1"
@@ -31,6 +39,9 @@ type Records struct {
 	X         []float32
 	Y         []int32
 	Subgroups [][]int32 // one slice per manifest subgroup, in order
+	// Patients are the records' pseudonymous patient ids (32 lower-case hex
+	// digits), when WriterConfig.Patients; nil otherwise.
+	Patients []string
 }
 
 // Len is the number of records.
@@ -43,6 +54,7 @@ type Writer struct {
 	featureShape []int
 	classes      int
 	subgroups    []string
+	patients     bool
 	uploaded     []string
 	log          *slog.Logger
 }
@@ -54,7 +66,9 @@ type WriterConfig struct {
 	FeatureShape []int    // shape of one record's features
 	Classes      int      // number of classes
 	Subgroups    []string // subgroup attribute names, in Records.Subgroups order
-	Logger       *slog.Logger
+	// Patients writes Records.Patients into every shard as TensorPatients.
+	Patients bool
+	Logger   *slog.Logger
 }
 
 // NewWriter checks the configuration.
@@ -79,7 +93,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 		log = slog.Default()
 	}
 	return &Writer{store: cfg.Store, target: cfg.TargetBytes, featureShape: append([]int(nil), cfg.FeatureShape...),
-		classes: cfg.Classes, subgroups: append([]string(nil), cfg.Subgroups...), log: log}, nil
+		classes: cfg.Classes, subgroups: append([]string(nil), cfg.Subgroups...), patients: cfg.Patients, log: log}, nil
 }
 
 // Uploaded lists the shards this writer put into the store that were not
@@ -94,7 +108,11 @@ func (w *Writer) recordBytes() int64 {
 	for _, d := range w.featureShape {
 		n *= int64(d)
 	}
-	return n + 4 + 8 + 4*int64(len(w.subgroups))
+	n += 4 + 8 + 4*int64(len(w.subgroups))
+	if w.patients {
+		n += PatientIDBytes
+	}
+	return n
 }
 
 // RecordsPerShard is how many records go into each shard (the last may
@@ -113,6 +131,9 @@ func (w *Writer) WritePart(ctx context.Context, name string, recs *Records) (Par
 	if len(recs.X) != n*f || len(recs.Subgroups) != len(w.subgroups) {
 		return Part{}, fmt.Errorf("write split %s: %w: %d features for %d records of %d, %d subgroup columns for %d",
 			name, ErrConfig, len(recs.X), n, f, len(recs.Subgroups), len(w.subgroups))
+	}
+	if w.patients != (recs.Patients != nil) || (w.patients && len(recs.Patients) != n) {
+		return Part{}, fmt.Errorf("write split %s: %w: %d patient ids for %d records (patients configured: %v)", name, ErrConfig, len(recs.Patients), n, w.patients)
 	}
 	part := Part{Records: int64(n), LabelCounts: make([]int64, w.classes), Shards: []ShardRef{}}
 	per := w.RecordsPerShard()
@@ -150,6 +171,17 @@ func (w *Writer) writeShard(ctx context.Context, recs *Records, lo, hi, f int) (
 	}
 	for g, name := range w.subgroups {
 		tensors = append(tensors, safetensors.I32(TensorSubgroupPrefix+name, []int{hi - lo}, recs.Subgroups[g][lo:hi]))
+	}
+	if w.patients {
+		ids := make([]byte, 0, (hi-lo)*PatientIDBytes)
+		for i, p := range recs.Patients[lo:hi] {
+			b, err := hex.DecodeString(p)
+			if err != nil || len(b) != PatientIDBytes {
+				return ref, fmt.Errorf("%w: record %d: the patient id is not a %d-byte pseudonym", ErrConfig, lo+i, PatientIDBytes)
+			}
+			ids = append(ids, b...)
+		}
+		tensors = append(tensors, safetensors.U8(TensorPatients, []int{hi - lo, PatientIDBytes}, ids))
 	}
 	data, err := safetensors.Marshal(tensors, map[string]string{"format": shardFormat, "records": strconv.Itoa(hi - lo)})
 	if err != nil {
