@@ -22,8 +22,9 @@ func (s *Server) projectRoutes() []route {
 	return []route{
 		{"GET /v1/projects", kindRead, readers, func(rc *reqCtx) (any, error) {
 			out := []structs.ProjectStatus{}
+			usage := s.usage()
 			for _, p := range s.State().Projects() {
-				out = append(out, s.projectStatus(p))
+				out = append(out, s.projectStatus(p, usage))
 			}
 			return out, nil
 		}},
@@ -32,7 +33,7 @@ func (s *Server) projectRoutes() []route {
 			if err != nil {
 				return nil, err
 			}
-			return s.projectStatus(p), nil
+			return s.projectStatus(p, s.usage()), nil
 		}},
 		{"PUT /v1/projects/{name}", kindWrite, admin, s.setProjectEndpoint},
 		{"DELETE /v1/projects/{name}", kindWrite, admin, s.deleteProjectEndpoint},
@@ -192,13 +193,20 @@ func wireQueueEntry(qe scheduler.QueueEntry, e *structs.Experiment) structs.Queu
 	return w
 }
 
-// projectStatus adds to a project what it holds now and its decayed usage.
-func (s *Server) projectStatus(p *structs.Project) structs.ProjectStatus {
+// usage is every project's decayed device-seconds per kind, as fair share sees it.
+func (s *Server) usage() map[string]map[string]float64 {
 	st := s.State()
-	ps := structs.ProjectStatus{Project: *p, InUse: s.inUse(p.Name), Usage: map[string]float64{}}
 	exps := map[string]*structs.Experiment{}
 	for _, e := range st.Experiments() {
 		exps[e.ID] = e
+	}
+	return scheduler.DecayedUsage(st.Attempts(""), exps, time.Now(), s.cfg.FairShareHalfLife)
+}
+
+// projectStatus adds to a project what it holds now, its runs and its usage.
+func (s *Server) projectStatus(p *structs.Project, usage map[string]map[string]float64) structs.ProjectStatus {
+	ps := structs.ProjectStatus{Project: *p, InUse: s.inUse(p.Name), Usage: map[string]float64{}}
+	for _, e := range s.State().Experiments() {
 		if scheduler.ProjectOf(e) != p.Name {
 			continue
 		}
@@ -209,7 +217,7 @@ func (s *Server) projectStatus(p *structs.Project) structs.ProjectStatus {
 			ps.Pending++
 		}
 	}
-	if u := scheduler.DecayedUsage(st.Attempts(""), exps, time.Now(), s.cfg.FairShareHalfLife)[p.Name]; u != nil {
+	if u := usage[p.Name]; u != nil {
 		ps.Usage = u
 	}
 	ps.Notes = quotaNotes(p, ps.InUse)
