@@ -12,8 +12,10 @@ import (
 
 // FuzzReadFile feeds arbitrary bytes through the scan, the library's parse,
 // the pixel conversion and the de-identification. Nothing may panic, every
-// error must wrap one of the package's sentinels, and a file that reads
-// must give rows × columns pixels in [0,1] and no private attribute.
+// error must wrap one of the package's sentinels, a file that reads must
+// give rows × columns pixels in [0,1] and no private attribute, and the
+// decoder of native pixels from the file's bytes must agree with the
+// library's decoding, error for error and bit for bit.
 func FuzzReadFile(f *testing.F) {
 	dir, truth := corpus(f, dicomtest.Config{Patients: 1, StudiesPerPatient: 4, ImagesPerSeries: 2, Size: 8, Seed: 3})
 	for p := range truth.Files {
@@ -33,6 +35,7 @@ func FuzzReadFile(f *testing.F) {
 	raw := mustSettings(f, Options{Raw: true, Window: &Window{Center: 100, Width: 50}})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, st := range []*settings{s, raw} {
+			sameRead(t, st, data, "fuzz.dcm")
 			in, err := st.readBytes(data, "fuzz.dcm")
 			if err != nil {
 				if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrPixelLength) &&

@@ -106,8 +106,9 @@ func pixelFrames(elems []*dcm.Element) (dcm.PixelDataInfo, bool) {
 	return dcm.PixelDataInfo{}, false
 }
 
-// pixels converts the first frame to one channel of modality values (after
-// rescale), row-major.
+// pixels converts the first frame, as the library decoded it, to one
+// channel of modality values (after rescale), row-major. The slice comes
+// from getValues.
 func pixels(elems []*dcm.Element, a imageAttrs) ([]float64, error) {
 	info, ok := pixelFrames(elems)
 	if !ok || len(info.Frames) == 0 || info.Frames[0] == nil {
@@ -118,28 +119,51 @@ func pixels(elems []*dcm.Element, a imageAttrs) ([]float64, error) {
 	if f.Encapsulated && (n > maxEncapsulatedPixels || n > maxJPEGRatio*len(f.EncapsulatedData.Data)+1<<20) {
 		return nil, fmt.Errorf("%w: compressed frame of %d×%d pixels in %d bytes", ErrTooLarge, a.rows, a.cols, len(f.EncapsulatedData.Data))
 	}
-	out := make([]float64, n)
 	if f.Encapsulated {
-		return out, decodeJPEG(f.EncapsulatedData.Data, a, out)
+		out := getValues(n)
+		if err := decodeJPEG(f.EncapsulatedData.Data, a, out); err != nil {
+			putValues(out)
+			return nil, err
+		}
+		return out, nil
 	}
 	raw, err := rawSamples(f.NativeData, n*a.samples)
 	if err != nil {
 		return nil, err
 	}
-	mask := uint64(1)<<a.bitsStored - 1
-	sign := uint64(1) << (a.bitsStored - 1)
+	return modality(raw, a), nil
+}
+
+// modality turns stored samples (samples per pixel interleaved, or planes
+// when planar) into modality values: masked to Bits Stored, sign-extended,
+// reduced to one channel, rescaled. Both decoders of native pixel data end
+// here, so they agree to the bit. The slice comes from getValues.
+func modality(raw []uint32, a imageAttrs) []float64 {
+	n := a.rows * a.cols
+	out := getValues(n)
+	// Bits Stored (at most Bits Allocated, at most 32) shifted to the top
+	// and back, arithmetically when signed, masks the stored bits and
+	// sign-extends them without a branch.
+	shift := uint(32 - min(a.bitsStored, 32))
 	value := func(i int) float64 {
-		v := raw[i] & mask
-		if a.signed && v&sign != 0 {
-			return float64(int64(v) - int64(mask) - 1)
+		if a.signed {
+			return float64(int32(raw[i]<<shift) >> shift)
 		}
-		return float64(v)
+		return float64(raw[i] << shift >> shift)
 	}
 	if a.samples == 1 {
-		for i := range out {
-			out[i] = value(i)*a.slope + a.intercept
+		slope, intercept := a.slope, a.intercept
+		raw := raw[:len(out)]
+		if a.signed {
+			for i, r := range raw {
+				out[i] = float64(int32(r<<shift)>>shift)*slope + intercept
+			}
+		} else {
+			for i, r := range raw {
+				out[i] = float64(r<<shift>>shift)*slope + intercept
+			}
 		}
-		return out, nil
+		return out
 	}
 	for i := range out {
 		var c [3]float64
@@ -152,7 +176,7 @@ func pixels(elems []*dcm.Element, a imageAttrs) ([]float64, error) {
 		}
 		out[i] = luminance(c, a.photometric)*a.slope + a.intercept
 	}
-	return out, nil
+	return out
 }
 
 // luminance is Rec. 601 luma of RGB, or Y itself of YBR.
@@ -163,13 +187,15 @@ func luminance(c [3]float64, photometric string) float64 {
 	return 0.299*c[0] + 0.587*c[1] + 0.114*c[2]
 }
 
-// rawSamples returns the frame's stored samples as uint64, checking the
+// rawSamples returns the frame's stored samples as uint32, checking the
 // count (the scan checked the length; this guards the library's layout).
-func rawSamples(nf frame.INativeFrame, want int) ([]uint64, error) {
+// The library holds 8, 16 and 32-bit samples as such, and ints only for
+// 1-bit ones, which the scan refuses.
+func rawSamples(nf frame.INativeFrame, want int) ([]uint32, error) {
 	if nf == nil {
 		return nil, ErrNoPixels
 	}
-	var out []uint64
+	var out []uint32
 	switch d := nf.RawDataSlice().(type) {
 	case []uint8:
 		out = widen(d)
@@ -188,10 +214,10 @@ func rawSamples(nf frame.INativeFrame, want int) ([]uint64, error) {
 	return out, nil
 }
 
-func widen[T uint8 | uint16 | uint32 | int](d []T) []uint64 {
-	out := make([]uint64, len(d))
+func widen[T uint8 | uint16 | uint32 | int](d []T) []uint32 {
+	out := make([]uint32, len(d))
 	for i, v := range d {
-		out[i] = uint64(v)
+		out[i] = uint32(v)
 	}
 	return out
 }
@@ -257,25 +283,47 @@ func normalise(v []float64, w *Window, invert bool) []float32 {
 		}
 		offset = -lo * scale
 	}
-	for i, x := range v {
-		var y float64
-		switch {
-		case x <= lo && w != nil:
-			y = 0
-		case x > hi && w != nil:
-			y = 1
-		default:
-			y = scale*x + offset
-			if y < 0 || y != y {
-				y = 0
-			} else if y > 1 {
-				y = 1
-			}
+	// One loop per case, the same arithmetic as one loop with the tests
+	// inside: the loops run over every pixel of every file.
+	v = v[:len(out)]
+	switch {
+	case w != nil && invert:
+		for i, x := range v {
+			out[i] = float32(1 - windowed(x, lo, hi, scale, offset))
 		}
-		if invert {
-			y = 1 - y
+	case w != nil:
+		for i, x := range v {
+			out[i] = float32(windowed(x, lo, hi, scale, offset))
 		}
-		out[i] = float32(y)
+	case invert:
+		for i, x := range v {
+			out[i] = float32(1 - clamp01(scale*x+offset))
+		}
+	default:
+		for i, x := range v {
+			out[i] = float32(clamp01(scale*x + offset))
+		}
 	}
 	return out
+}
+
+// windowed is the window's map of x: 0 at or below lo, 1 above hi.
+func windowed(x, lo, hi, scale, offset float64) float64 {
+	switch {
+	case x <= lo:
+		return 0
+	case x > hi:
+		return 1
+	}
+	return clamp01(scale*x + offset)
+}
+
+// clamp01 clips y to [0,1], NaN to 0.
+func clamp01(y float64) float64 {
+	if y < 0 || y != y {
+		return 0
+	} else if y > 1 {
+		return 1
+	}
+	return y
 }

@@ -59,6 +59,9 @@ func TestPydicomFiles(t *testing.T) {
 		// A supported-or-not decision is made on the transfer syntax
 		// alone: an unsupported one must be the reason given.
 		if data, lerr := loadFile(p, DefaultMaxFileBytes); lerr == nil {
+			// Real files from many writers: the native decoder must read
+			// them as the library does, refusals included.
+			sameRead(t, s, data, name)
 			if res, serr := scanFile(data); serr != nil && errors.Is(serr, ErrUnsupported) && strings.Contains(serr.Error(), "transfer syntax") {
 				if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "transfer syntax") {
 					t.Errorf("%s: unsupported transfer syntax %s not refused by name: %v", name, res.syntaxUID, err)

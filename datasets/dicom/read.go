@@ -2,6 +2,7 @@ package dicom
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -22,10 +23,16 @@ type Instance struct {
 	Attributes         []Attribute // sorted by tag
 	Rows, Cols         int
 	Pixels             []float32 // the first frame, one channel, rescaled and windowed into [0,1], row-major
+	// SHA256 is the hash of the file's bytes as read and parsed (ReadDir),
+	// so that a caller recording its input's hash reads each file once and
+	// hashes exactly what it ingested.
+	SHA256 [sha256.Size]byte
 }
 
 // loadFile reads a whole file after checking its size against the limit,
-// so that nothing later can allocate more than the file holds.
+// so that nothing later can allocate more than the file holds. The buffer
+// is sized by the file (io.ReadAll would grow and copy it a dozen times)
+// and may come from the pool; see readFile for its return.
 func loadFile(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -39,10 +46,20 @@ func loadFile(path string, limit int64) ([]byte, error) {
 	if info.Size() > limit {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, info.Size(), limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	// One byte past the size tells a file that grew since Stat.
+	buf := getFileBuf(int(info.Size()) + 1)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, limit+1-int64(n)))
 	if err != nil {
 		return nil, err
 	}
+	data := append(buf, rest...)
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%w: grew past %d bytes while read", ErrTooLarge, limit)
 	}
@@ -51,20 +68,33 @@ func loadFile(path string, limit int64) ([]byte, error) {
 
 // parse scans data and, when the scan passes, parses it with the library.
 // A panic in the library (none is known past the scan) is an error.
-func parse(data []byte) (ds dcm.Dataset, err error) {
-	if _, err := scanFile(data); err != nil {
-		return ds, err
+func parse(data []byte) (dcm.Dataset, error) {
+	ds, _, err := parseScanned(data, false)
+	return ds, err
+}
+
+// parseScanned is parse that also returns the scan's result. With
+// skipNative, a native transfer syntax's pixel data is left to the caller
+// (the library would copy it sample by sample, most of a file's parse
+// time): the Pixel Data element is kept, with no frames.
+func parseScanned(data []byte, skipNative bool) (ds dcm.Dataset, res scanResult, err error) {
+	if res, err = scanFile(data); err != nil {
+		return ds, res, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: the DICOM parser failed", ErrMalformed)
 		}
 	}()
-	ds, err = dcm.Parse(bytes.NewReader(data), int64(len(data)), nil)
-	if err != nil {
-		return ds, fmt.Errorf("%w: the DICOM parser refused it (%s)", ErrMalformed, libReason(err))
+	var opts []dcm.ParseOption
+	if skipNative && !res.syntax.encapsulated {
+		opts = append(opts, dcm.SkipPixelData())
 	}
-	return ds, nil
+	ds, err = dcm.Parse(bytes.NewReader(data), int64(len(data)), nil, opts...)
+	if err != nil {
+		return ds, res, fmt.Errorf("%w: the DICOM parser refused it (%s)", ErrMalformed, libReason(err))
+	}
+	return ds, res, nil
 }
 
 // libReason names a library error by its sentinel: the library's messages
@@ -100,13 +130,30 @@ func (s *settings) readFile(path, rel string) (*Instance, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	// Nothing read from data aliases it (the library, the pixel decoders
+	// and the attributes copy), so its buffer serves the next file.
+	defer putFileBuf(data)
 	inst, err := s.readBytes(data, rel)
+	if inst != nil {
+		inst.SHA256 = sha256.Sum256(data)
+	}
 	return inst, int64(len(data)), err
 }
 
-// readBytes is readFile on the bytes of a file.
+// readBytes is readFile on the bytes of a file. Native pixel data is
+// decoded from data directly (pixels_native.go); readLibrary is the same
+// read with the library's decoding, which the tests hold it to.
 func (s *settings) readBytes(data []byte, rel string) (*Instance, error) {
-	ds, err := parse(data)
+	return s.read(data, rel, true)
+}
+
+// readLibrary is readBytes with every pixel decoded by the library.
+func (s *settings) readLibrary(data []byte, rel string) (*Instance, error) {
+	return s.read(data, rel, false)
+}
+
+func (s *settings) read(data []byte, rel string, fast bool) (*Instance, error) {
+	ds, res, err := parseScanned(data, fast)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +164,18 @@ func (s *settings) readBytes(data []byte, rel string) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := pixels(ds.Elements, a)
+	var vals []float64
+	if fast && !res.syntax.encapsulated {
+		vals, err = nativePixels(data, res.pixels, res.syntax.order, a)
+	} else {
+		vals, err = pixels(ds.Elements, a)
+	}
 	if err != nil {
 		return nil, err
 	}
 	inst := &Instance{Path: rel, Rows: a.rows, Cols: a.cols,
 		Pixels: normalise(vals, s.Window, a.photometric == "MONOCHROME1")}
+	putValues(vals)
 	if !s.Raw {
 		if err := s.deidentify(&ds); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -27,6 +28,12 @@ type Stats struct {
 // without pixel data is counted as NoImage; a malformed file is an error
 // naming the file (never a value); an unsupported transfer syntax is
 // refused by name and UID. fn's error stops the walk and is returned.
+//
+// Files are read and parsed on GOMAXPROCS goroutines (readahead.go), but
+// fn is called on the caller's goroutine, one file at a time, in the same
+// order and with the same outcome as reading one file after another: the
+// first failing file in path order is the error, and fn never sees a file
+// after it.
 func ReadDir(root string, opts Options, fn func(*Instance) error) (Stats, error) {
 	var st Stats
 	s, err := opts.settings()
@@ -40,21 +47,23 @@ func ReadDir(root string, opts Options, fn func(*Instance) error) (Stats, error)
 	if err != nil {
 		return st, err
 	}
+	ra := s.readAhead(root, files, runtime.GOMAXPROCS(0))
+	defer ra.stop()
 	for _, rel := range files {
-		inst, n, err := s.readFile(filepath.Join(root, filepath.FromSlash(rel)), rel)
+		r := ra.next()
 		switch {
-		case errors.Is(err, errNotDICOM):
+		case errors.Is(r.err, errNotDICOM):
 			st.Skipped++
 			continue
-		case errors.Is(err, ErrNoPixels):
+		case errors.Is(r.err, ErrNoPixels):
 			st.NoImage++
 			continue
-		case err != nil:
-			return st, fmt.Errorf("dicom: %s: %w", rel, err)
+		case r.err != nil:
+			return st, fmt.Errorf("dicom: %s: %w", rel, r.err)
 		}
 		st.Files++
-		st.Bytes += n
-		if err := fn(inst); err != nil {
+		st.Bytes += r.n
+		if err := fn(r.inst); err != nil {
 			return st, err
 		}
 	}

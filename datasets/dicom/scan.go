@@ -30,11 +30,22 @@ const (
 type scanResult struct {
 	syntaxUID string
 	syntax    syntax
+	// pixels is the value of the first top-level native Pixel Data
+	// element: the image is decoded from the file's bytes here rather than
+	// from the library's per-sample copy (pixels_native.go).
+	pixels nativeSpan
+}
+
+// nativeSpan locates a native Pixel Data value in the file.
+type nativeSpan struct {
+	found       bool
+	off, length int
 }
 
 type scanner struct {
-	data []byte
-	sx   syntax
+	data   []byte
+	sx     syntax
+	pixels nativeSpan
 }
 
 // scanFile checks data (a whole file) and returns its transfer syntax.
@@ -95,6 +106,7 @@ func scanFile(data []byte) (scanResult, error) {
 	if end != len(data) {
 		return res, fmt.Errorf("%w: data set ends at byte %d of %d", ErrMalformed, end, len(data))
 	}
+	res.pixels = s.pixels
 	return res, nil
 }
 
@@ -147,10 +159,13 @@ func implicitVR(t tag.Tag) string {
 }
 
 // imageCtx collects, per data set, the attributes the library reads to
-// size native pixel data.
+// size native pixel data. Each keeps its first value, as the library's
+// lookup (Dataset.FindElementByTag) and readImageAttrs find the first of a
+// repeated tag: the length check must be the one the library would make,
+// because pixel data decoded from the file's bytes skips the library's.
 type imageCtx struct {
 	rows, cols, bits, samples, frames int
-	has                               uint8 // bits: 1 rows, 2 cols, 4 bits, 8 samples
+	has                               uint8 // bits: 1 rows, 2 cols, 4 bits, 8 samples, 16 frames
 }
 
 // dataset walks elements from pos to end (defined length) or to an item
@@ -302,7 +317,7 @@ func (s *scanner) pixelData(pos, end int, vl uint32, ctx *imageCtx, depth int) (
 	if int64(vl) > int64(end-pos) {
 		return 0, fmt.Errorf("%w: pixel data declares %d bytes, %d remain", ErrMalformed, vl, end-pos)
 	}
-	if ctx.has != 15 {
+	if ctx.has&15 != 15 {
 		return 0, fmt.Errorf("%w: pixel data without rows, columns, bits allocated and samples per pixel before it", ErrMalformed)
 	}
 	switch ctx.bits {
@@ -315,6 +330,9 @@ func (s *scanner) pixelData(pos, end int, vl uint32, ctx *imageCtx, depth int) (
 	if got != want && !(got == want+1 && got%2 == 0) {
 		return 0, fmt.Errorf("%w: %d bytes, %d rows × %d columns × %d bits × %d samples × %d frames make %d",
 			ErrPixelLength, got, ctx.rows, ctx.cols, ctx.bits, ctx.samples, ctx.frames, want)
+	}
+	if depth == 0 && !s.pixels.found {
+		s.pixels = nativeSpan{found: true, off: pos, length: int(vl)}
 	}
 	return pos + int(vl), nil
 }
@@ -329,8 +347,10 @@ func checkValue(t tag.Tag, vr string, v []byte, bo binary.ByteOrder, ctx *imageC
 		if vr != "US" || len(v) != 2 {
 			return fmt.Errorf("%w: %s must be US of 2 bytes (VR %s, %d bytes)", ErrMalformed, tagString(t), vr, len(v))
 		}
-		*dst = int(bo.Uint16(v))
-		ctx.has |= bit
+		if ctx.has&bit == 0 {
+			*dst = int(bo.Uint16(v))
+			ctx.has |= bit
+		}
 		return nil
 	}
 	switch t {
@@ -348,7 +368,10 @@ func checkValue(t tag.Tag, vr string, v []byte, bo binary.ByteOrder, ctx *imageC
 		if vr != "IS" || err != nil || n < 1 || n > maxFrames {
 			return fmt.Errorf("%w: number of frames (0028,0008) is not an integer in 1..%d", ErrMalformed, maxFrames)
 		}
-		ctx.frames = n
+		if ctx.has&16 == 0 {
+			ctx.frames = n
+			ctx.has |= 16
+		}
 	}
 	return nil
 }

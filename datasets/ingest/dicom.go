@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -93,9 +91,10 @@ func gateDICOM(ctx context.Context, cfg *Config, path string) (*prepared, *gate.
 }
 
 // readDICOMCorpus reads every file once: attributes to the gate's tables,
-// pixels resized into the corpus. Parsing and de-identification (package dicom)
-// run on the calling goroutine; hashing, resizing and collecting each file run on
-// one more, in read order, so the two overlap.
+// pixels resized into the corpus. Reading, hashing, parsing and
+// de-identification run in package dicom (on a goroutine per core, handed back
+// in path order); resizing and collecting each file run on one more goroutine,
+// in that order, so the two overlap.
 func readDICOMCorpus(ctx context.Context, cfg *Config, path string, key []byte, at *gate.AttributeTable, burned *gate.BurnedIn) (*dicomCorpus, error) {
 	d := cfg.Spec.DICOM
 	c := &dicomCorpus{h: d.Shape[1], w: d.Shape[2], quasi: make([][]string, len(d.QuasiIdentifiers)), subgroups: make([][]string, len(d.Subgroups))}
@@ -153,11 +152,9 @@ func (c *dicomCorpus) add(in *dicomInstance, d *deid.DICOM, at *gate.AttributeTa
 	if len(in.pixels) != in.rows*in.cols || in.rows < 1 || in.cols < 1 {
 		return fmt.Errorf("%w: file %d: %d pixels for %d×%d", ErrInput, c.files, len(in.pixels), in.rows, in.cols)
 	}
-	sum, err := fileSHA256(in.path)
-	if err != nil {
-		return fmt.Errorf("%w: file %d: %w", ErrInput, c.files, err)
-	}
-	sums.Write(sum)
+	// The reader hashed the bytes it parsed: one read per file, and the
+	// manifest's hash is of what was ingested even if a file changes after.
+	sums.Write(in.sha256[:])
 	at.Add(in.attrs)
 	burned.Add(in.burnedInAnnotation, in.modality)
 	c.patients = append(c.patients, in.patient)
@@ -174,20 +171,6 @@ func (c *dicomCorpus) add(in *dicomInstance, d *deid.DICOM, at *gate.AttributeTa
 	c.x = append(c.x, make([]float32, c.h*c.w)...)
 	resizeArea(c.x[off:], in.pixels, in.rows, in.cols, c.h, c.w)
 	return nil
-}
-
-// fileSHA256 hashes one input file for the manifest's source hash.
-func fileSHA256(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
 }
 
 // attributeValue is the value of the top-level attribute with the keyword, trimmed.

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"path/filepath"
-
 	"github.com/dxtrain/dxtrain/datasets/deid"
 	"github.com/dxtrain/dxtrain/datasets/dicom"
 	"github.com/dxtrain/dxtrain/datasets/gate"
@@ -10,8 +8,8 @@ import (
 
 // dicomInstance is what the ingest takes from one DICOM file.
 type dicomInstance struct {
-	path               string // the file's path (root joined with the reader's relative path)
-	patient            string // pseudonym; "" when raw
+	sha256             [32]byte // of the file's bytes, as the reader read and parsed them
+	patient            string   // pseudonym; "" when raw
 	modality           string
 	burnedInAnnotation string
 	attrs              []gate.Attribute
@@ -32,7 +30,7 @@ func readDICOM(root string, d *deid.DICOM, key []byte, raw bool, fn func(*dicomI
 		for i, a := range in.Attributes {
 			attrs[i] = gate.Attribute{Tag: a.Tag, Keyword: a.Keyword, VR: a.VR, Value: a.Value}
 		}
-		return fn(&dicomInstance{path: filepath.Join(root, filepath.FromSlash(in.Path)), patient: in.Patient, modality: in.Modality, burnedInAnnotation: in.BurnedInAnnotation,
+		return fn(&dicomInstance{sha256: in.SHA256, patient: in.Patient, modality: in.Modality, burnedInAnnotation: in.BurnedInAnnotation,
 			attrs: attrs, rows: in.Rows, cols: in.Cols, pixels: in.Pixels})
 	})
 	return st.Files, st.Bytes, err
