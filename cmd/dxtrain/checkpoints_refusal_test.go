@@ -255,6 +255,8 @@ func startKillableAgent(t *testing.T, c *devCluster, node string) (kill func()) 
 	cmd.Env = append(os.Environ(), "DXTRAIN_ADDR="+c.addr, "DXTRAIN_TOKEN="+c.token(t, node, structs.RoleAgent),
 		"DXTRAIN_STORE=file://"+filepath.Join(c.dataDir, "store"), c.kekEnv())
 	done := startBackground(t, cmd, logf, "agent "+node)
+	// Submissions are checked against the registered nodes: wait for this one.
+	c.waitNodes(t, node)
 	return func() {
 		_ = cmd.Process.Kill()
 		<-done

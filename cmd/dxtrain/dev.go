@@ -116,10 +116,6 @@ func runDev(ctx context.Context, o devOptions) error {
 	if err != nil {
 		return err
 	}
-	tokenPath := filepath.Join(dataDir, "token")
-	if err := os.WriteFile(tokenPath, []byte(admin+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write admin token: %w", err)
-	}
 	for i := 1; i <= agents; i++ {
 		id := fmt.Sprintf("dev-agent-%d", i)
 		cfg := trainer.DefaultAgentConfig()
@@ -153,6 +149,15 @@ func runDev(ctx context.Context, o devOptions) error {
 				log.Error("agent stopped", "error", err)
 			}
 		}()
+	}
+	// The token and env files say the cluster is ready: every agent has registered,
+	// so a gang as wide as the dev cluster is not refused as wider than the cluster.
+	if err := waitRegistered(ctx, srv, agents); err != nil {
+		return err
+	}
+	tokenPath := filepath.Join(dataDir, "token")
+	if err := os.WriteFile(tokenPath, []byte(admin+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
 	}
 	envPath, err := writeDevEnv(dataDir, addr, tokenPath, user, kekFile)
 	if err != nil {
@@ -239,4 +244,20 @@ func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source, kekFile stri
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// waitRegistered waits until n nodes are registered with the dev server.
+func waitRegistered(ctx context.Context, srv *coordinator.Server, n int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for len(srv.State().Nodes()) < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("dxtrain dev: %d of %d agents registered within 30s", len(srv.State().Nodes()), n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }

@@ -48,6 +48,7 @@ func preemptSpec(t *testing.T, dir, name, priority string, epochs, ranks int) st
 // and finishes with parameters bit-identical to an uninterrupted run.
 func TestUrgentRunPreemptsBatchAtACheckpoint(t *testing.T) {
 	c := startDev(t, "--agents", "2")
+	c.waitNodes(t, "dev-agent-1", "dev-agent-2")
 	api := c.api(t, c.admin)
 	dir := t.TempDir()
 	const epochs = 800
@@ -130,6 +131,22 @@ func TestUrgentRunPreemptsBatchAtACheckpoint(t *testing.T) {
 	got, want := finalCheckpoint(t, api, batch), finalCheckpoint(t, api, ref)
 	if got.Step != want.Step || !slices.Equal(got.BlobHashes, want.BlobHashes) {
 		t.Fatalf("preempted run ends at step %d with blobs %v; uninterrupted at step %d with %v", got.Step, got.BlobHashes, want.Step, want.BlobHashes)
+	}
+}
+
+// waitNodes waits until every named node is registered and up: a gang wider than
+// the registered nodes is refused at submission.
+func (c *devCluster) waitNodes(t *testing.T, nodes ...string) {
+	t.Helper()
+	api := c.api(t, c.admin)
+	for _, id := range nodes {
+		testutil.WaitFor(t, 30*time.Second, "node "+id+" to be up", func() (bool, string) {
+			n, err := api.Node(t.Context(), id)
+			if err != nil {
+				return false, err.Error()
+			}
+			return n.Status == structs.NodeStatusUp, n.Status
+		})
 	}
 }
 
