@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -112,6 +113,7 @@ func (s *Server) heartbeatEndpoint(rc *reqCtx) (any, error) {
 	now := time.Now()
 	s.heartbeats.beat(n.ID, now)
 	faults := s.devices.report(n.ID, now, a.Devices)
+	s.samples.record(n.ID, now, a.Devices)
 	idx := n.ModifyIndex
 	if n.Status == structs.NodeStatusDown {
 		idx, err = s.apply(structs.NodeStatusRequestType, &structs.NodeStatusRequest{
@@ -289,6 +291,26 @@ func validateDeviceStatuses(devs []structs.DeviceStatus) error {
 		if err := checkReasons(field+".reasons", d.Reasons); err != nil {
 			return err
 		}
+		if err := checkReading(field+".reading", d.Reading); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkReading refuses gauges no device reads: they would draw nonsense in the console.
+func checkReading(field string, r *structs.DeviceReading) error {
+	switch {
+	case r == nil:
+		return nil
+	case r.UtilizationPct < 0 || r.UtilizationPct > 100:
+		return structs.Invalid(field+".utilization_pct", fmt.Sprintf("%d is not a percentage", r.UtilizationPct))
+	case r.MemoryTotalBytes > 0 && r.MemoryUsedBytes > r.MemoryTotalBytes:
+		return structs.Invalid(field+".memory_used_bytes", fmt.Sprintf("%d exceeds memory_total_bytes %d", r.MemoryUsedBytes, r.MemoryTotalBytes))
+	case r.TemperatureC < -100 || r.TemperatureC > 300:
+		return structs.Invalid(field+".temperature_c", fmt.Sprintf("%d °C is outside -100..300", r.TemperatureC))
+	case math.IsNaN(r.PowerWatts) || r.PowerWatts < 0 || r.PowerWatts > 10000:
+		return structs.Invalid(field+".power_watts", fmt.Sprintf("%g W is outside 0..10000", r.PowerWatts))
 	}
 	return nil
 }

@@ -1,7 +1,14 @@
 package coordinator
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dxtrain/dxtrain/storage"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
@@ -25,7 +32,62 @@ func (s *Server) checkpointRoutes() []route {
 			return s.State().Checkpoints(id), nil
 		}},
 		{"GET /v1/experiments/{id}/checkpoints/latest", kindRead, readers, s.latestCheckpointEndpoint},
+		{"GET /v1/checkpoints/{id}/report", kindRead, readers, s.checkpointReportEndpoint},
 	}
+}
+
+// checkReplay bounds a recorded replay: a known result and a short detail.
+func checkReplay(r *structs.ReplayRecord) error {
+	switch r.Result {
+	case structs.ReplayIdentical, structs.ReplayTolerance, structs.ReplayDiffers, structs.ReplayNotReplays:
+	default:
+		return structs.Invalid("replay.result", fmt.Sprintf("%q is not identical, tolerance, differs or not_replayed", r.Result))
+	}
+	if len(r.Detail) > 500 {
+		return structs.Invalid("replay.detail", fmt.Sprintf("has %d bytes, the limit is 500", len(r.Detail)))
+	}
+	return nil
+}
+
+// maxReportBytes bounds a stored clinical report read back for the console; a report
+// with every subgroup is tens of kB.
+const maxReportBytes = 4 << 20
+
+// checkpointReportEndpoint serves the clinical report `checkpoints evaluate` stored
+// beside a checkpoint, for ?split=test (the default) or validation.
+func (s *Server) checkpointReportEndpoint(rc *reqCtx) (any, error) {
+	split := rc.r.URL.Query().Get("split")
+	switch split {
+	case "":
+		split = "test"
+	case "test", "validation":
+	default:
+		return nil, structs.Invalid("split", fmt.Sprintf("%q is not test or validation", split))
+	}
+	c, err := s.State().Checkpoint(rc.r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Store == nil {
+		return nil, fmt.Errorf("report of checkpoint %s: %w", c.ID, ErrNoObjectStore)
+	}
+	key := structs.ReportKey(strings.TrimPrefix(c.ManifestHash, "sha256:"), split)
+	body, err := s.cfg.Store.Get(rc.r.Context(), key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("checkpoint %s has no %s report (dxtrain checkpoints evaluate writes one): %w", c.ID, split, structs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report of checkpoint %s: %w", c.ID, err)
+	}
+	defer body.Close()
+	raw, err := io.ReadAll(io.LimitReader(body, maxReportBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("report of checkpoint %s: %w", c.ID, err)
+	}
+	if len(raw) > maxReportBytes || !json.Valid(raw) {
+		return nil, fmt.Errorf("report of checkpoint %s: the stored report at %s is not valid JSON within %d bytes", c.ID, key, maxReportBytes)
+	}
+	return json.RawMessage(raw), nil
 }
 
 // commitCheckpointEndpoint records a checkpoint whose blobs the agent has uploaded and
@@ -92,11 +154,20 @@ func (s *Server) flagCheckpointEndpoint(rc *reqCtx) (any, error) {
 	if err := rc.decode(&a); err != nil {
 		return nil, err
 	}
-	if a.Pinned == nil && a.Suspect == nil {
-		return nil, structs.Invalid("body", "sets neither pinned nor suspect")
+	if a.Pinned == nil && a.Suspect == nil && a.Replay == nil {
+		return nil, structs.Invalid("body", "sets none of pinned, suspect and replay")
 	}
 	if a.Pinned != nil && !rc.token.HasRole(structs.RoleValidator) {
 		return nil, fmt.Errorf("pinning needs role validator: %w", structs.ErrPermissionDenied)
+	}
+	if a.Replay != nil {
+		if !rc.token.HasRole(structs.RoleValidator) {
+			return nil, fmt.Errorf("recording a replay needs role validator: %w", structs.ErrPermissionDenied)
+		}
+		if err := checkReplay(a.Replay); err != nil {
+			return nil, err
+		}
+		a.Replay.By, a.Replay.Time = rc.token.AccessorID, time.Now().UnixNano()
 	}
 	if err := rc.leaderOnly(); err != nil {
 		return nil, err
@@ -105,7 +176,7 @@ func (s *Server) flagCheckpointEndpoint(rc *reqCtx) (any, error) {
 		return nil, err
 	}
 	idx, err := s.apply(structs.CheckpointFlagRequestType, &structs.CheckpointFlagRequest{
-		WriteRequest: rc.write("checkpoint_flag", id), CheckpointID: id, Pinned: a.Pinned, Suspect: a.Suspect})
+		WriteRequest: rc.write("checkpoint_flag", id), CheckpointID: id, Pinned: a.Pinned, Suspect: a.Suspect, Replay: a.Replay})
 	if err != nil {
 		return nil, err
 	}

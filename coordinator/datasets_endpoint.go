@@ -1,7 +1,11 @@
 package coordinator
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
+
+	"github.com/dxtrain/dxtrain/storage"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
@@ -14,7 +18,26 @@ func (s *Server) datasetRoutes() []route {
 		{"GET /v1/datasets/{id}", kindRead, readers, func(rc *reqCtx) (any, error) {
 			return s.State().Dataset(rc.r.PathValue("id"))
 		}},
+		{"GET /v1/datasets/{id}/manifest", kindRead, readers, s.datasetManifestEndpoint},
 	}
+}
+
+// datasetManifestEndpoint serves a dataset's manifest (schema, split, shard sizes, the
+// gate's report: counts and rules, never a value) from the object store, verified
+// against the hash the ledger holds.
+func (s *Server) datasetManifestEndpoint(rc *reqCtx) (any, error) {
+	d, err := s.State().Dataset(rc.r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Store == nil {
+		return nil, fmt.Errorf("manifest of dataset %s: %w", d.Name, ErrNoObjectStore)
+	}
+	b, err := storage.GetBlob(rc.r.Context(), s.cfg.Store, strings.TrimPrefix(d.ManifestHash, "sha256:"))
+	if err != nil {
+		return nil, fmt.Errorf("manifest of dataset %s: %w", d.Name, err)
+	}
+	return json.RawMessage(b), nil
 }
 
 // registerDatasetEndpoint records a dataset whose manifest and shards are uploaded.

@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dxtrain/dxtrain/coordinator/scheduler"
@@ -16,9 +18,7 @@ func (s *Server) experimentRoutes() []route {
 	return []route{
 		{"POST /v1/experiments", kindWrite, res, s.submitEndpoint},
 		{"GET /v1/experiments", kindRead, readers, s.listExperimentsEndpoint},
-		{"GET /v1/experiments/{id}", kindRead, readers, func(rc *reqCtx) (any, error) {
-			return s.State().Experiment(rc.r.PathValue("id"))
-		}},
+		{"GET /v1/experiments/{id}", kindRead, readers, s.experimentEndpoint},
 		{"POST /v1/experiments/{id}/cancel", kindWrite, res, s.cancelEndpoint},
 		{"GET /v1/experiments/{id}/metrics", kindRead, readers, s.metricsEndpoint},
 		{"GET /v1/experiments/{id}/attempts", kindRead, readers, func(rc *reqCtx) (any, error) {
@@ -91,14 +91,59 @@ func (s *Server) checkCodeBundle(rc *reqCtx, spec *experiments.Spec) (string, er
 	return code, nil
 }
 
+// experimentEndpoint reads one experiment; it blocks with ?index=N&wait=D, and with
+// ?series_since=T (unix ns) carries only the series points reported after T, so a
+// console following a long run receives each point once instead of the whole series
+// on every report.
+func (s *Server) experimentEndpoint(rc *reqCtx) (any, error) {
+	var since int64
+	if v := rc.r.URL.Query().Get("series_since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, structs.Invalid("series_since", fmt.Sprintf("%q is not a non-negative integer (unix nanoseconds)", v))
+		}
+		since = n
+	}
+	if err := rc.blockingWait(); err != nil {
+		return nil, err
+	}
+	e, err := s.State().Experiment(rc.r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if since > 0 {
+		i := sort.Search(len(e.Series), func(i int) bool { return e.Series[i].ReportedAt > since })
+		e.Series = e.Series[i:]
+	}
+	return e, nil
+}
+
 // listExperimentsEndpoint lists experiments, optionally ?status=pending|running|….
+// ?view=summary leaves out each one's metric series and spec text, which a list of
+// long runs would otherwise repeat at megabytes a page.
 func (s *Server) listExperimentsEndpoint(rc *reqCtx) (any, error) {
-	status := rc.r.URL.Query().Get("status")
+	q := rc.r.URL.Query()
+	status := q.Get("status")
+	summary := false
+	switch v := q.Get("view"); v {
+	case "", "full":
+	case "summary":
+		summary = true
+	default:
+		return nil, structs.Invalid("view", fmt.Sprintf("%q is not full or summary", v))
+	}
+	if err := rc.blockingWait(); err != nil {
+		return nil, err
+	}
 	out := []*structs.Experiment{}
 	for _, e := range s.State().Experiments() {
-		if status == "" || e.Status == status {
-			out = append(out, e)
+		if status != "" && e.Status != status {
+			continue
 		}
+		if summary {
+			e.Series, e.SpecYAML = nil, ""
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dxtrain/dxtrain/console"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
 
@@ -105,6 +106,7 @@ func (rc *reqCtx) parseStale() error {
 func (s *Server) wrap(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		console.SecurityHeaders(w.Header())
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		rc := &reqCtx{s: s, w: sw, r: r}
 		err := s.serve(rc, rt)
@@ -133,6 +135,9 @@ func (s *Server) serve(rc *reqCtx, rt route) error {
 		return structs.Invalid("body", fmt.Sprintf("larger than %d bytes", maxBodyBytes))
 	}
 	rc.body = body
+	if err := checkOrigin(rc.r); err != nil {
+		return err
+	}
 	if err := rc.parseStale(); err != nil {
 		return err
 	}
@@ -232,6 +237,10 @@ func (s *Server) forward(rc *reqCtx) error {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&url.URL{Scheme: s.scheme(), Host: addr})
 			pr.Out.Header.Set(structs.HeaderForwarded, s.cfg.NodeID)
+			// This server checked the browser's origin against itself; the leader's
+			// host differs, so the headers would fail the check again there.
+			pr.Out.Header.Del("Origin")
+			pr.Out.Header.Del("Sec-Fetch-Site")
 			pr.SetXForwarded() // the leader counts failed authentications by the client's address
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
 			pr.Out.ContentLength = int64(len(body))
@@ -366,6 +375,9 @@ func (s *Server) routes() http.Handler {
 	for _, rt := range all {
 		mux.Handle(rt.pattern, s.wrap(rt))
 	}
+	// The console reads this API with the caller's token; its files need none.
+	mux.Handle("GET "+console.Prefix, console.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	// Prometheus scrapes without a token; the metrics carry counts, never record contents.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

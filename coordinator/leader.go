@@ -70,6 +70,7 @@ func (s *Server) leaderLoop(ctx context.Context) {
 	defer s.established.Store(false)
 	s.heartbeats.reset(time.Now())
 	s.devices.reset()
+	s.samples.reset()
 	if err := s.recordSelf(); err != nil {
 		s.log.Warn("record own http address", "error", err)
 	}

@@ -17,6 +17,13 @@ func (s *Server) nodeRoutes() []route {
 			}
 			return s.devices.overlay(n), nil
 		}},
+		{"GET /v1/nodes/{id}/samples", kindRead, readers, func(rc *reqCtx) (any, error) {
+			n, err := s.State().Node(rc.r.PathValue("id"))
+			if err != nil {
+				return nil, err
+			}
+			return s.samples.of(n.ID), nil
+		}},
 		{"POST /v1/nodes/{id}/drain", kindWrite, []string{structs.RoleAdmin}, s.drainEndpoint},
 		{"POST /v1/nodes/{id}/uncordon", kindWrite, []string{structs.RoleAdmin}, s.uncordonEndpoint},
 	}

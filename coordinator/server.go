@@ -43,6 +43,7 @@ type Server struct {
 	established atomic.Bool // leader whose barrier has applied every earlier entry
 	heartbeats  *heartbeats
 	devices     *deviceHealth
+	samples     *deviceSamples // device gauges from heartbeats, for the console
 	metrics     *serverMetrics
 	wake        chan struct{}
 	queue       lastQueue  // the last scheduling pass, for GET /v1/queue
@@ -73,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 		leaderCh:   make(chan bool, 8),
 		heartbeats: newHeartbeats(),
 		devices:    newDeviceHealth(),
+		samples:    newDeviceSamples(),
 		wake:       make(chan struct{}, 1),
 		shutdownCh: make(chan struct{}),
 	}

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/hashicorp/raft"
 
@@ -12,6 +13,7 @@ func (s *Server) statusRoutes() []route {
 	return []route{
 		// Status is answered by whichever server is asked: it says who it thinks leads.
 		{"GET /v1/status", kindLocal, nil, func(rc *reqCtx) (any, error) { return s.status() }},
+		{"GET /v1/operator/servers", kindLocal, nil, s.serversEndpoint},
 	}
 }
 
@@ -28,6 +30,9 @@ func (s *Server) status() (*structs.StatusResponse, error) {
 		Peers: peers, LastIndex: s.raft.LastIndex(), AppliedIndex: s.raft.AppliedIndex(),
 		OpenAlerts: s.State().OpenAlerts(),
 		TLS:        s.TLSStatus(),
+	}
+	if term, err := strconv.ParseUint(s.raft.Stats()["term"], 10, 64); err == nil {
+		out.Term = term
 	}
 	if m, err := s.State().Member(string(leaderID)); err == nil {
 		out.LeaderHTTPAddr = m.HTTPAddr

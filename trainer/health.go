@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	"math"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,7 +43,8 @@ func (h *healthReporter) statuses(ctx context.Context) ([]structs.DeviceStatus, 
 	now := time.Now()
 	out := make([]structs.DeviceStatus, 0, len(samples))
 	for _, s := range samples {
-		st := structs.DeviceStatus{ID: s.UUID, Health: string(s.Health.State), Reasons: s.Health.Reasons}
+		st := structs.DeviceStatus{ID: s.UUID, Health: string(s.Health.State), Reasons: s.Health.Reasons,
+			Reading: reading(s)}
 		if s.Health.State == device.Unhealthy {
 			first, ok := h.faultSeen[s.UUID]
 			if !ok {
@@ -96,4 +99,15 @@ func (h *healthReporter) unhealthy(ids []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// reading is a sample's gauges for the heartbeat. A CPU has no utilisation counter
+// that NVML would give: its one-minute load over its cores stands in.
+func reading(s device.Sample) *structs.DeviceReading {
+	r := &structs.DeviceReading{UtilizationPct: s.UtilizationGPU, MemoryUsedBytes: s.MemoryUsedBytes,
+		MemoryTotalBytes: s.MemoryTotalBytes, TemperatureC: s.TemperatureC, PowerWatts: s.PowerWatts}
+	if s.Kind == device.DeviceCPU {
+		r.UtilizationPct = min(int(math.Round(100*s.LoadAverage1/float64(runtime.NumCPU()))), 100)
+	}
+	return r
 }

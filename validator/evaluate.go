@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/models/metrics"
 	"github.com/dxtrain/dxtrain/trainer/loop"
@@ -14,11 +15,6 @@ import (
 type Evaluation struct {
 	Report *metrics.ClinicalReport
 	Key    string // where the JSON report is stored
-}
-
-// ReportKey is where the evaluation of a checkpoint on a split is stored.
-func ReportKey(manifestSHA, split string) string {
-	return "reports/" + manifestSHA + "/" + split + ".json"
 }
 
 // Evaluate runs a committed checkpoint on a held-out split of its dataset and returns
@@ -41,7 +37,7 @@ func (s *Session) Evaluate(ctx context.Context, manifestSHA, split string, thres
 	if err != nil {
 		return nil, err
 	}
-	key := ReportKey(manifestSHA, split)
+	key := structs.ReportKey(manifestSHA, split)
 	if err := s.Store.Put(ctx, key, bytes.NewReader(body), int64(len(body))); err != nil {
 		return nil, fmt.Errorf("store the report of %s: %w", manifestSHA, err)
 	}

@@ -1,6 +1,7 @@
 package validator
 
 import (
+	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"math"
 	"path/filepath"
 	"testing"
@@ -33,7 +34,7 @@ func TestEvaluateCheckpointStoresClinicalReport(t *testing.T) {
 	if b == nil || math.Abs(float64(b.AUROC.Estimate)-res.Test.AUROC) > 1e-9 || ev.Report.CIMethod != "delong" {
 		t.Fatalf("report AUROC %+v, loop's test AUROC %g", b, res.Test.AUROC)
 	}
-	if _, err := store.Stat(t.Context(), ReportKey(res.FinalCheckpoint, "test")); err != nil {
+	if _, err := store.Stat(t.Context(), structs.ReportKey(res.FinalCheckpoint, "test")); err != nil {
 		t.Fatalf("report not stored: %v", err)
 	}
 	if _, err := s.Evaluate(t.Context(), res.FinalCheckpoint, "train", 0.5); err == nil {

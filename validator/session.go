@@ -28,6 +28,8 @@ type Session struct {
 	// Artifacts are the files the run recorded besides checkpoints: a torch run's ONNX
 	// exports, each at the step of the checkpoint it was exported with.
 	Artifacts []structs.Artifact
+	// API is the cluster the session reads; nil for a store-only session.
+	API *client.Client
 
 	last *checkpoint.Loaded // the checkpoint load read most recently
 }
@@ -53,7 +55,7 @@ func OpenCluster(ctx context.Context, api *client.Client, store storage.Store, e
 		return compareSteps(int64(a.CreateIndex), int64(b.CreateIndex))
 	})
 	return &Session{Experiment: experiment, Spec: spec, Store: store, Datasets: api.DatasetManifest, Checkpoints: cps,
-		Artifacts: exp.Artifacts}, nil
+		Artifacts: exp.Artifacts, API: api}, nil
 }
 
 func compareSteps(a, b int64) int {

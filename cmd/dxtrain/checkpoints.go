@@ -256,6 +256,9 @@ func replayCheckpoints(ctx context.Context, v *validator.Session, o replayOption
 	if err != nil {
 		return err
 	}
+	if err := v.RecordReplays(ctx, results); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: the replay ran but its result was not recorded on the cluster: %v\n", err)
+	}
 	var reports []*loop.ReplayReport
 	var failed []string
 	for i, r := range results {

@@ -56,6 +56,10 @@ func (s *Store) FlagCheckpoint(index uint64, req *structs.CheckpointFlagRequest)
 	if req.Suspect != nil {
 		c.Suspect = *req.Suspect
 	}
+	if req.Replay != nil {
+		r := *req.Replay
+		c.LastReplay = &r
+	}
 	c.ModifyIndex = index
 	s.checkpoints[c.ID] = c
 	s.bump(index)

@@ -48,11 +48,28 @@ type StatusResponse struct {
 	Peers          []Peer `json:"peers"`
 	LastIndex      uint64 `json:"last_index"`    // last Raft log index on this server
 	AppliedIndex   uint64 `json:"applied_index"` // last index applied to this server's FSM
+	Term           uint64 `json:"term"`          // this server's current Raft term
 	// OpenAlerts counts the unacknowledged alerts in this server's state (a count,
 	// never their contents, so any token may see it).
 	OpenAlerts int `json:"open_alerts"`
 	// TLS says how this server's API and Raft are secured ("off …" when plaintext).
 	TLS string `json:"tls"`
+}
+
+// ServerState is one server of GET /v1/operator/servers: its own status, asked by
+// the server that answers, or why it could not be reached.
+type ServerState struct {
+	Peer
+	Reachable    bool   `json:"reachable"`
+	Error        string `json:"error,omitempty"`
+	Term         uint64 `json:"term,omitempty"`
+	AppliedIndex uint64 `json:"applied_index,omitempty"`
+	LastIndex    uint64 `json:"last_index,omitempty"`
+}
+
+// Fill copies a server's own status into its entry.
+func (st *ServerState) Fill(r *StatusResponse) {
+	st.Reachable, st.Term, st.AppliedIndex, st.LastIndex = true, r.Term, r.AppliedIndex, r.LastIndex
 }
 
 // JoinRequest is POST /v1/operator/raft/join: add a server as a voter.
@@ -82,8 +99,9 @@ type CheckpointCommitArgs struct {
 
 // CheckpointFlagArgs is POST /v1/checkpoints/{id}/flag; nil leaves a flag as is.
 type CheckpointFlagArgs struct {
-	Pinned  *bool `json:"pinned,omitempty"`
-	Suspect *bool `json:"suspect,omitempty"`
+	Pinned  *bool         `json:"pinned,omitempty"`
+	Suspect *bool         `json:"suspect,omitempty"`
+	Replay  *ReplayRecord `json:"replay,omitempty"` // validators only; Result and Detail
 }
 
 // DatasetRegisterArgs is POST /v1/datasets.

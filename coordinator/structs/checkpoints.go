@@ -18,9 +18,12 @@ type Checkpoint struct {
 	// Refused is set once a resume refused this checkpoint (a blob did not verify):
 	// it is never resumed from or offered as latest again, even when its bytes later
 	// hash right (a retrained checkpoint re-uploading the same blob repairs it).
-	Refused     *CheckpointRefusal `json:"refused,omitempty"`
-	CreateIndex uint64             `json:"create_index"`
-	ModifyIndex uint64             `json:"modify_index"`
+	Refused *CheckpointRefusal `json:"refused,omitempty"`
+	// LastReplay is the newest replay of the link that produced this checkpoint, as
+	// the validator who ran `checkpoints replay` recorded it.
+	LastReplay  *ReplayRecord `json:"last_replay,omitempty"`
+	CreateIndex uint64        `json:"create_index"`
+	ModifyIndex uint64        `json:"modify_index"`
 }
 
 // Copy returns a deep copy.
@@ -30,6 +33,10 @@ func (c *Checkpoint) Copy() *Checkpoint {
 	if c.Refused != nil {
 		r := *c.Refused
 		o.Refused = &r
+	}
+	if c.LastReplay != nil {
+		r := *c.LastReplay
+		o.LastReplay = &r
 	}
 	if c.Metrics != nil {
 		o.Metrics = make(map[string]float64, len(c.Metrics))
@@ -64,4 +71,29 @@ type CheckpointFlagRequest struct {
 	CheckpointID string `json:"checkpoint_id"`
 	Pinned       *bool  `json:"pinned,omitempty"`
 	Suspect      *bool  `json:"suspect,omitempty"`
+	// Replay records a replay's outcome (the leader stamps By and Time).
+	Replay *ReplayRecord `json:"replay,omitempty"`
+}
+
+// Replay outcomes.
+const (
+	ReplayIdentical  = "identical"    // bit-identical to the recorded checkpoint
+	ReplayTolerance  = "tolerance"    // within the requested tolerance, not bit-identical
+	ReplayDiffers    = "differs"      // the replayed tensors differ
+	ReplayNotReplays = "not_replayed" // the replay could not run (missing parent, refused blob)
+)
+
+// ReplayRecord is one replay of the link that produced a checkpoint.
+type ReplayRecord struct {
+	Result string `json:"result"`
+	Detail string `json:"detail,omitempty"` // e.g. the first differing tensor
+	By     string `json:"by,omitempty"`     // accessor ID of the validator
+	Time   int64  `json:"time,omitempty"`
+}
+
+// ReportKey is where the clinical report of a checkpoint (by its manifest's SHA-256)
+// on a split is kept in the object store: `checkpoints evaluate` writes it, the
+// console reads it through GET /v1/checkpoints/{id}/report.
+func ReportKey(manifestSHA, split string) string {
+	return "reports/" + manifestSHA + "/" + split + ".json"
 }

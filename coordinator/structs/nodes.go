@@ -46,6 +46,32 @@ type DeviceStatus struct {
 	// fault (a duration, so agent and leader clocks need not agree). The leader takes
 	// the earlier of that and its own first unhealthy report as the fault's start.
 	UnhealthyForMS int64 `json:"unhealthy_for_ms,omitempty"`
+	// Reading is the device's gauges at the heartbeat, for the console's time series;
+	// older agents send none.
+	Reading *DeviceReading `json:"reading,omitempty"`
+}
+
+// DeviceReading is one device's gauges. A CPU device's utilisation is its one-minute
+// load over its cores; fields a device cannot read are zero.
+type DeviceReading struct {
+	UtilizationPct   int     `json:"utilization_pct"`
+	MemoryUsedBytes  uint64  `json:"memory_used_bytes"`
+	MemoryTotalBytes uint64  `json:"memory_total_bytes"`
+	TemperatureC     int     `json:"temperature_c"`
+	PowerWatts       float64 `json:"power_watts"`
+}
+
+// DeviceSample is a reading with the leader's time (Unix ms) of the heartbeat.
+type DeviceSample struct {
+	Time int64 `json:"t"`
+	DeviceReading
+}
+
+// NodeSamples is GET /v1/nodes/{id}/samples: each device's recent readings, oldest
+// first. The leader keeps them in memory only, so a new leader starts empty.
+type NodeSamples struct {
+	NodeID  string                    `json:"node_id"`
+	Devices map[string][]DeviceSample `json:"devices"`
 }
 
 // Node is a worker agent's machine.

@@ -54,6 +54,8 @@ type BinaryMetrics struct {
 	AtYouden    OperatingPoint `json:"at_youden"`
 	Brier       Stat           `json:"brier"`
 	Calibration Calibration    `json:"calibration"`
+	// ROC is the curve the AUROC is the area under, thinned for drawing.
+	ROC []ROCPoint `json:"roc,omitempty"`
 }
 
 // MulticlassMetrics is the evaluation of a softmax classifier: the argmax decision,
@@ -225,7 +227,7 @@ func (l layout) oneVsRest(p []float32, y []int32, c int) BinaryMetrics {
 	b := BinaryMetrics{
 		Class: l.names[c], N: len(y), Positives: positives, Prevalence: ratio(positives, len(y)),
 		AUROC: estimateAUROC(d.split()), AtThreshold: d.at(l.threshold),
-		Brier: d.brier(), Calibration: d.calibration(),
+		Brier: d.brier(), Calibration: d.calibration(), ROC: d.roc(),
 	}
 	if t, ok := d.youden(); ok {
 		b.AtYouden = d.at(t)
