@@ -15,7 +15,7 @@ TEST_TIMEOUT  ?= 20m
 CGO_CFLAGS    ?= -O2 -g -Wno-deprecated-declarations
 export CGO_CFLAGS
 
-.PHONY: all build demo test test-short test-race test-python check fmt vet tidy imports deps onnxruntime minio pydeps bench fuzz clean
+.PHONY: all build demo test test-short test-race test-python check fmt vet tidy imports deps onnxruntime minio pydeps chromium bench fuzz screenshots console-figures clean
 
 all: build
 
@@ -23,9 +23,9 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dxtrain
 
 ## deps: fetch the ONNX Runtime library, build the MinIO server and install Debian's
-## python3-torch and python3-numpy (the torch runtime's tests) and python3-onnx
-## (onnx.checker on exported models), once.
-deps: onnxruntime minio pydeps
+## python3-torch and python3-numpy (the torch runtime's tests), python3-onnx
+## (onnx.checker on exported models) and chromium (the console's browser tests), once.
+deps: onnxruntime minio pydeps chromium
 
 onnxruntime:
 	@bash scripts/fetch-onnxruntime.sh >/dev/null
@@ -36,6 +36,9 @@ minio:
 pydeps:
 	@bash scripts/install-python-deps.sh
 
+chromium:
+	@bash scripts/install-chromium.sh
+
 ## demo: train the WDBC MLP end to end, export it to ONNX and check it with ONNX Runtime.
 demo: build onnxruntime
 	bash scripts/demo.sh
@@ -43,7 +46,7 @@ demo: build onnxruntime
 ## test: static checks, then every test (unit, integration, fuzz seeds) with real
 ## ONNX Runtime and a real MinIO server, then the race detector (test-race).
 test: deps check test-python
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	DXTRAIN_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory test-race
 
 ## test-race: the packages with concurrency (coordinator, trainer with collective and
@@ -83,6 +86,17 @@ imports:
 ## bench: benchmarks with ratios against the peers measured in the same run.
 bench: build onnxruntime
 	bash scripts/bench.sh
+
+## screenshots: the console's pages, from its browser test on a dev cluster, into
+## docs/screenshots (the README shows two).
+screenshots: chromium
+	mkdir -p docs/screenshots
+	DXTRAIN_REQUIRE_BROWSER=1 DXTRAIN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./cmd/dxtrain
+
+## console-figures: the console's figures (page load with 10,000 points, transfer
+## size, the coordinator's CPU with 20 consoles open on a training run).
+console-figures: chromium build
+	DXTRAIN_REQUIRE_BROWSER=1 DXTRAIN_CONSOLE_FIGURES=1 $(GO) test -count=1 -v -run '^TestConsoleFigures$$' ./cmd/dxtrain
 
 ## fuzz: run every fuzz target for FUZZTIME each (the seeds run in `make test`).
 FUZZTIME ?= 10s

@@ -180,7 +180,7 @@ func (s *Server) serve(rc *reqCtx, rt route) error {
 	}
 	rc.w.Header().Set(structs.HeaderIndex, strconv.FormatUint(s.State().LatestIndex(), 10))
 	rc.w.Header().Set(structs.HeaderLeader, strconv.FormatBool(s.IsLeader()))
-	writeJSON(rc.w, http.StatusOK, out)
+	writeAnswer(rc.w, rc.r, out)
 	return nil
 }
 

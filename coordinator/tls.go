@@ -67,7 +67,8 @@ func (s *Server) secureAPI(ln net.Listener) net.Listener {
 	if s.tls == nil {
 		return ln
 	}
-	cfg := s.tls.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleServer, pki.RoleAgent, pki.RoleClient}, Optional: true})
+	cfg := s.tls.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleServer, pki.RoleAgent, pki.RoleClient}, Optional: true,
+		Protocols: []string{"h2", "http/1.1"}})
 	return pki.NewListener(ln, cfg, "api", s.refusals.record)
 }
 

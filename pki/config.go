@@ -13,11 +13,19 @@ type Accept struct {
 	// Optional lets a peer connect without a certificate (a user with a token); a
 	// certificate it does present must still verify. Off means one is required.
 	Optional bool
+	// Protocols are the ALPN protocols offered, most preferred first; nil offers
+	// http/1.1 only. The API offers h2 as well: a browser opens at most six HTTP/1.1
+	// connections to a server, and every console tab holds a blocking query open.
+	Protocols []string
 }
 
 // ServerConfig is the TLS 1.3 configuration of a listener: this process's current
 // certificate, the peer verified against the current CA bundle and by role.
 func (s *Source) ServerConfig(a Accept) *tls.Config {
+	protocols := a.Protocols
+	if protocols == nil {
+		protocols = []string{"http/1.1"}
+	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
@@ -33,7 +41,7 @@ func (s *Source) ServerConfig(a Accept) *tls.Config {
 				MinVersion:   tls.VersionTLS13,
 				Certificates: []tls.Certificate{*m.cert},
 				ClientAuth:   auth,
-				NextProtos:   []string{"http/1.1"},
+				NextProtos:   protocols,
 				VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 					if len(raw) == 0 {
 						return nil // only reached when Optional

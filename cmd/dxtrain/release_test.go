@@ -32,6 +32,7 @@ import (
 // TLS from the CA it made under its data directory.
 type devCluster struct {
 	addr, dataDir, admin string
+	pid                  int // of the dxtrain dev process
 	user                 pki.Files // the dev user's certificate
 }
 
@@ -57,7 +58,7 @@ func startDev(t *testing.T, flags ...string) *devCluster {
 	for {
 		tok, err := os.ReadFile(filepath.Join(dataDir, "token"))
 		if err == nil && strings.HasSuffix(string(tok), "\n") {
-			return &devCluster{addr: hostPort, dataDir: dataDir, admin: strings.TrimSpace(string(tok)), user: devUserFiles(dataDir)}
+			return &devCluster{addr: hostPort, dataDir: dataDir, admin: strings.TrimSpace(string(tok)), user: devUserFiles(dataDir), pid: cmd.Process.Pid}
 		}
 		select {
 		case <-done:
