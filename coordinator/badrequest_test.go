@@ -53,6 +53,18 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"unknown route", "GET", "/v1/nothing", researcher, "", 404, "no route", ""},
 		{"bad blocking index", "GET", "/v1/agent/assignments?node=node-001&index=x", agent, "", 400, "unsigned", "index"},
 		{"stale not a boolean", "GET", "/v1/experiments?stale=maybe", researcher, "", 400, "not a boolean", "stale"},
+		{"experiments view unknown", "GET", "/v1/experiments?view=tiny", researcher, "", 400, "tiny", "view"},
+		{"series_since not a number", "GET", "/v1/experiments/" + sub.ID + "?series_since=yesterday", researcher, "", 400, "unix nanoseconds", "series_since"},
+		{"report split unknown", "GET", "/v1/checkpoints/x/report?split=train", researcher, "", 400, "train", "split"},
+		{"report of unknown checkpoint", "GET", "/v1/checkpoints/ghost/report", researcher, "", 404, "ghost", ""},
+		{"samples of unknown node", "GET", "/v1/nodes/ghost/samples", researcher, "", 404, "ghost", ""},
+		{"heartbeat reading over 100%", "POST", "/v1/agent/heartbeat", agent, `{"node_id":"node-001","devices":[{"id":"cpu0","health":"healthy","reading":{"utilization_pct":140}}]}`, 400, "140", "devices[0].reading.utilization_pct"},
+		{"heartbeat reading more memory used than there is", "POST", "/v1/agent/heartbeat", agent, `{"node_id":"node-001","devices":[{"id":"cpu0","health":"healthy","reading":{"memory_used_bytes":9,"memory_total_bytes":8}}]}`, 400, "exceeds", "devices[0].reading.memory_used_bytes"},
+		{"heartbeat reading negative power", "POST", "/v1/agent/heartbeat", agent, `{"node_id":"node-001","devices":[{"id":"cpu0","health":"healthy","reading":{"power_watts":-3}}]}`, 400, "-3", "devices[0].reading.power_watts"},
+		{"replay record with an unknown result", "POST", "/v1/checkpoints/x/flag", validator, `{"replay":{"result":"great"}}`, 400, "great", "replay.result"},
+		{"replay record by a researcher", "POST", "/v1/checkpoints/x/flag", researcher, `{"replay":{"result":"identical"}}`, 403, "lacks role", ""},
+		{"replay record by an agent", "POST", "/v1/checkpoints/x/flag", agent, `{"replay":{"result":"identical"}}`, 403, "role validator", ""},
+		{"flag setting nothing", "POST", "/v1/checkpoints/x/flag", validator, `{}`, 400, "none of", "body"},
 		{"resumed from another experiment's checkpoint", "POST", "/v1/agent/resumed", agent, `{"attempt_id":"` + att.ID + `","checkpoint_id":"nope"}`, 404, "nope", ""},
 	}
 	for _, tc := range tests {

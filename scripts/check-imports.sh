@@ -28,7 +28,7 @@ forbid ./validator/... "^$mod/(trainer|trainer/device.*|coordinator|coordinator/
   "the validator consumes committed checkpoints: it reads the ledger through the client and replays with trainer/loop (native) or the torch runtime's launcher (bundle, channel, gang), never the agent or the server"
 bad=$(go list -f '{{.ImportPath}}: {{join .Imports " "}}' ./... | grep -E " $mod/validator( |$)" | grep -v "^$mod/cmd/" || true)
 if [ -n "$bad" ]; then echo "import direction: only cmd imports the validator: $bad"; fail=1; fi
-for p in kernels storage experiments safetensors trainer/collective trainer/device models/metrics python pki; do
+for p in kernels storage experiments safetensors trainer/collective trainer/device models/metrics python pki console; do
   [ -d "$p" ] || continue
   bad=$(deps "./$p" | grep -E "^$mod/" | grep -vx "$mod/$p" || true)
   if [ -n "$bad" ]; then echo "import direction: $p is a leaf package but imports $(echo $bad)"; fail=1; fi

@@ -104,7 +104,7 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 // script runs JavaScript for its effect, as a step.
 func script(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](expr + `; null`)(ctx, tg)
+		_, err := chromedp.Evaluate[any](expr+`; null`)(ctx, tg)
 		return err
 	})
 }

@@ -32,7 +32,7 @@ import (
 // TLS from the CA it made under its data directory.
 type devCluster struct {
 	addr, dataDir, admin string
-	pid                  int // of the dxtrain dev process
+	pid                  int       // of the dxtrain dev process
 	user                 pki.Files // the dev user's certificate
 }
 
