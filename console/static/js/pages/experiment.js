@@ -101,7 +101,7 @@ async function showAttempts(el, id, signal) {
   try {
     const list = await get(`/v1/experiments/${encodeURIComponent(id)}/attempts`, signal);
     mount(el, h('h2', null, 'Attempts'), timeline(list), table(['#', 'status', 'nodes', 'resumed from', 'started', 'ended', 'end reason'],
-      list.map(a => [a.number, badge(a.status), [...new Set(a.ranks.map(r => short(r.node_id)))].join(', '),
+      list.map(a => [a.number, badge(a.status), [...new Set(a.ranks.map(r => r.node_id))].join(', '),
         a.resumed_from ? short(a.resumed_from) : (a.resume_from ? short(a.resume_from) : 'scratch'),
         time(a.created_at), time(a.ended_at), a.end_reason || (a.stop ? `stopping: ${a.stop.reason || ''}` : '')])));
   } catch (err) {
