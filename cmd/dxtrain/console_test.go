@@ -46,6 +46,22 @@ checkpoint: {every_steps: 100000, keep_last: 1}
 	return p
 }
 
+// lineageSpec is the WDBC MLP at batch priority, long enough to be preempted, with
+// every checkpoint kept so the lineage is whole.
+func lineageSpec(t *testing.T, dir string) string {
+	t.Helper()
+	p := preemptSpec(t, dir, "lineage", "batch", 400, 1)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := strings.Replace(strings.Replace(string(b), "every_steps: 50", "every_steps: 500", 1), "keep_last: 3", "keep_last: 100", 1)
+	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestConsoleInBrowser drives the console in headless Chromium against `dxtrain dev`:
 // a researcher watches a curve grow and cancels the run; a validator reads the
 // lineage, the clinical report and a model card, pins, acknowledges and revokes; an
@@ -64,9 +80,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	admin := c.api(t, c.admin)
 	c.must(t, c.admin, "datasets", "ingest", "datasets/specs/wdbc-ingest.yaml")
 
-	// A finished run with checkpoints, evaluated, one link replayed, released.
-	done := strings.TrimSpace(c.must(t, researcher, "run", "experiments/wdbc-ingested-mlp.yaml", "--detach"))
+	// A finished run whose lineage crosses a restart: a batch run preempted by an
+	// urgent one resumes from its stop checkpoint. Then evaluated, a link replayed,
+	// released.
+	done := strings.TrimSpace(c.must(t, c.admin, "run", lineageSpec(t, work), "--detach"))
+	testutil.WaitFor(t, 60*time.Second, "the batch run to train", func() (bool, string) {
+		e, err := admin.Experiment(t.Context(), done)
+		return err == nil && e.Status == structs.ExperimentRunning && e.Progress.Step > 200, fmt.Sprint(err)
+	})
+	c.must(t, c.admin, "run", preemptSpec(t, work, "urgent-run", "urgent", 10, 1), "--detach")
 	c.waitSucceeded(t, done)
+	if as, err := admin.Attempts(t.Context(), done); err != nil || len(as) != 2 || as[1].ResumedFrom == "" {
+		t.Fatalf("the batch run was not preempted and resumed: %v %+v", err, as)
+	}
 	cps, err := admin.Checkpoints(t.Context(), done)
 	if err != nil || len(cps) < 2 {
 		t.Fatalf("checkpoints of %s: %v (%d)", done, err, len(cps))
@@ -115,6 +141,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		open(t, ctx, "#/experiments/"+done+"/checkpoints", "svg#lineage g.cp")
 		if n := eval[int](t, ctx, `document.querySelectorAll('svg#lineage g.cp').length`); n != len(ledger) {
 			t.Fatalf("lineage draws %d checkpoints, the ledger has %d", n, len(ledger))
+		}
+		// One chain across the restart: every checkpoint but the first has a parent.
+		if n := eval[int](t, ctx, `document.querySelectorAll('svg#lineage line.edge').length`); n != len(ledger)-1 {
+			t.Fatalf("lineage draws %d edges for %d checkpoints in one chain", n, len(ledger))
+		}
+		if lanes := eval[int](t, ctx, `document.querySelectorAll('svg#lineage text.lane').length`); lanes != 2 {
+			t.Fatalf("lineage draws %d attempts, want 2", lanes)
 		}
 		if !strings.Contains(textOf(t, ctx, "#last-replay"), structs.ReplayIdentical) {
 			t.Fatalf("last replay shows %q", textOf(t, ctx, "#last-replay"))

@@ -10,7 +10,7 @@ import {action} from '../actions.js';
 export async function render(main, [id], {signal, allowed}) {
   const eid = encodeURIComponent(id);
   const [exp, cps, attempts, models] = await Promise.all([
-    get(`/v1/experiments/${eid}?series_since=${Number.MAX_SAFE_INTEGER}`, signal),
+    get(`/v1/experiments/${eid}?series_since=9223372036854775807`, signal), // no series: not drawn here
     get(`/v1/experiments/${eid}/checkpoints`, signal),
     get(`/v1/experiments/${eid}/attempts`, signal),
     loadReleases(signal),
@@ -62,7 +62,8 @@ export function parents(cps, attempts) {
   const out = {};
   for (const [aid, list] of Object.entries(byAttempt)) {
     const a = attempts.find(x => x.id === aid) || {};
-    const from = a.resumed_from && a.resumed_from !== 'scratch' ? a.resumed_from : a.resume_from;
+    // Where the agent really resumed from, else where it was told to; "scratch": none.
+    const from = a.resumed_from === 'scratch' ? null : (a.resumed_from || a.resume_from || null);
     list.forEach((c, i) => { out[c.id] = i ? list[i - 1].id : (from || null); });
   }
   return out;
