@@ -120,5 +120,15 @@ func (s *Server) auditEndpoint(rc *reqCtx) (any, error) {
 		}
 		limit = n
 	}
+	if v := q.Get("last"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, structs.Invalid("last", fmt.Sprintf("%q is not a positive integer", v))
+		}
+		if q.Get("after") != "" {
+			return nil, structs.Invalid("last", "cannot be combined with after")
+		}
+		return s.State().AuditTail(n), nil // the newest entries: what a console shows first
+	}
 	return s.State().Audit(after, limit), nil
 }

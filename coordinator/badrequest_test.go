@@ -53,6 +53,8 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		{"unknown route", "GET", "/v1/nothing", researcher, "", 404, "no route", ""},
 		{"bad blocking index", "GET", "/v1/agent/assignments?node=node-001&index=x", agent, "", 400, "unsigned", "index"},
 		{"stale not a boolean", "GET", "/v1/experiments?stale=maybe", researcher, "", 400, "not a boolean", "stale"},
+		{"audit last not a number", "GET", "/v1/audit?last=all", tk.secrets[0], "", 400, "positive", "last"},
+		{"audit last with after", "GET", "/v1/audit?last=5&after=3", tk.secrets[0], "", 400, "combined", "last"},
 		{"experiments view unknown", "GET", "/v1/experiments?view=tiny", researcher, "", 400, "tiny", "view"},
 		{"series_since not a number", "GET", "/v1/experiments/" + sub.ID + "?series_since=yesterday", researcher, "", 400, "unix nanoseconds", "series_since"},
 		{"report split unknown", "GET", "/v1/checkpoints/x/report?split=train", researcher, "", 400, "train", "split"},

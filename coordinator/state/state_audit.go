@@ -31,6 +31,13 @@ func (s *Store) Audit(after uint64, limit int) []structs.AuditEntry {
 	return out
 }
 
+// AuditTail returns the newest n audit entries, oldest first.
+func (s *Store) AuditTail(n int) []structs.AuditEntry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]structs.AuditEntry{}, s.audit[max(len(s.audit)-n, 0):]...)
+}
+
 // RestoreAudit appends an entry from a snapshot (entries arrive in log order).
 func (s *Store) RestoreAudit(e structs.AuditEntry) {
 	s.mu.Lock()

@@ -9,8 +9,9 @@ export async function render(main, _params, {signal}) {
   const what = h('input', {type: 'search', id: 'audit-what', placeholder: 'action or target', 'aria-label': 'action'});
   const outcome = h('select', {id: 'audit-outcome', 'aria-label': 'outcome'}, ['', 'ok', 'error', 'refused'].map(o => h('option', {value: o}, o || 'any outcome')));
   const body = h('section', {id: 'audit'});
-  mount(main, h('h1', null, 'Audit'), h('div', {class: 'filters'}, who, ' ', what, ' ', outcome), body);
-  const entries = await get('/v1/audit?limit=5000', signal);
+  mount(main, h('h1', null, 'Audit'), h('p', {class: 'muted'}, 'The newest 5,000 entries (GET /v1/audit?after=N pages through all of them).'),
+    h('div', {class: 'filters'}, who, ' ', what, ' ', outcome), body);
+  const entries = await get('/v1/audit?last=5000', signal);
   const show = () => {
     const w = who.value.trim().toLowerCase(), a = what.value.trim().toLowerCase();
     const rows = entries.filter(e => (!w || e.actor.toLowerCase().includes(w)) &&
