@@ -25,9 +25,18 @@ func runInternal(args []string) error {
 	if err := json.Unmarshal([]byte(args[1]), &sp); err != nil {
 		return fmt.Errorf("decode spec: %w", err)
 	}
-	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if sp.Role == "stream" {
+		return runStream(sp)
+	}
+	var ln net.Listener
+	var err error
+	if sp.Listen != "" {
+		ln, err = net.Listen("tcp", sp.Listen)
+	} else {
+		ln, err = net.FileListener(os.NewFile(3, "listener"))
+	}
 	if err != nil {
-		return fmt.Errorf("inherited listener: %w", err)
+		return fmt.Errorf("listener: %w", err)
 	}
 	switch sp.Role {
 	case "rank":
@@ -129,4 +138,20 @@ func runSink(sp spec, ln net.Listener) error {
 		}
 	}
 	return nil
+}
+
+// runStream is the sending side of the reference stream on a shaped link: it
+// times sp.Reps sends to the sink at sp.Addrs[0] and reports them like a rank.
+func runStream(sp spec) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	times, err := streamTimes(ctx, sp.Addrs[0], sp.Bytes, sp.Reps, sp.SocketBuffer, sp.Congestion)
+	if err != nil {
+		return err
+	}
+	var rep report
+	for _, t := range times {
+		rep.TimesNs = append(rep.TimesNs, int64(t))
+	}
+	return json.NewEncoder(os.Stdout).Encode(rep)
 }
