@@ -10,7 +10,7 @@
 //
 // --netns repeats the dxtrain and reference-stream measurements on links of
 // the given rates: each rank in its own network namespace, behind a veth to a
-// bridge, both ends shaped by tc to the rate (netns.go). It needs root and
+// bridge, what it sends shaped by tc to the rate (netns.go). It needs root and
 // iproute2, and removes the namespaces when done. The loopback rows stay in
 // the table beside the shaped ones.
 package main
@@ -75,7 +75,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 1, "repeat every measurement this many times, interleaved; report the median")
 	flag.StringVar(&o.profileDir, "cpuprofile-dir", "", "write each dxtrain rank's CPU profile of the timed reps here")
 	flag.BoolVar(&o.withTLS, "tls", false, "also measure dxtrain with the ring in mutual TLS (agent certificates of a throwaway CA), and its ratio to plaintext")
-	flag.StringVar(&netns, "netns", "", "comma-separated link rates (tc syntax, e.g. 10gbit,25gbit): also measure with each rank in its own network namespace on a veth link shaped to the rate each way (root, ip and tc needed; gloo is not run there)")
+	flag.StringVar(&netns, "netns", "", "comma-separated link rates (tc syntax, e.g. 10gbit,25gbit): also measure with each rank in its own network namespace behind a veth to a bridge, what it sends shaped to the rate (root, ip and tc needed; gloo is not run there)")
 	flag.Parse()
 	var err error
 	if o.worlds, err = parseList(worlds); err != nil {
@@ -119,6 +119,7 @@ type row struct {
 	dxCPUMs             float64 // CPU time per all-reduce, summed over ranks
 	dxTLS               float64 // GB/s with the ring in TLS; 0 means not measured
 	dxTLSCPUMs          float64 // CPU time per all-reduce in TLS, summed over ranks
+	tcpTLS              float64 // GB/s of the reference stream in TLS; 0 means not measured
 }
 
 func run(o options) error {
@@ -132,7 +133,7 @@ func run(o options) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		if o.certs, err = benchCerts(dir, slices.Max(o.worlds)); err != nil {
+		if o.certs, err = benchCerts(dir, max(slices.Max(o.worlds), 2)); err != nil {
 			return err
 		}
 	}
@@ -200,7 +201,7 @@ func measureShaped(self string, o options, rate string) ([]row, error) {
 func measureRow(self string, o options, w, b int, topo *netnsTopo) (row, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	var dx, dxTLS, gloo, tcp, cpu, cpuTLS []time.Duration
+	var dx, dxTLS, gloo, tcp, tcpTLS, cpu, cpuTLS []time.Duration
 	for round := range o.rounds {
 		res, err := measureDxtrain(ctx, self, o, w, b, nil, topo)
 		if err != nil {
@@ -221,11 +222,18 @@ func measureRow(self string, o options, w, b int, topo *netnsTopo) (row, error) 
 			}
 			gloo = append(gloo, time.Duration(ms*float64(time.Millisecond)))
 		}
-		med, err := measureTCP(ctx, self, o, b, topo)
+		med, err := measureTCP(ctx, self, o, b, topo, nil)
 		if err != nil {
 			return row{}, fmt.Errorf("%s tcp bytes=%d: %w", linkName(topo), b, err)
 		}
 		tcp = append(tcp, med)
+		if o.withTLS {
+			med, err := measureTCP(ctx, self, o, b, topo, o.certs[:2])
+			if err != nil {
+				return row{}, fmt.Errorf("%s tcp in TLS bytes=%d: %w", linkName(topo), b, err)
+			}
+			tcpTLS = append(tcpTLS, med)
+		}
 		fmt.Fprintf(os.Stderr, "round %d %s world=%d bytes=%d: dxtrain %v tls %v gloo %v tcp %v\n", round, linkName(topo), w, b, dx[len(dx)-1], last(dxTLS), last(gloo), tcp[len(tcp)-1])
 	}
 	r := row{link: linkName(topo), world: w, bytes: b}
@@ -239,6 +247,9 @@ func measureRow(self string, o options, w, b int, topo *netnsTopo) (row, error) 
 		r.glooMs, r.gloo = ms(median(gloo)), busBW(w, b, median(gloo))
 	}
 	r.tcpMs, r.tcp = ms(median(tcp)), float64(b)/median(tcp).Seconds()/1e9
+	if len(tcpTLS) > 0 {
+		r.tcpTLS = float64(b) / median(tcpTLS).Seconds() / 1e9
+	}
 	return r, nil
 }
 
@@ -259,19 +270,22 @@ func last(ds []time.Duration) time.Duration {
 func printTable(rows []row, o options) {
 	fmt.Printf("all-reduce bus bandwidth = 2(W-1)/W * bytes / time; time = median of %d rounds of (median of %d reps);\n", o.rounds, o.reps)
 	fmt.Printf("ranks are separate processes sharing %d CPUs; link TCP = one stream, same bytes, same socket options as dxtrain (congestion %s)\n", runtime.NumCPU(), congestionName(o.congestion))
-	fmt.Printf("loopback: 127.0.0.1; veth RATE: each rank in its own network namespace, a veth to a bridge, both ends shaped to RATE (tc tbf)\n")
+	fmt.Printf("loopback: 127.0.0.1; veth RATE: each rank in its own network namespace, a veth to a bridge, what it sends shaped to RATE (tc tbf, 1 ms bucket)\n")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "link\tworld\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tlink TCP GB/s\tdxtrain CPU ms/op\tdxtrain TLS busbw GB/s\tTLS/plain\tTLS CPU ms/op\t")
+	fmt.Fprintln(tw, "link\tworld\tbytes\tdxtrain ms\tdxtrain busbw GB/s\tgloo ms\tgloo busbw GB/s\tratio\tlink TCP GB/s\tdxtrain CPU ms/op\tdxtrain TLS busbw GB/s\tTLS/plain\tTLS CPU ms/op\tlink TCP in TLS GB/s\t")
 	for _, r := range rows {
-		ratio, tlsBW, tlsRatio, tlsCPU := "-", "-", "-", "-"
+		ratio, tlsBW, tlsRatio, tlsCPU, tcpTLS := "-", "-", "-", "-", "-"
 		if r.gloo > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.dx/r.gloo)
 		}
 		if r.dxTLS > 0 {
 			tlsBW, tlsRatio, tlsCPU = fmt.Sprintf("%.3f", r.dxTLS), fmt.Sprintf("%.2f", r.dxTLS/r.dx), fmt.Sprintf("%.1f", r.dxTLSCPUMs)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.2f\t%.3f\t%.2f\t%.3f\t%s\t%.3f\t%.1f\t%s\t%s\t%s\t\n",
-			r.link, r.world, sizeName(r.bytes), r.dxMs, r.dx, r.glooMs, r.gloo, ratio, r.tcp, r.dxCPUMs, tlsBW, tlsRatio, tlsCPU)
+		if r.tcpTLS > 0 {
+			tcpTLS = fmt.Sprintf("%.3f", r.tcpTLS)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.2f\t%.3f\t%.2f\t%.3f\t%s\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t\n",
+			r.link, r.world, sizeName(r.bytes), r.dxMs, r.dx, r.glooMs, r.gloo, ratio, r.tcp, r.dxCPUMs, tlsBW, tlsRatio, tlsCPU, tcpTLS)
 	}
 	_ = tw.Flush()
 }

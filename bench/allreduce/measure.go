@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -229,8 +230,14 @@ func freePort() (int, error) {
 // its one-byte acknowledgement, and returns the median time: over loopback from
 // this process, or on a shaped link from a stream process in namespace 0 to the
 // sink in namespace 1.
-func measureTCP(ctx context.Context, self string, o options, bytes int, topo *netnsTopo) (time.Duration, error) {
+// certs, when not nil, puts the stream in mutual TLS (certs[0] sends, certs[1]
+// receives), buffered as the ring's TLS links are.
+func measureTCP(ctx context.Context, self string, o options, bytes int, topo *netnsTopo, certs []pki.Files) (time.Duration, error) {
 	sink := spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer, Congestion: o.congestion}
+	var srcTLS *pki.Files
+	if certs != nil {
+		sink.TLS, srcTLS = &certs[1], &certs[0]
+	}
 	if topo != nil {
 		sink.Listen = topo.addr(1)
 		cmd, out, err := spawn(ctx, self, sink, nil, topo.ns(1))
@@ -240,7 +247,7 @@ func measureTCP(ctx context.Context, self string, o options, bytes int, topo *ne
 		go func() { _, _ = io.Copy(io.Discard, out) }()
 		defer func() { _ = cmd.Wait() }()
 		src := sink
-		src.Role, src.Reps, src.Addrs, src.Listen = "stream", o.reps, []string{topo.addr(1)}, ""
+		src.Role, src.Reps, src.Addrs, src.Listen, src.TLS = "stream", o.reps, []string{topo.addr(1)}, "", srcTLS
 		scmd, sout, err := spawn(ctx, self, src, nil, topo.ns(0))
 		if err != nil {
 			_ = cmd.Process.Kill()
@@ -269,7 +276,7 @@ func measureTCP(ctx context.Context, self string, o options, bytes int, topo *ne
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 	defer func() { _ = cmd.Wait() }()
-	times, err := streamTimes(ctx, addr, bytes, o.reps, o.socketBuffer, o.congestion)
+	times, err := streamTimes(ctx, addr, bytes, o.reps, o.socketBuffer, o.congestion, srcTLS)
 	if err != nil {
 		_ = cmd.Process.Kill()
 		return 0, err
@@ -278,8 +285,9 @@ func measureTCP(ctx context.Context, self string, o options, bytes int, topo *ne
 }
 
 // streamTimes dials the sink at addr and times reps sends of bytes, each until
-// the sink's acknowledgement, after two warm-up rounds like the all-reduces.
-func streamTimes(ctx context.Context, addr string, bytes, reps, socketBuffer int, congestion string) ([]time.Duration, error) {
+// the sink's acknowledgement, after two warm-up rounds like the all-reduces;
+// in TLS with certificate certs when it is not nil.
+func streamTimes(ctx context.Context, addr string, bytes, reps, socketBuffer int, congestion string, certs *pki.Files) ([]time.Duration, error) {
 	var conn net.Conn
 	var err error
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
@@ -296,13 +304,34 @@ func streamTimes(ctx context.Context, addr string, bytes, reps, socketBuffer int
 	if err := tuneTCP(conn, socketBuffer, congestion); err != nil {
 		return nil, err
 	}
+	var w io.Writer = conn
+	flush := func() error { return nil }
+	if certs != nil {
+		src, err := pki.Load(*certs)
+		if err != nil {
+			return nil, err
+		}
+		bc := newBufferedConn(conn)
+		tc := tls.Client(bc, src.ClientConfig(pki.RoleAgent))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		bc.gather = true
+		w, conn, flush = tc, tc, bc.w.Flush
+	}
 	payload := make([]byte, bytes)
+	for i := range payload { // touched, so no page faults in the timed sends
+		payload[i] = byte(i)
+	}
 	var ack [1]byte
 	r := bufio.NewReader(conn)
 	var times []time.Duration
 	for i := range reps + 2 {
 		start := time.Now()
-		if _, err := conn.Write(payload); err != nil {
+		if _, err := w.Write(payload); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
+		}
+		if err := flush(); err != nil {
 			return nil, fmt.Errorf("send: %w", err)
 		}
 		if _, err := io.ReadFull(r, ack[:]); err != nil {
@@ -336,4 +365,27 @@ func congestionName(flag string) string {
 		return collective.DefaultCongestion
 	}
 	return flag
+}
+
+// bufferedConn is what trainer/collective's TLS links put under a tls.Conn, for the
+// reference stream in TLS: records gathered into 256 KiB writes once gather is set
+// (after the handshake), the socket read in 256 KiB pieces.
+type bufferedConn struct {
+	net.Conn
+	w      *bufio.Writer
+	r      *bufio.Reader
+	gather bool
+}
+
+func newBufferedConn(c net.Conn) *bufferedConn {
+	return &bufferedConn{Conn: c, w: bufio.NewWriterSize(c, 256<<10), r: bufio.NewReaderSize(c, 256<<10)}
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *bufferedConn) Write(p []byte) (int, error) {
+	if !b.gather {
+		return b.Conn.Write(p)
+	}
+	return b.w.Write(p)
 }

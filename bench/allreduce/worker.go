@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -128,12 +129,29 @@ func runSink(sp spec, ln net.Listener) error {
 	if err := tuneTCP(conn, sp.SocketBuffer, sp.Congestion); err != nil {
 		return err
 	}
+	flush := func() error { return nil }
+	if sp.TLS != nil {
+		src, err := pki.Load(*sp.TLS)
+		if err != nil {
+			return err
+		}
+		bc := newBufferedConn(conn)
+		tc := tls.Server(bc, src.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleAgent}}))
+		if err := tc.Handshake(); err != nil {
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		bc.gather = true
+		conn, flush = tc, bc.w.Flush
+	}
 	buf := make([]byte, 4<<20)
 	for range sp.Reps {
 		if _, err := io.CopyBuffer(io.Discard, io.LimitReader(conn, int64(sp.Bytes)), buf); err != nil {
 			return fmt.Errorf("receive: %w", err)
 		}
 		if _, err := conn.Write([]byte{1}); err != nil {
+			return fmt.Errorf("ack: %w", err)
+		}
+		if err := flush(); err != nil {
 			return fmt.Errorf("ack: %w", err)
 		}
 	}
@@ -145,7 +163,7 @@ func runSink(sp spec, ln net.Listener) error {
 func runStream(sp spec) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	times, err := streamTimes(ctx, sp.Addrs[0], sp.Bytes, sp.Reps, sp.SocketBuffer, sp.Congestion)
+	times, err := streamTimes(ctx, sp.Addrs[0], sp.Bytes, sp.Reps, sp.SocketBuffer, sp.Congestion, sp.TLS)
 	if err != nil {
 		return err
 	}
