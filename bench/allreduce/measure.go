@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type spec struct {
 	CPUProfile   string   `json:"cpu_profile,omitempty"`
 	// TLS puts the ring's links in mutual TLS with this rank's agent certificate.
 	TLS *pki.Files `json:"tls,omitempty"`
+	// Listen, when set, is the address the process listens on itself (in its
+	// network namespace) instead of the listener inherited as fd 3.
+	Listen string `json:"listen,omitempty"`
 }
 
 // report is what every rank prints on stdout: its time per all-reduce and the
@@ -50,19 +54,23 @@ type dxResult struct {
 	cpuPerOp time.Duration
 }
 
-// spawn re-executes this binary with a hidden flag, handing it ln as fd 3.
-func spawn(ctx context.Context, self string, sp spec, ln net.Listener) (*exec.Cmd, io.Reader, error) {
+// spawn re-executes this binary with a hidden flag, handing it ln as fd 3, or,
+// with ln nil, in network namespace ns, where it listens on sp.Listen itself.
+func spawn(ctx context.Context, self string, sp spec, ln net.Listener, ns string) (*exec.Cmd, io.Reader, error) {
 	b, err := json.Marshal(sp)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		return nil, nil, fmt.Errorf("listener file: %w", err)
+	argv := nsCommand(ns, self, "-internal-worker", string(b))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if ln != nil {
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			return nil, nil, fmt.Errorf("listener file: %w", err)
+		}
+		defer f.Close()
+		cmd.ExtraFiles = []*os.File{f}
 	}
-	defer f.Close()
-	cmd := exec.CommandContext(ctx, self, "-internal-worker", string(b))
-	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,10 +97,19 @@ func listenLoopback(n int) ([]net.Listener, []string, error) {
 
 // measureDxtrain runs world rank processes and returns rank 0's median time.
 // certs, when not nil, gives each rank its agent certificate: the ring runs in TLS.
-func measureDxtrain(ctx context.Context, self string, o options, world, bytes int, certs []pki.Files) (dxResult, error) {
-	lns, addrs, err := listenLoopback(world)
-	if err != nil {
-		return dxResult{}, err
+// topo, when not nil, puts rank r in its namespace r; else the ranks use loopback.
+func measureDxtrain(ctx context.Context, self string, o options, world, bytes int, certs []pki.Files, topo *netnsTopo) (dxResult, error) {
+	var lns []net.Listener
+	var addrs []string
+	if topo == nil {
+		var err error
+		if lns, addrs, err = listenLoopback(world); err != nil {
+			return dxResult{}, err
+		}
+	} else {
+		for r := range world {
+			addrs = append(addrs, topo.addr(r))
+		}
 	}
 	cmds := make([]*exec.Cmd, world)
 	outs := make([]io.Reader, world)
@@ -103,10 +120,26 @@ func measureDxtrain(ctx context.Context, self string, o options, world, bytes in
 			sp.TLS = &certs[r]
 		}
 		if o.profileDir != "" {
-			sp.CPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("w%d-b%d-rank%d.pprof", world, bytes, r))
+			mode, link := "plain", "loopback"
+			if certs != nil {
+				mode = "tls"
+			}
+			if topo != nil {
+				link = topo.rate
+			}
+			sp.CPUProfile = filepath.Join(o.profileDir, fmt.Sprintf("%s-w%d-b%d-%s-rank%d.pprof", link, world, bytes, mode, r))
 		}
-		cmd, out, err := spawn(ctx, self, sp, lns[r])
-		_ = lns[r].Close()
+		var ln net.Listener
+		ns := ""
+		if topo != nil {
+			sp.Listen, ns = addrs[r], topo.ns(r)
+		} else {
+			ln = lns[r]
+		}
+		cmd, out, err := spawn(ctx, self, sp, ln, ns)
+		if ln != nil {
+			_ = ln.Close()
+		}
 		if err != nil {
 			killAll(cmds)
 			return dxResult{}, err
@@ -193,47 +226,122 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// measureTCP streams bytes to a sink process over one loopback connection,
-// waits for its one-byte acknowledgement, and returns the median time.
-func measureTCP(ctx context.Context, self string, o options, bytes int) (time.Duration, error) {
+// measureTCP streams bytes to a sink process over one connection, waits for
+// its one-byte acknowledgement, and returns the median time: over loopback from
+// this process, or on a shaped link from a stream process in namespace 0 to the
+// sink in namespace 1.
+// certs, when not nil, puts the stream in mutual TLS (certs[0] sends, certs[1]
+// receives), buffered as the ring's TLS links are.
+func measureTCP(ctx context.Context, self string, o options, bytes int, topo *netnsTopo, certs []pki.Files) (time.Duration, error) {
+	sink := spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer, Congestion: o.congestion}
+	var srcTLS *pki.Files
+	if certs != nil {
+		sink.TLS, srcTLS = &certs[1], &certs[0]
+	}
+	if topo != nil {
+		sink.Listen = topo.addr(1)
+		cmd, out, err := spawn(ctx, self, sink, nil, topo.ns(1))
+		if err != nil {
+			return 0, err
+		}
+		go func() { _, _ = io.Copy(io.Discard, out) }()
+		defer func() { _ = cmd.Wait() }()
+		src := sink
+		src.Role, src.Reps, src.Addrs, src.Listen, src.TLS = "stream", o.reps, []string{topo.addr(1)}, "", srcTLS
+		scmd, sout, err := spawn(ctx, self, src, nil, topo.ns(0))
+		if err != nil {
+			_ = cmd.Process.Kill()
+			return 0, err
+		}
+		var rep report
+		decErr := json.NewDecoder(sout).Decode(&rep)
+		if err := scmd.Wait(); err != nil {
+			_ = cmd.Process.Kill()
+			return 0, fmt.Errorf("stream: %w", err)
+		}
+		if decErr != nil || len(rep.TimesNs) == 0 {
+			return 0, fmt.Errorf("stream report: %v", decErr)
+		}
+		return medianNs(rep.TimesNs), nil
+	}
 	lns, _, err := listenLoopback(1)
 	if err != nil {
 		return 0, err
 	}
 	addr := lns[0].Addr().String()
-	cmd, out, err := spawn(ctx, self, spec{Role: "sink", Bytes: bytes, Reps: o.reps + 2, SocketBuffer: o.socketBuffer, Congestion: o.congestion}, lns[0])
+	cmd, out, err := spawn(ctx, self, sink, lns[0], "")
 	_ = lns[0].Close()
 	if err != nil {
 		return 0, err
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 	defer func() { _ = cmd.Wait() }()
-	conn, err := net.Dial("tcp", addr)
+	times, err := streamTimes(ctx, addr, bytes, o.reps, o.socketBuffer, o.congestion, srcTLS)
 	if err != nil {
 		_ = cmd.Process.Kill()
 		return 0, err
 	}
+	return median(times), nil
+}
+
+// streamTimes dials the sink at addr and times reps sends of bytes, each until
+// the sink's acknowledgement, after two warm-up rounds like the all-reduces;
+// in TLS with certificate certs when it is not nil.
+func streamTimes(ctx context.Context, addr string, bytes, reps, socketBuffer int, congestion string, certs *pki.Files) ([]time.Duration, error) {
+	var conn net.Conn
+	var err error
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		var d net.Dialer
+		if conn, err = d.DialContext(ctx, "tcp", addr); err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(wait) // the sink may still be starting
+	}
+	if err != nil {
+		return nil, err
+	}
 	defer conn.Close()
-	if err := tuneTCP(conn, o.socketBuffer, o.congestion); err != nil {
-		return 0, err
+	if err := tuneTCP(conn, socketBuffer, congestion); err != nil {
+		return nil, err
+	}
+	var w io.Writer = conn
+	flush := func() error { return nil }
+	if certs != nil {
+		src, err := pki.Load(*certs)
+		if err != nil {
+			return nil, err
+		}
+		bc := newBufferedConn(conn)
+		tc := tls.Client(bc, src.ClientConfig(pki.RoleAgent))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		bc.gather = true
+		w, conn, flush = tc, tc, bc.w.Flush
 	}
 	payload := make([]byte, bytes)
+	for i := range payload { // touched, so no page faults in the timed sends
+		payload[i] = byte(i)
+	}
 	var ack [1]byte
 	r := bufio.NewReader(conn)
 	var times []time.Duration
-	for i := range o.reps + 2 { // two warm-up rounds, like the all-reduces
+	for i := range reps + 2 {
 		start := time.Now()
-		if _, err := conn.Write(payload); err != nil {
-			return 0, fmt.Errorf("send: %w", err)
+		if _, err := w.Write(payload); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
+		}
+		if err := flush(); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
 		}
 		if _, err := io.ReadFull(r, ack[:]); err != nil {
-			return 0, fmt.Errorf("read ack: %w", err)
+			return nil, fmt.Errorf("read ack: %w", err)
 		}
 		if i >= 2 {
 			times = append(times, time.Since(start))
 		}
 	}
-	return median(times), nil
+	return times, nil
 }
 
 // tuneTCP gives the reference stream dxtrain's socket options, so the
@@ -257,4 +365,27 @@ func congestionName(flag string) string {
 		return collective.DefaultCongestion
 	}
 	return flag
+}
+
+// bufferedConn is what trainer/collective's TLS links put under a tls.Conn, for the
+// reference stream in TLS: records gathered into 256 KiB writes once gather is set
+// (after the handshake), the socket read in 256 KiB pieces.
+type bufferedConn struct {
+	net.Conn
+	w      *bufio.Writer
+	r      *bufio.Reader
+	gather bool
+}
+
+func newBufferedConn(c net.Conn) *bufferedConn {
+	return &bufferedConn{Conn: c, w: bufio.NewWriterSize(c, 256<<10), r: bufio.NewReaderSize(c, 256<<10)}
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *bufferedConn) Write(p []byte) (int, error) {
+	if !b.gather {
+		return b.Conn.Write(p)
+	}
+	return b.w.Write(p)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,9 +26,18 @@ func runInternal(args []string) error {
 	if err := json.Unmarshal([]byte(args[1]), &sp); err != nil {
 		return fmt.Errorf("decode spec: %w", err)
 	}
-	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if sp.Role == "stream" {
+		return runStream(sp)
+	}
+	var ln net.Listener
+	var err error
+	if sp.Listen != "" {
+		ln, err = net.Listen("tcp", sp.Listen)
+	} else {
+		ln, err = net.FileListener(os.NewFile(3, "listener"))
+	}
 	if err != nil {
-		return fmt.Errorf("inherited listener: %w", err)
+		return fmt.Errorf("listener: %w", err)
 	}
 	switch sp.Role {
 	case "rank":
@@ -119,6 +129,20 @@ func runSink(sp spec, ln net.Listener) error {
 	if err := tuneTCP(conn, sp.SocketBuffer, sp.Congestion); err != nil {
 		return err
 	}
+	flush := func() error { return nil }
+	if sp.TLS != nil {
+		src, err := pki.Load(*sp.TLS)
+		if err != nil {
+			return err
+		}
+		bc := newBufferedConn(conn)
+		tc := tls.Server(bc, src.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleAgent}}))
+		if err := tc.Handshake(); err != nil {
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		bc.gather = true
+		conn, flush = tc, bc.w.Flush
+	}
 	buf := make([]byte, 4<<20)
 	for range sp.Reps {
 		if _, err := io.CopyBuffer(io.Discard, io.LimitReader(conn, int64(sp.Bytes)), buf); err != nil {
@@ -127,6 +151,25 @@ func runSink(sp spec, ln net.Listener) error {
 		if _, err := conn.Write([]byte{1}); err != nil {
 			return fmt.Errorf("ack: %w", err)
 		}
+		if err := flush(); err != nil {
+			return fmt.Errorf("ack: %w", err)
+		}
 	}
 	return nil
+}
+
+// runStream is the sending side of the reference stream on a shaped link: it
+// times sp.Reps sends to the sink at sp.Addrs[0] and reports them like a rank.
+func runStream(sp spec) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	times, err := streamTimes(ctx, sp.Addrs[0], sp.Bytes, sp.Reps, sp.SocketBuffer, sp.Congestion, sp.TLS)
+	if err != nil {
+		return err
+	}
+	var rep report
+	for _, t := range times {
+		rep.TimesNs = append(rep.TimesNs, int64(t))
+	}
+	return json.NewEncoder(os.Stdout).Encode(rep)
 }

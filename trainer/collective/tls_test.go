@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"path/filepath"
@@ -181,5 +182,38 @@ func TestTLSRingRefusesAgentOfAnotherCA(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Fatalf("no rank named the refusal: %v", errs)
+	}
+}
+
+// TestTLSRingMatchesFixedOrder: in TLS the ring gives the same bits as the
+// reference fold, over messages of many records and buffered reads and writes
+// (several MiB, chunks of one record, of several and not a whole number of records,
+// lengths that end mid-record), several operations in a row on the same links.
+func TestTLSRingMatchesFixedOrder(t *testing.T) {
+	t.Parallel()
+	ca, caFile := newCA(t)
+	for _, world := range []int{2, 3} {
+		for _, chunk := range []int{16 << 10, 100_000, 0} {
+			t.Run(fmt.Sprintf("world=%d/chunk=%d", world, chunk), func(t *testing.T) {
+				comms := startWorld(t, world, func(r int, cfg *Config) {
+					cfg.ChunkBytes = chunk
+					cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, fmt.Sprintf("agent-%d", r))
+				})
+				for _, n := range []int{1, 4097, 3<<20 + 5, 1 << 20} {
+					in := randomVectors(world, n, uint64(world*7919+n))
+					want := refRingSum(in, n)
+					bufs := copyVectors(in)
+					errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
+					for r, err := range errs {
+						if err != nil {
+							t.Fatalf("n=%d rank %d: %v", n, r, err)
+						}
+						if i := firstBitDiff(bufs[r], want); i >= 0 {
+							t.Fatalf("n=%d rank %d element %d: got %#x, want %#x", n, r, i, bitsAt(bufs[r], i), bitsAt(want, i))
+						}
+					}
+				}
+			})
+		}
 	}
 }
