@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -72,7 +73,7 @@ func (s *Server) peerStatus(ctx context.Context, addr, secret string) (*structs.
 		return nil, fmt.Errorf("status answered %s", resp.Status)
 	}
 	var st structs.StatusResponse
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&st); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
 		return nil, fmt.Errorf("status unreadable: %w", err)
 	}
 	return &st, nil
