@@ -70,7 +70,8 @@ func trainHere(ctx context.Context, specPath, dataDir, outDir string, resume boo
 		return err
 	}
 	t := res.Train
-	fmt.Printf("\n%s: %d steps, %.0f samples/s\n", spec.Name, t.Steps, t.SamplesPerSec)
+	fmt.Printf("\n%s: %d steps, %.0f samples/s (training %.0f samples/s; validation %.1fs, checkpoints %.1fs)\n",
+		spec.Name, t.Steps, t.SamplesPerSec, t.TrainSamplesPerSec, t.ValidationTime.Seconds(), t.CheckpointTime.Seconds())
 	fmt.Printf("  test      accuracy %.4f  AUROC %.4f  (n=%d)\n", t.Test.Accuracy, t.Test.AUROC, t.Test.N)
 	fmt.Printf("  checkpoints committed: %d\n", len(t.Checkpoints))
 	if res.ONNXPath != "" {
