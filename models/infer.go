@@ -98,11 +98,7 @@ func (ws *inferScratch) layer(l Layer, params map[string]*Param, x []float32, sh
 			x = append(ws.next(len(x))[:0], x...)
 		}
 		if l.Op == OpReLU {
-			for i, v := range x {
-				if v < 0 {
-					x[i] = 0
-				}
-			}
+			kernels.ReLUBackward(x, x, x) // the training's ReLU: its vector kernel, in place
 		} else {
 			for i, v := range x {
 				x[i] = sigmoid32(v)
