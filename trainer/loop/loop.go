@@ -248,12 +248,19 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 	}
 	start, samples := time.Now(), 0
 	res := &Result{Network: a.net, Params: a.params, Preprocess: a.cfg.Data.Preprocess}
+	var open EpochBatches // closed on every way out, so its prefetching stops
+	defer func() {
+		if open != nil {
+			open.Close()
+		}
+	}()
 	for a.cursor.Epoch < spec.Training.Epochs {
 		epoch := a.cursor.Epoch
 		batches, err := a.source.Epoch(epoch, a.cursor.BatchInEpoch)
 		if err != nil {
 			return nil, fmt.Errorf("experiment %s epoch %d: %w", spec.Name, epoch, err)
 		}
+		open = batches
 		for a.cursor.Epoch == epoch { // advance() rolls the cursor into the next epoch
 			if err := ctx.Err(); err != nil {
 				batches.Close()
@@ -312,6 +319,7 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 			}
 		}
 		batches.Close()
+		open = nil
 		if err := a.validate(); err != nil {
 			return nil, err
 		}
