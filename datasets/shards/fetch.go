@@ -80,7 +80,7 @@ func decodeShard(data []byte, ref ShardRef, m *Manifest) (*decoded, error) {
 		return nil, err
 	}
 	d := &decoded{first: ref.FirstRow, records: ref.Records}
-	if d.x, err = ft.Float32s(); err != nil {
+	if d.x, err = ft.Float32sView(); err != nil { // read-only: batches copy from it
 		return nil, fmt.Errorf("%w: %w", ErrShard, err)
 	}
 	if d.y, err = lt.Int32s(); err != nil {
