@@ -42,7 +42,7 @@ func (l *Loader) shard(ctx context.Context, idx int) (*decoded, error) {
 }
 
 func (l *Loader) fetch(ctx context.Context, ref ShardRef) (*decoded, error) {
-	data, err := storage.GetBlob(ctx, l.store, ref.SHA256)
+	data, err := storage.GetBlobSized(ctx, l.store, ref.SHA256, ref.Size)
 	if err != nil {
 		return nil, err
 	}
