@@ -12,11 +12,19 @@ import (
 	"time"
 )
 
-// peerConfig is one point of PyTorch's thread settings.
-type peerConfig struct{ Torch, OpenMP, OpenBLAS int }
+// peerConfig is one point of PyTorch's thread settings, and whether subnormal floats
+// are flushed to zero.
+type peerConfig struct {
+	Torch, OpenMP, OpenBLAS int
+	FlushDenormal           bool
+}
 
 func (c peerConfig) String() string {
-	return fmt.Sprintf("torch=%d OMP=%d OPENBLAS=%d", c.Torch, c.OpenMP, c.OpenBLAS)
+	s := fmt.Sprintf("torch=%d OMP=%d OPENBLAS=%d", c.Torch, c.OpenMP, c.OpenBLAS)
+	if c.FlushDenormal {
+		s += " FTZ"
+	}
+	return s
 }
 
 // peerConfigs is the sweep: every combination of one or two threads for torch's
@@ -26,7 +34,7 @@ func peerConfigs(maxThreads int) []peerConfig {
 	for t := 1; t <= maxThreads; t++ {
 		for o := 1; o <= maxThreads; o++ {
 			for b := 1; b <= maxThreads; b++ {
-				out = append(out, peerConfig{t, o, b})
+				out = append(out, peerConfig{Torch: t, OpenMP: o, OpenBLAS: b})
 			}
 		}
 	}
@@ -40,7 +48,11 @@ type peer struct {
 // command runs peer.py with the config's environment; OPENBLAS_CORETYPE and
 // OPENBLAS_L2_SIZE are dropped for it, as they pin an older, slower OpenBLAS kernel.
 func (p peer) command(c peerConfig, args ...string) ([]byte, error) {
-	cmd := exec.Command(p.python, append([]string{p.script}, append(args, "--threads", strconv.Itoa(c.Torch))...)...)
+	args = append(args, "--threads", strconv.Itoa(c.Torch))
+	if c.FlushDenormal {
+		args = append(args, "--flush-denormal")
+	}
+	cmd := exec.Command(p.python, append([]string{p.script}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OPENBLAS_") && !strings.HasPrefix(kv, "OMP_NUM_THREADS=") {
 			cmd.Env = append(cmd.Env, kv)

@@ -8,7 +8,10 @@ Each epoch draws a permutation, indexes the standardised training tensor batch b
 (Adam 1e-3, batch 128), then validates in batches of 256 under no_grad and saves the model
 and optimizer state, as dxtrain checkpoints each epoch. Thread settings come from
 OPENBLAS_NUM_THREADS and OMP_NUM_THREADS in the environment and --threads
-(torch.set_num_threads); bench/realdata sweeps them and keeps the fastest.
+(torch.set_num_threads); bench/realdata sweeps them and keeps the fastest. With
+--flush-denormal, subnormal floats are flushed to zero: Adam's second moments of weights
+whose inputs are always zero (an image's blank border) decay into the subnormal range
+after a few hundred steps, and x86 computes with them many times slower.
 """
 import argparse
 import json
@@ -17,9 +20,9 @@ import tempfile
 import time
 from typing import Dict, List, Tuple
 
-import numpy as np
-import torch
+import torch  # before numpy: imported after it, torch's MLP ran several times slower here
 from torch import nn
+import numpy as np  # noqa: E402
 
 
 def load(data: str) -> Tuple[dict, Dict[str, Tuple[torch.Tensor, torch.Tensor]]]:
@@ -87,8 +90,10 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--flush-denormal", action="store_true", help="torch.set_flush_denormal(True)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(a.flush_denormal)
     torch.manual_seed(1)
     start = time.perf_counter()
     meta, s = load(a.data)
