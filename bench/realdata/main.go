@@ -93,12 +93,12 @@ type row struct {
 	torchDefault       runResult
 	torchFTZ           runResult
 	stepRate, stepLoop float64 // dxtrain's step benchmark on real batches, and its loop in the sweep
-	nativeSweep        map[int]float64
+	nativeSweep        map[nativeConfig]float64
 	torchSweep         map[peerConfig]float64
 }
 
 func measure(ctx context.Context, o options, n *native, p peer, w workload, dir string) (row, error) {
-	r := row{w: w, nativeSweep: map[int]float64{}, torchSweep: map[peerConfig]float64{}}
+	r := row{w: w, nativeSweep: map[nativeConfig]float64{}, torchSweep: map[peerConfig]float64{}}
 	_, probe, err := w.spec(o.wdbcPath, 1)
 	if err != nil {
 		return r, err
@@ -129,14 +129,15 @@ func measure(ctx context.Context, o options, n *native, p peer, w workload, dir 
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d training, %d validation records; sweeping thread settings\n", w.Name, train.N, data.Validation.N)
-	bestThreads, bestTorch := 0, peerConfig{}
-	for t := 1; t <= o.maxThreads; t++ {
-		rate, err := n.sweepRate(ctx, spec, t, o.sweepSteps)
+	var bestNative nativeConfig
+	bestTorch := peerConfig{}
+	for _, c := range nativeConfigs(o.maxThreads) {
+		rate, err := n.sweepRate(ctx, spec, c, o.sweepSteps)
 		if err != nil {
 			return r, err
 		}
-		if r.nativeSweep[t] = rate; rate > r.nativeSweep[bestThreads] {
-			bestThreads = t
+		if r.nativeSweep[c] = rate; rate > r.nativeSweep[bestNative] {
+			bestNative = c
 		}
 	}
 	for _, c := range peerConfigs(o.maxThreads) {
@@ -148,12 +149,12 @@ func measure(ctx context.Context, o options, n *native, p peer, w workload, dir 
 			bestTorch = c
 		}
 	}
-	r.stepLoop = r.nativeSweep[bestThreads]
-	if r.stepRate, err = stepRate(spec, data, train, bestThreads, o.stepTime); err != nil {
+	r.stepLoop = r.nativeSweep[bestNative]
+	if r.stepRate, err = stepRate(spec, data, train, bestNative, o.stepTime); err != nil {
 		return r, err
 	}
-	fmt.Fprintf(os.Stderr, "%s: training %d epochs, dxtrain at GOMAXPROCS=%d, PyTorch at %s\n", w.Name, w.Epochs, bestThreads, bestTorch)
-	if r.native, err = n.run(ctx, src, spec, bestThreads, train.N); err != nil {
+	fmt.Fprintf(os.Stderr, "%s: training %d epochs, dxtrain at %s, PyTorch at %s\n", w.Name, w.Epochs, bestNative, bestTorch)
+	if r.native, err = n.run(ctx, src, spec, bestNative, train.N); err != nil {
 		return r, err
 	}
 	// A short sweep cannot see subnormals, which appear after hundreds of steps: the

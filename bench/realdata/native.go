@@ -10,6 +10,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/datasets/ingest"
 	"github.com/dxtrain/dxtrain/experiments"
+	"github.com/dxtrain/dxtrain/kernels"
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/storage"
 	"github.com/dxtrain/dxtrain/trainer"
@@ -48,11 +49,41 @@ type native struct {
 
 func (n *native) resolver() loop.DatasetResolver { return ingest.NewLocalRegistry(n.store).ManifestOf }
 
+// nativeConfig is dxtrain's thread settings: GOMAXPROCS, and the compute kernels'
+// threads (`dxtrain train --threads`; fewer than GOMAXPROCS leaves the prefetching
+// and the checkpoint writer a core).
+type nativeConfig struct{ Procs, Kernels int }
+
+func (c nativeConfig) String() string {
+	return fmt.Sprintf("GOMAXPROCS=%d threads=%d", c.Procs, c.Kernels)
+}
+
+// apply sets the configuration for this process and returns what undoes it.
+func (c nativeConfig) apply() func() {
+	procs := runtime.GOMAXPROCS(c.Procs)
+	kernels.SetThreads(c.Kernels)
+	return func() {
+		runtime.GOMAXPROCS(procs)
+		kernels.SetThreads(0)
+	}
+}
+
+// nativeConfigs is every GOMAXPROCS up to max with every kernel thread count up to it.
+func nativeConfigs(max int) []nativeConfig {
+	var out []nativeConfig
+	for p := 1; p <= max; p++ {
+		for k := 1; k <= p; k++ {
+			out = append(out, nativeConfig{p, k})
+		}
+	}
+	return out
+}
+
 // sweepRate is the training-step rate of the loop at a thread count, over steps
 // after the first few (the first epoch's loader start and the graph's first use),
 // leaving out any interval that holds a validation.
-func (n *native) sweepRate(ctx context.Context, spec *experiments.Spec, threads, steps int) (float64, error) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+func (n *native) sweepRate(ctx context.Context, spec *experiments.Spec, c nativeConfig, steps int) (float64, error) {
+	defer c.apply()()
 	data, err := loop.LoadData(ctx, spec, n.store, n.resolver(), 0, 1)
 	if err != nil {
 		return 0, err
@@ -91,14 +122,14 @@ func (n *native) sweepRate(ctx context.Context, spec *experiments.Spec, threads,
 
 // run trains the whole workload through trainer.TrainLocal, the function behind
 // `dxtrain train`, timing each validation report from the call.
-func (n *native) run(ctx context.Context, src []byte, spec *experiments.Spec, threads, records int) (runResult, error) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+func (n *native) run(ctx context.Context, src []byte, spec *experiments.Spec, c nativeConfig, records int) (runResult, error) {
+	defer c.apply()()
 	out, err := os.MkdirTemp("", "dxtrain-realdata-run-")
 	if err != nil {
 		return runResult{}, err
 	}
 	defer os.RemoveAll(out)
-	r := runResult{Config: fmt.Sprintf("GOMAXPROCS=%d", threads)}
+	r := runResult{Config: c.String()}
 	// The rates come from the progress reports' times, as the peer times its own
 	// loops: a step's interval runs from the previous report (the first step of the
 	// run is left out), and the interval that ends in a validation report holds the
@@ -140,8 +171,8 @@ func (n *native) run(ctx context.Context, src []byte, spec *experiments.Spec, th
 // stepRate is the engine's step benchmark on real batches: the graph's forward and
 // backward and Adam on the training split's first batches in turn, with no loop
 // around them (no batch assembly, progress or checkpoints).
-func stepRate(spec *experiments.Spec, data *loop.Data, train loop.Split, threads int, d time.Duration) (float64, error) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+func stepRate(spec *experiments.Spec, data *loop.Data, train loop.Split, c nativeConfig, d time.Duration) (float64, error) {
+	defer c.apply()()
 	net, err := models.NewNetwork(models.Options{Architecture: spec.Model.Architecture, InputShape: data.InputShape,
 		Hidden: spec.Model.Hidden, Classes: len(data.Classes)})
 	if err != nil {

@@ -13,8 +13,8 @@ func printTables(out io.Writer, rows []row) {
 	fmt.Fprintln(out, "thread sweep (training-step samples/s over the loop's steps):")
 	for _, r := range rows {
 		fmt.Fprintf(out, "  %s  dxtrain:", r.w.Name)
-		for t := 1; t <= len(r.nativeSweep); t++ {
-			fmt.Fprintf(out, " GOMAXPROCS=%d %.0f", t, r.nativeSweep[t])
+		for _, c := range nativeConfigs(maxProcs(r.nativeSweep)) {
+			fmt.Fprintf(out, " [%s] %.0f", c, r.nativeSweep[c])
 		}
 		fmt.Fprintf(out, "\n  %s  pytorch:", r.w.Name)
 		configs := make([]peerConfig, 0, len(r.torchSweep))
@@ -83,4 +83,12 @@ func last(v []float64) float64 {
 		return 0
 	}
 	return v[len(v)-1]
+}
+
+func maxProcs(sweep map[nativeConfig]float64) int {
+	m := 0
+	for c := range sweep {
+		m = max(m, c.Procs)
+	}
+	return m
 }
