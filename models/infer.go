@@ -13,6 +13,9 @@ import (
 // gorgonia graph (its op wiring, loss and gradients) and the ONNX export are checked
 // against, and the inference path for evaluation, where no gradients are needed; its
 // products are the kernels package's, themselves checked against direct references.
+// Samples go through in chunks of InferChunk, so a validation split costs a training
+// batch's working set rather than its whole activations (a CNN's first layer over
+// 10,590 images is 1 GB, and clearing and copying it cost more than the convolution).
 func Infer(net Network, params []*Param, x []float32, n int) ([]float32, error) {
 	if len(x) != n*net.InputSize() {
 		return nil, fmt.Errorf("infer %s: input has %d values, want %d samples × %d", net.Architecture, len(x), n, net.InputSize())
@@ -21,70 +24,114 @@ func Infer(net Network, params []*Param, x []float32, n int) ([]float32, error) 
 	for _, p := range params {
 		byName[p.Name] = p
 	}
-	shape := append([]int{n}, net.InputShape...)
-	cur := append([]float32(nil), x...)
+	in, outs := net.InputSize(), net.Outputs()
+	probs := make([]float32, n*outs)
+	var ws inferScratch
+	for lo := 0; lo < n; lo += InferChunk {
+		m := min(InferChunk, n-lo)
+		logits, err := ws.forward(net, byName, x[lo*in:(lo+m)*in], m)
+		if err != nil {
+			return nil, err
+		}
+		copy(probs[lo*outs:(lo+m)*outs], logits)
+	}
+	applyHead(net.Head, probs, outs)
+	return probs, nil
+}
+
+// InferChunk is how many samples Infer carries through the layers at once: a training
+// batch's worth, large enough for SGEMM to run at speed. Every sample's outputs are the
+// same in any chunk (convolutions go one image at a time, and a product's row does not
+// depend on the other rows: TestInferRowsIndependent).
+const InferChunk = 256
+
+// inferScratch holds the buffers of one chunk's forward pass, reused chunk after chunk:
+// two activations used in turn, the convolution's im2col scratch and pooling's argmax.
+type inferScratch struct {
+	act     [2][]float32
+	conv    []float32
+	argmax  []int32
+	current int
+}
+
+// next is an activation buffer of size values that does not alias the current input.
+func (ws *inferScratch) next(size int) []float32 {
+	ws.current ^= 1
+	if cap(ws.act[ws.current]) < size {
+		ws.act[ws.current] = make([]float32, size)
+	}
+	return ws.act[ws.current][:size]
+}
+
+// forward returns the logits of m samples, in a buffer the next call reuses.
+func (ws *inferScratch) forward(net Network, byName map[string]*Param, x []float32, m int) ([]float32, error) {
+	shape := append([]int{m}, net.InputShape...)
+	cur, owned := x, false // owned: cur is a scratch buffer that in-place ops may change
 	for i, l := range net.Layers {
 		var err error
-		cur, shape, err = inferLayer(l, byName, cur, shape)
+		cur, shape, owned, err = ws.layer(l, byName, cur, shape, owned)
 		if err != nil {
 			return nil, fmt.Errorf("infer %s: layer %d (%s): %w", net.Architecture, i, l.Op, err)
 		}
 	}
 	if got := shape[len(shape)-1]; len(shape) != 2 || got != net.Outputs() {
-		return nil, fmt.Errorf("infer %s: logits shaped %v, want [%d %d]", net.Architecture, shape, n, net.Outputs())
+		return nil, fmt.Errorf("infer %s: logits shaped %v, want [%d %d]", net.Architecture, shape, m, net.Outputs())
 	}
-	applyHead(net.Head, cur, net.Outputs())
 	return cur, nil
 }
 
-func inferLayer(l Layer, params map[string]*Param, x []float32, shape []int) ([]float32, []int, error) {
+func (ws *inferScratch) layer(l Layer, params map[string]*Param, x []float32, shape []int, owned bool) ([]float32, []int, bool, error) {
 	switch l.Op {
 	case OpDense:
 		w, b, err := weightAndBias(l, params, l.In*l.Out, l.Out)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		if len(shape) != 2 || shape[1] != l.In {
-			return nil, nil, fmt.Errorf("input shaped %v, want [n %d]", shape, l.In)
+			return nil, nil, false, fmt.Errorf("input shaped %v, want [n %d]", shape, l.In)
 		}
-		return denseForward(x, shape[0], l.In, l.Out, w, b), []int{shape[0], l.Out}, nil
-	case OpReLU:
-		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
+		y := ws.next(shape[0] * l.Out)
+		denseForward(x, shape[0], l.In, l.Out, w, b, y)
+		return y, []int{shape[0], l.Out}, true, nil
+	case OpReLU, OpSigmoid:
+		if !owned {
+			x = append(ws.next(len(x))[:0], x...)
+		}
+		if l.Op == OpReLU {
+			kernels.ReLUBackward(x, x, x) // the training's ReLU: its vector kernel, in place
+		} else {
+			for i, v := range x {
+				x[i] = sigmoid32(v)
 			}
 		}
-		return x, shape, nil
-	case OpSigmoid:
-		for i, v := range x {
-			x[i] = sigmoid32(v)
-		}
-		return x, shape, nil
+		return x, shape, true, nil
 	case OpFlatten:
 		if len(shape) < 2 {
-			return nil, nil, fmt.Errorf("input shaped %v, need a batch dimension", shape)
+			return nil, nil, false, fmt.Errorf("input shaped %v, need a batch dimension", shape)
 		}
 		size := 1
 		for _, d := range shape[1:] {
 			size *= d
 		}
-		return x, []int{shape[0], size}, nil
+		return x, []int{shape[0], size}, owned, nil
 	case OpConv2D:
 		w, b, err := weightAndBias(l, params, l.Out*l.In*l.Kernel*l.Kernel, l.Out)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		if len(shape) != 4 || shape[1] != l.In {
-			return nil, nil, fmt.Errorf("input shaped %v, want [n %d h w]", shape, l.In)
+			return nil, nil, false, fmt.Errorf("input shaped %v, want [n %d h w]", shape, l.In)
 		}
-		return conv2DForward(x, shape, l, w, b)
+		y, yshape, err := ws.conv2D(x, shape, l, w, b)
+		return y, yshape, true, err
 	case OpMaxPool:
 		if len(shape) != 4 {
-			return nil, nil, fmt.Errorf("input shaped %v, want [n c h w]", shape)
+			return nil, nil, false, fmt.Errorf("input shaped %v, want [n c h w]", shape)
 		}
-		return maxPoolForward(x, shape, l.Kernel, l.Stride)
+		y, yshape, err := ws.maxPool(x, shape, l.Kernel, l.Stride)
+		return y, yshape, true, err
 	}
-	return nil, nil, fmt.Errorf("unknown op %q", l.Op)
+	return nil, nil, false, fmt.Errorf("unknown op %q", l.Op)
 }
 
 func weightAndBias(l Layer, params map[string]*Param, wSize, bSize int) ([]float32, []float32, error) {
@@ -102,31 +149,35 @@ func weightAndBias(l Layer, params map[string]*Param, wSize, bSize int) ([]float
 // denseForward is y = x·W + b through the training's SGEMM, so evaluation of a large
 // validation split costs what a forward step costs (the plain loops took ~500 ms for
 // 256 records of a 784-2048-2048-10 MLP, on the step loop at every checkpoint).
-func denseForward(x []float32, n, in, out int, w, b []float32) []float32 {
-	y := make([]float32, n*out)
+func denseForward(x []float32, n, in, out int, w, b, y []float32) {
 	for r := 0; r < n; r++ {
 		copy(y[r*out:(r+1)*out], b)
 	}
 	kernels.Sgemm(false, false, n, out, in, 1, x, in, w, out, 1, y, out)
-	return y
 }
 
-// conv2DForward is the NCHW convolution by im2col and SGEMM (kernels.Conv2DForward,
+// conv2D is the NCHW convolution by im2col and SGEMM (kernels.Conv2DForward,
 // checked against its direct reference in package kernels).
-func conv2DForward(x []float32, shape []int, l Layer, w, b []float32) ([]float32, []int, error) {
+func (ws *inferScratch) conv2D(x []float32, shape []int, l Layer, w, b []float32) ([]float32, []int, error) {
 	geom := kernels.Conv2D{N: shape[0], C: shape[1], H: shape[2], W: shape[3], K: l.Out, R: l.Kernel, S: l.Kernel,
 		Stride: max(l.Stride, 1), Pad: l.Pad}
 	if err := geom.Validate(); err != nil {
 		return nil, nil, err
 	}
-	y := make([]float32, geom.N*geom.K*geom.OutH()*geom.OutW())
-	if err := kernels.Conv2DForward(geom, x, w, b, y, make([]float32, geom.ScratchSize())); err != nil {
+	if cap(ws.conv) < geom.ScratchSize() {
+		ws.conv = make([]float32, geom.ScratchSize())
+	}
+	y := ws.next(geom.N * geom.K * geom.OutH() * geom.OutW())
+	if err := kernels.Conv2DForward(geom, x, w, b, y, ws.conv[:geom.ScratchSize()]); err != nil {
 		return nil, nil, err
 	}
 	return y, []int{geom.N, geom.K, geom.OutH(), geom.OutW()}, nil
 }
 
-func maxPoolForward(x []float32, shape []int, k, s int) ([]float32, []int, error) {
+// maxPool takes the training's pooling kernel for the 2×2 stride-2 window (the only
+// one the architectures build; it is checked against kernels.MaxPoolReference), and
+// a plain loop for any other.
+func (ws *inferScratch) maxPool(x []float32, shape []int, k, s int) ([]float32, []int, error) {
 	n, c, h, w := shape[0], shape[1], shape[2], shape[3]
 	if s == 0 {
 		s = k
@@ -135,7 +186,14 @@ func maxPoolForward(x []float32, shape []int, k, s int) ([]float32, []int, error
 	if k <= 0 || oh <= 0 || ow <= 0 {
 		return nil, nil, fmt.Errorf("pool window %d does not fit %dx%d", k, h, w)
 	}
-	y := make([]float32, n*c*oh*ow)
+	y := ws.next(n * c * oh * ow)
+	if k == 2 && s == 2 {
+		if cap(ws.argmax) < len(y) {
+			ws.argmax = make([]int32, len(y))
+		}
+		err := kernels.MaxPool2x2Forward(n, c, h, w, x, y, ws.argmax[:len(y)])
+		return y, []int{n, c, oh, ow}, err
+	}
 	for plane := 0; plane < n*c; plane++ {
 		in := x[plane*h*w : (plane+1)*h*w]
 		out := y[plane*oh*ow : (plane+1)*oh*ow]

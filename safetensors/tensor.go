@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"unsafe"
 )
 
 // Tensor is one named tensor: its element type, shape and raw little-endian bytes.
@@ -60,6 +61,19 @@ func (t Tensor) Float32s() ([]float32, error) {
 		return nil, err
 	}
 	return float32sFrom(t.Data, nativeLittleEndian), nil
+}
+
+// Float32sView is Float32s without the copy where it can be: on a little-endian
+// machine, with Data 4-byte aligned, the slice is Data's own memory, so decoding a
+// large shard costs no second buffer. The caller must treat both as read-only.
+func (t Tensor) Float32sView() ([]float32, error) {
+	if err := t.want(DTypeF32); err != nil {
+		return nil, err
+	}
+	if !nativeLittleEndian || len(t.Data) < 4 || uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%4 != 0 {
+		return float32sFrom(t.Data, nativeLittleEndian), nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), len(t.Data)/4), nil
 }
 
 // Float64s decodes an F64 tensor's elements.

@@ -17,8 +17,21 @@ if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || ! dpkg -s libopenb
   fi
 fi
 
-echo "== training throughput, batch 128, 2 threads (dxtrain vs PyTorch CPU)"
-go run ./bench/throughput -reference "$shared/bench/torch_reference.py" "$@"
+# The end-to-end benchmark trains on Fashion-MNIST from Debian's package.
+if [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Fashion-MNIST: dataset-fashion-mnist"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  else
+    echo "note: dataset-fashion-mnist is missing; the real-data figures will fail (apt-get install -y dataset-fashion-mnist)"
+  fi
+fi
+
+echo "== end-to-end training on real data (dxtrain train's code path vs PyTorch, each in its best thread settings)"
+go run ./bench/realdata "$@"
+echo
+echo "== training step, batch 128, 2 threads, on random, learnable synthetic and real batches (dxtrain vs PyTorch CPU)"
+go run ./bench/throughput
 if [ -d bench/sgemm ]; then
   echo
   echo "== SGEMM (dxtrain kernels vs OpenBLAS through numpy)"

@@ -54,11 +54,16 @@ type Summary struct {
 	Validation    loop.Scores `json:"validation"`
 	Test          loop.Scores `json:"test"`
 	SamplesPerSec float64     `json:"samples_per_sec"`
-	Checkpoint    string      `json:"checkpoint_manifest_sha256,omitempty"`
-	ONNX          string      `json:"onnx,omitempty"`
-	ONNXSHA256    string      `json:"onnx_sha256,omitempty"`
-	ONNXMaxDiff   float64     `json:"onnx_max_abs_diff,omitempty"`
-	CodeVersion   string      `json:"code_version"`
+	// TrainSamplesPerSec is the training steps' rate without the time the loop spent
+	// validating and handing over checkpoints (ValidationSeconds, CheckpointSeconds).
+	TrainSamplesPerSec float64 `json:"train_samples_per_sec"`
+	ValidationSeconds  float64 `json:"validation_seconds"`
+	CheckpointSeconds  float64 `json:"checkpoint_seconds"`
+	Checkpoint         string  `json:"checkpoint_manifest_sha256,omitempty"`
+	ONNX               string  `json:"onnx,omitempty"`
+	ONNXSHA256         string  `json:"onnx_sha256,omitempty"`
+	ONNXMaxDiff        float64 `json:"onnx_max_abs_diff,omitempty"`
+	CodeVersion        string  `json:"code_version"`
 }
 
 // TrainLocal loads the spec's dataset, trains, and exports the model to ONNX checked
@@ -94,6 +99,7 @@ func TrainLocal(ctx context.Context, cfg LocalConfig) (*LocalResult, error) {
 	sum := Summary{
 		Experiment: spec.Name, SpecSHA256: spec.Hash(), DatasetSHA256: data.Hash, Steps: res.Steps,
 		Validation: res.Validation, Test: res.Test, SamplesPerSec: res.SamplesPerSec, CodeVersion: version.String(),
+		TrainSamplesPerSec: res.TrainSamplesPerSec, ValidationSeconds: res.ValidationTime.Seconds(), CheckpointSeconds: res.CheckpointTime.Seconds(),
 	}
 	sum.Checkpoint = res.FinalCheckpoint
 	if spec.Export.ONNX {

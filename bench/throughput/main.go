@@ -1,17 +1,32 @@
-// Command throughput measures training throughput (samples/s) of dxtrain's models
-// against PyTorch CPU on the same shapes, batch size and thread count, in one run,
-// and prints a table with the ratio. The shapes are those of
-// ../shared/bench/torch_reference.py.
+// Command throughput measures the training step (forward, backward, optimizer) of
+// dxtrain's models against PyTorch CPU on the same shapes, batch size, thread count
+// and batches — the same bytes, written for the peer (bench/throughput/peer.py) — in
+// one run, on three kinds of data side by side:
+//
+//   - random: standard-normal inputs and random labels, the old micro-benchmark's
+//     batch, which no model learns and which PyTorch met as it never does in training;
+//   - synthetic: samples drawn from per-class templates plus noise (pixels in [0, 1]
+//     for image-sized models), which the model learns as it trains on them;
+//   - real: Fashion-MNIST's first training images (mlp, cnn) or WDBC's standardised
+//     training split (logreg).
+//
+// PyTorch is also timed with flush-to-zero (torch.set_flush_denormal), so the part of
+// a gap between kinds of data that subnormal arithmetic causes is measured, not
+// guessed. Every kind cycles through the same number of batches, so caches see the
+// same working set. The end-to-end figures that speak for training are bench/realdata's.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -25,63 +40,94 @@ import (
 
 var shapes = map[string]models.Options{
 	"logreg": {Architecture: "logreg", InputShape: []int{30}, Classes: 2},
-	"mlp":    {Architecture: "mlp", InputShape: []int{784}, Hidden: []int{256, 128}, Classes: 10},
+	"mlp":    {Architecture: "mlp", InputShape: []int{1, 28, 28}, Hidden: []int{256, 128}, Classes: 10},
 	"cnn":    {Architecture: "cnn", InputShape: []int{1, 28, 28}, Hidden: []int{128}, Classes: 10},
 }
 
+type config struct {
+	batch, threads, repeats int
+	seconds                 float64
+	python, peer            string
+	fashionDir, wdbcPath    string
+}
+
 func main() {
-	var (
-		modelList = flag.String("models", "logreg,mlp,cnn", "comma-separated models to measure")
-		batch     = flag.Int("batch", 128, "batch size")
-		threads   = flag.Int("threads", 2, "threads for both sides (GOMAXPROCS and torch.set_num_threads)")
-		seconds   = flag.Float64("seconds", 5, "timed duration of each run")
-		repeats   = flag.Int("repeats", 3, "runs per side; the median is reported")
-		reference = flag.String("reference", "../shared/bench/torch_reference.py", "PyTorch reference script")
-		python    = flag.String("python", "/usr/bin/python3", "Python with torch installed (Debian's python3-torch)")
-	)
+	var c config
+	modelList := flag.String("models", "logreg,mlp,cnn", "comma-separated models to measure")
+	flag.IntVar(&c.batch, "batch", 128, "batch size")
+	flag.IntVar(&c.threads, "threads", 2, "threads for both sides (GOMAXPROCS and torch.set_num_threads)")
+	flag.Float64Var(&c.seconds, "seconds", 3, "timed duration of each run")
+	flag.IntVar(&c.repeats, "repeats", 3, "runs per side; the median is reported")
+	flag.StringVar(&c.peer, "peer", "bench/throughput/peer.py", "the PyTorch side")
+	flag.StringVar(&c.python, "python", "/usr/bin/python3", "Python with torch installed (Debian's python3-torch)")
+	flag.StringVar(&c.fashionDir, "fashion", "/usr/share/datasets/fashion-mnist", "Fashion-MNIST's IDX files (Debian's dataset-fashion-mnist)")
+	flag.StringVar(&c.wdbcPath, "wdbc", "datasets/testdata/wdbc.csv", "the WDBC CSV")
 	flag.Parse()
-	runtime.GOMAXPROCS(*threads)
+	runtime.GOMAXPROCS(c.threads)
+	dir, err := os.MkdirTemp("", "dxtrain-throughput-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(dir)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tbatch\tthreads\tdxtrain samples/s\tpytorch samples/s\tratio\t\n")
+	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tpytorch samples/s\tratio\tpytorch flush-to-zero\t\n")
 	for _, name := range strings.Split(*modelList, ",") {
 		opts, ok := shapes[name]
 		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown model %q\n", name)
-			os.Exit(2)
+			fail(fmt.Errorf("unknown model %q", name))
 		}
-		var ours, theirs []float64
-		for r := 0; r < *repeats; r++ {
-			v, err := measure(opts, *batch, time.Duration(*seconds*float64(time.Second)))
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-				os.Exit(1)
+		net, err := models.NewNetwork(opts)
+		if err != nil {
+			fail(err)
+		}
+		real, err := realBatches(net, c.batch, c.fashionDir, c.wdbcPath)
+		if err != nil {
+			fail(err)
+		}
+		for _, kind := range []struct {
+			name    string
+			batches []models.Batch
+		}{{"random", randomBatches(net, c.batch)}, {"synthetic", learnableBatches(net, c.batch)}, {"real", real}} {
+			meta := filepath.Join(dir, name+"-"+kind.name+".json")
+			if err := writeBatches(meta, net, kind.batches); err != nil {
+				fail(err)
 			}
-			ours = append(ours, v)
-			if t, err := torch(*python, *reference, name, *batch, *threads, *seconds); err == nil {
-				theirs = append(theirs, t)
-			} else if r == 0 {
-				fmt.Fprintf(os.Stderr, "pytorch reference unavailable (%v); install with: apt-get install -y python3-torch\n", err)
+			var ours, theirs, ftz []float64
+			for range c.repeats {
+				v, err := measure(net, kind.batches, time.Duration(c.seconds*float64(time.Second)))
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", name, err))
+				}
+				ours = append(ours, v)
+				for _, flush := range []bool{false, true} {
+					t, err := c.torch(name, meta, flush)
+					if err != nil {
+						fail(fmt.Errorf("pytorch %s (apt-get install -y python3-torch): %w", name, err))
+					}
+					if flush {
+						ftz = append(ftz, t)
+					} else {
+						theirs = append(theirs, t)
+					}
+				}
 			}
+			o, t := median(ours), median(theirs)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.2fx\t%.0f\t\n", name, kind.name, c.batch, c.threads, o, t, o/t, median(ftz))
 		}
-		o, t := median(ours), median(theirs)
-		ratio := "n/a"
-		if t > 0 {
-			ratio = fmt.Sprintf("%.2fx", o/t)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.0f\t%s\t\n", name, *batch, *threads, o, t, ratio)
 	}
 	tw.Flush()
 }
 
-// measure trains on random data (SGD, lr 0.01, momentum 0.9, as the reference does)
-// and returns samples per second after a warm-up.
-func measure(opts models.Options, batch int, d time.Duration) (float64, error) {
-	net, err := models.NewNetwork(opts)
-	if err != nil {
-		return 0, err
-	}
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "throughput:", err)
+	os.Exit(1)
+}
+
+// measure trains on the batches in turn (SGD, lr 0.01, momentum 0.9, as the peer
+// does) and returns samples per second after a warm-up.
+func measure(net models.Network, batches []models.Batch, d time.Duration) (float64, error) {
 	params := models.InitParams(net, 0)
-	g, err := models.NewGraph(net, params, batch)
+	g, err := models.NewGraph(net, params, len(batches[0].Labels))
 	if err != nil {
 		return 0, err
 	}
@@ -90,23 +136,16 @@ func measure(opts models.Options, batch int, d time.Duration) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	b := models.Batch{X: make([]float32, batch*net.InputSize()), Labels: make([]int32, batch), Weights: make([]float32, batch)}
-	for i := range b.X {
-		b.X[i] = float32(rng.NormFloat64())
-	}
-	for i := range b.Labels {
-		b.Labels[i] = int32(rng.IntN(net.Classes))
-		b.Weights[i] = 1 / float32(batch)
-	}
+	i := 0
 	step := func() error {
-		if _, err := g.Step(b); err != nil {
+		if _, err := g.Step(batches[i%len(batches)]); err != nil {
 			return err
 		}
+		i++
 		opt.Step(params, 0.01)
 		return nil
 	}
-	for i := 0; i < 5; i++ {
+	for range 20 {
 		if err := step(); err != nil {
 			return 0, err
 		}
@@ -118,16 +157,46 @@ func measure(opts models.Options, batch int, d time.Duration) (float64, error) {
 		}
 		n++
 	}
-	return float64(n*batch) / time.Since(start).Seconds(), nil
+	return float64(n*len(batches[0].Labels)) / time.Since(start).Seconds(), nil
+}
+
+// writeBatches writes the batches as little-endian float32 inputs and int32 labels
+// beside a JSON description, for the peer.
+func writeBatches(meta string, net models.Network, batches []models.Batch) error {
+	var x, y bytes.Buffer
+	for _, b := range batches {
+		for _, v := range b.X {
+			_ = binary.Write(&x, binary.LittleEndian, math.Float32bits(v))
+		}
+		for _, l := range b.Labels {
+			_ = binary.Write(&y, binary.LittleEndian, l)
+		}
+	}
+	xf, yf := meta+".x.f32", meta+".y.i32"
+	if err := os.WriteFile(xf, x.Bytes(), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(yf, y.Bytes(), 0o600); err != nil {
+		return err
+	}
+	desc, err := json.Marshal(map[string]any{"shape": net.InputShape, "batch": len(batches[0].Labels), "count": len(batches), "x": xf, "y": yf})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(meta, desc, 0o600)
 }
 
 var samplesRE = regexp.MustCompile(`samples_per_s=([0-9.]+)`)
 
-// torch runs the PyTorch reference with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
-// for that command only: they pin an older, slower OpenBLAS kernel.
-func torch(python, script, model string, batch, threads int, seconds float64) (float64, error) {
-	cmd := exec.Command(python, script, "--model", model, "--batch", strconv.Itoa(batch),
-		"--threads", strconv.Itoa(threads), "--seconds", strconv.FormatFloat(seconds, 'f', -1, 64))
+// torch runs the peer with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that
+// command only: they pin an older, slower OpenBLAS kernel.
+func (c config) torch(model, meta string, flush bool) (float64, error) {
+	args := []string{c.peer, "--data", meta, "--model", model, "--threads", strconv.Itoa(c.threads),
+		"--seconds", strconv.FormatFloat(c.seconds, 'f', -1, 64)}
+	if flush {
+		args = append(args, "--flush-denormal")
+	}
+	cmd := exec.Command(c.python, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=") {
 			cmd.Env = append(cmd.Env, kv)

@@ -42,7 +42,7 @@ func (l *Loader) shard(ctx context.Context, idx int) (*decoded, error) {
 }
 
 func (l *Loader) fetch(ctx context.Context, ref ShardRef) (*decoded, error) {
-	data, err := storage.GetBlob(ctx, l.store, ref.SHA256)
+	data, err := storage.GetBlobSized(ctx, l.store, ref.SHA256, ref.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func decodeShard(data []byte, ref ShardRef, m *Manifest) (*decoded, error) {
 		return nil, err
 	}
 	d := &decoded{first: ref.FirstRow, records: ref.Records}
-	if d.x, err = ft.Float32s(); err != nil {
+	if d.x, err = ft.Float32sView(); err != nil { // read-only: batches copy from it
 		return nil, fmt.Errorf("%w: %w", ErrShard, err)
 	}
 	if d.y, err = lt.Int32s(); err != nil {

@@ -65,11 +65,23 @@ func (it *EpochIter) Steps() int { return it.plan.steps }
 // shard fetch (missing, corrupt, not matching the manifest) is returned as
 // an error naming the shard, here and on every later call.
 func (it *EpochIter) Next() (Batch, bool, error) {
+	var b Batch
+	ok, err := it.NextInto(&b)
+	if !ok || err != nil {
+		return Batch{}, ok, err
+	}
+	return b, true, nil
+}
+
+// NextInto is Next writing into b, whose slices are reused when their capacity
+// suffices, so that a step loop assembling every batch into the same buffers
+// allocates nothing per step.
+func (it *EpochIter) NextInto(b *Batch) (bool, error) {
 	if it.err != nil {
-		return Batch{}, false, it.err
+		return false, it.err
 	}
 	if it.step >= it.plan.steps {
-		return Batch{}, false, nil
+		return false, nil
 	}
 	g := int64(it.l.cfg.BatchSize)
 	lo := int64(it.step) * g
@@ -80,16 +92,17 @@ func (it *EpochIter) Next() (Batch, bool, error) {
 		n = int((hi - lo - rank + world - 1) / world)
 	}
 	f := it.l.feat
-	b := Batch{X: make([]float32, n*f), Y: make([]int32, n), RowIDs: make([]int64, n),
-		Subgroups: make([][]int32, len(it.l.manifest.Subgroups)), N: n, GlobalN: int(hi - lo)}
+	b.X, b.Y, b.RowIDs = resize(b.X, n*f), resize(b.Y, n), resize(b.RowIDs, n)
+	b.Subgroups = resize(b.Subgroups, len(it.l.manifest.Subgroups))
 	for s := range b.Subgroups {
-		b.Subgroups[s] = make([]int32, n)
+		b.Subgroups[s] = resize(b.Subgroups[s], n)
 	}
+	b.N, b.GlobalN = n, int(hi-lo)
 	for i := range n {
 		d, j, err := it.record(lo + rank + int64(i)*world)
 		if err != nil {
 			it.err = err
-			return Batch{}, false, err
+			return false, err
 		}
 		copy(b.X[i*f:(i+1)*f], d.x[j*f:(j+1)*f])
 		b.Y[i] = d.y[j]
@@ -99,7 +112,15 @@ func (it *EpochIter) Next() (Batch, bool, error) {
 		}
 	}
 	it.step++
-	return b, true, nil
+	return true, nil
+}
+
+// resize is v with length n, on v's storage when it is large enough.
+func resize[T any](v []T, n int) []T {
+	if cap(v) < n {
+		return make([]T, n)
+	}
+	return v[:n]
 }
 
 // record returns the shard and index within it of the record at position

@@ -79,6 +79,11 @@ type Result struct {
 	Test          Scores
 	TestProbs     []float32
 	SamplesPerSec float64
+	// TrainSamplesPerSec is the training steps' rate alone: samples over the loop's
+	// time less ValidationTime and CheckpointTime, which the loop spent validating
+	// at the ends of epochs and handing checkpoints to the writer.
+	TrainSamplesPerSec             float64
+	ValidationTime, CheckpointTime time.Duration
 	// ComputeTime is the time spent in forward and backward passes, CommTime in the
 	// gradient all-reduce (zero in a one-rank world).
 	ComputeTime, CommTime time.Duration
@@ -106,6 +111,10 @@ type attempt struct {
 	saved     int64  // step of the last checkpoint submitted or resumed from; -1 for none
 	resumed   string // manifest resumed from
 	log       *slog.Logger
+	scored    validations
+	// validating and checkpointing are the step loop's time spent in validation and
+	// in handing checkpoints to the writer (waiting for the previous one included).
+	validating, checkpointing time.Duration
 }
 
 // rngAlgorithm names how training derives its random choices from the seed, as
@@ -239,12 +248,19 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 	}
 	start, samples := time.Now(), 0
 	res := &Result{Network: a.net, Params: a.params, Preprocess: a.cfg.Data.Preprocess}
+	var open EpochBatches // closed on every way out, so its prefetching stops
+	defer func() {
+		if open != nil {
+			open.Close()
+		}
+	}()
 	for a.cursor.Epoch < spec.Training.Epochs {
 		epoch := a.cursor.Epoch
 		batches, err := a.source.Epoch(epoch, a.cursor.BatchInEpoch)
 		if err != nil {
 			return nil, fmt.Errorf("experiment %s epoch %d: %w", spec.Name, epoch, err)
 		}
+		open = batches
 		for a.cursor.Epoch == epoch { // advance() rolls the cursor into the next epoch
 			if err := ctx.Err(); err != nil {
 				batches.Close()
@@ -294,15 +310,16 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				}
 				res.Stopped, res.StopRequested = true, true
 				a.log.Info("stopped on request", "experiment", spec.Name, "step", a.cursor.Step, "rank", a.comm.Rank())
-				return a.finish(res, rate)
+				return a.finish(res, rate, samples, time.Since(start))
 			}
 			if a.cfg.StopAfterStep > 0 && a.cursor.Step >= a.cfg.StopAfterStep {
 				batches.Close()
 				res.Stopped = a.cursor.Step < a.total
-				return a.finish(res, rate)
+				return a.finish(res, rate, samples, time.Since(start))
 			}
 		}
 		batches.Close()
+		open = nil
 		if err := a.validate(); err != nil {
 			return nil, err
 		}
@@ -310,7 +327,7 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 	if err := a.checkpoint(ctx); err != nil { // the final state is always committed
 		return nil, err
 	}
-	return a.finish(res, float64(samples)/time.Since(start).Seconds())
+	return a.finish(res, float64(samples)/time.Since(start).Seconds(), samples, time.Since(start))
 }
 
 // advance moves the cursor past one step, rolling over to the next epoch.
@@ -330,7 +347,9 @@ func (a *attempt) dueForCheckpoint() bool {
 }
 
 func (a *attempt) validate() error {
-	s, _, err := Evaluate(a.net, a.params, a.cfg.Data.Validation)
+	t0 := time.Now()
+	s, err := a.scored.at(a.cursor.Step, a.net, a.params, a.cfg.Data.Validation)
+	a.validating += time.Since(t0)
 	if err != nil {
 		return fmt.Errorf("experiment %s: validation after epoch %d: %w", a.spec.Name, a.cursor.Epoch, err)
 	}
@@ -352,7 +371,7 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 		// The validation metrics are computed by the writer from the snapshot, so the
 		// step loop does not wait for a pass over the validation split.
 		Evaluate: func(params []*models.Param) (map[string]float64, error) {
-			val, _, err := Evaluate(a.net, params, a.cfg.Data.Validation)
+			val, err := a.scored.at(step, a.net, params, a.cfg.Data.Validation)
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s: validation at step %d: %w", a.spec.Name, step, err)
 			}
@@ -362,6 +381,8 @@ func (a *attempt) checkpoint(ctx context.Context) error {
 		Params: checkpoint.CloneTensors(a.params), Optimizer: checkpoint.CloneTensors(a.opt.State()),
 		DatasetHash: a.cfg.Data.Hash, SpecHash: a.spec.Hash(), CodeVersion: a.cfg.CodeVersion,
 	}
+	t0 := time.Now()
+	defer func() { a.checkpointing += time.Since(t0) }()
 	if err := a.writer.Submit(ctx, st); err != nil {
 		return fmt.Errorf("experiment %s: %w", a.spec.Name, err)
 	}
@@ -373,16 +394,22 @@ func (a *attempt) stopAsked() bool {
 	return a.cfg.StopRequested != nil && a.cfg.StopRequested()
 }
 
-func (a *attempt) finish(res *Result, rate float64) (*Result, error) {
+func (a *attempt) finish(res *Result, rate float64, samples int, elapsed time.Duration) (*Result, error) {
+	t0 := time.Now()
 	if err := a.writer.Flush(); err != nil {
 		return nil, err
 	}
+	a.checkpointing += time.Since(t0)
 	res.Steps, res.SamplesPerSec, res.Optimizer = a.cursor.Step, rate, a.opt.State()
+	res.ValidationTime, res.CheckpointTime = a.validating, a.checkpointing
+	if train := elapsed + time.Since(t0) - a.validating - a.checkpointing; train > 0 {
+		res.TrainSamplesPerSec = float64(samples) / train.Seconds()
+	}
 	if res.StopRequested { // the checkpoint exists; the devices are wanted now
 		return res, nil
 	}
 	var err error
-	if res.Validation, _, err = Evaluate(a.net, a.params, a.cfg.Data.Validation); err != nil {
+	if res.Validation, err = a.scored.at(a.cursor.Step, a.net, a.params, a.cfg.Data.Validation); err != nil {
 		return nil, fmt.Errorf("experiment %s: validation: %w", a.spec.Name, err)
 	}
 	if res.Test, res.TestProbs, err = Evaluate(a.net, a.params, a.cfg.Data.Test); err != nil {

@@ -21,6 +21,7 @@ type EpochBatches interface {
 	// Next fills b with this rank's rows of the next step, each weighted by one over
 	// the step's global row count, and returns that count.
 	Next(b *models.Batch) (globalRows int, err error)
+	// Close stops the epoch; a second call does nothing.
 	Close()
 }
 
