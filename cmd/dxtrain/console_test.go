@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/internal/testutil"
 	"github.com/dxtrain/dxtrain/pki"
@@ -195,7 +197,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("admin drains a node and finds every action in the audit", func(t *testing.T) {
+	t.Run("admin drains a node, uncordons a device and finds every action in the audit", func(t *testing.T) {
+		// A second node whose device reports a fault is cordoned by the leader.
+		spare := agentClient(t, c, "spare")
+		if _, err := spare.RegisterNode(t.Context(), structs.NodeRegisterArgs{ID: "spare", Name: "spare", Address: "127.0.0.1:1",
+			Devices: []structs.Device{{ID: "gpu0", Kind: "gpu", Name: "test GPU", Health: structs.DeviceHealthy}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := spare.Heartbeat(t.Context(), "spare", structs.DeviceStatus{ID: "gpu0", Health: structs.DeviceUnhealthy,
+			Reasons: []string{"xid 79: fell off the bus"}, UnhealthyForMS: 1}); err != nil {
+			t.Fatal(err)
+		}
+		cordoned := func(want bool) func() (bool, string) {
+			return func() (bool, string) {
+				n, err := admin.Node(t.Context(), "spare")
+				return err == nil && n.Devices[0].Cordoned == want, pageText(ctx)
+			}
+		}
+		testutil.WaitFor(t, 10*time.Second, "the faulty device is cordoned", cordoned(true))
 		signIn(t, ctx, c, c.admin)
 		open(t, ctx, "#/cluster", ".node table")
 		waitJS(t, ctx, "device gauges arrive from heartbeats", `Number(document.querySelector('.node [data-gauge=utilisation]').dataset.samples) >= 2`)
@@ -211,8 +230,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		testutil.WaitFor(t, 10*time.Second, "the console drains the node", drained(true))
 		confirmAction(t, ctx, ".node", "Undrain", "")
 		testutil.WaitFor(t, 10*time.Second, "the console undrains the node", drained(false))
+		confirmAction(t, ctx, `.node[data-node="spare"]`, "Uncordon", "")
+		testutil.WaitFor(t, 10*time.Second, "the console uncordons the device", cordoned(false))
 		open(t, ctx, "#/audit", "#audit table")
-		for _, action := range []string{"experiment_cancel", "checkpoint_flag", "alert_ack", "model_revoke", "node_drain"} {
+		for _, action := range []string{"experiment_cancel", "checkpoint_flag", "alert_ack", "model_revoke", "node_drain", "node_undrain", "device_uncordon"} {
 			waitJS(t, ctx, "audit shows "+action, fmt.Sprintf(`[...document.querySelectorAll('#audit td')].some(td => td.textContent === %q)`, action))
 		}
 		screenshot(t, ctx, "audit")
@@ -277,6 +298,26 @@ func (c *devCluster) call(t *testing.T, secret, method, path, origin, body strin
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// agentClient is an API client with an agent's certificate from the cluster's CA and
+// an agent token, as an agent process has.
+func agentClient(t *testing.T, c *devCluster, node string) *client.Client {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command(binary, "tls", "cert", "create", "--agent", "--name", node,
+		"--ca-dir", filepath.Join(c.dataDir, "tls", "ca"), "--dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("tls cert create --agent: %v\n%s", err, out)
+	}
+	src, err := pki.Load(pki.Files{CA: c.user.CA, Cert: filepath.Join(dir, "dev-agent-"+node+".pem"), Key: filepath.Join(dir, "dev-agent-"+node+"-key.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := client.New([]string{c.addr}, c.token(t, node, structs.RoleAgent), client.WithTLS(src.ClientConfig(pki.RoleServer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
 }
 
 // waitStatus waits for an experiment to reach a status.
