@@ -12,7 +12,11 @@ import (
 )
 
 // progressReporter forwards the step loop's progress to the coordinator at most once
-// per interval (validation results always), off the step loop's hot path.
+// per interval, and validation results at most ten times per interval, off the step
+// loop's hot path. (Validation used to go out unthrottled: a run whose epochs last a
+// few milliseconds then reported ~100 times a second, and its Raft entries were most
+// of the coordinator's CPU.) A throttled report is kept and sent with the next one or
+// at the end, so the newest metrics always arrive.
 type progressReporter struct {
 	api   *client.Client
 	every time.Duration
@@ -37,7 +41,11 @@ func (r *progressReporter) report(p loop.Progress) {
 	args := r.base
 	args.Step, args.Epoch, args.Loss, args.SamplesPerSec = p.Step, p.Epoch, r.lastLoss, r.lastRate
 	args.Metrics = maps.Clone(r.metrics)
-	if p.Validation == nil && time.Since(r.last) < r.every {
+	gap := r.every
+	if p.Validation != nil {
+		gap /= 10
+	}
+	if time.Since(r.last) < gap {
 		r.pending = &args
 		return
 	}

@@ -42,7 +42,7 @@ func TestConsoleFigures(t *testing.T) {
 
 	// The run's own reports fill its series; at 2,500 reports of four metrics it is
 	// cancelled, so the page is measured on a series that no longer moves.
-	testutil.WaitFor(t, 5*time.Minute, "2,500 progress reports", func() (bool, string) {
+	testutil.WaitFor(t, 8*time.Minute, "2,500 progress reports", func() (bool, string) {
 		e, err := api.Experiment(t.Context(), id)
 		if err != nil {
 			return false, err.Error()
