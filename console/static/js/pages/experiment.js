@@ -14,6 +14,9 @@ const groups = [
   {title: 'Other metrics', test: () => true},
 ];
 
+// maxPoints bounds the series a page keeps: twice the server's 2,560.
+const maxPoints = 5120;
+
 export async function render(main, [id], {signal, allowed}) {
   const head = h('section', {id: 'head'});
   const controls = h('p', {id: 'controls'});
@@ -39,6 +42,9 @@ export async function render(main, [id], {signal, allowed}) {
       // the page's last point, which compares equal once parsed the same way.
       const lastAt = series.length ? series[series.length - 1].reported_at : -1;
       series = series.concat((e.series || []).filter(p => p.reported_at > lastAt));
+      // A page left open on a long run halves its copy as the server does (every
+      // other point, the newest kept), so it stays bounded and still spans the run.
+      if (series.length > maxPoints) series = series.filter((_, i) => (series.length - 1 - i) % 2 === 0);
       const {names, data} = seriesData(series);
       if (drawn === null || names.join() !== drawn.join()) {
         figures = build(charts, names, data);
