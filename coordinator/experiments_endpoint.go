@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -107,15 +106,10 @@ func (s *Server) experimentEndpoint(rc *reqCtx) (any, error) {
 	if err := rc.blockingWait(); err != nil {
 		return nil, err
 	}
-	e, err := s.State().Experiment(rc.r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
 	if since > 0 {
-		i := sort.Search(len(e.Series), func(i int) bool { return e.Series[i].ReportedAt > since })
-		e.Series = e.Series[i:]
+		return s.State().ExperimentSince(rc.r.PathValue("id"), since)
 	}
-	return e, nil
+	return s.State().Experiment(rc.r.PathValue("id"))
 }
 
 // listExperimentsEndpoint lists experiments, optionally ?status=pending|running|….
@@ -135,15 +129,15 @@ func (s *Server) listExperimentsEndpoint(rc *reqCtx) (any, error) {
 	if err := rc.blockingWait(); err != nil {
 		return nil, err
 	}
+	all := s.State().Experiments
+	if summary {
+		all = s.State().ExperimentSummaries
+	}
 	out := []*structs.Experiment{}
-	for _, e := range s.State().Experiments() {
-		if status != "" && e.Status != status {
-			continue
+	for _, e := range all() {
+		if status == "" || e.Status == status {
+			out = append(out, e)
 		}
-		if summary {
-			e.Series, e.SpecYAML = nil, ""
-		}
-		out = append(out, e)
 	}
 	return out, nil
 }

@@ -80,6 +80,15 @@ func PutBlobVerified(ctx context.Context, s Store, data []byte) (string, error) 
 // GetBlob reads the blob named sha and re-hashes it. Bytes that do not hash to sha
 // (a flipped byte, a truncation) give an error wrapping ErrCorrupt that names the blob.
 func GetBlob(ctx context.Context, s Store, sha string) ([]byte, error) {
+	return GetBlobSized(ctx, s, sha, -1)
+}
+
+// GetBlobSized is GetBlob for a blob whose size the caller knows (a dataset manifest
+// records each shard's): the bytes go into one buffer of that size, where io.ReadAll's
+// doubling copied and page-faulted a 50 MB shard about three times over. A blob of
+// another size is still read whole and judged by its hash alone; a negative size
+// means unknown.
+func GetBlobSized(ctx context.Context, s Store, sha string, size int64) ([]byte, error) {
 	if err := ValidateDigest(sha); err != nil {
 		return nil, fmt.Errorf("get blob: %w", err)
 	}
@@ -88,7 +97,7 @@ func GetBlob(ctx context.Context, s Store, sha string) ([]byte, error) {
 		return nil, fmt.Errorf("get blob %s: %w", sha, err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
+	data, err := readSized(rc, size)
 	if err != nil {
 		return nil, fmt.Errorf("get blob %s: read: %w", sha, err)
 	}
@@ -98,40 +107,22 @@ func GetBlob(ctx context.Context, s Store, sha string) ([]byte, error) {
 	return data, nil
 }
 
-// GetBlobSized is GetBlob for a blob whose size the caller knows (a dataset manifest
-// records each shard's): the bytes go into one buffer of that size, where io.ReadAll's
-// doubling copied and page-faulted a 50 MB shard about three times over. A blob of
-// another size is still read whole and judged by its hash alone.
-func GetBlobSized(ctx context.Context, s Store, sha string, size int64) ([]byte, error) {
+// readSized reads r to its end into one buffer of the expected size (one byte more,
+// to see a longer stream), or with io.ReadAll when the size is unknown.
+func readSized(r io.Reader, size int64) ([]byte, error) {
 	if size < 0 {
-		return GetBlob(ctx, s, sha)
+		return io.ReadAll(r)
 	}
-	if err := ValidateDigest(sha); err != nil {
-		return nil, fmt.Errorf("get blob: %w", err)
-	}
-	rc, err := s.Get(ctx, BlobKey(sha))
-	if err != nil {
-		return nil, fmt.Errorf("get blob %s: %w", sha, err)
-	}
-	defer rc.Close()
-	data := make([]byte, size+1) // one byte more, to see a longer blob
-	n, err := io.ReadFull(rc, data)
+	data := make([]byte, size+1)
+	n, err := io.ReadFull(r, data)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		data = data[:n:n]
+		return data[:n:n], nil
 	case err != nil:
-		return nil, fmt.Errorf("get blob %s: read: %w", sha, err)
-	default:
-		rest, err := io.ReadAll(rc)
-		if err != nil {
-			return nil, fmt.Errorf("get blob %s: read: %w", sha, err)
-		}
-		data = append(data, rest...)
+		return nil, err
 	}
-	if got := Digest(data); got != sha {
-		return nil, corruptError(sha, got, int64(len(data)))
-	}
-	return data, nil
+	rest, err := io.ReadAll(r)
+	return append(data, rest...), err
 }
 
 // VerifyBlob streams the blob named sha through SHA-256 without holding it in memory and

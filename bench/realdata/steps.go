@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/dxtrain/dxtrain/bench/benchdata"
 	"github.com/dxtrain/dxtrain/models"
 	"github.com/dxtrain/dxtrain/trainer/loop"
 )
@@ -27,35 +28,14 @@ func realBatches(s loop.Split, pre models.Preprocess, width, batch, count int) [
 // warm-up steps and returns samples per second.
 func timeSteps(net models.Network, batches []models.Batch, batch int, d time.Duration) (float64, error) {
 	params := models.InitParams(net, seed)
-	g, err := models.New(net, params, batch)
+	m, err := models.New(net, params, batch)
 	if err != nil {
 		return 0, err
 	}
-	defer g.Close()
+	defer m.Close()
 	opt, err := models.NewOptimizer(models.OptimizerConfig{Name: "adam", Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}, params)
 	if err != nil {
 		return 0, err
 	}
-	i := 0
-	step := func() error {
-		if _, err := g.Step(batches[i%len(batches)]); err != nil {
-			return err
-		}
-		i++
-		opt.Step(params, learningRate)
-		return nil
-	}
-	for range 5 {
-		if err := step(); err != nil {
-			return 0, err
-		}
-	}
-	n, start := 0, time.Now()
-	for time.Since(start) < d {
-		if err := step(); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return float64(n*batch) / time.Since(start).Seconds(), nil
+	return benchdata.StepRate(m, opt, learningRate, batches, 5, d)
 }

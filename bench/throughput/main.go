@@ -35,6 +35,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dxtrain/dxtrain/bench/benchdata"
 	"github.com/dxtrain/dxtrain/models"
 )
 
@@ -136,28 +137,7 @@ func measure(net models.Network, batches []models.Batch, d time.Duration) (float
 	if err != nil {
 		return 0, err
 	}
-	i := 0
-	step := func() error {
-		if _, err := g.Step(batches[i%len(batches)]); err != nil {
-			return err
-		}
-		i++
-		opt.Step(params, 0.01)
-		return nil
-	}
-	for range 20 {
-		if err := step(); err != nil {
-			return 0, err
-		}
-	}
-	n, start := 0, time.Now()
-	for time.Since(start) < d {
-		if err := step(); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return float64(n*len(batches[0].Labels)) / time.Since(start).Seconds(), nil
+	return benchdata.StepRate(g, opt, 0.01, batches, 20, d)
 }
 
 // writeBatches writes the batches as little-endian float32 inputs and int32 labels

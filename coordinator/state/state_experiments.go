@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 )
@@ -134,6 +135,30 @@ func (s *Store) Experiment(id string) (*structs.Experiment, error) {
 		return nil, fmt.Errorf("experiment %q: %w", id, structs.ErrNotFound)
 	}
 	return e.Copy(), nil
+}
+
+// ExperimentSince is an experiment with only the series points reported after since
+// (unix ns): a console following a run copies each point once, not the whole series
+// on every report. Points are appended in report order, so the tail is a suffix.
+func (s *Store) ExperimentSince(id string, since int64) (*structs.Experiment, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.experiments[id]
+	if !ok {
+		return nil, fmt.Errorf("experiment %q: %w", id, structs.ErrNotFound)
+	}
+	c := e.Summary()
+	c.SpecYAML = e.SpecYAML
+	i := sort.Search(len(e.Series), func(i int) bool { return e.Series[i].ReportedAt > since })
+	c.Series = append([]structs.SeriesPoint(nil), e.Series[i:]...)
+	return c, nil
+}
+
+// ExperimentSummaries lists every experiment without series or spec text, by ID.
+func (s *Store) ExperimentSummaries() []*structs.Experiment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return sortedValues(s.experiments, (*structs.Experiment).Summary, nil)
 }
 
 // Experiments lists every experiment, sorted by ID.

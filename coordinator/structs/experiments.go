@@ -93,8 +93,17 @@ type Artifact struct {
 
 // Copy returns a deep copy (the spec's slices are shared: specs are never mutated).
 func (e *Experiment) Copy() *Experiment {
-	c := *e
+	c := e.Summary()
+	c.SpecYAML = e.SpecYAML
 	c.Series = append([]SeriesPoint(nil), e.Series...) // points are never mutated once appended
+	return c
+}
+
+// Summary is a deep copy without the metric series and the spec's text, which a
+// list of long runs would otherwise copy and send megabytes of.
+func (e *Experiment) Summary() *Experiment {
+	c := *e
+	c.Series, c.SpecYAML = nil, ""
 	c.Artifacts = append([]Artifact(nil), e.Artifacts...)
 	c.Preemptions = append([]int64(nil), e.Preemptions...)
 	if e.Progress.Metrics != nil {

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"sort"
 	"strconv"
 )
 
@@ -35,35 +34,14 @@ func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) 
 // AUROC), thinned to at most maxROCPoints with both ends kept. It is nil when either
 // class is absent.
 func (d binaryData) roc() []ROCPoint {
-	var p, n int
-	for _, pos := range d.pos {
-		if pos {
-			p++
-		} else {
-			n++
-		}
-	}
+	p, n := d.classes()
 	if p == 0 || n == 0 {
 		return nil
 	}
-	order := make([]int, len(d.score))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return d.score[order[a]] > d.score[order[b]] })
 	curve := []ROCPoint{{Threshold: math.Inf(1)}}
-	tp, fp := 0, 0
-	for i := 0; i < len(order); {
-		s := d.score[order[i]]
-		for ; i < len(order) && d.score[order[i]] == s; i++ {
-			if d.pos[order[i]] {
-				tp++
-			} else {
-				fp++
-			}
-		}
-		curve = append(curve, ROCPoint{Threshold: s, FPR: float64(fp) / float64(n), TPR: float64(tp) / float64(p)})
-	}
+	d.sweep(func(t float64, tp, fp int) {
+		curve = append(curve, ROCPoint{Threshold: t, FPR: float64(fp) / float64(n), TPR: float64(tp) / float64(p)})
+	})
 	return thin(curve, maxROCPoints)
 }
 

@@ -117,10 +117,8 @@ func YoudenThreshold(score []float32, y []int32) (float64, error) {
 	return t, nil
 }
 
-// youden scans the distinct scores from the highest down, so that after each group of
-// ties the counts are those of "positive when score ≥ that value": O(n log n).
-func (d binaryData) youden() (float64, bool) {
-	var p, n int
+// classes counts the positive and the negative records.
+func (d binaryData) classes() (p, n int) {
 	for _, pos := range d.pos {
 		if pos {
 			p++
@@ -128,17 +126,19 @@ func (d binaryData) youden() (float64, bool) {
 			n++
 		}
 	}
-	if p == 0 || n == 0 {
-		return 0, false
-	}
+	return p, n
+}
+
+// sweep visits the distinct scores from the highest down; after each group of ties
+// tp and fp are the counts of "positive when score ≥ t": O(n log n). The ROC curve
+// and Youden's threshold are both read off it.
+func (d binaryData) sweep(visit func(t float64, tp, fp int)) {
 	idx := make([]int, len(d.score))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(a, b int) bool { return d.score[idx[a]] > d.score[idx[b]] })
-	// J = (tp·n − fp·p)/(p·n); comparing the integer numerators keeps exact ties exact.
 	var tp, fp int
-	best, bestJ := 0.0, int64(-1)<<62
 	for start := 0; start < len(idx); {
 		t := d.score[idx[start]]
 		end := start + 1 // always advances, even on a NaN that equals nothing
@@ -152,10 +152,23 @@ func (d binaryData) youden() (float64, bool) {
 				fp++
 			}
 		}
+		visit(t, tp, fp)
+		start = end
+	}
+}
+
+// youden is the threshold with the largest Youden's J over the sweep.
+func (d binaryData) youden() (float64, bool) {
+	p, n := d.classes()
+	if p == 0 || n == 0 {
+		return 0, false
+	}
+	// J = (tp·n − fp·p)/(p·n); comparing the integer numerators keeps exact ties exact.
+	best, bestJ := 0.0, int64(-1)<<62
+	d.sweep(func(t float64, tp, fp int) {
 		if j := int64(tp)*int64(n) - int64(fp)*int64(p); j > bestJ {
 			best, bestJ = t, j
 		}
-		start = end
-	}
+	})
 	return best, true
 }

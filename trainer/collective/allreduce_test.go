@@ -18,19 +18,7 @@ func TestAllReduceSumMatchesFixedOrder(t *testing.T) {
 					if chunk == 12 && n > 1000 {
 						continue // tiny chunks on 4 MiB would only cost time
 					}
-					in := randomVectors(world, n, uint64(world*1000003+n))
-					want := refRingSum(in, n)
-					bufs := copyVectors(in)
-					errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
-					for r, err := range errs {
-						if err != nil {
-							t.Fatalf("n=%d rank %d: %v", n, r, err)
-						}
-						if i := firstBitDiff(bufs[r], want); i >= 0 {
-							t.Fatalf("n=%d rank %d element %d: got %g (%#x), want %g (%#x)", n, r, i,
-								bufs[r][i], bitsAt(bufs[r], i), want[i], bitsAt(want, i))
-						}
-					}
+					checkAllReduceSum(t, comms, n, uint64(world*1000003+n))
 				}
 			})
 		}
@@ -131,5 +119,24 @@ func TestAllReduceMismatchFailsEveryRank(t *testing.T) {
 	}
 	if !mismatch {
 		t.Fatalf("no rank reported ErrMismatch: %v", errs)
+	}
+}
+
+// checkAllReduceSum all-reduces seeded random vectors of n elements over the world
+// and fails unless every rank ends with exactly the reference fold's bits.
+func checkAllReduceSum(t *testing.T, comms []*Comm, n int, seed uint64) {
+	t.Helper()
+	in := randomVectors(len(comms), n, seed)
+	want := refRingSum(in, n)
+	bufs := copyVectors(in)
+	errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
+	for r, err := range errs {
+		if err != nil {
+			t.Fatalf("n=%d rank %d: %v", n, r, err)
+		}
+		if i := firstBitDiff(bufs[r], want); i >= 0 {
+			t.Fatalf("n=%d rank %d element %d: got %g (%#x), want %g (%#x)", n, r, i,
+				bufs[r][i], bitsAt(bufs[r], i), want[i], bitsAt(want, i))
+		}
 	}
 }

@@ -200,18 +200,7 @@ func TestTLSRingMatchesFixedOrder(t *testing.T) {
 					cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, fmt.Sprintf("agent-%d", r))
 				})
 				for _, n := range []int{1, 4097, 3<<20 + 5, 1 << 20} {
-					in := randomVectors(world, n, uint64(world*7919+n))
-					want := refRingSum(in, n)
-					bufs := copyVectors(in)
-					errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
-					for r, err := range errs {
-						if err != nil {
-							t.Fatalf("n=%d rank %d: %v", n, r, err)
-						}
-						if i := firstBitDiff(bufs[r], want); i >= 0 {
-							t.Fatalf("n=%d rank %d element %d: got %#x, want %#x", n, r, i, bitsAt(bufs[r], i), bitsAt(want, i))
-						}
-					}
+					checkAllReduceSum(t, comms, n, uint64(world*7919+n))
 				}
 			})
 		}

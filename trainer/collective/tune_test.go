@@ -39,18 +39,7 @@ func TestAllReduceAutoChunkGrowsScratch(t *testing.T) {
 	const world = 2
 	comms := startWorld(t, world, func(_ int, cfg *Config) { cfg.ChunkBytes = 0 })
 	for _, n := range []int{1000, 3<<20 + 5} {
-		in := randomVectors(world, n, uint64(n))
-		want := refRingSum(in, n)
-		bufs := copyVectors(in)
-		errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
-		for r, err := range errs {
-			if err != nil {
-				t.Fatalf("n=%d rank %d: %v", n, r, err)
-			}
-			if i := firstBitDiff(bufs[r], want); i >= 0 {
-				t.Fatalf("n=%d rank %d differs at element %d", n, r, i)
-			}
-		}
+		checkAllReduceSum(t, comms, n, uint64(n))
 	}
 	if per := comms[0].chunkBytes(4 * (3<<20 + 5) / world); per <= DefaultChunkBytes || cap(comms[0].scratch) < per/4 {
 		t.Fatalf("chunk %d bytes, scratch %d floats: the large all-reduce did not use a grown chunk", per, cap(comms[0].scratch))

@@ -32,3 +32,7 @@ export function action(label, {confirmText, reason = false, run, done, cls = ''}
 }
 
 export const postTo = (path, body) => () => post(path, body);
+
+// confirming reports whether el holds a confirmation the user is answering: a page
+// that redraws el from live data waits until it is answered, or the redraw drops it.
+export const confirming = el => el.querySelector('.confirm') !== null;

@@ -4,7 +4,7 @@
 import {h, mount, table, badge, time, bytes, errorBox} from '../dom.js';
 import {get, watch} from '../api.js';
 import {sparkline} from '../charts.js';
-import {action, postTo} from '../actions.js';
+import {action, postTo, confirming} from '../actions.js';
 
 // refreshMs is how often servers and gauges are read again: gauges ride heartbeats,
 // which move no Raft index, so a blocking query would not see them change.
@@ -27,10 +27,9 @@ export async function render(main, _params, {signal, allowed}) {
     }
   };
   const showNodes = async () => {
-    // A redraw would drop a confirmation the user is answering.
-    if (!list || nodes.querySelector('.confirm')) return;
+    if (!list || confirming(nodes)) return;
     const samples = await Promise.all(list.map(n => get(`/v1/nodes/${encodeURIComponent(n.id)}/samples`, signal).catch(() => ({devices: {}}))));
-    if (signal.aborted || nodes.querySelector('.confirm')) return;
+    if (signal.aborted || confirming(nodes)) return; // one may have opened while reading
     mount(nodes, h('h2', null, 'Nodes'), list.length ? list.map((n, i) => node(n, samples[i], admin)) : h('p', {class: 'muted'}, 'No node has registered.'));
   };
   showServers();

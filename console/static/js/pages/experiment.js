@@ -5,7 +5,7 @@
 import {h, s, mount, table, badge, time, num, short, errorBox} from '../dom.js';
 import {get, post, watch} from '../api.js';
 import {curve, seriesData} from '../charts.js';
-import {action} from '../actions.js';
+import {action, confirming} from '../actions.js';
 
 // groups put metrics that share a scale on one chart.
 const groups = [
@@ -54,7 +54,6 @@ export async function render(main, [id], {signal, allowed}) {
         figures.forEach(f => f.update([data[0], ...f.cols.map(i => data[i + 1])]));
       }
       charts.dataset.points = String(figures.reduce((n, f) => n + f.points(), 0));
-      charts.dataset.step = String(e.progress?.step ?? 0);
       if (Date.now() - lastSide > 3000 || e.status !== 'running') {
         lastSide = Date.now();
         showAttempts(attempts, id, signal);
@@ -137,10 +136,10 @@ function timeline(list) {
 }
 
 async function showAlerts(el, id, signal, allowed) {
-  if (el.querySelector('.confirm')) return; // the user is answering a confirmation
+  if (confirming(el)) return;
   try {
     const list = await get(`/v1/alerts?experiment=${encodeURIComponent(id)}`, signal);
-    if (el.querySelector('.confirm')) return; // a confirmation opened while reading
+    if (confirming(el)) return; // one may have opened while reading
     mount(el, h('h2', null, 'Alerts'), list.length ? table(['time', 'kind', 'step', 'reason', 'state'], list.map(a => [
       time(a.time), a.kind, a.step, a.reason,
       a.acked_at ? `acknowledged by ${short(a.acked_by)}` : (allowed(['validator']) ? action('Acknowledge', {
