@@ -37,7 +37,10 @@ func TestConsoleFigures(t *testing.T) {
 	}
 	startKillableAgent(t, c, "worker")
 	c.must(t, c.admin, "datasets", "ingest", "datasets/specs/wdbc-ingest.yaml")
-	spec := longSpec(t, t.TempDir())
+	// Validation reports go out at most ten a second: 2,500 of them take over four
+	// minutes, so the run is wider (about 100 epochs a second, not 1,700) to outlast
+	// them and the CPU windows below.
+	spec := longSpec(t, t.TempDir(), 512)
 	id := strings.TrimSpace(c.must(t, researcher, "run", spec, "--detach"))
 
 	// The run's own reports fill its series; at 2,500 reports of four metrics it is
@@ -47,7 +50,7 @@ func TestConsoleFigures(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return len(e.Series) >= 2500, fmt.Sprintf("%d points, %s", len(e.Series), e.Status)
+		return len(e.Series) >= 2505, fmt.Sprintf("%d points, %s", len(e.Series), e.Status) // the first carries no validation yet
 	})
 	if _, err := api.CancelExperiment(t.Context(), id); err != nil {
 		t.Fatal(err)

@@ -25,14 +25,14 @@ import (
 // markup is user input that a page would run if any value were rendered as HTML.
 const markup = `<script>window.pwned=1</script>"quote' <img src=x onerror="window.pwned=2">`
 
-// longSpec is a WDBC run long enough to be watched and cancelled from the console;
-// its description carries markup.
-func longSpec(t *testing.T, dir string) string {
+// longSpec is a WDBC MLP with two hidden layers of width units, long enough to be
+// watched and cancelled from the console; its description carries markup.
+func longSpec(t *testing.T, dir string, width int) string {
 	t.Helper()
 	spec := fmt.Sprintf(`name: watched
 description: %q
 dataset: {id: wdbc, label: diagnosis, classes: [B, M]}
-model: {architecture: mlp, hidden: [64, 64]}
+model: {architecture: mlp, hidden: [%[2]d, %[2]d]}
 training:
   epochs: 100000
   batch_size: 16
@@ -40,7 +40,7 @@ training:
   seed: 7
 workers: {min: 1, max: 1, device: cpu}
 checkpoint: {every_steps: 100000, keep_last: 1}
-`, markup)
+`, markup, width)
 	p := filepath.Join(dir, "watched.yaml")
 	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	t.Run("researcher watches a run train and cancels it", func(t *testing.T) {
-		id := strings.TrimSpace(c.must(t, researcher, "run", longSpec(t, work), "--detach"))
+		id := strings.TrimSpace(c.must(t, researcher, "run", longSpec(t, work, 64), "--detach"))
 		signIn(t, ctx, c, researcher)
 		open(t, ctx, "#/experiments", "a.exp-link")
 		screenshot(t, ctx, "experiments")

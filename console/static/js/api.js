@@ -46,6 +46,12 @@ const sleep = (ms, signal) => new Promise(resolve => {
   signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, {once: true});
 });
 
+// minGapMs paces a watch: a page asks again at most once a second, however often the
+// store moves. A run's reports can move it ten times a second per run; a person
+// reading a curve needs no more than one redraw a second, and twenty open consoles
+// would otherwise make the coordinator answer two hundred queries a second.
+const minGapMs = 1000;
+
 // watch follows a read endpoint with blocking queries (?index=N&wait=25s): onData
 // runs with each new answer, without a reload, until signal aborts. Errors go to
 // onError and the watch retries after a pause. path may be a function, asked before
@@ -55,12 +61,14 @@ export async function watch(path, signal, onData, onError) {
   while (!signal.aborted) {
     const p = typeof path === 'function' ? path() : path;
     const sep = p.includes('?') ? '&' : '?';
+    const asked = Date.now();
     try {
       const r = await api(index ? `${p}${sep}index=${index}&wait=25s` : p, {signal});
       if (r.index !== index || !index) {
         index = r.index;
         onData(r.data);
       }
+      await sleep(minGapMs - (Date.now() - asked), signal);
     } catch (err) {
       if (signal.aborted) return;
       if (onError) onError(err);

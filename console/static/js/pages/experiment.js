@@ -29,6 +29,7 @@ export async function render(main, [id], {signal, allowed}) {
   let figures = [];
   let series = [];  // every point received; later answers carry only newer ones
   let lastSide = 0; // when attempts and alerts were last read
+  let lastSideKey = ''; // and for which status, restarts and preemptions
   const path = () => `/v1/experiments/${encodeURIComponent(id)}` +
     (series.length ? `?series_since=${series[series.length - 1].reported_at}` : '');
   await new Promise(resolve => {
@@ -54,8 +55,12 @@ export async function render(main, [id], {signal, allowed}) {
         figures.forEach(f => f.update([data[0], ...f.cols.map(i => data[i + 1])]));
       }
       charts.dataset.points = String(figures.reduce((n, f) => n + f.points(), 0));
-      if (Date.now() - lastSide > 3000 || e.status !== 'running') {
+      // Attempts and alerts change with the status, a restart or a preemption; an
+      // alert may also come alone, so they are read again every 10 s as well.
+      const sideKey = `${e.status} ${e.restarts} ${(e.preemptions || []).length}`;
+      if (Date.now() - lastSide > 10000 || sideKey !== lastSideKey) {
         lastSide = Date.now();
+        lastSideKey = sideKey;
         showAttempts(attempts, id, signal);
         showAlerts(alerts, id, signal, allowed);
       }
