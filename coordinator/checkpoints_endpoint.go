@@ -18,6 +18,9 @@ func (s *Server) checkpointRoutes() []route {
 	return []route{
 		{"POST /v1/checkpoints", kindWrite, []string{structs.RoleAgent}, s.commitCheckpointEndpoint},
 		{"GET /v1/checkpoints", kindRead, readers, func(rc *reqCtx) (any, error) {
+			if err := rc.verifyLeader(); err != nil {
+				return nil, err
+			}
 			return s.State().Checkpoints(rc.r.URL.Query().Get("experiment")), nil
 		}},
 		{"GET /v1/checkpoints/{id}", kindRead, readers, func(rc *reqCtx) (any, error) {
@@ -25,6 +28,9 @@ func (s *Server) checkpointRoutes() []route {
 		}},
 		{"POST /v1/checkpoints/{id}/flag", kindWrite, []string{structs.RoleValidator, structs.RoleAgent}, s.flagCheckpointEndpoint},
 		{"GET /v1/experiments/{id}/checkpoints", kindRead, readers, func(rc *reqCtx) (any, error) {
+			if err := rc.verifyLeader(); err != nil {
+				return nil, err
+			}
 			id := rc.r.PathValue("id")
 			if _, err := s.State().Experiment(id); err != nil {
 				return nil, err
@@ -183,18 +189,30 @@ func (s *Server) flagCheckpointEndpoint(rc *reqCtx) (any, error) {
 	return structs.WriteResponse{Index: idx}, nil
 }
 
+// verifyLeader confirms, unless the caller accepts a stale answer, that this server
+// still leads. The ledger's reads are decisions (where an attempt resumes from, what
+// a validator replays): a deposed leader that has not noticed yet (paused, cut off)
+// would otherwise answer them from its old state.
+func (rc *reqCtx) verifyLeader() error {
+	if rc.stale() {
+		return nil
+	}
+	if err := rc.s.consistent(); err != nil {
+		return err
+	}
+	if err := rc.s.raft.VerifyLeader().Error(); err != nil {
+		return fmt.Errorf("verify leadership: %v: %w", err, structs.ErrNotLeader)
+	}
+	return nil
+}
+
 // latestCheckpointEndpoint answers the decision "where do we resume from". Unless the
 // caller accepts a stale answer, the leader first confirms it still leads, so a
 // deposed leader cannot hand out an old checkpoint.
 func (s *Server) latestCheckpointEndpoint(rc *reqCtx) (any, error) {
 	id := rc.r.PathValue("id")
-	if !rc.stale() {
-		if err := s.consistent(); err != nil {
-			return nil, err
-		}
-		if err := s.raft.VerifyLeader().Error(); err != nil {
-			return nil, fmt.Errorf("verify leadership: %v: %w", err, structs.ErrNotLeader)
-		}
+	if err := rc.verifyLeader(); err != nil {
+		return nil, err
 	}
 	if _, err := s.State().Experiment(id); err != nil {
 		return nil, err
