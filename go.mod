@@ -9,6 +9,7 @@ require (
 	github.com/anishathalye/porcupine v1.3.1
 	github.com/chewxy/hm v1.0.0
 	github.com/chromedp/chromedp v0.23.1
+	github.com/google/pprof v0.0.0-20250422154841-e1f9c1950416
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.8.0
 	github.com/hashicorp/raft-boltdb/v2 v2.3.0

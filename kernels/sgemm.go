@@ -40,6 +40,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // sgemmThreads is Sgemm on up to threads goroutines.
 func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if f := sgemmObserver.Load(); f != nil {
+		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads})
+	}
 	kern := &bestKernel
 	if n < kern.nr {
 		kern = &narrowKernel

@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dxtrain/dxtrain/bench/peak"
 	"github.com/dxtrain/dxtrain/kernels"
 )
 
@@ -59,7 +60,7 @@ func run() error {
 	if *repeats < 1 || *rounds < 1 {
 		return fmt.Errorf("flags -repeats %d and -rounds %d: both must be at least 1", *repeats, *rounds)
 	}
-	pk := measurePeak()
+	pk := peak.Measure()
 	samples := make(map[int]map[shape]*sample)
 	for _, t := range threads {
 		samples[t] = make(map[shape]*sample)
@@ -152,7 +153,7 @@ func randomSlice(rng *rand.Rand, n int) []float32 {
 // our best (median over rounds of each round's best), OpenBLAS's (median over rounds of its
 // script's best of 5), the ratio of the two bests, and our median's share of the peak of
 // that many cores.
-func printTable(f *os.File, pk peak, threads []int, rounds int, samples map[int]map[shape]*sample) {
+func printTable(f *os.File, pk peak.Peak, threads []int, rounds int, samples map[int]map[shape]*sample) {
 	fmt.Fprintf(f, "kernel: %s\n%s\n", kernels.KernelName(), pk)
 	fmt.Fprintf(f, "GFLOP/s over %d rounds. med: dxtrain median of all repeats. best: median over rounds of dxtrain's best repeat. "+
 		"OpenBLAS: median over rounds of gemm_reference.py (best of 5). ratio = best / OpenBLAS. peak%% = med / (threads × per-core peak).\n", rounds)
@@ -173,8 +174,8 @@ func printTable(f *os.File, pk peak, threads []int, rounds int, samples map[int]
 				ratio = fmt.Sprintf("%.2f", best/ob)
 			}
 			pct := "-"
-			if pk.perCore() > 0 {
-				pct = fmt.Sprintf("%.0f%%", 100*med/(float64(t)*pk.perCore()))
+			if pk.PerCore() > 0 {
+				pct = fmt.Sprintf("%.0f%%", 100*med/(float64(t)*pk.PerCore()))
 			}
 			row = append(row, fmt.Sprintf("%.1f", med), fmt.Sprintf("%.1f", best), fmt.Sprintf("%.1f", ob), ratio, pct)
 		}

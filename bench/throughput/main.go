@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -36,6 +37,8 @@ import (
 	"time"
 
 	"github.com/dxtrain/dxtrain/bench/benchdata"
+	"github.com/dxtrain/dxtrain/bench/peak"
+	"github.com/dxtrain/dxtrain/kernels"
 	"github.com/dxtrain/dxtrain/models"
 )
 
@@ -48,7 +51,8 @@ var shapes = map[string]models.Options{
 type config struct {
 	batch, threads, repeats int
 	seconds                 float64
-	python, peer            string
+	python, peer, gemmPeer  string
+	profile                 bool
 	fashionDir, wdbcPath    string
 }
 
@@ -60,6 +64,8 @@ func main() {
 	flag.Float64Var(&c.seconds, "seconds", 3, "timed duration of each run")
 	flag.IntVar(&c.repeats, "repeats", 3, "runs per side; the median is reported")
 	flag.StringVar(&c.peer, "peer", "bench/throughput/peer.py", "the PyTorch side")
+	flag.StringVar(&c.gemmPeer, "gemm-peer", "bench/throughput/gemm_peer.py", "the OpenBLAS side of the per-product table")
+	flag.BoolVar(&c.profile, "profile", true, "after the table, profile each model's step on real data and time its products against OpenBLAS")
 	flag.StringVar(&c.python, "python", "/usr/bin/python3", "Python with torch installed (Debian's python3-torch)")
 	flag.StringVar(&c.fashionDir, "fashion", "/usr/share/datasets/fashion-mnist", "Fashion-MNIST's IDX files (Debian's dataset-fashion-mnist)")
 	flag.StringVar(&c.wdbcPath, "wdbc", "datasets/testdata/wdbc.csv", "the WDBC CSV")
@@ -70,8 +76,12 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(dir)
+	pk := peak.Measure()
+	fmt.Println(pk)
+	peakGF := float64(c.threads) * pk.PerCore()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tpytorch samples/s\tratio\tpytorch flush-to-zero\t\n")
+	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\t\n")
+	profiles := map[string][]models.Batch{}
 	for _, name := range strings.Split(*modelList, ",") {
 		opts, ok := shapes[name]
 		if !ok {
@@ -113,10 +123,81 @@ func main() {
 				}
 			}
 			o, t := median(ours), median(theirs)
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.0f\t%.2fx\t%.0f\t\n", name, kind.name, c.batch, c.threads, o, t, o/t, median(ftz))
+			perSample := stepFlops(net, c.batch) / float64(c.batch) / 1e9
+			pct := "-"
+			if peakGF > 0 {
+				pct = fmt.Sprintf("%.0f%%", 100*o*perSample/peakGF)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%s\t%.0f\t%.1f\t%.2fx\t%.0f\t\n", name, kind.name, c.batch, c.threads,
+				o, o*perSample, pct, t, t*perSample, o/t, median(ftz))
 		}
+		profiles[name] = real
 	}
 	tw.Flush()
+	fmt.Printf("GFLOP/s counts the step's useful work (2·m·n·k of each forward, weight-gradient and input-gradient product; "+
+		"none for the first layer's input); peak%% = dxtrain GFLOP/s / (%d threads × %.1f GFLOP/s).\n", c.threads, pk.PerCore())
+	if !c.profile {
+		return
+	}
+	for _, name := range strings.Split(*modelList, ",") {
+		if err := c.profileModel(os.Stdout, name, profiles[name], pk.PerCore()); err != nil {
+			fail(fmt.Errorf("profile %s: %w", name, err))
+		}
+	}
+}
+
+// profileModel prints where a step of the model goes on real batches and how each of its
+// SGEMM products does alone against OpenBLAS.
+func (c config) profileModel(w io.Writer, name string, batches []models.Batch, perCorePeak float64) error {
+	net, err := models.NewNetwork(shapes[name])
+	if err != nil {
+		return err
+	}
+	params := models.InitParams(net, 0)
+	g, err := models.NewGraph(net, params, c.batch)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	opt, err := models.NewOptimizer(models.OptimizerConfig{Name: "sgd", Momentum: 0.9}, params)
+	if err != nil {
+		return err
+	}
+	i := 0
+	step := func() error {
+		if _, err := g.Step(batches[i%len(batches)]); err != nil {
+			return err
+		}
+		i++
+		opt.Step(params, 0.01)
+		return nil
+	}
+	for range 20 {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	products, err := recordProducts(step)
+	if err != nil {
+		return err
+	}
+	prof, err := profileSteps(step, c.threads, time.Duration(c.seconds*float64(time.Second)))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	prof.print(w, name, products.flops(), perCorePeak)
+	ours := map[kernels.GemmShape]float64{}
+	for _, s := range products.shapes {
+		ours[s] = gemmRate(s, time.Second)
+	}
+	theirs, err := c.openblasRates(products.shapes, time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	printProducts(w, name, products, ours, theirs, perCorePeak)
+	return nil
 }
 
 func fail(err error) {
@@ -168,8 +249,7 @@ func writeBatches(meta string, net models.Network, batches []models.Batch) error
 
 var samplesRE = regexp.MustCompile(`samples_per_s=([0-9.]+)`)
 
-// torch runs the peer with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for that
-// command only: they pin an older, slower OpenBLAS kernel.
+// torch runs the peer in peerEnv.
 func (c config) torch(model, meta string, flush bool) (float64, error) {
 	args := []string{c.peer, "--data", meta, "--model", model, "--threads", strconv.Itoa(c.threads),
 		"--seconds", strconv.FormatFloat(c.seconds, 'f', -1, 64)}
@@ -177,11 +257,7 @@ func (c config) torch(model, meta string, flush bool) (float64, error) {
 		args = append(args, "--flush-denormal")
 	}
 	cmd := exec.Command(c.python, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = peerEnv()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -192,6 +268,18 @@ func (c config) torch(model, meta string, flush bool) (float64, error) {
 		return 0, fmt.Errorf("no samples_per_s in output: %s", lastLine(out.String()))
 	}
 	return strconv.ParseFloat(m[1], 64)
+}
+
+// peerEnv is this process's environment without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+// which pin an older, slower OpenBLAS kernel.
+func peerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") && !strings.HasPrefix(kv, "OPENBLAS_L2_SIZE=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func lastLine(s string) string {

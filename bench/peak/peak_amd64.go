@@ -1,6 +1,6 @@
 //go:build amd64
 
-package main
+package peak
 
 import (
 	"fmt"
@@ -14,22 +14,22 @@ func addChain(n int)
 func fmaZMM(n int)
 func fmaYMM(n int)
 
-// peak is the machine's fp32 peak per core and how it was derived.
-type peak struct {
+// Peak is the machine's fp32 peak per core and how it was derived.
+type Peak struct {
 	hz           float64 // measured core clock
 	flopPerCycle float64 // measured fp32 flops per cycle of the widest FMA
 	lanes        int     // fp32 lanes of that FMA
 	fmaPerCycle  int     // FMA instructions of that width retired per cycle, rounded
 }
 
-// perCore is the fp32 peak of one core in GFLOP/s: clock × FMAs/cycle × lanes × 2.
-func (p peak) perCore() float64 { return p.hz * float64(p.fmaPerCycle*p.lanes*2) / 1e9 }
+// PerCore is the fp32 peak of one core in GFLOP/s: clock × FMAs/cycle × lanes × 2.
+func (p Peak) PerCore() float64 { return p.hz * float64(p.fmaPerCycle*p.lanes*2) / 1e9 }
 
-func (p peak) String() string {
+func (p Peak) String() string {
 	return fmt.Sprintf("fp32 peak per core = %.2f GHz × %d FMA/cycle × %d lanes × 2 flop = %.1f GFLOP/s "+
 		"(clock: timed 64-deep dependent integer-add chain, thread CPU time, best of 7; "+
 		"FMA rate: timed 24 independent %d-bit FMAs, measured %.1f flop/cycle)",
-		p.hz/1e9, p.fmaPerCycle, p.lanes, p.perCore(), p.lanes*32, p.flopPerCycle)
+		p.hz/1e9, p.fmaPerCycle, p.lanes, p.PerCore(), p.lanes*32, p.flopPerCycle)
 }
 
 // threadSeconds returns this OS thread's CPU time, which excludes time other processes hold
@@ -53,12 +53,12 @@ func bestRate(f func(int), n int) float64 {
 	return best
 }
 
-// measurePeak times the clock and the FMA throughput on the calling thread.
-func measurePeak() peak {
+// Measure times the clock and the FMA throughput on the calling thread.
+func Measure() Peak {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	hz := bestRate(addChain, 2_000_000) * 64
-	p := peak{hz: hz, lanes: 8}
+	p := Peak{hz: hz, lanes: 8}
 	if cpu.X86.HasAVX512F {
 		p.lanes = 16
 		p.flopPerCycle = bestRate(fmaZMM, 1_000_000) * 24 * 16 * 2 / hz

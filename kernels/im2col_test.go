@@ -1,0 +1,103 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// im2colReference is Im2col entry by entry, from its definition.
+func im2colReference(c Conv2D, x, col []float32) {
+	oh, ow := c.OutH(), c.OutW()
+	row := 0
+	for ch := range c.C {
+		for r := range c.R {
+			for s := range c.S {
+				for oy := range oh {
+					for ox := range ow {
+						iy, ix := oy*c.Stride-c.Pad+r, ox*c.Stride-c.Pad+s
+						v := float32(0)
+						if iy >= 0 && iy < c.H && ix >= 0 && ix < c.W {
+							v = x[(ch*c.H+iy)*c.W+ix]
+						}
+						col[(row*oh+oy)*ow+ox] = v
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// col2imReference is Col2im entry by entry, in the order Im2col's rows are laid out.
+func col2imReference(c Conv2D, col, dx []float32) {
+	oh, ow := c.OutH(), c.OutW()
+	row := 0
+	for ch := range c.C {
+		for r := range c.R {
+			for s := range c.S {
+				for oy := range oh {
+					for ox := range ow {
+						iy, ix := oy*c.Stride-c.Pad+r, ox*c.Stride-c.Pad+s
+						if iy >= 0 && iy < c.H && ix >= 0 && ix < c.W {
+							dx[(ch*c.H+iy)*c.W+ix] += col[(row*oh+oy)*ow+ox]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// im2colCases add to convCases the shapes that exercise the shifted-row path's edges:
+// wide kernels (several wrapped entries a row), tall images (several bands), padding
+// wider than the kernel reaches, and 1-wide images.
+func im2colCases() []Conv2D {
+	cases := convCases()
+	for _, c := range []Conv2D{
+		{C: 2, H: 9, W: 9, R: 7, S: 7, Pad: 3},
+		{C: 1, H: 150, W: 5, R: 3, S: 3, Pad: 1},
+		{C: 1, H: 70, W: 3, R: 1, S: 129, Pad: 64},
+		{C: 3, H: 4, W: 4, R: 3, S: 5, Pad: 2},
+		{C: 1, H: 3, W: 1, R: 3, S: 1, Pad: 1},
+		{C: 2, H: 6, W: 6, R: 5, S: 3, Pad: 1},
+		{C: 1, H: 2, W: 2, R: 2, S: 2, Pad: 1},
+	} {
+		c.N, c.K, c.Stride = 1, 1, 1
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// TestIm2colCol2imMatchReference checks both layouts bit for bit against the entry-by-entry
+// definitions, the shifted-row path and the general one alike.
+func TestIm2colCol2imMatchReference(t *testing.T) {
+	for i, c := range im2colCases() {
+		t.Run(fmt.Sprintf("%s_shifted=%t", convName(c), c.shiftedRows()), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(i), 41))
+			x := randomSigned(rng, c.C*c.H*c.W)
+			got, want := randomSigned(rng, c.ColSize()), make([]float32, c.ColSize()) // got starts dirty
+			Im2col(c, x, got)
+			im2colReference(c, x, want)
+			assertBits(t, "im2col", got, want)
+
+			col := randomSigned(rng, c.ColSize())
+			base := randomSigned(rng, len(x))
+			gotDx, wantDx := append([]float32(nil), base...), append([]float32(nil), base...)
+			Col2im(c, col, gotDx)
+			col2imReference(c, col, wantDx)
+			assertBits(t, "col2im", gotDx, wantDx)
+		})
+	}
+}
+
+func assertBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for j := range want {
+		if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+			t.Fatalf("%s[%d] = %g, want %g", what, j, got[j], want[j])
+		}
+	}
+}
