@@ -14,6 +14,10 @@ type Conv2D struct {
 	// small to share, and nesting the two costs more than it gains. Results do not
 	// depend on it.
 	Threads int
+	// ReLU makes Conv2DForward clamp each image's output to max(v, 0) (NaN and −0 to +0,
+	// as ReLUBackward(y, y, y) does) right after that image's product, while the output
+	// is still in cache: the layer's activation fused in. Conv2DBackward ignores it.
+	ReLU bool
 }
 
 // sgemm is Sgemm with the convolution's thread setting.
@@ -102,7 +106,8 @@ type namedBuf struct {
 	optional bool
 }
 
-// Conv2DForward computes y = conv(x, w) + bias by im2col and Sgemm, one image at a time:
+// Conv2DForward computes y = conv(x, w) + bias (then the ReLU when c.ReLU is set) by im2col
+// and Sgemm, one image at a time:
 // y_n (K×OutH·OutW) = [w | bias] (K×(C·R·S+1)) · [col_n; 1]. bias (length K) may be nil.
 // scratch has length ScratchSize(). Buffers are NCHW and must have exactly the lengths the
 // shape implies.
@@ -130,7 +135,11 @@ func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
 	col := scratch[:kk*ohw]
 	for n := range c.N {
 		Im2col(c, x[n*c.C*c.H*c.W:], col)
-		c.sgemm(false, false, c.K, ohw, kk, wk, kk, col, ohw, 0, y[n*c.K*ohw:(n+1)*c.K*ohw], ohw)
+		yn := y[n*c.K*ohw : (n+1)*c.K*ohw]
+		c.sgemm(false, false, c.K, ohw, kk, wk, kk, col, ohw, 0, yn, ohw)
+		if c.ReLU {
+			ReLUBackward(yn, yn, yn)
+		}
 	}
 	return nil
 }

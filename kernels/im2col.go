@@ -55,10 +55,15 @@ func im2colShifted(c Conv2D, img, dst []float32, dy, dx int) {
 	clear(dst[:first])
 	copy(dst[first:last], img[first+shift:last+shift])
 	clear(dst[last:])
+	// At most a few entries a row (|dx| of them): stores, not a clear call each.
 	for oy := oy0; oy < oy1; oy++ {
 		row := dst[oy*w : (oy+1)*w]
-		clear(row[:lo])
-		clear(row[hi:])
+		for ox := range lo {
+			row[ox] = 0
+		}
+		for ox := hi; ox < w; ox++ {
+			row[ox] = 0
+		}
 	}
 }
 

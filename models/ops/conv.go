@@ -12,11 +12,12 @@ import (
 )
 
 // Conv2D is y = act(conv(x, w) + b) over NCHW float32 tensors as one gorgonia op, by
-// kernels.Conv2DForward (im2col and our SGEMM, with the bias folded into the product) and,
-// when relu is set, a ReLU in place on y. x is [N, C, H, W], w is [K, C, R, S], b holds K
-// values in any shape ([K] or [1, K, 1, 1]); stride and pad apply to both directions.
-// It replaces gorgonia's Conv2d, BroadcastAdd and Rectify, which each allocate and sweep
-// the activations every step. Its gradient is one backward op per layer (see conv_grad.go).
+// kernels.Conv2DForward: im2col and our SGEMM, the bias folded into the product and, when
+// relu is set, the ReLU applied to each image's output while it is in cache. x is
+// [N, C, H, W], w is [K, C, R, S], b holds K values in any shape ([K] or [1, K, 1, 1]);
+// stride and pad apply to both directions. It replaces gorgonia's Conv2d, BroadcastAdd
+// and Rectify, which each allocate and sweep the activations every step. Its gradient is
+// one backward op per layer (see conv_grad.go).
 func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
 	if x == nil || w == nil || b == nil {
 		return nil, fmt.Errorf("conv2d: x, w and b are all required")
@@ -82,13 +83,9 @@ func (t *convForward) Run(i int) {
 	op := t.op
 	ch, c := op.chunks, op.geom
 	yi := ch.images(t.y, i, c.K*c.OutH()*c.OutW())
-	if err := kernels.Conv2DForward(ch.geoms[i], ch.images(t.x, i, c.C*c.H*c.W), t.w, t.b, yi, ch.scratch[i]); err != nil {
-		ch.errs[i] = err
-		return
-	}
-	if op.relu {
-		reluInPlace(yi)
-	}
+	g := ch.geoms[i]
+	g.ReLU = op.relu
+	ch.errs[i] = kernels.Conv2DForward(g, ch.images(t.x, i, c.C*c.H*c.W), t.w, t.b, yi, ch.scratch[i])
 }
 
 func (op *conv2DOp) Arity() int { return 3 }
@@ -192,12 +189,6 @@ func (op *conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	}
 	return newConv2DGrad(op, inputs[0], inputs[1], output, grad)
 }
-
-// reluInPlace clamps y to max(v, 0), with NaN and −0 becoming +0 like the dense
-// layers' ReLU (kernels.BiasActivation). It is ReLUBackward(y, y, y): the ReLU's mask
-// applied to its own input, which that kernel's element-wise AVX2 loop computes in place
-// (a branchy Go loop costs about 8× as much on random signs).
-func reluInPlace(y []float32) { kernels.ReLUBackward(y, y, y) }
 
 // denseF32 is float32s with a check that there are want values.
 func denseF32(op fmt.Stringer, input string, v G.Value, want int) ([]float32, error) {
