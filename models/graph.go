@@ -62,6 +62,9 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 		}
 		gr.gradSlots = append(gr.gradSlots, s)
 	}
+	if err := gr.bindGradients(gradNodes); err != nil {
+		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
+	}
 	if gr.lossSlot, err = gr.exec.slot(gr.loss); err != nil {
 		return nil, fmt.Errorf("graph %s: loss: %w", net.Architecture, err)
 	}
@@ -204,13 +207,40 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 		if !ok || gt.Dtype() != tensor.Float32 || len(gt.Float32s()) != len(gr.boundTo[i].Grad) {
 			return 0, fmt.Errorf("graph %s: gradient of %s is %T of the wrong size", gr.net.Architecture, gr.boundTo[i].Name, v)
 		}
-		copy(gr.boundTo[i].Grad, gt.Float32s())
+		if g := gt.Float32s(); !sameArray(g, gr.boundTo[i].Grad) {
+			copy(gr.boundTo[i].Grad, g)
+		}
 	}
 	loss, ok := gr.exec.values[gr.lossSlot].(*G.F32)
 	if !ok {
 		return 0, fmt.Errorf("graph %s: loss is %T, want a float32 scalar", gr.net.Architecture, gr.exec.values[gr.lossSlot])
 	}
 	return float32(*loss), nil
+}
+
+// bindGradients points each gradient op that allows it (ops.OutputBinder) at its Param's
+// Grad, so that Step need not copy the gradient there. An op that gradients share, or that
+// cannot be bound, keeps its own buffer and Step copies from it.
+func (gr *Graph) bindGradients(gradNodes G.Nodes) error {
+	seen := map[G.Op]int{}
+	for _, n := range gradNodes {
+		seen[n.Op()]++
+	}
+	for i, n := range gradNodes {
+		b, ok := n.Op().(ops.OutputBinder)
+		if !ok || seen[n.Op()] > 1 || len(gr.boundTo[i].Grad) != n.Shape().TotalSize() {
+			continue
+		}
+		if err := b.BindOutput(gr.boundTo[i].Grad); err != nil {
+			return fmt.Errorf("gradient of %s: %w", gr.boundTo[i].Name, err)
+		}
+	}
+	return nil
+}
+
+// sameArray reports whether a and b are the same values in memory.
+func sameArray(a, b []float32) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func (gr *Graph) load(b Batch) error {
