@@ -24,15 +24,42 @@ func MaxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32) error {
 	return nil
 }
 
+// MaxPool2x2ReLUForward is MaxPool2x2Forward followed by a ReLU on y, the pooling of a
+// layer whose ReLU comes before it: max commutes with the ReLU, so pooling first gives the
+// same y as maxpool(relu(x)) on a quarter of the values (with a NaN in a window, y is 0
+// here and the window's other maximum there). An output the ReLU zeroes gets argmax −1:
+// no gradient flows through it, which is the ReLU's gradient.
+func MaxPool2x2ReLUForward(n, c, h, w int, x, y []float32, argmax []int32) error {
+	if err := checkPool(n, c, h, w, x, len(y), len(argmax)); err != nil {
+		return err
+	}
+	p := poolCalls.Get().(*poolCall)
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, relu: true, x: x, y: y, arg: argmax, row: poolRow.fn}
+	p.run()
+	p.poolArgs = poolArgs{}
+	poolCalls.Put(p)
+	return nil
+}
+
+// MaxPool2x2ReLUBackward is MaxPool2x2Backward for MaxPool2x2ReLUForward: an argmax of −1
+// passes no gradient.
+func MaxPool2x2ReLUBackward(n, c, h, w int, dy []float32, argmax []int32, dx []float32) error {
+	return maxPool2x2Backward(n, c, h, w, dy, argmax, dx, true)
+}
+
 // MaxPool2x2Backward overwrites dx (N×C×H×W) with the gradient of the pooling whose argmax
 // MaxPool2x2Forward recorded: each dy element goes to the input element it was taken from,
 // which must lie in the same plane.
 func MaxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float32) error {
+	return maxPool2x2Backward(n, c, h, w, dy, argmax, dx, false)
+}
+
+func maxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float32, relu bool) error {
 	if err := checkPool(n, c, h, w, dx, len(dy), len(argmax)); err != nil {
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, backward: true, dy: dy, dx: dx, arg: argmax}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, backward: true, relu: relu, dy: dy, dx: dx, arg: argmax}
 	p.bad.Store(0)
 	p.run()
 	bad := int(p.bad.Load()) - 1
@@ -57,6 +84,7 @@ type poolArgs struct {
 	chunks, per  int // number of parts, planes per part
 	planes, h, w int
 	backward     bool
+	relu         bool // a ReLU after the pooling: zero outputs get argmax −1 and pass no gradient
 	row          func(r0, r1, yo []float32, ao []int32, i0, w int)
 	x, y, dy, dx []float32
 	arg          []int32
@@ -103,7 +131,11 @@ func (p *poolCall) forwardPlanes(lo, hi int) {
 		xp := p.x[plane*h*w : (plane+1)*h*w]
 		for oy := range oh {
 			o := (plane*oh + oy) * ow
-			p.row(xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w], p.y[o:o+ow], p.arg[o:o+ow], plane*h*w+2*oy*w, w)
+			yo, ao := p.y[o:o+ow], p.arg[o:o+ow]
+			p.row(xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w], yo, ao, plane*h*w+2*oy*w, w)
+			if p.relu {
+				reluPooled(yo, ao)
+			}
 		}
 	}
 }
@@ -142,6 +174,17 @@ func poolRowGo(r0, r1, yo []float32, ao []int32, i0, w int) {
 	}
 }
 
+// reluPooled applies the ReLU to a row of pooled outputs (NaN and −0 to +0, as
+// ReLUBackward(y, y, y) does) and marks each zeroed output's argmax −1.
+func reluPooled(yo []float32, ao []int32) {
+	ao = ao[:len(yo)]
+	for j, v := range yo {
+		if !(v > 0) {
+			yo[j], ao[j] = 0, -1
+		}
+	}
+}
+
 // backwardPlanes scatters dy onto dx for the planes [lo,hi), checking that each argmax
 // stays in its plane (which also keeps goroutines on disjoint parts of dx).
 func (p *poolCall) backwardPlanes(lo, hi int) {
@@ -151,6 +194,9 @@ func (p *poolCall) backwardPlanes(lo, hi int) {
 		clear(dx)
 		base := plane * hw
 		for i := plane * ohw; i < (plane+1)*ohw; i++ {
+			if p.relu && p.arg[i] == -1 {
+				continue
+			}
 			j := int(p.arg[i]) - base
 			if j < 0 || j >= hw {
 				p.bad.CompareAndSwap(0, int64(i)+1)

@@ -86,10 +86,23 @@ func (gr *Graph) build() (G.Nodes, error) {
 	layers := gr.net.Layers
 	for i := 0; i < len(layers); i++ {
 		l := layers[i]
-		// A ReLU right after a dense or conv layer runs inside it, and a flatten right
-		// before a dense layer is free (Dense reads a 4-D input as rows).
+		// A ReLU right after a dense or conv layer runs inside it, or inside the 2×2
+		// max-pool that follows it (the ReLU commutes with the max, and pooling first
+		// applies it to a quarter of the values); a flatten right before a dense layer is
+		// free (Dense reads a 4-D input as rows).
 		relu := i+1 < len(layers) && layers[i+1].Op == OpReLU && (l.Op == OpDense || l.Op == OpConv2D)
 		if l.Op == OpFlatten && i+1 < len(layers) && layers[i+1].Op == OpDense {
+			continue
+		}
+		if relu && l.Op == OpConv2D && i+2 < len(layers) && pool2x2(layers[i+2]) {
+			conv, err := gr.layer(l, byName, cur, false)
+			if err != nil {
+				return nil, fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
+			}
+			if cur, err = ops.MaxPool2x2(conv, true); err != nil {
+				return nil, fmt.Errorf("layer %d (%s): %w", i+2, layers[i+2].Op, err)
+			}
+			i += 2
 			continue
 		}
 		next, err := gr.layer(l, byName, cur, relu)
@@ -148,13 +161,16 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node, relu bool) 
 		b := gr.paramNode(bp, l.Out)
 		return ops.Conv2D(x, w, b, l.Pad, l.Stride, relu)
 	case OpMaxPool:
-		if l.Kernel == 2 && l.Stride == 2 {
-			return ops.MaxPool2x2(x)
+		if pool2x2(l) {
+			return ops.MaxPool2x2(x, false)
 		}
 		return G.MaxPool2D(x, tensor.Shape{l.Kernel, l.Kernel}, []int{0, 0}, []int{l.Stride, l.Stride})
 	}
 	return nil, fmt.Errorf("unknown op %q", l.Op)
 }
+
+// pool2x2 reports whether l is a max-pool that ops.MaxPool2x2 computes.
+func pool2x2(l Layer) bool { return l.Op == OpMaxPool && l.Kernel == 2 && l.Stride == 2 }
 
 func paramsOf(l Layer, params map[string]*Param) (*Param, *Param, error) {
 	w, ok := params[l.Weight]

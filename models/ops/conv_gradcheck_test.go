@@ -160,7 +160,7 @@ func TestMaxPool2x2Gradient(t *testing.T) {
 			g := G.NewGraph()
 			x := fdLeaf{name: "x", data: convRandom(rand.New(rand.NewPCG(uint64(i), 4)), s[0]*s[1]*s[2]*s[3])}
 			x.node = convLeaf(g, "x", x.data, s[:]...)
-			y, err := MaxPool2x2(x.node)
+			y, err := MaxPool2x2(x.node, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,26 +170,31 @@ func TestMaxPool2x2Gradient(t *testing.T) {
 }
 
 // TestConvPoolGradient checks a ReLU convolution followed by a max-pool, the CNN's block:
-// dy reaches the convolution's backward through the pool's.
+// dy reaches the convolution's backward through the pool's. The block is built both ways
+// the graph may build it: the ReLU inside the convolution, or inside the pool after it.
 func TestConvPoolGradient(t *testing.T) {
-	c := convCases[2]
-	c.Stride = 1
-	rng := rand.New(rand.NewPCG(5, 5))
-	g := G.NewGraph()
-	x := fdLeaf{name: "x", data: convRandom(rng, c.N*c.C*c.H*c.W)}
-	w := fdLeaf{name: "w", data: convRandom(rng, c.K*c.C*c.R*c.S)}
-	b := fdLeaf{name: "b", data: convRandom(rng, c.K)}
-	x.node = convLeaf(g, "x", x.data, c.N, c.C, c.H, c.W)
-	w.node = convLeaf(g, "w", w.data, c.K, c.C, c.R, c.S)
-	b.node = convLeaf(g, "b", b.data, c.K)
-	y, err := Conv2D(x.node, w.node, b.node, c.Pad, c.Stride, true)
-	if err != nil {
-		t.Fatal(err)
+	for _, reluInPool := range []bool{false, true} {
+		t.Run(fmt.Sprintf("relu_in_pool=%t", reluInPool), func(t *testing.T) {
+			c := convCases[2]
+			c.Stride = 1
+			rng := rand.New(rand.NewPCG(5, 5))
+			g := G.NewGraph()
+			x := fdLeaf{name: "x", data: convRandom(rng, c.N*c.C*c.H*c.W)}
+			w := fdLeaf{name: "w", data: convRandom(rng, c.K*c.C*c.R*c.S)}
+			b := fdLeaf{name: "b", data: convRandom(rng, c.K)}
+			x.node = convLeaf(g, "x", x.data, c.N, c.C, c.H, c.W)
+			w.node = convLeaf(g, "w", w.data, c.K, c.C, c.R, c.S)
+			b.node = convLeaf(g, "b", b.data, c.K)
+			y, err := Conv2D(x.node, w.node, b.node, c.Pad, c.Stride, !reluInPool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := MaxPool2x2(y, reluInPool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signs, arg := reluSigns(y), poolArgmax(p)
+			fdCheck(t, g, p, []fdLeaf{x, w, b}, func() []int32 { return append(signs(), arg()...) }, 2e-3, 2e-3)
+		})
 	}
-	p, err := MaxPool2x2(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signs, arg := reluSigns(y), poolArgmax(p)
-	fdCheck(t, g, p, []fdLeaf{x, w, b}, func() []int32 { return append(signs(), arg()...) }, 2e-3, 2e-3)
 }
