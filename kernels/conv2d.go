@@ -113,35 +113,55 @@ type namedBuf struct {
 // shape implies.
 func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
 	ohw := c.OutH() * c.OutW()
-	crs := c.C * c.R * c.S
-	if err := c.checkBuffers(namedBuf{"x", x, c.N * c.C * c.H * c.W, false}, namedBuf{"w", w, c.K * crs, false},
+	if err := c.checkBuffers(namedBuf{"x", x, c.N * c.C * c.H * c.W, false}, namedBuf{"w", w, c.K * c.C * c.R * c.S, false},
 		namedBuf{"bias", bias, c.K, true}, namedBuf{"y", y, c.N * c.K * ohw, false},
 		namedBuf{"scratch", scratch, c.ScratchSize(), false}); err != nil {
 		return err
 	}
-	kk, wk := crs, w
-	if bias != nil {
-		kk = crs + 1
-		wk = scratch[kk*ohw : kk*ohw+c.K*kk]
-		for k := range c.K {
-			copy(wk[k*kk:k*kk+crs], w[k*crs:(k+1)*crs])
-			wk[k*kk+crs] = bias[k]
-		}
-		ones := scratch[crs*ohw : kk*ohw]
-		for i := range ones {
-			ones[i] = 1
-		}
-	}
-	col := scratch[:kk*ohw]
+	p := c.foldBias(w, bias, scratch)
 	for n := range c.N {
-		Im2col(c, x[n*c.C*c.H*c.W:], col)
 		yn := y[n*c.K*ohw : (n+1)*c.K*ohw]
-		c.sgemm(false, false, c.K, ohw, kk, wk, kk, col, ohw, 0, yn, ohw)
+		p.image(c, x[n*c.C*c.H*c.W:], yn)
 		if c.ReLU {
 			ReLUBackward(yn, yn, yn)
 		}
 	}
 	return nil
+}
+
+// forwardProduct is the left operand of the forward products and the im2col buffer they
+// read: [w | bias] when there is a bias (with a row of ones under col), w alone otherwise.
+type forwardProduct struct {
+	kk      int // columns of wk: C·R·S, plus one for the bias
+	wk, col []float32
+}
+
+// foldBias lays out the forward product in scratch (ScratchSize values).
+func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
+	ohw := c.OutH() * c.OutW()
+	crs := c.C * c.R * c.S
+	p := forwardProduct{kk: crs, wk: w}
+	if bias != nil {
+		p.kk = crs + 1
+		p.wk = scratch[p.kk*ohw : p.kk*ohw+c.K*p.kk]
+		for k := range c.K {
+			copy(p.wk[k*p.kk:k*p.kk+crs], w[k*crs:(k+1)*crs])
+			p.wk[k*p.kk+crs] = bias[k]
+		}
+		ones := scratch[crs*ohw : p.kk*ohw]
+		for i := range ones {
+			ones[i] = 1
+		}
+	}
+	p.col = scratch[:p.kk*ohw]
+	return p
+}
+
+// image computes one image's output yn (K×OutH·OutW) from its input xn.
+func (p forwardProduct) image(c Conv2D, xn, yn []float32) {
+	ohw := c.OutH() * c.OutW()
+	Im2col(c, xn, p.col)
+	c.sgemm(false, false, c.K, ohw, p.kk, p.wk, p.kk, p.col, ohw, 0, yn, ohw)
 }
 
 // Conv2DBackward computes the gradients of a Conv2DForward given dy (N×K×OutH×OutW):
@@ -160,39 +180,66 @@ func Conv2DBackward(c Conv2D, x, w, dy, dx, dw, db, scratch []float32) error {
 		namedBuf{"scratch", scratch, c.ScratchSize(), false}); err != nil {
 		return err
 	}
-	kk := crs
-	if db != nil {
-		kk = crs + 1
-		ones := scratch[crs*ohw : kk*ohw]
+	b := c.backwardProducts(w, db != nil, scratch)
+	for n := range c.N {
+		b.image(c, n, x, dy[n*c.K*ohw:(n+1)*c.K*ohw], dx)
+	}
+	b.finish(c, dw, db)
+	return nil
+}
+
+// backwardProducts is one backward pass's buffers in scratch: im2col (with a row of ones
+// when there is a bias) and the transposed weight gradient it accumulates.
+type backwardProducts struct {
+	w, col, dwt []float32
+	kk          int
+}
+
+func (c Conv2D) backwardProducts(w []float32, bias bool, scratch []float32) backwardProducts {
+	ohw := c.OutH() * c.OutW()
+	crs := c.C * c.R * c.S
+	b := backwardProducts{w: w, kk: crs}
+	if bias {
+		b.kk = crs + 1
+		ones := scratch[crs*ohw : b.kk*ohw]
 		for i := range ones {
 			ones[i] = 1
 		}
 	}
-	col := scratch[:kk*ohw]
-	dwt := scratch[kk*ohw : kk*ohw+kk*c.K]
-	for n := range c.N {
-		dyn := dy[n*c.K*ohw : (n+1)*c.K*ohw]
-		Im2col(c, x[n*c.C*c.H*c.W:], col)
-		beta := float32(1)
-		if n == 0 {
-			beta = 0
-		}
-		c.sgemm(false, true, kk, c.K, ohw, col, ohw, dyn, ohw, beta, dwt, c.K)
-		if dx != nil {
-			// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
-			c.sgemm(true, false, crs, ohw, c.K, w, crs, dyn, ohw, 0, col, ohw)
-			dxn := dx[n*c.C*c.H*c.W : (n+1)*c.C*c.H*c.W]
-			clear(dxn)
-			Col2im(c, col, dxn)
-		}
+	b.col = scratch[:b.kk*ohw]
+	b.dwt = scratch[b.kk*ohw : b.kk*ohw+b.kk*c.K]
+	return b
+}
+
+// image adds image n's weight gradient (from its output gradient dyn) and, when dx is not
+// nil, writes its input gradient.
+func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
+	ohw := c.OutH() * c.OutW()
+	crs := c.C * c.R * c.S
+	Im2col(c, x[n*c.C*c.H*c.W:], b.col)
+	beta := float32(1)
+	if n == 0 {
+		beta = 0
 	}
+	c.sgemm(false, true, b.kk, c.K, ohw, b.col, ohw, dyn, ohw, beta, b.dwt, c.K)
+	if dx != nil {
+		// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
+		c.sgemm(true, false, crs, ohw, c.K, b.w, crs, dyn, ohw, 0, b.col, ohw)
+		dxn := dx[n*c.C*c.H*c.W : (n+1)*c.C*c.H*c.W]
+		clear(dxn)
+		Col2im(c, b.col, dxn)
+	}
+}
+
+// finish writes dw and db from the accumulated transposed gradient.
+func (b backwardProducts) finish(c Conv2D, dw, db []float32) {
+	crs := c.C * c.R * c.S
 	for q := range crs {
 		for k := range c.K {
-			dw[k*crs+q] = dwt[q*c.K+k]
+			dw[k*crs+q] = b.dwt[q*c.K+k]
 		}
 	}
 	if db != nil {
-		copy(db, dwt[crs*c.K:])
+		copy(db, b.dwt[crs*c.K:])
 	}
-	return nil
 }

@@ -176,12 +176,14 @@ func poolRowGo(r0, r1, yo []float32, ao []int32, i0, w int) {
 
 // reluPooled applies the ReLU to a row of pooled outputs (NaN and −0 to +0, as
 // ReLUBackward(y, y, y) does) and marks each zeroed output's argmax −1.
+// Branch-free: on real activations the sign is a coin toss, and a branch mispredicted
+// half the time cost as much as the pooling itself.
 func reluPooled(yo []float32, ao []int32) {
 	ao = ao[:len(yo)]
 	for j, v := range yo {
-		if !(v > 0) {
-			yo[j], ao[j] = 0, -1
-		}
+		keep := -int32(b2u(v > 0)) // all ones to keep, zero to drop
+		yo[j] = math.Float32frombits(math.Float32bits(v) & uint32(keep))
+		ao[j] |= ^keep
 	}
 }
 
@@ -193,10 +195,11 @@ func (p *poolCall) backwardPlanes(lo, hi int) {
 		dx := p.dx[plane*hw : (plane+1)*hw]
 		clear(dx)
 		base := plane * hw
+		if p.relu {
+			p.backwardReLUPlane(plane, dx)
+			continue
+		}
 		for i := plane * ohw; i < (plane+1)*ohw; i++ {
-			if p.relu && p.arg[i] == -1 {
-				continue
-			}
 			j := int(p.arg[i]) - base
 			if j < 0 || j >= hw {
 				p.bad.CompareAndSwap(0, int64(i)+1)
@@ -204,6 +207,25 @@ func (p *poolCall) backwardPlanes(lo, hi int) {
 			}
 			dx[j] += p.dy[i]
 		}
+	}
+}
+
+// backwardReLUPlane is backwardPlanes' loop for one plane of a pooling with a ReLU, where
+// an argmax of −1 passes no gradient. Branch-free like reluPooled: such an output adds +0
+// to the plane's first element instead of being skipped, which changes no bits there (the
+// plane starts at +0 and a sum from +0 is never −0, so adding +0 is exact).
+func (p *poolCall) backwardReLUPlane(plane int, dx []float32) {
+	hw, ohw := p.h*p.w, (p.h/2)*(p.w/2)
+	base := plane * hw
+	for i := plane * ohw; i < (plane+1)*ohw; i++ {
+		a := p.arg[i]
+		dead := a >> 31 // all ones for −1
+		j := int(a&^dead) - base&^int(dead)
+		if j < 0 || j >= hw || a < -1 {
+			p.bad.CompareAndSwap(0, int64(i)+1)
+			continue
+		}
+		dx[j] += math.Float32frombits(math.Float32bits(p.dy[i]) &^ uint32(dead))
 	}
 }
 

@@ -86,21 +86,21 @@ func (gr *Graph) build() (G.Nodes, error) {
 	layers := gr.net.Layers
 	for i := 0; i < len(layers); i++ {
 		l := layers[i]
-		// A ReLU right after a dense or conv layer runs inside it, or inside the 2×2
-		// max-pool that follows it (the ReLU commutes with the max, and pooling first
-		// applies it to a quarter of the values); a flatten right before a dense layer is
-		// free (Dense reads a 4-D input as rows).
+		// A ReLU right after a dense or conv layer runs inside it, and a conv, ReLU,
+		// 2×2 max-pool block is one op (ops.Conv2DReLUPool: each image pooled while it is
+		// in cache); a flatten right before a dense layer is free (Dense reads a 4-D input
+		// as rows).
 		relu := i+1 < len(layers) && layers[i+1].Op == OpReLU && (l.Op == OpDense || l.Op == OpConv2D)
 		if l.Op == OpFlatten && i+1 < len(layers) && layers[i+1].Op == OpDense {
 			continue
 		}
 		if relu && l.Op == OpConv2D && i+2 < len(layers) && pool2x2(layers[i+2]) {
-			conv, err := gr.layer(l, byName, cur, false)
+			w, b, err := gr.convParams(l, byName)
 			if err != nil {
 				return nil, fmt.Errorf("layer %d (%s): %w", i, l.Op, err)
 			}
-			if cur, err = ops.MaxPool2x2(conv, true); err != nil {
-				return nil, fmt.Errorf("layer %d (%s): %w", i+2, layers[i+2].Op, err)
+			if cur, err = ops.Conv2DReLUPool(cur, w, b, l.Pad, l.Stride); err != nil {
+				return nil, fmt.Errorf("layers %d-%d (conv2d, relu, maxpool): %w", i, i+2, err)
 			}
 			i += 2
 			continue
@@ -153,20 +153,27 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node, relu bool) 
 	case OpFlatten:
 		return nil, fmt.Errorf("flatten must be followed by a dense layer")
 	case OpConv2D:
-		wp, bp, err := paramsOf(l, params)
+		w, b, err := gr.convParams(l, params)
 		if err != nil {
 			return nil, err
 		}
-		w := gr.paramNode(wp, l.Out, l.In, l.Kernel, l.Kernel)
-		b := gr.paramNode(bp, l.Out)
 		return ops.Conv2D(x, w, b, l.Pad, l.Stride, relu)
 	case OpMaxPool:
 		if pool2x2(l) {
-			return ops.MaxPool2x2(x, false)
+			return ops.MaxPool2x2(x)
 		}
 		return G.MaxPool2D(x, tensor.Shape{l.Kernel, l.Kernel}, []int{0, 0}, []int{l.Stride, l.Stride})
 	}
 	return nil, fmt.Errorf("unknown op %q", l.Op)
+}
+
+// convParams binds a convolution's weight and bias.
+func (gr *Graph) convParams(l Layer, params map[string]*Param) (w, b *G.Node, err error) {
+	wp, bp, err := paramsOf(l, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gr.paramNode(wp, l.Out, l.In, l.Kernel, l.Kernel), gr.paramNode(bp, l.Out), nil
 }
 
 // pool2x2 reports whether l is a max-pool that ops.MaxPool2x2 computes.

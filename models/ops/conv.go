@@ -19,6 +19,19 @@ import (
 // and Rectify, which each allocate and sweep the activations every step. Its gradient is
 // one backward op per layer (see conv_grad.go).
 func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
+	return conv2D(x, w, b, pad, stride, relu, false)
+}
+
+// Conv2DReLUPool is Conv2D with the ReLU followed by 2×2 max-pooling with stride 2, the
+// CNN's block, as one op: y = maxpool2x2(relu(conv(x, w) + b)), [N, K, ⌊OutH/2⌋, ⌊OutW/2⌋].
+// kernels.Conv2DPoolForward pools each image's convolution output right after its product
+// (and the backward unpools each image's gradient right before its products), while they
+// are in cache; the results are those of Conv2D and MaxPool2x2 bit for bit.
+func Conv2DReLUPool(x, w, b *G.Node, pad, stride int) (*G.Node, error) {
+	return conv2D(x, w, b, pad, stride, true, true)
+}
+
+func conv2D(x, w, b *G.Node, pad, stride int, relu, pool bool) (*G.Node, error) {
 	if x == nil || w == nil || b == nil {
 		return nil, fmt.Errorf("conv2d: x, w and b are all required")
 	}
@@ -35,8 +48,15 @@ func Conv2D(x, w, b *G.Node, pad, stride int, relu bool) (*G.Node, error) {
 	if err := geom.Validate(); err != nil {
 		return nil, fmt.Errorf("conv2d: %w", err)
 	}
-	op := &conv2DOp{geom: geom, relu: relu, bShape: bs.Clone(), chunks: newConvChunks(geom)}
+	op := &conv2DOp{geom: geom, relu: relu, pool: pool, bShape: bs.Clone(), chunks: newConvChunks(geom, pool)}
 	op.yShape = tensor.Shape{geom.N, geom.K, geom.OutH(), geom.OutW()}
+	if pool {
+		if geom.PoolOutH() < 1 || geom.PoolOutW() < 1 {
+			return nil, fmt.Errorf("conv2d: output %d×%d is smaller than the 2×2 pool: %w", geom.OutH(), geom.OutW(), kernels.ErrShape)
+		}
+		op.yShape = tensor.Shape{geom.N, geom.K, geom.PoolOutH(), geom.PoolOutW()}
+		op.argmax = make([]int32, op.yShape.TotalSize())
+	}
 	op.y = newBuffer(op.yShape)
 	y, err := G.ApplyOp(op, x, w, b)
 	if err != nil {
@@ -55,6 +75,8 @@ type conv2DOp struct {
 	ownedOutput
 	geom   kernels.Conv2D
 	relu   bool
+	pool   bool    // the output is 2×2 max-pooled after the ReLU (Conv2DReLUPool)
+	argmax []int32 // with pool: the last forward's choice per output, for the backward
 	bShape tensor.Shape
 	yShape tensor.Shape
 	y      *tensor.Dense
@@ -82,11 +104,19 @@ type convForward struct {
 func (t *convForward) Run(i int) {
 	op := t.op
 	ch, c := op.chunks, op.geom
-	yi := ch.images(t.y, i, c.K*c.OutH()*c.OutW())
+	yi := ch.images(t.y, i, op.outSize())
+	xi := ch.images(t.x, i, c.C*c.H*c.W)
+	if op.pool {
+		ch.errs[i] = kernels.Conv2DPoolForward(ch.geoms[i], xi, t.w, t.b, yi, ch.argmax(op.argmax, i, c), ch.scratch[i])
+		return
+	}
 	g := ch.geoms[i]
 	g.ReLU = op.relu
-	ch.errs[i] = kernels.Conv2DForward(g, ch.images(t.x, i, c.C*c.H*c.W), t.w, t.b, yi, ch.scratch[i])
+	ch.errs[i] = kernels.Conv2DForward(g, xi, t.w, t.b, yi, ch.scratch[i])
 }
+
+// outSize is the number of output values per image.
+func (op *conv2DOp) outSize() int { return op.yShape[1] * op.yShape[2] * op.yShape[3] }
 
 func (op *conv2DOp) Arity() int { return 3 }
 func (op *conv2DOp) Type() hm.Type {
@@ -96,7 +126,7 @@ func (op *conv2DOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *conv2DOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *conv2DOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *conv2DOp) String() string {
-	return fmt.Sprintf("dxConv2D{%s,relu=%t,b=%v}", convGeomString(op.geom), op.relu, op.bShape)
+	return fmt.Sprintf("dxConv2D{%s,relu=%t,pool=%t,b=%v}", convGeomString(op.geom), op.relu, op.pool, op.bShape)
 }
 
 // convGeomString names every field of a convolution's geometry, so that the hashes of
@@ -156,7 +186,7 @@ func (op *conv2DOp) decideKeep() {
 		return
 	}
 	op.keepDecided = true
-	if op.relu && mayBeAliased(op.self) {
+	if op.relu && !op.pool && mayBeAliased(op.self) {
 		op.yKeep = make([]float32, op.y.Size())
 	}
 	if mayBeAliased(op.xNode) {

@@ -49,18 +49,23 @@ type convBackward struct {
 func (t *convBackward) Run(i int) {
 	op := t.op
 	ch, c := op.fwd.chunks, op.fwd.geom
-	xSize, ySize := c.C*c.H*c.W, c.K*c.OutH()*c.OutW()
+	xSize, ySize := c.C*c.H*c.W, op.fwd.outSize()
 	dyi := ch.images(t.dy, i, ySize)
+	var dxi []float32
+	if t.dx != nil {
+		dxi = ch.images(t.dx, i, xSize)
+	}
+	xi := ch.images(t.x, i, xSize)
+	if op.fwd.pool {
+		ch.errs[i] = kernels.Conv2DPoolBackward(ch.geoms[i], xi, t.w, dyi, ch.argmax(op.fwd.argmax, i, c), dxi, ch.dw[i], ch.db[i], ch.scratch[i])
+		return
+	}
 	if op.fwd.relu {
 		m := ch.images(op.masked, i, ySize)
 		kernels.ReLUBackward(ch.images(t.y, i, ySize), dyi, m)
 		dyi = m
 	}
-	var dxi []float32
-	if t.dx != nil {
-		dxi = ch.images(t.dx, i, xSize)
-	}
-	ch.errs[i] = kernels.Conv2DBackward(ch.geoms[i], ch.images(t.x, i, xSize), t.w, dyi, dxi, ch.dw[i], ch.db[i], ch.scratch[i])
+	ch.errs[i] = kernels.Conv2DBackward(ch.geoms[i], xi, t.w, dyi, dxi, ch.dw[i], ch.db[i], ch.scratch[i])
 }
 
 // convGradPart selects which extra result of a conv2DGradOp a convGradPartOp returns.
@@ -81,7 +86,7 @@ func newConv2DGrad(fwd *conv2DOp, x, w, y, dy *G.Node) (G.Nodes, error) {
 		db:     newBuffer(fwd.bShape),
 		dx:     newBuffer(x.Shape()),
 	}
-	if fwd.relu {
+	if fwd.relu && !fwd.pool {
 		gop.masked = make([]float32, c.N*c.K*c.OutH()*c.OutW())
 	}
 	fwd.chunks.allocGrads(c.K*c.C*c.R*c.S, c.K)
@@ -118,7 +123,7 @@ func (op *conv2DGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *conv2DGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *conv2DGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op *conv2DGradOp) String() string {
-	return fmt.Sprintf("dxConv2DGrad{%s,relu=%t}", convGeomString(op.fwd.geom), op.fwd.relu)
+	return fmt.Sprintf("dxConv2DGrad{%s,relu=%t,pool=%t}", convGeomString(op.fwd.geom), op.fwd.relu, op.fwd.pool)
 }
 
 // Do computes dw (returned) and, into the op's buffers, db and dx, from x, w, the
@@ -128,7 +133,7 @@ func (op *conv2DGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(inputs) != 4 {
 		return nil, fmt.Errorf("%v: %d inputs, want 4", op, len(inputs))
 	}
-	ny := c.N * c.K * c.OutH() * c.OutW()
+	ny := c.N * op.fwd.outSize()
 	x, err := denseF32(op, "x", inputs[0], c.N*c.C*c.H*c.W)
 	if err != nil {
 		return nil, err

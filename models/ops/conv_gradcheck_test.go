@@ -160,7 +160,7 @@ func TestMaxPool2x2Gradient(t *testing.T) {
 			g := G.NewGraph()
 			x := fdLeaf{name: "x", data: convRandom(rand.New(rand.NewPCG(uint64(i), 4)), s[0]*s[1]*s[2]*s[3])}
 			x.node = convLeaf(g, "x", x.data, s[:]...)
-			y, err := MaxPool2x2(x.node, false)
+			y, err := MaxPool2x2(x.node)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,10 +171,10 @@ func TestMaxPool2x2Gradient(t *testing.T) {
 
 // TestConvPoolGradient checks a ReLU convolution followed by a max-pool, the CNN's block:
 // dy reaches the convolution's backward through the pool's. The block is built both ways
-// the graph may build it: the ReLU inside the convolution, or inside the pool after it.
+// the graph may build it: a ReLU convolution and a pool, or Conv2DReLUPool.
 func TestConvPoolGradient(t *testing.T) {
-	for _, reluInPool := range []bool{false, true} {
-		t.Run(fmt.Sprintf("relu_in_pool=%t", reluInPool), func(t *testing.T) {
+	for _, fused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fused=%t", fused), func(t *testing.T) {
 			c := convCases[2]
 			c.Stride = 1
 			rng := rand.New(rand.NewPCG(5, 5))
@@ -185,11 +185,20 @@ func TestConvPoolGradient(t *testing.T) {
 			x.node = convLeaf(g, "x", x.data, c.N, c.C, c.H, c.W)
 			w.node = convLeaf(g, "w", w.data, c.K, c.C, c.R, c.S)
 			b.node = convLeaf(g, "b", b.data, c.K)
-			y, err := Conv2D(x.node, w.node, b.node, c.Pad, c.Stride, !reluInPool)
+			if fused {
+				p, err := Conv2DReLUPool(x.node, w.node, b.node, c.Pad, c.Stride)
+				if err != nil {
+					t.Fatal(err)
+				}
+				arg := func() []int32 { return append([]int32(nil), p.Op().(*conv2DOp).argmax...) }
+				fdCheck(t, g, p, []fdLeaf{x, w, b}, arg, 2e-3, 2e-3)
+				return
+			}
+			y, err := Conv2D(x.node, w.node, b.node, c.Pad, c.Stride, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := MaxPool2x2(y, reluInPool)
+			p, err := MaxPool2x2(y)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -62,9 +62,9 @@ func newCNNFixture(t *testing.T, withX bool) *cnnFixture {
 		return n
 	}
 	y1 := must(Conv2D(f.xNode, w1, b1, 1, 1, true))
-	p1 := must(MaxPool2x2(y1, false))
+	p1 := must(MaxPool2x2(y1))
 	y2 := must(Conv2D(p1, w2, b2, 1, 1, true))
-	f.pool2 = must(MaxPool2x2(y2, false))
+	f.pool2 = must(MaxPool2x2(y2))
 	f.flat = must(G.Reshape(f.pool2, tensor.Shape{c1.N, feat}))
 	z := must(G.Mul(f.flat, wd))
 	loss := must(G.Sum(must(G.HadamardProd(z, r))))
@@ -235,7 +235,7 @@ func convPoolStack(x, w1, b1, w2, b2 *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	p1, err := MaxPool2x2(y1, false)
+	p1, err := MaxPool2x2(y1)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func convPoolStack(x, w1, b1, w2, b2 *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return MaxPool2x2(y2, false)
+	return MaxPool2x2(y2)
 }
 
 // TestConv2DOutputAliasedByReshape covers the tape machine's in-place hazard: Reshape
@@ -318,7 +318,7 @@ func TestConv2DInputAliasedByReshape(t *testing.T) {
 	x.node = convLeaf(g, "x", x.data, c.N, c.C, 2*c.H, 2*c.W)
 	w.node = convLeaf(g, "w", w.data, c.K, c.C, 3, 3)
 	b.node = convLeaf(g, "b", b.data, c.K)
-	p, err := MaxPool2x2(x.node, false)
+	p, err := MaxPool2x2(x.node)
 	if err != nil {
 		t.Fatal(err)
 	}

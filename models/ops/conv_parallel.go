@@ -19,7 +19,7 @@ type convChunks struct {
 	errs    []error
 }
 
-func newConvChunks(c kernels.Conv2D) *convChunks {
+func newConvChunks(c kernels.Conv2D, pool bool) *convChunks {
 	per := (c.N + convMaxChunks - 1) / convMaxChunks
 	n := (c.N + per - 1) / per
 	ch := &convChunks{per: per, geoms: make([]kernels.Conv2D, n), scratch: make([][]float32, n), errs: make([]error, n)}
@@ -30,7 +30,11 @@ func newConvChunks(c kernels.Conv2D) *convChunks {
 			g.Threads = 1 // the chunks run in parallel instead
 		}
 		ch.geoms[i] = g
-		ch.scratch[i] = make([]float32, g.ScratchSize())
+		if pool {
+			ch.scratch[i] = make([]float32, g.PoolScratchSize())
+		} else {
+			ch.scratch[i] = make([]float32, g.ScratchSize())
+		}
 	}
 	return ch
 }
@@ -50,6 +54,13 @@ func (ch *convChunks) allocGrads(dwSize, dbSize int) {
 func (ch *convChunks) images(x []float32, i, size int) []float32 {
 	lo := i * ch.per * size
 	return x[lo : lo+ch.geoms[i].N*size]
+}
+
+// argmax returns the part of a pooled convolution's argmax chunk i covers.
+func (ch *convChunks) argmax(a []int32, i int, c kernels.Conv2D) []int32 {
+	per := c.K * c.PoolOutH() * c.PoolOutW()
+	lo := i * ch.per * per
+	return a[lo : lo+ch.geoms[i].N*per]
 }
 
 // run runs task's chunks through kernels.Parallel (task.Run(i) leaves chunk i's error

@@ -16,7 +16,7 @@ func TestConvChunks(t *testing.T) {
 		{1, 1, 1, 1}, {7, 1, 7, 1}, {8, 1, 8, 1}, {9, 2, 5, 1}, {13, 2, 7, 1}, {128, 16, 8, 16}, {130, 17, 8, 11},
 	}
 	for _, tt := range tests {
-		ch := newConvChunks(kernels.Conv2D{N: tt.n, C: 1, H: 3, W: 3, K: 1, R: 1, S: 1, Stride: 1})
+		ch := newConvChunks(kernels.Conv2D{N: tt.n, C: 1, H: 3, W: 3, K: 1, R: 1, S: 1, Stride: 1}, false)
 		total := 0
 		for _, g := range ch.geoms {
 			total += g.N

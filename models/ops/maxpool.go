@@ -14,10 +14,8 @@ import (
 // MaxPool2x2 is 2×2 max-pooling with stride 2 over an NCHW float32 tensor x [N, C, H, W],
 // giving [N, C, ⌊H/2⌋, ⌊W/2⌋] as PyTorch's MaxPool2d(2) does (a trailing odd row or
 // column is dropped), by kernels.MaxPool2x2Forward. It replaces gorgonia's MaxPool2D,
-// whose generic loops and per-step allocations dominate the CNN's step. With relu set it
-// also applies the ReLU that preceded it in the network (kernels.MaxPool2x2ReLUForward:
-// the same values, computed on a quarter of them, and no mask pass in the backward).
-func MaxPool2x2(x *G.Node, relu bool) (*G.Node, error) {
+// whose generic loops and per-step allocations dominate the CNN's step.
+func MaxPool2x2(x *G.Node) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("maxpool 2x2: x is required")
 	}
@@ -28,7 +26,7 @@ func MaxPool2x2(x *G.Node, relu bool) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("maxpool 2x2: x is %v, want float32", x.Dtype())
 	}
-	op := &maxPool2x2Op{n: xs[0], c: xs[1], h: xs[2], w: xs[3], relu: relu, xShape: xs.Clone()}
+	op := &maxPool2x2Op{n: xs[0], c: xs[1], h: xs[2], w: xs[3], xShape: xs.Clone()}
 	op.yShape = tensor.Shape{op.n, op.c, op.h / 2, op.w / 2}
 	op.y = newBuffer(op.yShape)
 	op.argmax = make([]int32, op.y.Size())
@@ -47,7 +45,6 @@ func MaxPool2x2(x *G.Node, relu bool) (*G.Node, error) {
 type maxPool2x2Op struct {
 	ownedOutput
 	n, c, h, w     int
-	relu           bool
 	xShape, yShape tensor.Shape
 	y              *tensor.Dense
 	argmax         []int32
@@ -61,7 +58,7 @@ func (op *maxPool2x2Op) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *maxPool2x2Op) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *maxPool2x2Op) Hashcode() uint32      { return hashOf(op) }
 func (op *maxPool2x2Op) String() string {
-	return fmt.Sprintf("dxMaxPool2x2{%d×%d×%d×%d,relu=%t}", op.n, op.c, op.h, op.w, op.relu)
+	return fmt.Sprintf("dxMaxPool2x2{%d×%d×%d×%d}", op.n, op.c, op.h, op.w)
 }
 
 func (op *maxPool2x2Op) Do(inputs ...G.Value) (G.Value, error) {
@@ -82,11 +79,7 @@ func (op *maxPool2x2Op) forward(out *tensor.Dense, inputs []G.Value) error {
 	if err := restoreShape(out, op.yShape); err != nil {
 		return fmt.Errorf("%v: %w", op, err)
 	}
-	pool := kernels.MaxPool2x2Forward
-	if op.relu {
-		pool = kernels.MaxPool2x2ReLUForward
-	}
-	if err := pool(op.n, op.c, op.h, op.w, x, out.Float32s(), op.argmax); err != nil {
+	if err := kernels.MaxPool2x2Forward(op.n, op.c, op.h, op.w, x, out.Float32s(), op.argmax); err != nil {
 		return fmt.Errorf("%v: %w", op, err)
 	}
 	return nil
@@ -138,11 +131,7 @@ func (op *maxPool2x2GradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err := restoreShape(op.dx, op.fwd.xShape); err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	unpool := kernels.MaxPool2x2Backward
-	if f.relu {
-		unpool = kernels.MaxPool2x2ReLUBackward
-	}
-	if err := unpool(f.n, f.c, f.h, f.w, dy, f.argmax, op.dx.Float32s()); err != nil {
+	if err := kernels.MaxPool2x2Backward(f.n, f.c, f.h, f.w, dy, f.argmax, op.dx.Float32s()); err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
 	return op.dx, nil

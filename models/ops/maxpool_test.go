@@ -21,7 +21,7 @@ func TestMaxPool2x2Forward(t *testing.T) {
 			n, c, h, w := s[0], s[1], s[2], s[3]
 			x := convRandom(rand.New(rand.NewPCG(uint64(i), 2)), n*c*h*w)
 			g := G.NewGraph()
-			y, err := MaxPool2x2(convLeaf(g, "x", x, n, c, h, w), false)
+			y, err := MaxPool2x2(convLeaf(g, "x", x, n, c, h, w))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func TestMaxPool2x2RejectsBadShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := MaxPool2x2(tt.x, false); err == nil {
+			if _, err := MaxPool2x2(tt.x); err == nil {
 				t.Fatal("no error")
 			}
 		})
