@@ -73,6 +73,10 @@ func generate() []byte {
 		b.WriteString("\n")
 		s.write(&b)
 	}
+	for _, s := range maskedSpecs() {
+		b.WriteString("\n")
+		s.write(&b)
+	}
 	return b.Bytes()
 }
 
