@@ -77,6 +77,8 @@ func generate() []byte {
 		b.WriteString("\n")
 		s.write(&b)
 	}
+	b.WriteString("\n")
+	writeTranspose(&b)
 	return b.Bytes()
 }
 
