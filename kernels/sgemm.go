@@ -168,17 +168,25 @@ func (g *gemmArgs) runTile(buf *packBuf, m0, m1, n0, n1 int) {
 				} else if full := mc / mr * mr; full < mc && kern.edge == nil {
 					packA(buf.a[full*kc:], g.a, g.lda, g.transA, ic+full, mc-full, pc, kc, mr)
 				}
+				// Row tiles read in place by a kernel with an edge function are balanced (10 rows
+				// as 5+5, not 8+2), so no tile has too few accumulators to hide FMA latency.
+				tiles, balanced := (mc+mr-1)/mr, kern.edge != nil && !g.packA
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
 					bp, ksb := buf.b[jr*kc:(jr+nr)*kc], nr
 					if !g.packB && (cols == nr || kern.edge != nil) {
 						bp, ksb = g.b[pc*g.ldb+jc+jr:], g.ldb
 					}
-					for ir := 0; ir < mc; ir += mr {
-						rows := min(mr, mc-ir)
-						ap, rsa, ksa := buf.a[ir*kc:(ir+mr)*kc], 1, mr
+					for t := range tiles {
+						ir, rows := t*mr, min(mr, mc-t*mr)
+						if balanced {
+							ir, rows = mc*t/tiles, mc*(t+1)/tiles-mc*t/tiles
+						}
+						var ap []float32
+						var rsa, ksa int
 						switch {
 						case g.packA || rows < mr && kern.edge == nil:
+							ap, rsa, ksa = buf.a[ir*kc:(ir+mr)*kc], 1, mr
 						case g.transA:
 							ap, rsa, ksa = g.a[pc*g.lda+ic+ir:], 1, g.lda
 						default:
