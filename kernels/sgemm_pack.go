@@ -53,7 +53,7 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 		// rows at a time go through the vector transpose where there is one; four rows at a
 		// time keeps four read streams and writes four adjacent values per p.
 		c := 0
-		if transpose16 != nil {
+		if transpose16 != nil && kc >= 16 {
 			for ; c+16 <= cols; c += 16 {
 				src := b[(jb+c)*ldb+p0:]
 				transpose16(panel[c:], nr, src, ldb, kc/16)
