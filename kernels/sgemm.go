@@ -142,7 +142,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // K blocks outermost within each column block, then row blocks, then micro-tiles. The K
 // blocking is the same for every tile, which keeps each element's arithmetic independent of
 // how the output was split. Operands are packed or read in place as g.packA/g.packB say;
-// partial edge panels are always packed (zero-padded) so kernels never read out of bounds.
+// partial edge panels are read in place by kernels with an edge function and packed
+// (zero-padded) for the others, so kernels never read out of bounds.
 func (g *gemmArgs) runTile(buf *packBuf, m0, m1, n0, n1 int) {
 	kern := g.kern
 	mr, nr := kern.mr, kern.nr
@@ -157,27 +158,35 @@ func (g *gemmArgs) runTile(buf *packBuf, m0, m1, n0, n1 int) {
 			}
 			if g.packB {
 				packB(buf.b, g.b, g.ldb, g.transB, pc, kc, jc, nc, nr)
-			} else if full := nc / nr * nr; full < nc {
+			} else if full := nc / nr * nr; full < nc && kern.edge == nil {
 				packB(buf.b[full*kc:], g.b, g.ldb, g.transB, pc, kc, jc+full, nc-full, nr)
 			}
 			for ic := m0; ic < m1; ic += kern.mc {
 				mc := min(kern.mc, m1-ic)
 				if g.packA {
 					packA(buf.a, g.a, g.lda, g.transA, ic, mc, pc, kc, mr)
-				} else if full := mc / mr * mr; full < mc {
+				} else if full := mc / mr * mr; full < mc && kern.edge == nil {
 					packA(buf.a[full*kc:], g.a, g.lda, g.transA, ic+full, mc-full, pc, kc, mr)
 				}
+				// Row tiles read in place by a kernel with an edge function are balanced (10 rows
+				// as 5+5, not 8+2), so no tile has too few accumulators to hide FMA latency.
+				tiles, balanced := (mc+mr-1)/mr, kern.edge != nil && !g.packA
 				for jr := 0; jr < nc; jr += nr {
 					cols := min(nr, nc-jr)
 					bp, ksb := buf.b[jr*kc:(jr+nr)*kc], nr
-					if !g.packB && cols == nr {
+					if !g.packB && (cols == nr || kern.edge != nil) {
 						bp, ksb = g.b[pc*g.ldb+jc+jr:], g.ldb
 					}
-					for ir := 0; ir < mc; ir += mr {
-						rows := min(mr, mc-ir)
-						ap, rsa, ksa := buf.a[ir*kc:(ir+mr)*kc], 1, mr
+					for t := range tiles {
+						ir, rows := t*mr, min(mr, mc-t*mr)
+						if balanced {
+							ir, rows = mc*t/tiles, mc*(t+1)/tiles-mc*t/tiles
+						}
+						var ap []float32
+						var rsa, ksa int
 						switch {
-						case g.packA || rows < mr:
+						case g.packA || rows < mr && kern.edge == nil:
+							ap, rsa, ksa = buf.a[ir*kc:(ir+mr)*kc], 1, mr
 						case g.transA:
 							ap, rsa, ksa = g.a[pc*g.lda+ic+ir:], 1, g.lda
 						default:
@@ -186,6 +195,10 @@ func (g *gemmArgs) runTile(buf *packBuf, m0, m1, n0, n1 int) {
 						off := (ic+ir)*g.ldc + jc + jr
 						if rows == mr && cols == nr {
 							kern.fn(kc, ap, rsa, ksa, bp, ksb, g.c[off:], g.ldc, g.alpha, beta)
+							continue
+						}
+						if kern.edge != nil {
+							kern.edge(rows, cols, kc, ap, rsa, ksa, bp, ksb, g.c[off:], g.ldc, g.alpha, beta)
 							continue
 						}
 						g.edgeTile(buf.tmp, kc, ap, rsa, ksa, bp, ksb, off, rows, cols, beta)

@@ -6,13 +6,16 @@ package kernels
 // Strides let it read packed panels and the caller's matrices alike. kc, mc and nc are the
 // cache-blocking sizes (mc a multiple of mr, nc of nr). Every kernel accumulates each element
 // in k order, one product at a time, so kernels with the same K blocking agree bit for bit
-// when they share the same multiply-add (fused in assembly, separate in Go).
+// when they share the same multiply-add (fused in assembly, separate in Go). edge, when set,
+// computes a partial rows×cols tile in place, reading A, B and C only inside it; without it
+// partial tiles go through a scratch tile and zero-padded panels.
 type microKernel struct {
 	name       string
 	family     string // kernels of one family give bit-identical results
 	mr, nr     int
 	kc, mc, nc int
 	fn         func(kc int, a []float32, rsa, ksa int, b []float32, ksb int, c []float32, ldc int, alpha, beta float32)
+	edge       func(rows, cols, kc int, a []float32, rsa, ksa int, b []float32, ksb int, c []float32, ldc int, alpha, beta float32)
 }
 
 // genericKernel is the pure-Go fallback for CPUs without AVX2+FMA.

@@ -19,8 +19,11 @@ func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa int, b *float32, ksb int
 func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa int, b *float32, ksb int, c *float32, ldc int, alpha, beta float32)
 
 var (
-	avx512Kernel = microKernel{name: "avx512", family: "fma", mr: 8, nr: 32, kc: 256, mc: 128, nc: 2048, fn: kernel8x32AVX512}
-	avx2Kernel   = microKernel{name: "avx2", family: "fma", mr: 6, nr: 16, kc: 256, mc: 120, nc: 2048, fn: kernel6x16AVX2}
+	avx512Kernel = microKernel{name: "avx512", family: "fma", mr: 8, nr: 32, kc: 256, mc: 128, nc: 2048,
+		fn: kernel8x32AVX512, edge: edgeAVX512}
+	avx512NarrowKernel = microKernel{name: "avx512n", family: "fma", mr: 16, nr: 16, kc: 256, mc: 128, nc: 2048,
+		fn: kernel16x16AVX512, edge: edgeAVX512}
+	avx2Kernel = microKernel{name: "avx2", family: "fma", mr: 6, nr: 16, kc: 256, mc: 120, nc: 2048, fn: kernel6x16AVX2}
 )
 
 // kernel8x32AVX512 checks the slice bounds once and calls the AVX-512 kernel.
@@ -41,7 +44,7 @@ func kernel6x16AVX2(kc int, a []float32, rsa, ksa int, b []float32, ksb int, c [
 func availableKernels() []microKernel {
 	var ks []microKernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, avx512Kernel)
+		ks = append(ks, avx512Kernel, avx512NarrowKernel)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, avx2Kernel)

@@ -130,7 +130,7 @@ func TestSgemmVersions(t *testing.T) {
 		SgemmReference(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc)
 		refs[i] = d.c
 	}
-	for _, name := range []string{"avx512", "avx2", "go"} {
+	for _, name := range []string{"avx512", "avx512n", "avx2", "go"} {
 		t.Run(name, func(t *testing.T) {
 			kern, ok := kernelByName(name)
 			if !ok {

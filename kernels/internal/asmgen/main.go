@@ -1,5 +1,7 @@
 // Command asmgen writes kernels/sgemm_kernel_amd64.s, the SGEMM micro-kernels, which are too
-// regular to keep by hand: one broadcast-and-FMA block per row of the tile, unrolled.
+// regular to keep by hand: one broadcast-and-FMA block per row of the tile, unrolled. It also
+// writes the opmask-masked AVX-512 kernels for partial tiles (masked.go) and the 16×16
+// transpose that packs a transposed operand (transpose.go).
 //
 //	go generate ./kernels   (runs: go run ./internal/asmgen -out sgemm_kernel_amd64.s)
 package main
@@ -73,6 +75,12 @@ func generate() []byte {
 		b.WriteString("\n")
 		s.write(&b)
 	}
+	for _, s := range maskedSpecs() {
+		b.WriteString("\n")
+		s.write(&b)
+	}
+	b.WriteString("\n")
+	writeTranspose(&b)
 	return b.Bytes()
 }
 
