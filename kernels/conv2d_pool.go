@@ -24,7 +24,7 @@ func (c Conv2D) PoolScratchSize() int { return c.ScratchSize() + c.K*c.OutH()*c.
 // gave zero. c.ReLU is ignored: the ReLU is the pool's. scratch has length PoolScratchSize().
 func Conv2DPoolForward(c Conv2D, x, w, bias, pooled []float32, argmax []int32, scratch []float32) error {
 	phw := c.PoolOutH() * c.PoolOutW()
-	if err := c.checkPoolBuffers(x, w, bias, pooled, argmax, scratch); err != nil {
+	if err := c.checkPoolBuffers(x, w, bias, "pooled output", pooled, argmax, scratch); err != nil {
 		return err
 	}
 	p := c.foldBias(w, bias, scratch)
@@ -44,7 +44,7 @@ func Conv2DPoolForward(c Conv2D, x, w, bias, pooled []float32, argmax []int32, s
 // gradient, as Conv2DBackward does. scratch has length PoolScratchSize().
 func Conv2DPoolBackward(c Conv2D, x, w, dpooled []float32, argmax []int32, dx, dw, db, scratch []float32) error {
 	phw := c.PoolOutH() * c.PoolOutW()
-	if err := c.checkPoolBuffers(x, w, nil, dpooled, argmax, scratch); err != nil {
+	if err := c.checkPoolBuffers(x, w, nil, "pooled gradient", dpooled, argmax, scratch); err != nil {
 		return err
 	}
 	if err := c.checkBuffers(namedBuf{"dx", dx, c.N * c.C * c.H * c.W, true}, namedBuf{"dw", dw, c.K * c.C * c.R * c.S, false},
@@ -65,10 +65,10 @@ func Conv2DPoolBackward(c Conv2D, x, w, dpooled []float32, argmax []int32, dx, d
 }
 
 // checkPoolBuffers validates the buffers both directions share; a nil bias is skipped.
-func (c Conv2D) checkPoolBuffers(x, w, bias, pooled []float32, argmax []int32, scratch []float32) error {
+func (c Conv2D) checkPoolBuffers(x, w, bias []float32, pooledName string, pooled []float32, argmax []int32, scratch []float32) error {
 	n := c.N * c.K * c.PoolOutH() * c.PoolOutW()
 	if err := c.checkBuffers(namedBuf{"x", x, c.N * c.C * c.H * c.W, false}, namedBuf{"w", w, c.K * c.C * c.R * c.S, false},
-		namedBuf{"bias", bias, c.K, true}, namedBuf{"pooled output", pooled, n, false},
+		namedBuf{"bias", bias, c.K, true}, namedBuf{pooledName, pooled, n, false},
 		namedBuf{"scratch", scratch, c.PoolScratchSize(), false}); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -15,7 +16,7 @@ func TestConv2DPoolMatchesLayers(t *testing.T) {
 			continue
 		}
 		for _, full := range []bool{true, false} {
-			t.Run(convName(c), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s_bias_and_dx=%t", convName(c), full), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(i), 77))
 				x := randomSigned(rng, c.N*c.C*c.H*c.W)
 				w := randomSigned(rng, c.K*c.C*c.R*c.S)

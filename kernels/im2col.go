@@ -139,42 +139,34 @@ func col2imShifted(c Conv2D, src, img []float32, dy, dx int) {
 		band = max(1, col2imSaved/abs(dx))
 	}
 	var saved [col2imSaved]float32
+	var at [col2imSaved]int
 	for b0 := oy0; b0 < oy1; b0 += band {
 		b1 := min(oy1, b0+band)
 		first, last := b0*w+lo, (b1-1)*w+hi
 		// Wrapped entries lie in [first, last) at columns outside [lo, hi): the left
 		// ones of every row after the band's first, the right ones of every row before
-		// its last.
+		// its last. The pixels they would touch are saved, and restored after the add.
 		n := 0
 		for oy := b0; oy < b1; oy++ {
 			if oy > b0 {
-				for ox := 0; ox < lo; ox++ {
-					saved[n] = img[oy*w+ox+shift]
+				for ox := range lo {
+					at[n] = oy*w + ox + shift
 					n++
 				}
 			}
 			if oy < b1-1 {
 				for ox := hi; ox < w; ox++ {
-					saved[n] = img[oy*w+ox+shift]
+					at[n] = oy*w + ox + shift
 					n++
 				}
 			}
 		}
+		for i, j := range at[:n] {
+			saved[i] = img[j]
+		}
 		rowKernels.addRow(img[first+shift:last+shift], src[first:last])
-		n = 0
-		for oy := b0; oy < b1; oy++ {
-			if oy > b0 {
-				for ox := 0; ox < lo; ox++ {
-					img[oy*w+ox+shift] = saved[n]
-					n++
-				}
-			}
-			if oy < b1-1 {
-				for ox := hi; ox < w; ox++ {
-					img[oy*w+ox+shift] = saved[n]
-					n++
-				}
-			}
+		for i, j := range at[:n] {
+			img[j] = saved[i]
 		}
 	}
 }

@@ -13,15 +13,7 @@ import (
 // index into x of each chosen element, for MaxPool2x2Backward. Planes are split over
 // Threads() goroutines; each output depends on its window only, so threads change nothing.
 func MaxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32) error {
-	if err := checkPool(n, c, h, w, x, len(y), len(argmax)); err != nil {
-		return err
-	}
-	p := poolCalls.Get().(*poolCall)
-	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, x: x, y: y, arg: argmax, row: poolRow.fn}
-	p.run()
-	p.poolArgs = poolArgs{}
-	poolCalls.Put(p)
-	return nil
+	return maxPool2x2Forward(n, c, h, w, x, y, argmax, false)
 }
 
 // MaxPool2x2ReLUForward is MaxPool2x2Forward followed by a ReLU on y, the pooling of a
@@ -30,11 +22,15 @@ func MaxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32) error {
 // here and the window's other maximum there). An output the ReLU zeroes gets argmax −1:
 // no gradient flows through it, which is the ReLU's gradient.
 func MaxPool2x2ReLUForward(n, c, h, w int, x, y []float32, argmax []int32) error {
+	return maxPool2x2Forward(n, c, h, w, x, y, argmax, true)
+}
+
+func maxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32, relu bool) error {
 	if err := checkPool(n, c, h, w, x, len(y), len(argmax)); err != nil {
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, relu: true, x: x, y: y, arg: argmax, row: poolRow.fn}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, relu: relu, x: x, y: y, arg: argmax, row: poolRow.fn}
 	p.run()
 	p.poolArgs = poolArgs{}
 	poolCalls.Put(p)

@@ -153,23 +153,18 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch, p
 	if err != nil {
 		return err
 	}
-	params := models.InitParams(net, 0)
-	g, err := models.NewGraph(net, params, c.batch)
+	t, err := newSGDTraining(net, c.batch)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
-	opt, err := models.NewOptimizer(models.OptimizerConfig{Name: "sgd", Momentum: 0.9}, params)
-	if err != nil {
-		return err
-	}
+	defer t.g.Close()
 	i := 0
 	step := func() error {
-		if _, err := g.Step(batches[i%len(batches)]); err != nil {
+		if _, err := t.g.Step(batches[i%len(batches)]); err != nil {
 			return err
 		}
 		i++
-		opt.Step(params, 0.01)
+		t.opt.Step(t.params, sgdLR)
 		return nil
 	}
 	for range 20 {
@@ -205,20 +200,39 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// measure trains on the batches in turn (SGD, lr 0.01, momentum 0.9, as the peer
-// does) and returns samples per second after a warm-up.
-func measure(net models.Network, batches []models.Batch, d time.Duration) (float64, error) {
+// sgdLR is the learning rate both sides train at, with momentum 0.9, as the peer does.
+const sgdLR = 0.01
+
+// sgdTraining is the network at seed 0 compiled for a batch size, with the optimizer
+// both sides use.
+type sgdTraining struct {
+	g      *models.Graph
+	opt    *models.Optimizer
+	params []*models.Param
+}
+
+func newSGDTraining(net models.Network, batch int) (sgdTraining, error) {
 	params := models.InitParams(net, 0)
-	g, err := models.NewGraph(net, params, len(batches[0].Labels))
+	g, err := models.NewGraph(net, params, batch)
 	if err != nil {
-		return 0, err
+		return sgdTraining{}, err
 	}
-	defer g.Close()
 	opt, err := models.NewOptimizer(models.OptimizerConfig{Name: "sgd", Momentum: 0.9}, params)
 	if err != nil {
+		g.Close()
+		return sgdTraining{}, err
+	}
+	return sgdTraining{g: g, opt: opt, params: params}, nil
+}
+
+// measure trains on the batches in turn and returns samples per second after a warm-up.
+func measure(net models.Network, batches []models.Batch, d time.Duration) (float64, error) {
+	t, err := newSGDTraining(net, len(batches[0].Labels))
+	if err != nil {
 		return 0, err
 	}
-	return benchdata.StepRate(g, opt, 0.01, batches, 20, d)
+	defer t.g.Close()
+	return benchdata.StepRate(t.g, t.opt, sgdLR, batches, 20, d)
 }
 
 // writeBatches writes the batches as little-endian float32 inputs and int32 labels
