@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/dxtrain/dxtrain/kernels"
 )
 
 // Head selects the loss of a network's output head.
@@ -34,7 +36,8 @@ func CrossEntropy(head Head, z, y, w *G.Node) (*G.Node, error) {
 	if head == SigmoidHead && zs[1] != 1 {
 		return nil, fmt.Errorf("cross-entropy: sigmoid head with %d outputs, want 1", zs[1])
 	}
-	op := &crossEntropyOp{head: head, batch: zs[0], outputs: zs[1], wDims: w.Dims(), loss: new(G.F32)}
+	op := &crossEntropyOp{head: head, batch: zs[0], outputs: zs[1], wDims: w.Dims(), loss: new(G.F32),
+		samples: &sampleTerms{losses: make([]float64, zs[0]), exps: make([]float64, zs[0]*zs[1]), sums: make([]float64, zs[0])}}
 	return G.ApplyOp(op, z, y, w)
 }
 
@@ -44,6 +47,7 @@ type crossEntropyOp struct {
 	batch, outputs int
 	wDims          int
 	loss           *G.F32
+	samples        *sampleTerms // shared with the gradient op
 }
 
 func (op *crossEntropyOp) Arity() int { return 3 }
@@ -85,37 +89,68 @@ func (op *crossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	t := op.samples
+	t.head, t.outputs, t.z, t.y, t.w = op.head, op.outputs, z, y, w
+	kernels.Parallel((op.batch+lossBlock-1)/lossBlock, t)
+	t.z, t.y, t.w = nil, nil, nil
 	var total float64
 	for i, wi := range w {
-		if wi == 0 {
-			continue
+		if wi != 0 {
+			total += float64(wi) * t.losses[i]
 		}
-		zi, yi := z[i*op.outputs:(i+1)*op.outputs], y[i*op.outputs:(i+1)*op.outputs]
-		total += float64(wi) * sampleLoss(op.head, zi, yi)
 	}
 	*op.loss = G.F32(total)
 	return op.loss, nil
 }
 
-// sampleLoss is one sample's cross-entropy, in float64.
-func sampleLoss(head Head, z, y []float32) float64 {
-	if head == SigmoidHead {
-		zf, yf := float64(z[0]), float64(y[0])
-		return math.Max(zf, 0) - zf*yf + math.Log1p(math.Exp(-math.Abs(zf)))
+// lossBlock is how many samples one part of the loss covers: a sample's softmax costs about
+// as many exponentials as it has classes, and a whole batch's took as long as an MLP layer's
+// product, so the batch is split over the threads.
+const lossBlock = 32
+
+// sampleTerms is the per-sample work of a loss pass, a kernels.Task over blocks of samples:
+// each sample's loss and, for a softmax head, its e^(z−max z) and their sum, which the
+// gradient reuses instead of recomputing the exponentials. Samples of weight 0 are skipped.
+type sampleTerms struct {
+	head    Head
+	outputs int
+	z, y, w []float32
+	losses  []float64 // by sample
+	exps    []float64 // by sample and class, softmax only
+	sums    []float64 // by sample, softmax only
+}
+
+func (t *sampleTerms) Run(part int) {
+	n := t.outputs
+	for i := part * lossBlock; i < min(len(t.w), (part+1)*lossBlock); i++ {
+		if t.w[i] == 0 {
+			continue
+		}
+		zi, yi := t.z[i*n:(i+1)*n], t.y[i*n:(i+1)*n]
+		if t.head == SigmoidHead {
+			zf, yf := float64(zi[0]), float64(yi[0])
+			t.losses[i] = math.Max(zf, 0) - zf*yf + math.Log1p(math.Exp(-math.Abs(zf)))
+			continue
+		}
+		t.losses[i], t.sums[i] = softmaxLoss(zi, yi, t.exps[i*n:(i+1)*n])
 	}
+}
+
+// softmaxLoss is one sample's softmax cross-entropy in float64; it leaves e^(z_c − max z)
+// in exps and returns their sum.
+func softmaxLoss(z, y []float32, exps []float64) (loss, sum float64) {
 	m := maxOf(z)
-	var s float64
-	for _, v := range z {
-		s += math.Exp(float64(v) - m)
+	for c, v := range z {
+		exps[c] = math.Exp(float64(v) - m)
+		sum += exps[c]
 	}
-	logS := math.Log(s)
-	var l float64
+	logS := math.Log(sum)
 	for c, v := range z {
 		if y[c] != 0 {
-			l -= float64(y[c]) * (float64(v) - m - logS)
+			loss -= float64(y[c]) * (float64(v) - m - logS)
 		}
 	}
-	return l
+	return loss, sum
 }
 
 func maxOf(z []float32) float64 {
@@ -138,7 +173,8 @@ func (op *crossEntropyOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, err
 }
 
 // crossEntropyGradOp is dz = g·wᵢ·(p − y), p the softmax or sigmoid of z and g the
-// upstream gradient of the loss.
+// upstream gradient of the loss. It runs after its forward op in the same step and takes
+// the softmax's exponentials from it (the same bits as recomputing them).
 type crossEntropyGradOp struct {
 	crossEntropyOp
 	dz *tensor.Dense
@@ -171,6 +207,7 @@ func (op *crossEntropyGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	dz := op.dz.Float32s()
 	n := op.outputs
+	t := op.samples
 	for i, wi := range w {
 		zi, yi, di := z[i*n:(i+1)*n], y[i*n:(i+1)*n], dz[i*n:(i+1)*n]
 		scale := float64(g) * float64(wi)
@@ -183,14 +220,10 @@ func (op *crossEntropyGradOp) Do(inputs ...G.Value) (G.Value, error) {
 			di[0] = float32(scale * (p - float64(yi[0])))
 			continue
 		}
-		m := maxOf(zi)
-		var s float64
-		for _, v := range zi {
-			s += math.Exp(float64(v) - m)
-		}
-		for c, v := range zi {
-			p := math.Exp(float64(v)-m) / s
-			di[c] = float32(scale * (p - float64(yi[c])))
+		// The forward pass of this step left the sample's exponentials and their sum.
+		exps, s := t.exps[i*n:(i+1)*n], t.sums[i]
+		for c := range zi {
+			di[c] = float32(scale * (exps[c]/s - float64(yi[c])))
 		}
 	}
 	return op.dz, nil
