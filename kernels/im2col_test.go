@@ -63,6 +63,8 @@ func im2colCases() []Conv2D {
 		{C: 3, H: 4, W: 4, R: 3, S: 5, Pad: 2},
 		{C: 1, H: 3, W: 1, R: 3, S: 1, Pad: 1},
 		{C: 2, H: 6, W: 6, R: 5, S: 3, Pad: 1},
+		{C: 2, H: 5, W: 40, R: 3, S: 5, Pad: 2},
+		{C: 1, H: 4, W: 33, R: 9, S: 9, Pad: 4},
 		{C: 1, H: 2, W: 2, R: 2, S: 2, Pad: 1},
 	} {
 		c.N, c.K, c.Stride = 1, 1, 1
@@ -72,8 +74,21 @@ func im2colCases() []Conv2D {
 }
 
 // TestIm2colCol2imMatchReference checks both layouts bit for bit against the entry-by-entry
-// definitions, the shifted-row path and the general one alike.
+// definitions: the shifted-row path, with its vector kernels and without, and the general
+// one alike.
 func TestIm2colCol2imMatchReference(t *testing.T) {
+	saved := shiftedVector
+	defer func() { shiftedVector = saved }()
+	for _, vector := range []bool{true, false} {
+		if vector && !saved {
+			continue
+		}
+		shiftedVector = vector
+		t.Run(fmt.Sprintf("vector=%t", vector), testIm2colCol2imMatchReference)
+	}
+}
+
+func testIm2colCol2imMatchReference(t *testing.T) {
 	for i, c := range im2colCases() {
 		t.Run(fmt.Sprintf("%s_shifted=%t", convName(c), c.shiftedRows()), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 41))
@@ -99,5 +114,31 @@ func assertBits(t *testing.T, what string, got, want []float32) {
 		if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 			t.Fatalf("%s[%d] = %g, want %g", what, j, got[j], want[j])
 		}
+	}
+}
+
+// BenchmarkIm2colCol2im times both layouts on the reference CNN's second convolution (one
+// image, 32×14×14, 3×3, pad 1), with the vector kernels and without.
+func BenchmarkIm2colCol2im(b *testing.B) {
+	c := Conv2D{N: 1, C: 32, H: 14, W: 14, K: 64, R: 3, S: 3, Pad: 1, Stride: 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, col := randomSigned(rng, c.C*c.H*c.W), randomSigned(rng, c.ColSize())
+	saved := shiftedVector
+	defer func() { shiftedVector = saved }()
+	for _, vector := range []bool{true, false} {
+		if vector && !saved {
+			continue
+		}
+		shiftedVector = vector
+		b.Run(fmt.Sprintf("im2col/vector=%t", vector), func(b *testing.B) {
+			for b.Loop() {
+				Im2col(c, x, col)
+			}
+		})
+		b.Run(fmt.Sprintf("col2im/vector=%t", vector), func(b *testing.B) {
+			for b.Loop() {
+				Col2im(c, col, x)
+			}
+		})
 	}
 }
