@@ -46,25 +46,34 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
+// BenchmarkMaxPool2x2 times the pooling on the reference CNN's batch shapes and, with the
+// ReLU, on one image of each fused block (Conv2DPoolForward/Backward pool per image).
 func BenchmarkMaxPool2x2(b *testing.B) {
-	for _, s := range [][4]int{{128, 32, 28, 28}, {128, 64, 14, 14}} {
-		n, c, h, w := s[0], s[1], s[2], s[3]
+	for _, s := range []struct {
+		n, c, h, w int
+		relu       bool
+	}{{128, 32, 28, 28, false}, {128, 64, 14, 14, false}, {1, 32, 28, 28, true}, {1, 64, 14, 14, true}} {
+		n, c, h, w := s.n, s.c, s.h, s.w
 		rng := rand.New(rand.NewPCG(1, 2))
 		x := randomSigned(rng, n*c*h*w)
 		y, arg := make([]float32, n*c*(h/2)*(w/2)), make([]int32, n*c*(h/2)*(w/2))
 		dx := make([]float32, len(x))
-		b.Run(fmt.Sprintf("forward/%dx%dx%dx%d", n, c, h, w), func(b *testing.B) {
+		forward, backward, kind := MaxPool2x2Forward, MaxPool2x2Backward, ""
+		if s.relu {
+			forward, backward, kind = MaxPool2x2ReLUForward, MaxPool2x2ReLUBackward, "relu_"
+		}
+		b.Run(fmt.Sprintf("%sforward/%dx%dx%dx%d", kind, n, c, h, w), func(b *testing.B) {
 			b.SetBytes(int64(4 * len(x)))
 			for b.Loop() {
-				if err := MaxPool2x2Forward(n, c, h, w, x, y, arg); err != nil {
+				if err := forward(n, c, h, w, x, y, arg); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("backward/%dx%dx%dx%d", n, c, h, w), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%sbackward/%dx%dx%dx%d", kind, n, c, h, w), func(b *testing.B) {
 			b.SetBytes(int64(4 * len(x)))
 			for b.Loop() {
-				if err := MaxPool2x2Backward(n, c, h, w, y, arg, dx); err != nil {
+				if err := backward(n, c, h, w, y, arg, dx); err != nil {
 					b.Fatal(err)
 				}
 			}
