@@ -46,6 +46,40 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
+// BenchmarkConv2DPool times the fused convolution, ReLU and max-pool block on the
+// reference CNN's layers (the first layer without an input gradient, as in training).
+func BenchmarkConv2DPool(b *testing.B) {
+	for _, c := range cnnLayers {
+		rng := rand.New(rand.NewPCG(1, 2))
+		x := randomSigned(rng, c.N*c.C*c.H*c.W)
+		w := randomSigned(rng, c.K*c.C*c.R*c.S)
+		bias := randomSigned(rng, c.K)
+		np := c.N * c.K * c.PoolOutH() * c.PoolOutW()
+		pooled, arg := make([]float32, np), make([]int32, np)
+		scratch := make([]float32, c.PoolScratchSize())
+		dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, c.K)
+		if c.C == 1 {
+			dx = nil
+		}
+		b.Run(fmt.Sprintf("forward/%s", convName(c)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Conv2DPoolForward(c, x, w, bias, pooled, arg, scratch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("backward/%s", convName(c)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Conv2DPoolBackward(c, x, w, pooled, arg, dx, dw, db, scratch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkMaxPool2x2 times the pooling on the reference CNN's batch shapes and, with the
 // ReLU, on one image of each fused block (Conv2DPoolForward/Backward pool per image).
 func BenchmarkMaxPool2x2(b *testing.B) {
