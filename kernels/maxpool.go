@@ -30,7 +30,7 @@ func maxPool2x2Forward(n, c, h, w int, x, y []float32, argmax []int32, relu bool
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, relu: relu, x: x, y: y, arg: argmax, row: poolRow.fn}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, relu: relu, x: x, y: y, arg: argmax, v: pool}
 	p.run()
 	p.poolArgs = poolArgs{}
 	poolCalls.Put(p)
@@ -55,7 +55,7 @@ func maxPool2x2Backward(n, c, h, w int, dy []float32, argmax []int32, dx []float
 		return err
 	}
 	p := poolCalls.Get().(*poolCall)
-	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, backward: true, relu: relu, dy: dy, dx: dx, arg: argmax}
+	p.poolArgs = poolArgs{planes: n * c, h: h, w: w, backward: true, relu: relu, dy: dy, dx: dx, arg: argmax, v: pool}
 	p.bad.Store(0)
 	p.run()
 	bad := int(p.bad.Load()) - 1
@@ -81,10 +81,26 @@ type poolArgs struct {
 	planes, h, w int
 	backward     bool
 	relu         bool // a ReLU after the pooling: zero outputs get argmax −1 and pass no gradient
-	row          func(r0, r1, yo []float32, ao []int32, i0, w int)
+	v            poolVersion
 	x, y, dy, dx []float32
 	arg          []int32
 }
+
+// poolVersion is one implementation of the 2×2 max-pool's loops over whole planes.
+type poolVersion struct {
+	name string
+	// forward pools the planes [lo,hi) of p.x into p.y and p.arg, with the ReLU if p.relu.
+	forward func(p *poolArgs, lo, hi int)
+	// unpoolReLU writes p.dx of the planes [lo,hi) of a pooling with the ReLU, in order,
+	// from each element's window: dy where the window's argmax is that element, else +0.
+	// It returns hi, or the first plane it leaves to the scatter (one with an argmax that
+	// is neither −1 nor in its own window). The scatter added dy to a cleared plane, so a
+	// chosen element must get +0 + dy (−0 becomes +0, a signalling NaN quiet).
+	unpoolReLU func(p *poolArgs, lo, hi int) int
+}
+
+// pool is the fastest version this CPU runs.
+var pool = poolVersions()[0]
 
 var poolCalls = sync.Pool{New: func() any { return new(poolCall) }}
 
@@ -110,84 +126,32 @@ func (p *poolCall) help() {
 		if !ok {
 			return
 		}
-		lo, hi := i*p.per, min(p.planes, (i+1)*p.per)
-		if p.backward {
-			p.backwardPlanes(lo, hi)
-		} else {
-			p.forwardPlanes(lo, hi)
-		}
+		p.planeRange(i*p.per, min(p.planes, (i+1)*p.per))
 	}
 }
 
-// forwardPlanes pools the planes [lo,hi).
-func (p *poolCall) forwardPlanes(lo, hi int) {
-	h, w := p.h, p.w
-	oh, ow := h/2, w/2
-	for plane := lo; plane < hi; plane++ {
-		xp := p.x[plane*h*w : (plane+1)*h*w]
-		for oy := range oh {
-			o := (plane*oh + oy) * ow
-			yo, ao := p.y[o:o+ow], p.arg[o:o+ow]
-			p.row(xp[2*oy*w:(2*oy+1)*w], xp[(2*oy+1)*w:(2*oy+2)*w], yo, ao, plane*h*w+2*oy*w, w)
-			if p.relu {
-				reluPooled(yo, ao)
-			}
-		}
+// planeRange pools or unpools the planes [lo,hi).
+func (p *poolCall) planeRange(lo, hi int) {
+	if p.backward {
+		p.backwardPlanes(lo, hi)
+	} else {
+		p.v.forward(&p.poolArgs, lo, hi)
 	}
 }
 
-// poolRowVersion is one implementation of a row of 2×2 max-pooling: yo[j] and ao[j] get the
-// maximum of r0[2j], r0[2j+1], r1[2j], r1[2j+1] and its index in x, where r0[0] is x[i0]
-// and r1 starts w elements later.
-type poolRowVersion struct {
-	name string
-	fn   func(r0, r1, yo []float32, ao []int32, i0, w int)
-}
-
-// poolRow is the fastest version this CPU runs.
-var poolRow = poolRowVersions()[0]
-
-// poolRowGo is the portable version.
-func poolRowGo(r0, r1, yo []float32, ao []int32, i0, w int) {
-	ao = ao[:len(yo)]
-	r0, r1 = r0[:2*len(yo)], r1[:2*len(yo)]
-	for ox := range yo {
-		// Branch-free selects: on random data a branch per comparison mispredicts half the
-		// time. max keeps a NaN; the index follows the first strict maximum or the last
-		// NaN, PyTorch's rule (val > maxval || isnan(val)).
-		j := i0 + 2*ox
-		best, idx := r0[2*ox], j
-		v := r0[2*ox+1]
-		idx = pick(b2u(v > best)|b2u(v != v), j+1, idx)
-		best = max(best, v)
-		v = r1[2*ox]
-		idx = pick(b2u(v > best)|b2u(v != v), j+w, idx)
-		best = max(best, v)
-		v = r1[2*ox+1]
-		idx = pick(b2u(v > best)|b2u(v != v), j+w+1, idx)
-		best = max(best, v)
-		yo[ox], ao[ox] = best, int32(idx)
-	}
-}
-
-// reluPooled applies the ReLU to a row of pooled outputs (NaN and −0 to +0, as
-// ReLUBackward(y, y, y) does) and marks each zeroed output's argmax −1.
-// Branch-free: on real activations the sign is a coin toss, and a branch mispredicted
-// half the time cost as much as the pooling itself.
-func reluPooled(yo []float32, ao []int32) {
-	ao = ao[:len(yo)]
-	for j, v := range yo {
-		keep := -int32(b2u(v > 0)) // all ones to keep, zero to drop
-		yo[j] = math.Float32frombits(math.Float32bits(v) & uint32(keep))
-		ao[j] |= ^keep
-	}
-}
-
-// backwardPlanes scatters dy onto dx for the planes [lo,hi), checking that each argmax
-// stays in its plane (which also keeps goroutines on disjoint parts of dx).
+// backwardPlanes writes dx for the planes [lo,hi). With the ReLU, the version's unpooling
+// does the planes whose argmax all lie in their own windows (or are −1), as the forward
+// leaves them; a plane with any other argmax takes the scatter below, which adds up
+// whatever in-plane indices it finds and reports the first outside its plane (which also
+// keeps goroutines on disjoint parts of dx).
 func (p *poolCall) backwardPlanes(lo, hi int) {
 	hw, ohw := p.h*p.w, (p.h/2)*(p.w/2)
 	for plane := lo; plane < hi; plane++ {
+		if p.relu {
+			if plane = p.v.unpoolReLU(&p.poolArgs, plane, hi); plane == hi {
+				return
+			}
+		}
 		dx := p.dx[plane*hw : (plane+1)*hw]
 		clear(dx)
 		base := plane * hw
@@ -268,21 +232,4 @@ func MaxPoolReference(n, c, h, w, window, stride int, x []float32) (y []float32,
 		}
 	}
 	return y, argmax
-}
-
-// pick returns a if c is 1, else b; the compiler turns it into a conditional move.
-func pick(c uint8, a, b int) int {
-	if c != 0 {
-		return a
-	}
-	return b
-}
-
-// b2u is a comparison result as 0 or 1, without a branch.
-func b2u(c bool) uint8 {
-	var u uint8
-	if c {
-		u = 1
-	}
-	return u
 }

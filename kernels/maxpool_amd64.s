@@ -1,5 +1,6 @@
 //go:build amd64 && !purego
 
+#include "go_asm.h"
 #include "textflag.h"
 
 // Lane j of an even/odd permutation takes element 2j / 2j+1 of the 32-float pair (Z0:Z1).
@@ -39,60 +40,114 @@ DATA oddIdx<>+56(SB)/4, $29
 DATA oddIdx<>+60(SB)/4, $31
 GLOBL oddIdx<>(SB), RODATA|NOPTR, $64
 
-// CAND folds candidate c (index offset off from the window's top-left) into best Z4 and
-// index Z5: it wins when c > best or c is NaN, as in the Go version and PyTorch.
-#define CAND(c, off) \
-	VCMPPS    $0x1e, Z4, c, K1 \
-	VCMPPS    $3, c, c, K2     \
-	KORW      K2, K1, K1       \
-	VPADDD    off, Z28, Z7     \
-	VBLENDMPS c, Z4, K1, Z4    \
+// WINS sets k to the lanes where c wins over b, which comes first in the window: c > b,
+// or c is NaN (PyTorch's rule: the first strict maximum, or the last NaN). K0 is scratch.
+#define WINS(c, b, k) \
+	VCMPPS $0x1e, b, c, k \
+	VCMPPS $3, c, c, K0   \
+	KORW   K0, k, k
+
+// BLOCK pools 16 windows from rows Z0:Z1 (top) and Z2:Z3 (bottom), permuted by pe and po
+// to each window's left and right elements, into Z4 (max) and Z5 (index); Z28 holds the
+// windows' top-left indices. Each row's pair is reduced first, then the two winners: the
+// same result as scanning the four in order (a later NaN still wins, a tie still keeps
+// the earlier), on a shorter dependency chain.
+#define BLOCK(pe, po) \
+	VMOVAPS   Z0, Z4          \
+	VPERMT2PS Z1, pe, Z4      \
+	VPERMT2PS Z1, po, Z0      \
+	VMOVAPS   Z2, Z6          \
+	VPERMT2PS Z3, pe, Z6      \
+	VPERMT2PS Z3, po, Z2      \
+	VPADDD    Z26, Z28, Z8    \
+	VPADDD    Z25, Z28, Z9    \
+	VPADDD    Z24, Z28, Z10   \
+	WINS(Z0, Z4, K1)          \
+	WINS(Z2, Z6, K2)          \
+	VBLENDMPS Z0, Z4, K1, Z4  \
+	VPBLENDMD Z8, Z28, K1, Z5 \
+	VBLENDMPS Z2, Z6, K2, Z6  \
+	VPBLENDMD Z10, Z9, K2, Z7 \
+	WINS(Z6, Z4, K1)          \
+	VBLENDMPS Z6, Z4, K1, Z4  \
 	VPBLENDMD Z7, Z5, K1, Z5
 
-// BLOCK pools 16 windows from rows Z0:Z1 (top) and Z2:Z3 (bottom) into Z4 (max), Z5 (index).
-#define BLOCK \
-	VMOVAPS   Z0, Z4       \
-	VPERMT2PS Z1, Z30, Z4  \
-	VPERMT2PS Z1, Z29, Z0  \
-	VMOVAPS   Z2, Z6       \
-	VPERMT2PS Z3, Z30, Z6  \
-	VPERMT2PS Z3, Z29, Z2  \
-	VMOVDQA32 Z28, Z5      \
-	CAND(Z0, Z26)          \
-	CAND(Z6, Z25)          \
-	CAND(Z2, Z24)
+// RELU zeroes the outputs in Z4 that are not > 0 (NaN and −0 included) and sets their
+// index in Z5 to −1, unless K7 (keepAll) keeps every lane: the pooling without the ReLU.
+#define RELU \
+	VCMPPS    $0x1e, Z23, Z4, K3 \
+	KORW      K7, K3, K3         \
+	VMOVAPS.Z Z4, K3, Z4         \
+	VPBLENDMD Z5, Z22, K3, Z5
 
-// func maxPoolRowAVX512(r0, r1, y *float32, arg *int32, full int, outMask, in0Mask, in1Mask uint32, i0, w int32)
-// Pools one output row: full blocks of 16 windows, then a masked block of the remainder
-// (outMask selects its outputs; in0Mask and in1Mask the 2·remainder inputs of each row).
-// i0 is the index in x of r0[0]; w the input width.
-TEXT ·maxPoolRowAVX512(SB), NOSPLIT, $0-60
-	MOVQ         r0+0(FP), AX
-	MOVQ         r1+8(FP), BX
-	MOVQ         y+16(FP), CX
-	MOVQ         arg+24(FP), DX
-	MOVQ         full+32(FP), SI
+// MASKED pools the masked block of the group whose top input row starts at AX (bottom
+// row: BX); K4 and K5 select the inputs of its two vectors, K6 its outputs.
+#define MASKED \
+	VMOVUPS.Z (AX), K4, Z0       \
+	VMOVUPS.Z (AX)(R12*1), K5, Z1 \
+	VMOVUPS.Z (BX), K4, Z2       \
+	VMOVUPS.Z (BX)(R12*1), K5, Z3 \
+	VPADDD    Z17, Z16, Z28      \
+	BLOCK(Z19, Z18)              \
+	RELU                         \
+	VMOVUPS   Z4, K6, (CX)       \
+	VMOVDQU32 Z5, K6, (DX)
+
+// func maxPoolPlanesAVX512(x, y *float32, arg *int32, pl *poolPlan, planes, i0 int)
+// Pools planes of x into the contiguous outputs y and arg, group by group as pl describes
+// (newPoolPlan). i0 is the index in x of x[0]; Z16 holds each group's first index.
+TEXT ·maxPoolPlanesAVX512(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), R9
+	MOVQ         y+8(FP), CX
+	MOVQ         arg+16(FP), DX
+	MOVQ         pl+24(FP), DI
+	MOVQ         planes+32(FP), R10
+	MOVQ         i0+40(FP), R8
+	VPBROADCASTD R8, Z16
+	MOVQ         poolPlan_w(DI), R13
+	VPBROADCASTD R13, Z25
+	SHLQ         $2, R13
+	MOVQ         poolPlan_second(DI), R12
+	MOVQ         poolPlan_tailBytes(DI), R14
 	VMOVDQU32    evenIdx<>(SB), Z30
 	VMOVDQU32    oddIdx<>(SB), Z29
-	MOVL         i0+52(FP), R8
-	VPBROADCASTD R8, Z28
-	VPADDD       Z30, Z28, Z28
+	VMOVDQU32    poolPlan_perm0(DI), Z19
+	VMOVDQU32    poolPlan_perm1(DI), Z18
+	VMOVDQU32    poolPlan_lane(DI), Z17
+	VPBROADCASTD poolPlan_rowStep(DI), Z15
+	VPBROADCASTD poolPlan_planeSkip(DI), Z14
 	MOVL         $32, R8
 	VPBROADCASTD R8, Z27
 	MOVL         $1, R8
 	VPBROADCASTD R8, Z26
-	MOVL         w+56(FP), R8
-	VPBROADCASTD R8, Z25
 	VPADDD       Z26, Z25, Z24
-	TESTQ        SI, SI
-	JEQ          tail
+	VPXORD       Z23, Z23, Z23
+	VPTERNLOGD   $0xff, Z22, Z22, Z22
+	KMOVW        poolPlan_in0(DI), K4
+	KMOVW        poolPlan_in1(DI), K5
+	KMOVW        poolPlan_out(DI), K6
+	KMOVW        poolPlan_keepAll(DI), K7
+
+plane:
+	MOVQ  poolPlan_groups(DI), SI
+	TESTQ SI, SI
+	JEQ   last
+
+group:
+	MOVQ   R9, AX
+	LEAQ   (R9)(R13*1), BX
+	VPADDD Z30, Z16, Z28
+	MOVQ   poolPlan_full(DI), R11
+	TESTQ  R11, R11
+	JEQ    tail
 
 loop:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   64(AX), Z1
 	VMOVUPS   (BX), Z2
 	VMOVUPS   64(BX), Z3
-	BLOCK
+	BLOCK(Z30, Z29)
+	RELU
 	VMOVUPS   Z4, (CX)
 	VMOVDQU32 Z5, (DX)
 	ADDQ      $128, AX
@@ -100,26 +155,42 @@ loop:
 	ADDQ      $64, CX
 	ADDQ      $64, DX
 	VPADDD    Z27, Z28, Z28
-	DECQ      SI
+	DECQ      R11
 	JNE       loop
 
 tail:
-	MOVL      outMask+40(FP), R8
-	TESTL     R8, R8
-	JEQ       done
-	KMOVW     R8, K6
-	MOVL      in0Mask+44(FP), R8
-	KMOVW     R8, K4
-	MOVL      in1Mask+48(FP), R8
-	KMOVW     R8, K5
-	VMOVUPS.Z (AX), K4, Z0
-	VMOVUPS.Z 64(AX), K5, Z1
-	VMOVUPS.Z (BX), K4, Z2
-	VMOVUPS.Z 64(BX), K5, Z3
-	BLOCK
-	VMOVUPS   Z4, K6, (CX)
-	VMOVDQU32 Z5, K6, (DX)
+	TESTQ R14, R14
+	JEQ   next
+	MASKED
+	ADDQ  R14, CX
+	ADDQ  R14, DX
 
-done:
+next:
+	MOVQ   poolPlan_rowStep(DI), R8
+	LEAQ   (R9)(R8*4), R9
+	VPADDD Z15, Z16, Z16
+	DECQ   SI
+	JNE    group
+
+last:
+	CMPQ  poolPlan_odd(DI), $0
+	JEQ   skip
+	MOVQ  R9, AX
+	LEAQ  (R9)(R13*1), BX
+	KMOVW poolPlan_lastIn1(DI), K5
+	KMOVW poolPlan_lastOut(DI), K6
+	MASKED
+	KMOVW poolPlan_in1(DI), K5
+	KMOVW poolPlan_out(DI), K6
+	MOVQ  poolPlan_lastBytes(DI), R8
+	ADDQ  R8, CX
+	ADDQ  R8, DX
+
+skip:
+	MOVQ   poolPlan_planeSkip(DI), R8
+	LEAQ   (R9)(R8*4), R9
+	VPADDD Z14, Z16, Z16
+	DECQ   R10
+	JNE    plane
 	VZEROUPPER
 	RET

@@ -2,5 +2,5 @@
 
 package kernels
 
-// poolRowVersions lists the max-pool row kernels: only the Go one off amd64.
-func poolRowVersions() []poolRowVersion { return []poolRowVersion{{"go", poolRowGo}} }
+// poolVersions lists the max-pool versions: only the Go one off amd64.
+func poolVersions() []poolVersion { return []poolVersion{goPool} }

@@ -42,25 +42,25 @@ func TestMaxPool2x2ThreadsBitIdentical(t *testing.T) {
 func TestMaxPool2x2MatchesReference(t *testing.T) {
 	for _, name := range []string{"avx512", "go"} {
 		t.Run(name, func(t *testing.T) {
-			v, ok := poolRowVersionByName(name)
+			v, ok := poolVersionByName(name)
 			if !ok {
 				t.Skipf("the %s max-pool kernel is not available: this CPU lacks its instructions, or the build is not amd64 or uses the purego tag", name)
 			}
-			saved := poolRow
-			poolRow = v
-			defer func() { poolRow = saved }()
+			saved := pool
+			pool = v
+			defer func() { pool = saved }()
 			testMaxPoolShapes(t)
 		})
 	}
 }
 
-func poolRowVersionByName(name string) (poolRowVersion, bool) {
-	for _, v := range poolRowVersions() {
+func poolVersionByName(name string) (poolVersion, bool) {
+	for _, v := range poolVersions() {
 		if v.name == name {
 			return v, true
 		}
 	}
-	return poolRowVersion{}, false
+	return poolVersion{}, false
 }
 
 func testMaxPoolShapes(t *testing.T) {
@@ -111,11 +111,11 @@ func testMaxPoolShapes(t *testing.T) {
 
 func TestMaxPool2x2NaNWins(t *testing.T) {
 	nan := float32(math.NaN())
-	for _, v := range poolRowVersions() {
+	for _, v := range poolVersions() {
 		t.Run(v.name, func(t *testing.T) {
-			saved := poolRow
-			poolRow = v
-			defer func() { poolRow = saved }()
+			saved := pool
+			pool = v
+			defer func() { pool = saved }()
 			y, arg := make([]float32, 1), make([]int32, 1)
 			if err := MaxPool2x2Forward(1, 1, 2, 2, []float32{1, nan, 3, nan}, y, arg); err != nil {
 				t.Fatal(err)
