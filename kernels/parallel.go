@@ -10,10 +10,15 @@ import (
 // parts hands out the parts of one parallel operation, in order, to the goroutines that
 // join it, so that a goroutine the OS preempts holds up only its current part.
 type parts struct {
-	pending atomic.Int64 // helpers that have not finished
+	pending atomic.Int64  // helpers that have not finished, plus sleeping once the caller sleeps
+	wake    chan struct{} // the last helper's signal to a sleeping caller
 	count   int
 	next    atomic.Int64
 }
+
+// sleeping is added to parts.pending when the caller stops polling and waits on wake: the
+// helper whose decrement leaves exactly sleeping is the last, and signals.
+const sleeping = 1 << 32
 
 // start begins an operation of n parts.
 func (p *parts) start(n int) {
@@ -31,10 +36,17 @@ func (p *parts) claim() (int, bool) {
 // until none is left. Implementations are pooled structs, so a job allocates nothing.
 type helper interface{ help() }
 
-// helpJob asks a worker to help with h and then to count itself out of pending.
+// helpJob asks a worker to help with h and then to count itself out of p.
 type helpJob struct {
-	h       helper
-	pending *atomic.Int64
+	h helper
+	p *parts
+}
+
+// finish counts a helper out, waking the caller if it sleeps and this was the last.
+func (p *parts) finish() {
+	if p.pending.Add(-1) == sleeping {
+		p.wake <- struct{}{}
+	}
 }
 
 var (
@@ -46,19 +58,40 @@ var (
 // runParallel runs h on the calling goroutine and helpers workers and returns when all
 // are done. Workers spin briefly between jobs (see spinFor), so back-to-back operations
 // rarely wait for a parked goroutine to wake; and the caller, once no part is left to
-// claim, polls for the helpers still finishing theirs rather than parking, for the same
-// reason: its wake-up would come tens of microseconds after the last part ends, while the
-// wait itself is one part at most.
+// claim, polls for the helpers still finishing theirs for up to spinFor before it sleeps,
+// for the same reason: a wake-up comes tens of microseconds after the last part ends,
+// while the wait is usually one part at most. (Parking at once on a WaitGroup kept the
+// MLP's 128×256 products at 45% of peak in a step; polling, 78%.)
 func runParallel(h helper, p *parts, helpers int) {
 	ensureWorkers(helpers)
+	if p.wake == nil {
+		p.wake = make(chan struct{}, 1)
+	}
 	p.pending.Store(int64(helpers))
 	for range helpers {
-		jobs <- helpJob{h: h, pending: &p.pending}
+		jobs <- helpJob{h: h, p: p}
 	}
 	h.help()
+	if p.pending.Load() == 0 || pollDone(p) {
+		return
+	}
+	if p.pending.Add(sleeping) != sleeping {
+		<-p.wake // the last helper had not finished: it signals
+	}
+	p.pending.Store(0)
+}
+
+// pollDone polls for p's helpers to finish for up to spinFor, yielding the processor
+// between polls, and reports whether they did.
+func pollDone(p *parts) bool {
+	deadline := time.Now().Add(spinFor)
 	for p.pending.Load() != 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
 		runtime.Gosched()
 	}
+	return true
 }
 
 // ensureWorkers starts long-lived worker goroutines until there are at least n.
@@ -83,7 +116,7 @@ func work() {
 			j = <-jobs
 		}
 		j.h.help()
-		j.pending.Add(-1)
+		j.p.finish()
 	}
 }
 
