@@ -4,11 +4,11 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// im2colChunkAVX512 and col2imChunkAVX512 do one 16-wide column chunk of a shifted-row
-// geometry (im2col_amd64.s).
+// im2colChannelAVX512 and col2imChunkAVX512 do one 16-wide column chunk of a channel of a
+// shifted-row geometry (im2col_amd64.s).
 //
 //go:noescape
-func im2colChunkAVX512(dst, img *float32, oh, h, w, dy, dx int, masks uint32)
+func im2colChannelAVX512(dst, img *float32, oh, w int, taps *im2colTap, ntaps int, store uint32)
 
 //go:noescape
 func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *shiftTap, ntaps int, store uint32)
@@ -17,26 +17,34 @@ func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *shiftTap, ntaps i
 // geometries; tests turn it off to check the Go path.
 var shiftedVector = cpu.X86.HasAVX512F
 
+// im2colTap is one kernel position of im2colChannelAVX512: the im2col row at dst[row]
+// takes the image shifted by shift in its output rows [oy0, oy1), in the lanes of mask.
+type im2colTap struct{ row, shift, oy0, oy1, mask int }
+
 // im2colShiftedVector is Im2col for a geometry where shiftedRows holds: each output row of
-// each im2col row is a masked load and store per 16 columns, with no copy call or fix-up
-// per row. It reports false, doing nothing, when the geometry is too wide for its masks.
+// each im2col row is a masked load and store per 16 columns, a channel's rows in one call,
+// with no copy call or fix-up per row. It reports false, doing nothing, when the geometry
+// is too wide or its kernel too large for its tables.
 func im2colShiftedVector(c Conv2D, x, col []float32) bool {
 	var m shiftMasks
-	if !shiftedVector || !m.init(c, 1) {
+	if !shiftedVector || c.R*c.S > maxShiftTaps || !m.init(c, 1) {
 		return false
 	}
 	oh, w := c.OutH(), c.W
-	row := 0
-	for ch := range c.C {
-		img := x[ch*c.H*w : (ch+1)*c.H*w]
+	var taps [maxShiftTaps]im2colTap
+	for k := range m.chunks {
+		n := 0
 		for r := range c.R {
 			for s := range c.S {
-				dst := col[row*oh*w : (row+1)*oh*w]
-				for k := range m.chunks {
-					im2colChunkAVX512(&dst[16*k], &img[16*k], oh, c.H, w, r-c.Pad, s-c.Pad, m.at(s, k))
-				}
-				row++
+				oy0, oy1, _, _, _, _ := c.shiftedBlock(r-c.Pad, s-c.Pad)
+				oy0 = min(oy0, oh)
+				taps[n] = im2colTap{row: n * oh * w, shift: (r-c.Pad)*w + s - c.Pad, oy0: oy0, oy1: max(oy0, oy1), mask: int(m.at(s, k) >> 16)}
+				n++
 			}
+		}
+		store := m.at(0, k) & 0xffff
+		for ch := range c.C {
+			im2colChannelAVX512(&col[ch*n*oh*w+16*k], &x[ch*c.H*w+16*k], oh, w, &taps[0], n, store)
 		}
 	}
 	return true

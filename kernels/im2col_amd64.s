@@ -2,50 +2,69 @@
 
 #include "textflag.h"
 
-// func im2colChunkAVX512(dst, img *float32, oh, h, w, dy, dx int, masks uint32)
-// Fills one 16-wide column chunk of an im2col row for kernel offset (dy, dx): output row oy
-// takes image row oy+dy shifted by dx, lanes in the high 16 bits of masks read the image
-// (the rest are zero), lanes in the low 16 bits are stored. Rows that read padding get
-// zeros. dst and img point at the chunk's first column.
-TEXT ·im2colChunkAVX512(SB), NOSPLIT, $0-60
+// func im2colChannelAVX512(dst, img *float32, oh, w int, taps *im2colTap, ntaps int, store uint32)
+// Fills one 16-wide column chunk of a channel's im2col rows, tap by tap: tap (row, shift,
+// oy0, oy1, mask) writes the im2col row starting at dst[row]; its output rows [oy0, oy1)
+// take the image shifted by shift (lanes in mask, the rest zero) and the others read
+// padding and get zeros. Lanes in store are stored. dst and img point at the chunk's first
+// column.
+TEXT ·im2colChannelAVX512(SB), NOSPLIT, $0-52
 	MOVQ dst+0(FP), DI
 	MOVQ img+8(FP), SI
 	MOVQ oh+16(FP), R8
-	MOVQ h+24(FP), R9
-	MOVQ w+32(FP), R10
-	MOVQ dy+40(FP), DX
-	MOVQ dx+48(FP), AX
-	MOVL masks+56(FP), CX
-	KMOVW CX, K1
-	SHRL $16, CX
-	KMOVW CX, K2
-	MOVQ DX, CX
-	IMULQ R10, CX
-	ADDQ AX, CX
-	LEAQ (SI)(CX*4), SI // the source of output row 0: masked lanes are never read
-	MOVQ R10, R11
-	SHLQ $2, R11
-	XORQ BX, BX
+	MOVQ w+24(FP), R10
+	SHLQ $2, R10 // bytes per row
+	MOVQ taps+32(FP), R11
+	MOVQ ntaps+40(FP), R12
+	IMULQ $40, R12
+	ADDQ R11, R12
+	MOVL store+48(FP), AX
+	KMOVW AX, K1
 	VPXORD Z1, Z1, Z1
 
-im2colRow:
-	CMPQ BX, R8
+im2colTap:
+	CMPQ R11, R12
 	JGE  im2colDone
-	CMPQ DX, R9
-	JAE  im2colPad // image row dy+oy outside [0, h)
-	VMOVUPS.Z (SI), K2, Z0
-	VMOVUPS Z0, K1, (DI)
-	JMP  im2colNext
+	MOVQ 0(R11), R13
+	LEAQ (DI)(R13*4), R13 // the tap's output row 0
+	MOVQ 8(R11), R14
+	LEAQ (SI)(R14*4), R14 // its source: lanes outside mask are never read
+	MOVQ 16(R11), BX      // oy0
+	MOVQ 24(R11), DX      // oy1
+	MOVQ 32(R11), AX
+	KMOVW AX, K2
+	XORQ CX, CX
 
-im2colPad:
-	VMOVUPS Z1, K1, (DI)
+im2colTop:
+	CMPQ CX, BX
+	JGE  im2colBody
+	VMOVUPS Z1, K1, (R13)
+	ADDQ R10, R13
+	ADDQ R10, R14
+	INCQ CX
+	JMP  im2colTop
+
+im2colBody:
+	CMPQ CX, DX
+	JGE  im2colBottom
+	VMOVUPS.Z (R14), K2, Z0
+	VMOVUPS Z0, K1, (R13)
+	ADDQ R10, R13
+	ADDQ R10, R14
+	INCQ CX
+	JMP  im2colBody
+
+im2colBottom:
+	CMPQ CX, R8
+	JGE  im2colNext
+	VMOVUPS Z1, K1, (R13)
+	ADDQ R10, R13
+	INCQ CX
+	JMP  im2colBottom
 
 im2colNext:
-	ADDQ R11, SI
-	ADDQ R11, DI
-	INCQ BX
-	INCQ DX
-	JMP  im2colRow
+	ADDQ $40, R11
+	JMP  im2colTap
 
 im2colDone:
 	VZEROUPPER

@@ -65,6 +65,7 @@ func im2colCases() []Conv2D {
 		{C: 2, H: 6, W: 6, R: 5, S: 3, Pad: 1},
 		{C: 2, H: 5, W: 40, R: 3, S: 5, Pad: 2},
 		{C: 1, H: 4, W: 33, R: 9, S: 9, Pad: 4},
+		{C: 2, H: 1, W: 4, R: 5, S: 5, Pad: 2}, // rows read only padding above and below
 		{C: 1, H: 2, W: 2, R: 2, S: 2, Pad: 1},
 	} {
 		c.N, c.K, c.Stride = 1, 1, 1
