@@ -3,6 +3,7 @@ package kernels
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countTask struct {
@@ -35,5 +36,37 @@ func TestParallelAllocatesNothing(t *testing.T) {
 	Parallel(16, task) // start the workers
 	if allocs := testing.AllocsPerRun(100, func() { Parallel(16, task) }); allocs > 0 {
 		t.Fatalf("%.0f allocations per call", allocs)
+	}
+}
+
+// slowTask's parts take up to four times spinFor, so the goroutine that called Parallel
+// often outlasts its polling and sleeps until the last helper signals.
+type slowTask struct {
+	delays []time.Duration
+	done   []atomic.Bool
+}
+
+func (s *slowTask) Run(i int) {
+	time.Sleep(s.delays[i])
+	s.done[i].Store(true)
+}
+
+// TestParallelWaitsForSlowHelpers: Parallel returns only once every part has finished,
+// whether the caller polled for its helpers or slept until they signalled.
+func TestParallelWaitsForSlowHelpers(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(3)
+	for round := range 60 {
+		n := 2 + round%5
+		task := &slowTask{delays: make([]time.Duration, n), done: make([]atomic.Bool, n)}
+		for i := range n {
+			task.delays[i] = time.Duration((round*7+i*13)%5) * spinFor
+		}
+		Parallel(n, task)
+		for i := range n {
+			if !task.done[i].Load() {
+				t.Fatalf("round %d: Parallel returned before part %d of %d finished", round, i, n)
+			}
+		}
 	}
 }
