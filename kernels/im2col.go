@@ -43,53 +43,6 @@ func (c Conv2D) shiftedBlock(dy, dx int) (oy0, oy1, lo, hi, shift int, ok bool) 
 	return oy0, oy1, lo, hi, dy*c.W + dx, oy0 < oy1 && lo < hi
 }
 
-// shiftTap is one kernel position of a vector col2im: for the pixel p of an image row iy,
-// its entry is col[off + p] when iy−dy is an output row, in the lanes of mask.
-type shiftTap struct{ off, dy, mask int }
-
-// maxShiftTaps and maxShiftMasks bound the tables of the vector kernels; wider geometries
-// take the Go path.
-const (
-	maxShiftTaps  = 64
-	maxShiftMasks = 256
-)
-
-// shiftMasks holds, for each kernel column s and each 16-wide chunk of a row, the lanes a
-// vector kernel stores (low 16 bits: those inside the row) and those that read the other
-// layout (high 16 bits: those whose column shifted by sign·(s−Pad) is inside the row too).
-type shiftMasks struct {
-	chunks int
-	masks  [maxShiftMasks]uint32
-}
-
-// init fills the masks for c, sign 1 for Im2col (an output reads column ox+dx of the
-// image) and −1 for Col2im (a pixel takes column ix−dx of col); false when they do not fit.
-func (m *shiftMasks) init(c Conv2D, sign int) bool {
-	m.chunks = (c.W + 15) / 16
-	if m.chunks*c.S > maxShiftMasks {
-		return false
-	}
-	for s := range c.S {
-		shift := sign * (s - c.Pad)
-		for k := range m.chunks {
-			var store, read uint32
-			for j := range 16 {
-				if x := 16*k + j; x < c.W {
-					store |= 1 << j
-					if y := x + shift; y >= 0 && y < c.W {
-						read |= 1 << j
-					}
-				}
-			}
-			m.masks[s*m.chunks+k] = store | read<<16
-		}
-	}
-	return true
-}
-
-// at is the masks of kernel column s in chunk k.
-func (m *shiftMasks) at(s, k int) uint32 { return m.masks[s*m.chunks+k] }
-
 // im2colShifted fills one row of the im2col matrix for kernel offset (dy, dx) when
 // shiftedRows holds: one copy of the block of outputs that read the image, then zeros
 // where a row of the block wrapped into its neighbour, and for the rows and columns that

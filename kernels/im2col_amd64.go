@@ -11,11 +11,58 @@ import "golang.org/x/sys/cpu"
 func im2colChannelAVX512(dst, img *float32, oh, w int, taps *im2colTap, ntaps int, store uint32)
 
 //go:noescape
-func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *shiftTap, ntaps int, store uint32)
+func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *col2imTap, ntaps int, store uint32)
 
 // shiftedVector says whether Im2col and Col2im use the AVX-512 kernels for shifted-row
 // geometries; tests turn it off to check the Go path.
 var shiftedVector = cpu.X86.HasAVX512F
+
+// col2imTap is one kernel position of col2imChunkAVX512: for the pixel p of an image row
+// iy, its entry is col[off + p] when iy−dy is an output row, in the lanes of mask.
+type col2imTap struct{ off, dy, mask int }
+
+// maxShiftTaps and maxShiftMasks bound the tables of the vector kernels; wider geometries
+// take the Go path.
+const (
+	maxShiftTaps  = 64
+	maxShiftMasks = 256
+)
+
+// shiftMasks holds, for each kernel column s and each 16-wide chunk of a row, the lanes a
+// vector kernel stores (low 16 bits: those inside the row) and those that read the other
+// layout (high 16 bits: those whose column shifted by sign·(s−Pad) is inside the row too).
+type shiftMasks struct {
+	chunks int
+	masks  [maxShiftMasks]uint32
+}
+
+// init fills the masks for c, sign 1 for Im2col (an output reads column ox+dx of the
+// image) and −1 for Col2im (a pixel takes column ix−dx of col); false when they do not fit.
+func (m *shiftMasks) init(c Conv2D, sign int) bool {
+	m.chunks = (c.W + 15) / 16
+	if m.chunks*c.S > maxShiftMasks {
+		return false
+	}
+	for s := range c.S {
+		shift := sign * (s - c.Pad)
+		for k := range m.chunks {
+			var store, read uint32
+			for j := range 16 {
+				if x := 16*k + j; x < c.W {
+					store |= 1 << j
+					if y := x + shift; y >= 0 && y < c.W {
+						read |= 1 << j
+					}
+				}
+			}
+			m.masks[s*m.chunks+k] = store | read<<16
+		}
+	}
+	return true
+}
+
+// at is the masks of kernel column s in chunk k.
+func (m *shiftMasks) at(s, k int) uint32 { return m.masks[s*m.chunks+k] }
 
 // im2colTap is one kernel position of im2colChannelAVX512: the im2col row at dst[row]
 // takes the image shifted by shift in its output rows [oy0, oy1), in the lanes of mask.
@@ -61,13 +108,13 @@ func col2imShiftedVector(c Conv2D, col, dx []float32) bool {
 		return false
 	}
 	oh, w := c.OutH(), c.W
-	var taps [maxShiftTaps]shiftTap
+	var taps [maxShiftTaps]col2imTap
 	for k := range m.chunks {
 		n := 0
 		for r := range c.R {
 			for s := range c.S {
 				dy, dxo := r-c.Pad, s-c.Pad
-				taps[n] = shiftTap{off: n*oh*w - dy*w - dxo, dy: dy, mask: int(m.at(s, k) >> 16)}
+				taps[n] = col2imTap{off: n*oh*w - dy*w - dxo, dy: dy, mask: int(m.at(s, k) >> 16)}
 				n++
 			}
 		}

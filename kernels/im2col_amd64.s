@@ -70,7 +70,7 @@ im2colDone:
 	VZEROUPPER
 	RET
 
-// func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *shiftTap, ntaps int, store uint32)
+// func col2imChunkAVX512(img, col *float32, hw, w, oh int, taps *col2imTap, ntaps int, store uint32)
 // Adds into one 16-wide column chunk of an image plane every entry of its channel's im2col
 // rows, pixel by pixel, tap after tap in the taps' order: a tap (off, dy, mask) adds
 // col[off + p] at pixel p of image row iy when iy−dy is an output row, in the lanes of

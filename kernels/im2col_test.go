@@ -78,6 +78,12 @@ func im2colCases() []Conv2D {
 // definitions: the shifted-row path, with its vector kernels and without, and the general
 // one alike.
 func TestIm2colCol2imMatchReference(t *testing.T) {
+	forShiftedVersions(func(name string) { t.Run(name, testIm2colCol2imMatchReference) })
+}
+
+// forShiftedVersions calls f with each setting of shiftedVector this CPU runs, named
+// "vector=…", and restores it after.
+func forShiftedVersions(f func(name string)) {
 	saved := shiftedVector
 	defer func() { shiftedVector = saved }()
 	for _, vector := range []bool{true, false} {
@@ -85,7 +91,7 @@ func TestIm2colCol2imMatchReference(t *testing.T) {
 			continue
 		}
 		shiftedVector = vector
-		t.Run(fmt.Sprintf("vector=%t", vector), testIm2colCol2imMatchReference)
+		f(fmt.Sprintf("vector=%t", vector))
 	}
 }
 
@@ -124,22 +130,16 @@ func BenchmarkIm2colCol2im(b *testing.B) {
 	c := Conv2D{N: 1, C: 32, H: 14, W: 14, K: 64, R: 3, S: 3, Pad: 1, Stride: 1}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x, col := randomSigned(rng, c.C*c.H*c.W), randomSigned(rng, c.ColSize())
-	saved := shiftedVector
-	defer func() { shiftedVector = saved }()
-	for _, vector := range []bool{true, false} {
-		if vector && !saved {
-			continue
-		}
-		shiftedVector = vector
-		b.Run(fmt.Sprintf("im2col/vector=%t", vector), func(b *testing.B) {
+	forShiftedVersions(func(name string) {
+		b.Run("im2col/"+name, func(b *testing.B) {
 			for b.Loop() {
 				Im2col(c, x, col)
 			}
 		})
-		b.Run(fmt.Sprintf("col2im/vector=%t", vector), func(b *testing.B) {
+		b.Run("col2im/"+name, func(b *testing.B) {
 			for b.Loop() {
 				Col2im(c, col, x)
 			}
 		})
-	}
+	})
 }
