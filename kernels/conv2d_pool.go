@@ -27,6 +27,9 @@ func Conv2DPoolForward(c Conv2D, x, w, bias, pooled []float32, argmax []int32, s
 	if err := c.checkPoolBuffers(x, w, bias, "pooled output", pooled, argmax, scratch); err != nil {
 		return err
 	}
+	if c.poolDirectForward(x, w, bias, pooled, argmax, scratch) {
+		return nil
+	}
 	p := c.foldBias(w, bias, scratch)
 	yn := scratch[c.ScratchSize():]
 	for n := range c.N {
