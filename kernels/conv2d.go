@@ -130,13 +130,10 @@ func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
 }
 
 // forwardProduct is the left operand of the forward products and the im2col buffer they
-// read: [w | bias] when there is a bias (with a row of ones under col), w alone otherwise;
-// or, for a direct convolution, its tables (taps not nil).
+// read: [w | bias] when there is a bias (with a row of ones under col), w alone otherwise.
 type forwardProduct struct {
 	kk      int // columns of wk: C·R·S, plus one for the bias
 	wk, col []float32
-	taps    []float32 // the direct convolution's taps and weights (conv2d_direct.go)
-	wt      []float32
 }
 
 // foldBias lays out the forward product in scratch (ScratchSize values).
@@ -146,12 +143,6 @@ func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
 	p := forwardProduct{kk: crs, wk: w}
 	if bias != nil {
 		p.kk = crs + 1
-	}
-	if c.direct(p.kk) {
-		p.taps, p.wt = c.directTables(w, bias, scratch[:p.kk*ohw])
-		return p
-	}
-	if bias != nil {
 		p.wk = scratch[p.kk*ohw : p.kk*ohw+c.K*p.kk]
 		for k := range c.K {
 			copy(p.wk[k*p.kk:k*p.kk+crs], w[k*crs:(k+1)*crs])
@@ -168,10 +159,6 @@ func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
 
 // image computes one image's output yn (K×OutH·OutW) from its input xn.
 func (p forwardProduct) image(c Conv2D, xn, yn []float32) {
-	if p.taps != nil {
-		c.directImage(p.taps, p.wt, p.kk > c.C*c.R*c.S, xn, yn)
-		return
-	}
 	ohw := c.OutH() * c.OutW()
 	Im2col(c, xn, p.col)
 	c.sgemm(false, false, c.K, ohw, p.kk, p.wk, p.kk, p.col, ohw, 0, yn, ohw)

@@ -20,8 +20,13 @@ import "math"
 // the exact sum). Nothing else of the SGEMM's kernels shows through the pooling: the
 // operand order of a multiply-add decides only which NaN survives, and the sign of a zero
 // partial sum at most the sign of a zero result, while the pooling compares zeros as
-// equal and, with the ReLU, writes +0 and −1 for any NaN or zero it picks. So, unlike the unpooled direct convolution
-// (conv2d_direct.go), one kernel serves every column and K need not fill the SGEMM's tiles.
+// equal and, with the ReLU, writes +0 and −1 for any NaN or zero it picks. So, unlike an
+// unpooled direct convolution (which would have to follow the SGEMM's kernel for each
+// column), one kernel serves every column and K need not fill the SGEMM's tiles.
+
+// poolDirectTaps is the most C·R·S (plus the bias) the direct pooled convolution takes:
+// its weights for a group of channels stay in registers.
+const poolDirectTaps = 16
 
 // poolDirectGroup is how many channels the kernel computes at a time: 4 channels × 2 rows
 // × 2 vectors (the windows' left and right columns) fill 16 of the 32 vector registers
@@ -72,11 +77,11 @@ func (c Conv2D) poolDirectRows() (hp, half int) {
 
 // poolDirectFits reports whether Conv2DPoolForward of kk taps (C·R·S, plus one for the
 // bias) runs as a direct pooled convolution: the CPU has the kernels, stride 1 (a row's
-// taps are then its neighbours), at most directTaps taps (as the unpooled direct
-// convolution) and room for the tables in scratch, which only images of a few pixels lack.
+// taps are then its neighbours), at most poolDirectTaps taps and room for the tables in
+// scratch, which only images of a few pixels lack.
 func (c Conv2D) poolDirectFits(kk int) bool {
 	img, offs, wt, masks := c.poolDirectLayout(kk)
-	return convPoolRow != nil && c.Stride == 1 && kk <= directTaps && img+offs+wt+masks <= c.PoolScratchSize()
+	return convPoolRow != nil && c.Stride == 1 && kk <= poolDirectTaps && img+offs+wt+masks <= c.PoolScratchSize()
 }
 
 // poolDirectForward is Conv2DPoolForward's direct pooled convolution on checked buffers;

@@ -8,16 +8,11 @@ import (
 )
 
 // withoutPoolDirect runs f with the direct pooled convolution off: Conv2DPoolForward
-// then convolves (by SGEMM unless sgemmOnly is false and the direct convolution takes the
-// shape) and pools as two steps.
-func withoutPoolDirect(sgemmOnly bool, f func()) {
+// then convolves by im2col and SGEMM and pools as two steps.
+func withoutPoolDirect(f func()) {
 	saved := convPoolRow
 	convPoolRow = nil
 	defer func() { convPoolRow = saved }()
-	if sgemmOnly {
-		withoutDirect(f)
-		return
-	}
 	f()
 }
 
@@ -144,7 +139,7 @@ func TestConv2DPoolDirectMatches(t *testing.T) {
 			SetThreads(threads)
 			var wantPooled []float32
 			var wantArg []int32
-			withoutPoolDirect(true, func() { wantPooled, wantArg = run() })
+			withoutPoolDirect(func() { wantPooled, wantArg = run() })
 			assertPooled(t, fmt.Sprintf("%s threads=%d", name, threads), pooled, arg, wantPooled, wantArg)
 		}
 	}
