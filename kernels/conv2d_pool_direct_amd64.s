@@ -4,45 +4,6 @@
 
 // Kernels of the direct pooled convolution (conv2d_pool_direct.go).
 
-// Lane j of pairLeft / pairRight takes element 2j / 2j+1 of a 32-float pair of vectors;
-// as integers, pairLeft is also the offset of window j's left element in its row.
-
-DATA pairLeft<>+0(SB)/4, $0
-DATA pairLeft<>+4(SB)/4, $2
-DATA pairLeft<>+8(SB)/4, $4
-DATA pairLeft<>+12(SB)/4, $6
-DATA pairLeft<>+16(SB)/4, $8
-DATA pairLeft<>+20(SB)/4, $10
-DATA pairLeft<>+24(SB)/4, $12
-DATA pairLeft<>+28(SB)/4, $14
-DATA pairLeft<>+32(SB)/4, $16
-DATA pairLeft<>+36(SB)/4, $18
-DATA pairLeft<>+40(SB)/4, $20
-DATA pairLeft<>+44(SB)/4, $22
-DATA pairLeft<>+48(SB)/4, $24
-DATA pairLeft<>+52(SB)/4, $26
-DATA pairLeft<>+56(SB)/4, $28
-DATA pairLeft<>+60(SB)/4, $30
-GLOBL pairLeft<>(SB), RODATA|NOPTR, $64
-
-DATA pairRight<>+0(SB)/4, $1
-DATA pairRight<>+4(SB)/4, $3
-DATA pairRight<>+8(SB)/4, $5
-DATA pairRight<>+12(SB)/4, $7
-DATA pairRight<>+16(SB)/4, $9
-DATA pairRight<>+20(SB)/4, $11
-DATA pairRight<>+24(SB)/4, $13
-DATA pairRight<>+28(SB)/4, $15
-DATA pairRight<>+32(SB)/4, $17
-DATA pairRight<>+36(SB)/4, $19
-DATA pairRight<>+40(SB)/4, $21
-DATA pairRight<>+44(SB)/4, $23
-DATA pairRight<>+48(SB)/4, $25
-DATA pairRight<>+52(SB)/4, $27
-DATA pairRight<>+56(SB)/4, $29
-DATA pairRight<>+60(SB)/4, $31
-GLOBL pairRight<>(SB), RODATA|NOPTR, $64
-
 // func splitRowsAVX512(x *float32, rows, rowXBytes int, masks *float32, chunks, pad int, dst *float32, dstRowBytes int)
 // Each row of x, read 32 padded columns at a time under two masks (zeros outside the
 // row), goes to dst as its even columns, then (half a dst row later) its odd ones.
@@ -56,8 +17,8 @@ TEXT ·splitRowsAVX512(SB), NOSPLIT, $0-64
 	MOVQ      dstRowBytes+56(FP), R9
 	MOVQ      R9, R10
 	SHRQ      $1, R10
-	VMOVDQU32 pairLeft<>(SB), Z28
-	VMOVDQU32 pairRight<>(SB), Z29
+	VMOVDQU32 ·poolEvenLanes(SB), Z28
+	VMOVDQU32 ·poolOddLanes(SB), Z29
 
 row:
 	MOVQ AX, SI
@@ -193,7 +154,7 @@ TEXT ·convPoolRowAVX512(SB), NOSPLIT, $0-108
 	SHLQ         $2, R8
 	MOVQ         idx+80(FP), R9
 	VPBROADCASTD R9, Z24
-	VPADDD       pairLeft<>(SB), Z24, Z24
+	VPADDD       ·poolEvenLanes(SB), Z24, Z24
 	MOVQ         ow+96(FP), R9
 	VPBROADCASTD R9, Z26
 	VPADDD       Z24, Z26, Z26

@@ -3,42 +3,44 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// Lane j of an even/odd permutation takes element 2j / 2j+1 of the 32-float pair (Z0:Z1).
-DATA evenIdx<>+0(SB)/4, $0
-DATA evenIdx<>+4(SB)/4, $2
-DATA evenIdx<>+8(SB)/4, $4
-DATA evenIdx<>+12(SB)/4, $6
-DATA evenIdx<>+16(SB)/4, $8
-DATA evenIdx<>+20(SB)/4, $10
-DATA evenIdx<>+24(SB)/4, $12
-DATA evenIdx<>+28(SB)/4, $14
-DATA evenIdx<>+32(SB)/4, $16
-DATA evenIdx<>+36(SB)/4, $18
-DATA evenIdx<>+40(SB)/4, $20
-DATA evenIdx<>+44(SB)/4, $22
-DATA evenIdx<>+48(SB)/4, $24
-DATA evenIdx<>+52(SB)/4, $26
-DATA evenIdx<>+56(SB)/4, $28
-DATA evenIdx<>+60(SB)/4, $30
-GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+// Lane j of poolEvenLanes / poolOddLanes takes element 2j / 2j+1 of a 32-float pair of
+// vectors; as integers, poolEvenLanes is also the offset of 2×2 window j's left element in
+// its row. The unpooling and the direct pooled convolution share them.
+DATA ·poolEvenLanes+0(SB)/4, $0
+DATA ·poolEvenLanes+4(SB)/4, $2
+DATA ·poolEvenLanes+8(SB)/4, $4
+DATA ·poolEvenLanes+12(SB)/4, $6
+DATA ·poolEvenLanes+16(SB)/4, $8
+DATA ·poolEvenLanes+20(SB)/4, $10
+DATA ·poolEvenLanes+24(SB)/4, $12
+DATA ·poolEvenLanes+28(SB)/4, $14
+DATA ·poolEvenLanes+32(SB)/4, $16
+DATA ·poolEvenLanes+36(SB)/4, $18
+DATA ·poolEvenLanes+40(SB)/4, $20
+DATA ·poolEvenLanes+44(SB)/4, $22
+DATA ·poolEvenLanes+48(SB)/4, $24
+DATA ·poolEvenLanes+52(SB)/4, $26
+DATA ·poolEvenLanes+56(SB)/4, $28
+DATA ·poolEvenLanes+60(SB)/4, $30
+GLOBL ·poolEvenLanes(SB), RODATA|NOPTR, $64
 
-DATA oddIdx<>+0(SB)/4, $1
-DATA oddIdx<>+4(SB)/4, $3
-DATA oddIdx<>+8(SB)/4, $5
-DATA oddIdx<>+12(SB)/4, $7
-DATA oddIdx<>+16(SB)/4, $9
-DATA oddIdx<>+20(SB)/4, $11
-DATA oddIdx<>+24(SB)/4, $13
-DATA oddIdx<>+28(SB)/4, $15
-DATA oddIdx<>+32(SB)/4, $17
-DATA oddIdx<>+36(SB)/4, $19
-DATA oddIdx<>+40(SB)/4, $21
-DATA oddIdx<>+44(SB)/4, $23
-DATA oddIdx<>+48(SB)/4, $25
-DATA oddIdx<>+52(SB)/4, $27
-DATA oddIdx<>+56(SB)/4, $29
-DATA oddIdx<>+60(SB)/4, $31
-GLOBL oddIdx<>(SB), RODATA|NOPTR, $64
+DATA ·poolOddLanes+0(SB)/4, $1
+DATA ·poolOddLanes+4(SB)/4, $3
+DATA ·poolOddLanes+8(SB)/4, $5
+DATA ·poolOddLanes+12(SB)/4, $7
+DATA ·poolOddLanes+16(SB)/4, $9
+DATA ·poolOddLanes+20(SB)/4, $11
+DATA ·poolOddLanes+24(SB)/4, $13
+DATA ·poolOddLanes+28(SB)/4, $15
+DATA ·poolOddLanes+32(SB)/4, $17
+DATA ·poolOddLanes+36(SB)/4, $19
+DATA ·poolOddLanes+40(SB)/4, $21
+DATA ·poolOddLanes+44(SB)/4, $23
+DATA ·poolOddLanes+48(SB)/4, $25
+DATA ·poolOddLanes+52(SB)/4, $27
+DATA ·poolOddLanes+56(SB)/4, $29
+DATA ·poolOddLanes+60(SB)/4, $31
+GLOBL ·poolOddLanes(SB), RODATA|NOPTR, $64
 
 // WINS sets k to the lanes where c wins over b, which comes first in the window: c > b,
 // or c is NaN (PyTorch's rule: the first strict maximum, or the last NaN). K0 is scratch.
@@ -109,8 +111,8 @@ TEXT ·maxPoolPlanesAVX512(SB), NOSPLIT, $0-48
 	SHLQ         $2, R13
 	MOVQ         poolPlan_second(DI), R12
 	MOVQ         poolPlan_tailBytes(DI), R14
-	VMOVDQU32    evenIdx<>(SB), Z30
-	VMOVDQU32    oddIdx<>(SB), Z29
+	VMOVDQU32    ·poolEvenLanes(SB), Z30
+	VMOVDQU32    ·poolOddLanes(SB), Z29
 	VMOVDQU32    poolPlan_perm0(DI), Z19
 	VMOVDQU32    poolPlan_perm1(DI), Z18
 	VMOVDQU32    poolPlan_lane(DI), Z17

@@ -3,25 +3,6 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// Lane j of windowIdx is the offset 2j of window j's top-left element in its input row.
-DATA windowIdx<>+0(SB)/4, $0
-DATA windowIdx<>+4(SB)/4, $2
-DATA windowIdx<>+8(SB)/4, $4
-DATA windowIdx<>+12(SB)/4, $6
-DATA windowIdx<>+16(SB)/4, $8
-DATA windowIdx<>+20(SB)/4, $10
-DATA windowIdx<>+24(SB)/4, $12
-DATA windowIdx<>+28(SB)/4, $14
-DATA windowIdx<>+32(SB)/4, $16
-DATA windowIdx<>+36(SB)/4, $18
-DATA windowIdx<>+40(SB)/4, $20
-DATA windowIdx<>+44(SB)/4, $22
-DATA windowIdx<>+48(SB)/4, $24
-DATA windowIdx<>+52(SB)/4, $26
-DATA windowIdx<>+56(SB)/4, $28
-DATA windowIdx<>+60(SB)/4, $30
-GLOBL windowIdx<>(SB), RODATA|NOPTR, $64
-
 // zipLo and zipHi interleave two 16-float vectors A and B: (A0 B0 … A7 B7), (A8 B8 … A15 B15).
 DATA zipLo<>+0(SB)/4, $0
 DATA zipLo<>+4(SB)/4, $16
@@ -125,7 +106,7 @@ TEXT ·unpoolReLUAVX512(SB), NOSPLIT, $0-56
 	SHLQ         $2, R13
 	MOVQ         poolPlan_second(DI), R12
 	MOVQ         poolPlan_tailBytes(DI), R14
-	VMOVDQU32    windowIdx<>(SB), Z30
+	VMOVDQU32    ·poolEvenLanes(SB), Z30
 	VMOVDQU32    zipLo<>(SB), Z21
 	VMOVDQU32    zipHi<>(SB), Z20
 	VMOVDQU32    poolPlan_perm0(DI), Z19
