@@ -30,6 +30,9 @@ func TestParallelRunsEveryPartOnce(t *testing.T) {
 }
 
 func TestParallelAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop objects: allocation counts mean nothing")
+	}
 	defer SetThreads(0)
 	SetThreads(2)
 	task := &countTask{runs: make([]atomic.Int32, 16)}
