@@ -71,21 +71,11 @@ func correctionIsOne(c float32) uint32 {
 	return 0
 }
 
-// adamChunk is how many elements one part of a parallel Adam update covers, and
-// minParallelAdam the length below which it stays on the calling goroutine. Adam is bound
-// by the divider (up to three divisions and a square root per element), not by memory, so
-// a second core helps: a 235,146-element step took 68 µs on two goroutines against 113 µs
-// on one (AVX-512, 2-core EPYC, when the second core was free).
-const (
-	adamChunk       = 1 << 14
-	minParallelAdam = 1 << 16
-)
-
 // adamCall is one Adam update shared by the goroutines working on it; pooled so that a
 // step allocates nothing.
 type adamCall struct {
 	adamArgs
-	parts
+	chunks chunkedUpdate
 }
 
 // adamArgs is one Adam update as its parts see it.
@@ -96,30 +86,8 @@ type adamArgs struct {
 
 var adamCalls = sync.Pool{New: func() any { return new(adamCall) }}
 
-// run updates every element, in parallel chunks when there are many. Element-wise updates
-// do not depend on how the range is split.
-func (c *adamCall) run() {
-	n := len(c.p)
-	threads := Threads()
-	if n < minParallelAdam || threads == 1 {
-		c.update(0, n)
-		return
-	}
-	chunks := (n + adamChunk - 1) / adamChunk
-	c.start(chunks)
-	runParallel(c, &c.parts, min(threads, chunks)-1)
-}
-
-// help updates unclaimed chunks until none is left.
-func (c *adamCall) help() {
-	for {
-		i, ok := c.claim()
-		if !ok {
-			return
-		}
-		c.update(i*adamChunk, min(len(c.p), (i+1)*adamChunk))
-	}
-}
+// run updates every element, in parallel chunks when there are many.
+func (c *adamCall) run() { c.chunks.run(c, len(c.p)) }
 
 // update applies the update to elements [lo,hi).
 func (c *adamCall) update(lo, hi int) {

@@ -72,7 +72,7 @@ func runParallel(h helper, p *parts, helpers int) {
 		jobs <- helpJob{h: h, p: p}
 	}
 	h.help()
-	if p.pending.Load() == 0 || pollDone(p) {
+	if spin(func() bool { return p.pending.Load() == 0 }) {
 		return
 	}
 	if p.pending.Add(sleeping) != sleeping {
@@ -81,11 +81,11 @@ func runParallel(h helper, p *parts, helpers int) {
 	p.pending.Store(0)
 }
 
-// pollDone polls for p's helpers to finish for up to spinFor, yielding the processor
-// between polls, and reports whether they did.
-func pollDone(p *parts) bool {
+// spin polls ready for up to spinFor, yielding the processor between polls, and reports
+// whether it became true.
+func spin(ready func() bool) bool {
 	deadline := time.Now().Add(spinFor)
-	for p.pending.Load() != 0 {
+	for !ready() {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -103,35 +103,27 @@ func ensureWorkers(n int) {
 	}
 }
 
-// spinFor is how long an idle worker keeps polling for the next job before it parks:
-// waking a parked goroutine takes tens of microseconds on a VM, as long as a whole 256³
-// product takes on two cores, and training issues its products back to back.
+// spinFor is how long an idle worker keeps polling for the next job, and a caller for its
+// helpers, before parking: waking a parked goroutine takes tens of microseconds on a VM,
+// as long as a whole 256³ product takes on two cores, and training issues its products
+// back to back.
 const spinFor = 50 * time.Microsecond
 
 // work helps with any parallel operation until the process ends.
 func work() {
 	for {
-		j, ok := pollJob()
-		if !ok {
+		var j helpJob
+		if !spin(func() bool {
+			select {
+			case j = <-jobs:
+				return true
+			default:
+				return false
+			}
+		}) {
 			j = <-jobs
 		}
 		j.h.help()
 		j.p.finish()
-	}
-}
-
-// pollJob polls for a job for up to spinFor, yielding the processor between polls.
-func pollJob() (helpJob, bool) {
-	deadline := time.Now().Add(spinFor)
-	for {
-		select {
-		case j := <-jobs:
-			return j, true
-		default:
-		}
-		if time.Now().After(deadline) {
-			return helpJob{}, false
-		}
-		runtime.Gosched()
 	}
 }

@@ -26,21 +26,11 @@ func SGDMomentumStep(params, grads, velocity []float32, h SGDHyper) error {
 	return nil
 }
 
-// sgdChunk is how many elements one part of a parallel SGD update covers, and
-// minParallelSGD the length below which it stays on the calling goroutine. The update
-// moves 20 bytes per element for 5 flops; in a training step its operands have left the
-// core's L2 (the MLP's 235,146 parameters, gradients and velocities are 2.8 MB), and one
-// core streaming them took 160 µs, so the second core's share of the bandwidth pays.
-const (
-	sgdChunk       = 1 << 14
-	minParallelSGD = 1 << 16
-)
-
 // sgdCall is one SGD update shared by the goroutines working on it; pooled so that a
 // step allocates nothing.
 type sgdCall struct {
 	sgdArgs
-	parts
+	chunks chunkedUpdate
 }
 
 // sgdArgs is one SGD update as its parts see it.
@@ -51,30 +41,8 @@ type sgdArgs struct {
 
 var sgdCalls = sync.Pool{New: func() any { return new(sgdCall) }}
 
-// run updates every element, in parallel chunks when there are many. Element-wise updates
-// do not depend on how the range is split.
-func (c *sgdCall) run() {
-	n := len(c.p)
-	threads := Threads()
-	if n < minParallelSGD || threads == 1 {
-		c.update(0, n)
-		return
-	}
-	chunks := (n + sgdChunk - 1) / sgdChunk
-	c.start(chunks)
-	runParallel(c, &c.parts, min(threads, chunks)-1)
-}
-
-// help updates unclaimed chunks until none is left.
-func (c *sgdCall) help() {
-	for {
-		i, ok := c.claim()
-		if !ok {
-			return
-		}
-		c.update(i*sgdChunk, min(len(c.p), (i+1)*sgdChunk))
-	}
-}
+// run updates every element, in parallel chunks when there are many.
+func (c *sgdCall) run() { c.chunks.run(c, len(c.p)) }
 
 // update applies the update to elements [lo,hi).
 func (c *sgdCall) update(lo, hi int) {

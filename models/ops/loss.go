@@ -37,7 +37,8 @@ func CrossEntropy(head Head, z, y, w *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("cross-entropy: sigmoid head with %d outputs, want 1", zs[1])
 	}
 	op := &crossEntropyOp{head: head, batch: zs[0], outputs: zs[1], wDims: w.Dims(), loss: new(G.F32),
-		samples: &sampleTerms{losses: make([]float64, zs[0]), exps: make([]float64, zs[0]*zs[1]), sums: make([]float64, zs[0])}}
+		samples: &sampleTerms{head: head, outputs: zs[1],
+			losses: make([]float64, zs[0]), exps: make([]float64, zs[0]*zs[1]), sums: make([]float64, zs[0])}}
 	return G.ApplyOp(op, z, y, w)
 }
 
@@ -90,7 +91,7 @@ func (op *crossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	t := op.samples
-	t.head, t.outputs, t.z, t.y, t.w = op.head, op.outputs, z, y, w
+	t.z, t.y, t.w = z, y, w
 	kernels.Parallel((op.batch+lossBlock-1)/lossBlock, t)
 	t.z, t.y, t.w = nil, nil, nil
 	var total float64
