@@ -19,3 +19,6 @@ func ghashAVX512(x *fieldElem, powers *[16]fieldElem, src *byte, n int)
 
 //go:noescape
 func ghashBlocks(x *fieldElem, key *fieldElem, src *byte, n int)
+
+//go:noescape
+func encryptBlock(k *vectorKeys, dst, src *[16]byte)

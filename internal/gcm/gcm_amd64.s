@@ -449,3 +449,25 @@ stitchDone:
 	VMOVDQU X9, (R11)
 	VZEROUPPER
 	RET
+
+// func encryptBlock(k *vectorKeys, dst, src *[16]byte)
+// One block of AES: the tag's mask E(K, J0).
+TEXT ·encryptBlock(SB), NOSPLIT, $0-24
+	MOVQ    k+0(FP), AX
+	MOVQ    dst+8(FP), DI
+	MOVQ    src+16(FP), SI
+	MOVQ    vectorKeys_rounds(AX), R8
+	LEAQ    vectorKeys_rk4(AX), AX
+	VMOVDQU (SI), X0
+	VPXOR   (AX), X0, X0
+	MOVQ    $1, CX
+
+blockRound:
+	ADDQ    $64, AX
+	VAESENC (AX), X0, X0
+	INCQ    CX
+	CMPQ    CX, R8
+	JB      blockRound
+	VAESENCLAST 64(AX), X0, X0
+	VMOVDQU X0, (DI)
+	RET

@@ -199,3 +199,18 @@ func FuzzSealMatchesCryptoCipher(f *testing.F) {
 		}
 	})
 }
+
+func TestSealOpenAllocateOnlyTheirResult(t *testing.T) {
+	vec, _ := newBoth(t, make([]byte, 32))
+	nonce, pt := make([]byte, 12), make([]byte, 5000)
+	buf := make([]byte, 0, len(pt)+tagSize)
+	allocs := testing.AllocsPerRun(20, func() {
+		sealed := vec.Seal(buf[:0], nonce, pt, nonce)
+		if _, err := vec.Open(sealed[:0], nonce, sealed, nonce); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Seal and Open into a buffer with room: %.1f allocations, want 0", allocs)
+	}
+}

@@ -61,11 +61,13 @@ type Config struct {
 	// the kernel default. Best effort: a name the kernel refuses is logged
 	// and the default stays.
 	Congestion string
-	// ServerTLS and ClientTLS, when set, wrap every ring link in mutual TLS before
-	// the session handshake: ServerTLS for the link accepted from the predecessor,
-	// ClientTLS for the one dialled to the successor. Set both or neither; the
-	// agent builds them from its certificate so only agents of the cluster's CA
-	// can take a place in the ring.
+	// ServerTLS and ClientTLS, when set, wrap every ring link in mutual TLS 1.3
+	// for the session handshake, and the link's data then travels sealed under
+	// keys exported from that TLS session (sealed_link.go): ServerTLS for the link
+	// accepted from the predecessor, ClientTLS for the one dialled to the
+	// successor. Set both or neither; the agent builds them from its certificate
+	// so only agents of the cluster's CA can take a place in the ring. Join uses
+	// a copy of ServerTLS without session tickets.
 	ServerTLS, ClientTLS *tls.Config
 	// Logger receives join and failure events; nil means slog.Default().
 	Logger *slog.Logger

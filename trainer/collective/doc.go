@@ -12,21 +12,26 @@
 // control such as BBR (see Config.Congestion), and chunks grow with the
 // message (see Config.ChunkBytes) to save system calls and wake-ups.
 //
-// In TLS (Config.ServerTLS and ClientTLS) every byte is also sealed by the
-// sender and opened by the receiver with AES-GCM in crypto/tls, in 16 KiB
-// records that the links gather into 256 KiB writes and read from the socket in
-// 256 KiB pieces (secure_link.go). Where the ring is CPU-bound that crypto
-// decides the speed: with two ranks on a two-core VM over loopback, a CPU
-// profile of the 256 MiB all-reduce put 46% of a TLS rank's CPU in AES-GCM
-// (2.5-2.7 GB/s a core), 16% in user-space copies (crypto/tls's and the link
-// buffers') and 28% in system calls; a TLS rank used about four times the CPU
-// of a plaintext one, so TLS ran at 0.2-0.3 of plaintext there
-// (bench/allreduce --tls). With no cost beyond AES-GCM the bound on that
-// machine would be about 0.34. On a rate-limited link the wire, not the CPU,
-// should decide: one TLS stream carried about 1 GB/s with roughly a core on
-// each side, about 0.8 of a 10 Gbit/s line, while 25 Gbit/s would need one
-// link's crypto spread over several cores (bench/allreduce --netns measures
-// shaped links, but its ranks share the benchmark machine's cores).
+// In TLS (Config.ServerTLS and ClientTLS) a link runs the mutual TLS 1.3
+// handshake and the session hello and ack in crypto/tls, so that certificate
+// refusals, alerts and rejected hellos work as TLS does, and then both ends
+// switch, on the same socket, to this package's sealed frames (sealed_link.go):
+// AES-256-GCM under keys exported from the TLS session, one per direction and
+// renewed every 4 GiB (seal_keys.go), in frames of up to 256 KiB that the
+// sender seals straight from the caller's buffers into 1 MiB writes and the
+// receiver opens straight into the caller's slice. In crypto/tls records the
+// ring ran at 0.2-0.3 of plaintext: with two ranks on a two-core VM over
+// loopback, a CPU profile of the 256 MiB all-reduce put 46% of a TLS rank's CPU
+// in AES-GCM, 16% in user-space copies (crypto/tls's and the link buffers') and
+// 28% in system calls. Sealed frames leave only the cipher's one pass over each
+// byte: there, with crypto/aes's AES-GCM, about 60% of a TLS rank's CPU is the
+// cipher, 30% system calls and 2% copies, and TLS runs at 0.3-0.4 of plaintext,
+// the bound for that cipher (bench/allreduce --tls); with a cipher that only
+// copied, it ran at 0.6-0.7, a bound for any cipher here. newSealCipher
+// (seal_cipher.go) picks the AES-GCM. On a rate-limited link the wire, not the
+// CPU, should decide: one crypto/tls stream carried about 1 GB/s with roughly a
+// core on each side, about 0.8 of a 10 Gbit/s line (bench/allreduce --netns
+// measures shaped links, but its ranks share the benchmark machine's cores).
 //
 // Failure is loud and fast: every operation runs under a deadline, the first
 // error breaks the communicator (its connections are closed, so neighbours fail

@@ -50,6 +50,12 @@ func join(ctx context.Context, cfg Config, ln net.Listener) (*Comm, error) {
 		_ = ln.Close()
 		return nil, &OpError{Op: "join", Rank: cfg.Rank, Peer: -1, Kind: ErrInvalidConfig, Err: errors.New("big-endian hosts are not supported")}
 	}
+	if cfg.ServerTLS != nil {
+		// A ring link never resumes a session, and a ticket is one more record
+		// the dialler must read before the link is sealed.
+		cfg.ServerTLS = cfg.ServerTLS.Clone()
+		cfg.ServerTLS.SessionTicketsDisabled = true
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
@@ -140,7 +146,10 @@ func dialNext(ctx context.Context, cfg Config) (net.Conn, error) {
 		}
 		if err == nil {
 			if err = clientHandshake(ctx, conn, hi); err == nil {
-				return conn, nil
+				var sealed net.Conn
+				if sealed, err = sealLink(conn, true, fmt.Sprintf("to rank %d at %s", to, addr)); err == nil {
+					return sealed, nil
+				}
 			}
 			_ = conn.Close()
 		}
@@ -211,6 +220,9 @@ func acceptPrev(ctx context.Context, cfg Config, ln net.Listener) (net.Conn, err
 				link, err := secureAccepted(ctx, cfg, conn)
 				if err == nil {
 					err = serverHandshake(ctx, cfg, link, from)
+				}
+				if err == nil {
+					link, err = sealLink(link, false, fmt.Sprintf("from rank %d at %s", from, conn.RemoteAddr()))
 				}
 				if err != nil {
 					cfg.Logger.Warn("collective refused a connection", "rank", cfg.Rank, "remote", conn.RemoteAddr().String(), "error", err)

@@ -11,7 +11,8 @@ import (
 )
 
 // secureAccepted runs the TLS handshake on a link accepted from the predecessor,
-// when the ring is configured for TLS; the session hello then travels inside it.
+// when the ring is configured for TLS; the session hello and ack then travel
+// inside it, and sealLink switches the link to sealed frames after them.
 func secureAccepted(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, error) {
 	if cfg.ServerTLS == nil {
 		return conn, nil
@@ -20,7 +21,6 @@ func secureAccepted(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, e
 	if err := link.HandshakeContext(ctx); err != nil {
 		return nil, fmt.Errorf("tls handshake from %s: %w", conn.RemoteAddr(), err)
 	}
-	link.raw.startGathering()
 	return link, nil
 }
 
@@ -42,7 +42,6 @@ func secureDialled(ctx context.Context, cfg Config, conn net.Conn) (net.Conn, er
 		}
 		return nil, fmt.Errorf("%w: tls: %v", ErrHandshake, err)
 	}
-	link.raw.startGathering()
 	return link, nil
 }
 

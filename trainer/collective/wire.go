@@ -22,7 +22,7 @@ import (
 // Payloads follow as raw bytes; float32 payloads are little-endian IEEE 754.
 const (
 	helloMagic    = "DXCL"
-	wireVersion   = 1
+	wireVersion   = 2 // 2: a link in TLS carries sealed frames after the ack (sealed_link.go)
 	helloFixedLen = 4 + 2 + 4 + 4 + 4 + 1
 	headerMagic   = 0xDC01
 	headerLen     = 24
