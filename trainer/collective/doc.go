@@ -19,19 +19,24 @@
 // AES-256-GCM under keys exported from the TLS session, one per direction and
 // renewed every 4 GiB (seal_keys.go), in frames of up to 256 KiB that the
 // sender seals straight from the caller's buffers into 1 MiB writes and the
-// receiver opens straight into the caller's slice. In crypto/tls records the
-// ring ran at 0.2-0.3 of plaintext: with two ranks on a two-core VM over
-// loopback, a CPU profile of the 256 MiB all-reduce put 46% of a TLS rank's CPU
-// in AES-GCM, 16% in user-space copies (crypto/tls's and the link buffers') and
-// 28% in system calls. Sealed frames leave only the cipher's one pass over each
-// byte: there, with crypto/aes's AES-GCM, about 60% of a TLS rank's CPU is the
-// cipher, 30% system calls and 2% copies, and TLS runs at 0.3-0.4 of plaintext,
-// the bound for that cipher (bench/allreduce --tls); with a cipher that only
-// copied, it ran at 0.6-0.7, a bound for any cipher here. newSealCipher
-// (seal_cipher.go) picks the AES-GCM. On a rate-limited link the wire, not the
-// CPU, should decide: one crypto/tls stream carried about 1 GB/s with roughly a
-// core on each side, about 0.8 of a 10 Gbit/s line (bench/allreduce --netns
-// measures shaped links, but its ranks share the benchmark machine's cores).
+// receiver opens straight into the caller's slice.
+//
+// Why not crypto/tls records: with two ranks on a two-core VM over loopback
+// they ran the ring at 0.2-0.3 of plaintext, and a CPU profile of the 256 MiB
+// all-reduce put 46% of a TLS rank's CPU in AES-GCM, 16% in user-space copies
+// (crypto/tls's and the link buffers') and 28% in system calls. Sealed frames
+// leave only the cipher's one pass over each byte. On that VM, with crypto/aes's
+// AES-GCM (3-5 GB/s a core) about 60% of a TLS rank's CPU is the cipher and
+// TLS runs at 0.3-0.4 of plaintext; with internal/gcm's (15 GB/s a core, VAES
+// and VPCLMULQDQ on AVX-512), which newSealCipher (seal_cipher.go) picks where
+// the CPU has it, at 0.45-0.6 (bench/allreduce --tls). With a cipher that only
+// copied it ran at 0.6-0.7: on two cores that the two ranks and the kernel's
+// copies share, the cipher's pass over every byte sent and received is what
+// remains, and it is already near what the AES units give (AES-256 in counter
+// mode alone runs at 27.5 GB/s a core there). On a rate-limited link the wire,
+// not the CPU, decides: behind a veth shaped to 10 Gbit/s (bench/allreduce
+// --netns) sealed TLS ran at 0.86-0.90 of plaintext, and at 25 Gbit/s, where
+// the two shared cores are the limit again, at 0.61-0.70.
 //
 // Failure is loud and fast: every operation runs under a deadline, the first
 // error breaks the communicator (its connections are closed, so neighbours fail
