@@ -155,6 +155,9 @@ func run(o options) error {
 		rows = append(rows, shaped...)
 	}
 	printTable(rows, o)
+	if o.withTLS {
+		printCipherRates()
+	}
 	return nil
 }
 
