@@ -22,6 +22,7 @@ func (s *Server) agentRoutes() []route {
 		{"POST /v1/agent/rendezvous", kindWrite, agent, s.rendezvousEndpoint},
 		{"POST /v1/agent/resumed", kindWrite, agent, s.resumedEndpoint},
 		{"POST /v1/agent/artifact", kindWrite, agent, s.artifactEndpoint},
+		{"POST /v1/agent/security-events", kindWrite, agent, s.agentSecurityEventsEndpoint},
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dxtrain/dxtrain/console"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/pki"
 )
 
 // maxBodyBytes bounds a request body; specs and ledger records are small.
@@ -231,12 +232,17 @@ func (s *Server) forward(rc *reqCtx) error {
 		return err
 	}
 	body := rc.body
+	peer := ""
+	if id, ok := pki.PeerIdentity(rc.r.TLS); ok {
+		peer = string(id.Role) + "/" + id.Name
+	}
 	proxy := &httputil.ReverseProxy{
 		ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		Transport: s.client.Transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&url.URL{Scheme: s.scheme(), Host: addr})
 			pr.Out.Header.Set(structs.HeaderForwarded, s.cfg.NodeID)
+			pr.Out.Header.Set(structs.HeaderForwardedPeer, peer)
 			// This server checked the browser's origin against itself; the leader's
 			// host differs, so the headers would fail the check again there.
 			pr.Out.Header.Del("Origin")

@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/dxtrain/dxtrain/coordinator/structs"
@@ -23,44 +20,23 @@ const (
 	maxPendingRefusals = 256
 )
 
-type refusalKey struct{ listener, source, reason, peer string }
-
-// refusalLog counts refused connections and requests per source and reason, logs
-// each, and commits the counts to the replicated audit log through the leader.
+// refusalLog logs each refused connection and request, counts them in runs per
+// source and reason, and commits the runs to the replicated audit log through the
+// leader.
 type refusalLog struct {
 	s       *Server
-	mu      sync.Mutex
-	pending map[refusalKey]*structs.SecurityEvent
-	dropped int
+	counter *pki.RefusalCounter
 }
 
 func newRefusalLog(s *Server) *refusalLog {
-	return &refusalLog{s: s, pending: map[refusalKey]*structs.SecurityEvent{}}
+	return &refusalLog{s: s, counter: pki.NewRefusalCounter(maxPendingRefusals)}
 }
 
 // record notes one refusal. It never blocks on Raft.
 func (l *refusalLog) record(r pki.Refusal) {
-	source := r.Remote
-	if host, _, err := net.SplitHostPort(r.Remote); err == nil {
-		source = host
-	}
-	l.s.log.Warn("connection refused", "listener", r.Listener, "source", source, "reason", r.Reason, "peer", r.Peer)
+	l.s.log.Warn("connection refused", "listener", r.Listener, "source", r.Remote, "reason", r.Reason, "peer", r.Peer)
 	l.s.metrics.tlsRefused.WithLabelValues(r.Listener).Inc()
-	now := time.Now().UnixNano()
-	k := refusalKey{r.Listener, source, r.Reason, r.Peer}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if ev := l.pending[k]; ev != nil {
-		ev.Count++
-		ev.Last = now
-		return
-	}
-	if len(l.pending) >= maxPendingRefusals {
-		l.dropped++
-		return
-	}
-	l.pending[k] = &structs.SecurityEvent{Server: l.s.cfg.NodeID, Listener: r.Listener, Source: source,
-		Reason: r.Reason, Peer: r.Peer, Count: 1, First: now, Last: now}
+	l.counter.Add(r, time.Now())
 }
 
 // loop flushes until the server shuts down.
@@ -80,19 +56,11 @@ func (l *refusalLog) loop(ctx context.Context) {
 }
 
 func (l *refusalLog) take() []structs.SecurityEvent {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.dropped > 0 {
-		l.s.log.Warn("refusals from too many sources to audit one by one", "not_audited", l.dropped)
-		l.dropped = 0
+	runs, dropped := l.counter.Take()
+	if dropped > 0 {
+		l.s.log.Warn("refusals from too many sources to audit one by one", "not_audited", dropped)
 	}
-	out := make([]structs.SecurityEvent, 0, len(l.pending))
-	for _, ev := range l.pending {
-		out = append(out, *ev)
-	}
-	clear(l.pending)
-	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
-	return out
+	return structs.SecurityEventsFrom(l.s.cfg.NodeID, runs)
 }
 
 // flush commits the pending runs: through Raft on the leader, through the leader's
@@ -150,6 +118,44 @@ func (s *Server) securityEventsEndpoint(rc *reqCtx) (any, error) {
 	if s.tls == nil {
 		return nil, fmt.Errorf("security events are sent between servers over mutual TLS, and this server runs without it: %w", structs.ErrPermissionDenied)
 	}
+	req, err := decodeSecurityEvents(rc)
+	if err != nil {
+		return nil, err
+	}
+	return s.commitSecurityEvents(rc, req)
+}
+
+// agentListeners are the listeners an agent may report refusals of: its ring
+// links and its log server.
+var agentListeners = map[string]bool{"ring": true, "logs": true}
+
+// agentSecurityEventsEndpoint is POST /v1/agent/security-events: the refusals an
+// agent's ring and log server saw. Every event is stamped with the name on the
+// agent's certificate (on the leader, the one the forwarding server vouches
+// for), so an agent cannot write refusals in a server's or another agent's name.
+func (s *Server) agentSecurityEventsEndpoint(rc *reqCtx) (any, error) {
+	if s.tls == nil {
+		return nil, fmt.Errorf("agents report refusals only under mutual TLS, and this server runs without it: %w", structs.ErrPermissionDenied)
+	}
+	req, err := decodeSecurityEvents(rc)
+	if err != nil {
+		return nil, err
+	}
+	id, ok := s.requestPeer(rc.r)
+	if !ok || id.Role != pki.RoleAgent {
+		return nil, fmt.Errorf("refusals are reported by the agent that saw them, over its agent certificate: %w", structs.ErrPermissionDenied)
+	}
+	for i := range req.Events {
+		ev := &req.Events[i]
+		if !agentListeners[ev.Listener] {
+			return nil, structs.Invalid(fmt.Sprintf("events[%d].listener", i), fmt.Sprintf("%q is not an agent's listener (ring or logs)", ev.Listener))
+		}
+		ev.Server = id.Name
+	}
+	return s.commitSecurityEvents(rc, req)
+}
+
+func decodeSecurityEvents(rc *reqCtx) (*structs.SecurityEventsRequest, error) {
 	var req structs.SecurityEventsRequest
 	if err := rc.decode(&req); err != nil {
 		return nil, err
@@ -157,11 +163,17 @@ func (s *Server) securityEventsEndpoint(rc *reqCtx) (any, error) {
 	if len(req.Events) == 0 || len(req.Events) > maxPendingRefusals {
 		return nil, structs.Invalid("events", fmt.Sprintf("want 1 to %d, got %d", maxPendingRefusals, len(req.Events)))
 	}
+	return &req, nil
+}
+
+// commitSecurityEvents applies req on the leader (a follower forwards the request),
+// stamped with the leader's time and nothing the sender wrote.
+func (s *Server) commitSecurityEvents(rc *reqCtx, req *structs.SecurityEventsRequest) (any, error) {
 	if err := rc.leaderOnly(); err != nil {
 		return nil, err
 	}
 	req.WriteRequest = structs.WriteRequest{Timestamp: time.Now().UnixNano()}
-	idx, err := s.apply(structs.SecurityEventsRequestType, &req)
+	idx, err := s.apply(structs.SecurityEventsRequestType, req)
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,21 @@ func (s *Server) forwardedByServer(r *http.Request) bool {
 	return ok && id.Role == pki.RoleServer
 }
 
+// requestPeer is the certificate identity behind r: its connection's, or, on a
+// request a server forwarded, that of the connection it first came in on
+// (HeaderForwardedPeer), which only a server can vouch for.
+func (s *Server) requestPeer(r *http.Request) (pki.Identity, bool) {
+	id, ok := pki.PeerIdentity(r.TLS)
+	if !ok || id.Role != pki.RoleServer || r.Header.Get(structs.HeaderForwarded) == "" {
+		return id, ok
+	}
+	role, name, found := strings.Cut(r.Header.Get(structs.HeaderForwardedPeer), "/")
+	if !found {
+		return pki.Identity{}, false
+	}
+	return pki.Identity{Cluster: id.Cluster, Role: pki.Role(role), Name: name}, true
+}
+
 func roleList(roles []pki.Role) string {
 	out := make([]string, len(roles))
 	for i, r := range roles {

@@ -23,9 +23,10 @@ import (
 // assigned. Losing the coordinator does not stop a running attempt: the client fails
 // over to another server and the agent re-registers.
 type Agent struct {
-	cfg    AgentConfig
-	log    *slog.Logger
-	health *healthReporter
+	cfg      AgentConfig
+	log      *slog.Logger
+	health   *healthReporter
+	refusals *refusalReporter
 
 	mu      sync.Mutex
 	running map[string]*runningAttempt // attempt ID → its rank on this node
@@ -52,6 +53,7 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: log.With("node", cfg.NodeID), running: map[string]*runningAttempt{},
 		health: newHealthReporter(cfg.Devices, cfg.DeviceMetrics)}
+	a.refusals = newRefusalReporter(cfg.NodeID, cfg.API, a.log)
 	if err := a.checkIdentity(); err != nil {
 		return nil, err
 	}
@@ -87,6 +89,9 @@ func (a *Agent) isRunning(attemptID string) bool {
 
 // Run works until ctx ends, then cancels its attempts and waits for them.
 func (a *Agent) Run(ctx context.Context) error {
+	reported := make(chan struct{})
+	go func() { a.refusals.run(ctx); close(reported) }()
+	defer func() { <-reported }()
 	if a.logs != nil {
 		defer a.logL.Close()
 		go func() {

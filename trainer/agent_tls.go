@@ -24,23 +24,22 @@ func (a *Agent) checkIdentity() error {
 }
 
 // secureRing puts the attempt's ring links in mutual TLS: only agents of the
-// cluster's CA may take a rank, whatever the session.
+// cluster's CA may take a rank, whatever the session; the refused are audited.
 func (a *Agent) secureRing(cfg *collective.Config) {
 	if a.cfg.Security == nil {
 		return
 	}
 	cfg.ServerTLS = a.cfg.Security.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleAgent}})
 	cfg.ClientTLS = a.cfg.Security.ClientConfig(pki.RoleAgent)
+	cfg.OnRefusal = a.refusals.ringRefusal
 }
 
 // secureLogs serves the ranks' logs over TLS: readers present tokens, and a
-// certificate is optional but verified.
+// certificate is optional but verified; the refused are audited.
 func (a *Agent) secureLogs(ln net.Listener) net.Listener {
 	if a.cfg.Security == nil {
 		return ln
 	}
 	cfg := a.cfg.Security.ServerConfig(pki.Accept{Roles: []pki.Role{pki.RoleClient, pki.RoleServer, pki.RoleAgent}, Optional: true})
-	return pki.NewListener(ln, cfg, "logs", func(r pki.Refusal) {
-		a.log.Warn("log server refused a connection", "source", r.Remote, "reason", r.Reason, "peer", r.Peer)
-	})
+	return pki.NewListener(ln, cfg, "logs", a.refusals.record)
 }

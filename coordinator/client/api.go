@@ -254,6 +254,13 @@ func (c *Client) Heartbeat(ctx context.Context, nodeID string, devices ...struct
 	return &out, err
 }
 
+// ReportRefusals commits the connections an agent's ring links and log server
+// refused to the audit log (agent; the server names them by the agent's
+// certificate, not by what is sent).
+func (c *Client) ReportRefusals(ctx context.Context, events []structs.SecurityEvent) error {
+	return c.send(ctx, http.MethodPost, "/v1/agent/security-events", structs.SecurityEventsRequest{Events: events}, nil)
+}
+
 // Assignments lists the running attempt ranks placed on the node (agent). With
 // waitIndex > 0 it long-polls until the state passes waitIndex or wait elapses; pass
 // the returned index next time.

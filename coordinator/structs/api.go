@@ -9,7 +9,11 @@ const (
 	HeaderToken     = "X-Dxtrain-Token"
 	HeaderIndex     = "X-Dxtrain-Index"
 	HeaderForwarded = "X-Dxtrain-Forwarded"
-	HeaderLeader    = "X-Dxtrain-Leader" // "true" when the answering server was the leader
+	// HeaderForwardedPeer carries, on a request a server forwards to the leader, the
+	// certificate identity ("agent/node-7") of the connection the request came in
+	// on, or "" for none; the leader believes it only over a server's certificate.
+	HeaderForwardedPeer = "X-Dxtrain-Forwarded-Peer"
+	HeaderLeader        = "X-Dxtrain-Leader" // "true" when the answering server was the leader
 )
 
 // ErrorResponse is the body of every 4xx/5xx answer.

@@ -1,5 +1,7 @@
 package structs
 
+import "github.com/dxtrain/dxtrain/pki"
+
 // Audit outcomes.
 const (
 	OutcomeOK    = "ok"
@@ -15,14 +17,25 @@ const ActionTLSRefused = "tls_refused"
 // SecurityEvent is a run of refusals from one source for one reason, counted
 // between two flushes so a flood costs one entry, not one per connection.
 type SecurityEvent struct {
-	Server   string `json:"server"`   // the server that refused
-	Listener string `json:"listener"` // api or raft
+	Server   string `json:"server"`   // the server (or agent) that refused
+	Listener string `json:"listener"` // api or raft on a server, ring or logs on an agent
 	Source   string `json:"source"`   // the peer's IP address
 	Reason   string `json:"reason"`
 	Peer     string `json:"peer,omitempty"` // the certificate's identity, if one was presented
 	Count    int    `json:"count"`
 	First    int64  `json:"first"` // unix nanoseconds
 	Last     int64  `json:"last"`
+}
+
+// SecurityEventsFrom is the audit log's form of the refusal runs that by (a
+// server's node ID, or an agent's) saw.
+func SecurityEventsFrom(by string, runs []pki.RefusalRun) []SecurityEvent {
+	out := make([]SecurityEvent, len(runs))
+	for i, r := range runs {
+		out[i] = SecurityEvent{Server: by, Listener: r.Listener, Source: r.Remote, Reason: r.Reason,
+			Peer: r.Peer, Count: r.Count, First: r.First.UnixNano(), Last: r.Last.UnixNano()}
+	}
+	return out
 }
 
 // SecurityEventsRequest commits refusals to the audit log.

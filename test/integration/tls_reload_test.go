@@ -63,27 +63,8 @@ func TestServerTLSOnTheWire(t *testing.T) {
 		if err == nil || !strings.Contains(out, "needs a server certificate") {
 			t.Fatalf("a server with an agent certificate: %v\n%s", err, out)
 		}
-		want := []string{"plaintext (not TLS) client", "expired certificate", "client certificate where server is required",
-			"certificate from another CA"}
-		testutil.WaitFor(t, 10*time.Second, "the refusals in the audit log", func() (bool, string) {
-			entries, err := c.admin.Audit(t.Context(), 0, 0)
-			if err != nil {
-				return false, err.Error()
-			}
-			var got []string
-			for _, e := range entries {
-				if e.Action == structs.ActionTLSRefused {
-					got = append(got, e.Target+": "+e.Error)
-				}
-			}
-			all := strings.Join(got, "\n")
-			for _, w := range want {
-				if !strings.Contains(all, w) {
-					return false, fmt.Sprintf("no %q in:\n%s", w, all)
-				}
-			}
-			return true, ""
-		})
+		waitAudited(t, c, "plaintext (not TLS) client", "expired certificate", "client certificate where server is required",
+			"certificate from another CA")
 	})
 
 	user := c.pki.config(c.pki.user)
@@ -197,4 +178,29 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// waitAudited waits until every one of want appears in a refusal of the audit
+// log, as "target: reason".
+func waitAudited(t *testing.T, c *cluster, want ...string) {
+	t.Helper()
+	testutil.WaitFor(t, 15*time.Second, "the refusals in the audit log", func() (bool, string) {
+		entries, err := c.admin.Audit(t.Context(), 0, 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		var got []string
+		for _, e := range entries {
+			if e.Action == structs.ActionTLSRefused {
+				got = append(got, e.Target+": "+e.Error)
+			}
+		}
+		all := strings.Join(got, "\n")
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				return false, fmt.Sprintf("no %q in:\n%s", w, all)
+			}
+		}
+		return true, ""
+	})
 }

@@ -69,6 +69,11 @@ type Config struct {
 	// so only agents of the cluster's CA can take a place in the ring. Join uses
 	// a copy of ServerTLS without session tickets.
 	ServerTLS, ClientTLS *tls.Config
+	// OnRefusal, if set, is told of each connection whose TLS handshake this
+	// rank's listener refused (a plaintext client, another CA's certificate, an
+	// expired one, a role other than agent), with the handshake's error, so the
+	// agent can audit it. It runs on the connection's goroutine.
+	OnRefusal func(remote string, err error)
 	// Logger receives join and failure events; nil means slog.Default().
 	Logger *slog.Logger
 }

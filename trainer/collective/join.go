@@ -218,6 +218,9 @@ func acceptPrev(ctx context.Context, cfg Config, ln net.Listener) (net.Conn, err
 				defer wg.Done()
 				tuneConn(conn, cfg)
 				link, err := secureAccepted(ctx, cfg, conn)
+				if err != nil && ctx.Err() == nil && cfg.OnRefusal != nil {
+					cfg.OnRefusal(conn.RemoteAddr().String(), err)
+				}
 				if err == nil {
 					err = serverHandshake(ctx, cfg, link, from)
 				}

@@ -206,3 +206,79 @@ func TestTLSRingMatchesFixedOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSRingReportsRefusedConnections connects a plaintext client and an agent
+// of another CA to a rank's ring listener: each refusal reaches OnRefusal with an
+// error the agent classifies for the audit log (pki.HandshakeReason).
+func TestTLSRingReportsRefusedConnections(t *testing.T) {
+	ca, caFile := newCA(t)
+	other, otherFile := newCA(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	cfg := testConfig(2)
+	cfg.Rank, cfg.Addrs, cfg.DialTimeout = 1, []string{"127.0.0.1:1", addr}, 3*time.Second
+	cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, "a1")
+	type refusal struct {
+		remote string
+		err    error
+	}
+	refusals := make(chan refusal, 8)
+	cfg.OnRefusal = func(remote string, err error) { refusals <- refusal{remote, err} }
+	joined := make(chan error, 1)
+	go func() {
+		c, err := JoinListener(t.Context(), cfg, ln)
+		if c != nil {
+			c.Close()
+		}
+		joined <- err
+	}()
+
+	next := func(what string) (reason string) {
+		t.Helper()
+		select {
+		case r := <-refusals:
+			reason, _, ok := pki.HandshakeReason(r.err)
+			if !ok || !strings.HasPrefix(r.remote, "127.0.0.1:") {
+				t.Fatalf("%s: refusal from %q classified %q, %v", what, r.remote, reason, ok)
+			}
+			return reason
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%s: no refusal reported", what)
+		}
+		return ""
+	}
+
+	plain, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = plain.Write(hello{From: 0, To: 1, World: 2, Session: testSession}.encode())
+	if reason := next("plaintext client"); reason != "plaintext (not TLS) client" {
+		t.Fatalf("plaintext client refused as %q", reason)
+	}
+	_ = plain.Close()
+
+	// The intruder trusts any server, so the refusal is the listener's own.
+	_, intruder := agentTLS(t, other, otherFile, "intruder")
+	intruder = intruder.Clone()
+	intruder.InsecureSkipVerify, intruder.VerifyPeerCertificate, intruder.VerifyConnection = true, nil, nil
+	if c, err := tls.Dial("tcp", addr, intruder); err == nil {
+		_, _ = c.Write([]byte("x"))
+		_, _ = c.Read(make([]byte, 1)) // TLS 1.3: the server's verdict arrives on the first read
+		_ = c.Close()
+	}
+	if reason := next("agent of another CA"); !strings.Contains(reason, "another CA") {
+		t.Fatalf("agent of another CA refused as %q", reason)
+	}
+	if err := <-joined; err == nil {
+		t.Fatal("rank 1 joined with no predecessor")
+	}
+	select {
+	case r := <-refusals:
+		t.Fatalf("a refusal after the join gave up (%v): giving up is not a refusal", r.err)
+	default:
+	}
+}
