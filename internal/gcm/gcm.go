@@ -59,6 +59,7 @@ func newVector(key []byte, block cipher.Block) *vectorGCM {
 			copy(k.rk4[r][16*lane:], rk[r][:])
 		}
 	}
+	clear(rk[:])
 	var h [16]byte
 	block.Encrypt(h[:], h[:])
 	hk := keyFromH(reflect(h[:]))
