@@ -52,7 +52,8 @@ type Encryption struct {
 
 // EncryptedStore encrypts every object at rest (see encrypt_header.go for the format):
 // each Put draws a random data key, wraps it under the KEK into the object's header and
-// streams the body through DARE 2.0. Keys and content addresses are unchanged: callers
+// streams the body through DARE 2.0 (dare.go: minio/sio's format, on internal/gcm's
+// AES-256-GCM). Keys and content addresses are unchanged: callers
 // hash plaintext (BlobKey, manifests, provenance), so replay and lineage hashes are the
 // same whether or not a store is encrypted. Stat and List report plaintext sizes.
 //
@@ -103,10 +104,6 @@ func (s *EncryptedStore) String() string {
 	return fmt.Sprintf("%v (encrypted at rest, kek %s)", s.inner, s.enc.KEK.ID())
 }
 
-func darConfig(dataKey []byte) sio.Config {
-	return sio.Config{MinVersion: sio.Version20, MaxVersion: sio.Version20, Key: dataKey, CipherSuites: []byte{sio.AES_256_GCM}}
-}
-
 // Put encrypts r into the object. With size ≥ 0, r must yield exactly size bytes.
 func (s *EncryptedStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if !s.enc.KEK.IsSet() {
@@ -115,8 +112,8 @@ func (s *EncryptedStore) Put(ctx context.Context, key string, r io.Reader, size 
 	if err := ValidateKey(key); err != nil {
 		return fmt.Errorf("encrypted store: put: %w", err)
 	}
-	// DARE writes nothing for an empty plaintext, and reads nothing as truncation, so
-	// emptiness is a flag the header's seal authenticates.
+	// DARE writes nothing for an empty plaintext, so emptiness is a flag the header's
+	// seal authenticates, and a stream with no package is a cut one.
 	var first [1]byte
 	n, err := io.ReadFull(r, first[:])
 	if err != nil && err != io.EOF {
@@ -146,7 +143,11 @@ func (s *EncryptedStore) Put(ctx context.Context, key string, r io.Reader, size 
 		encSize = encHeaderSize + int64(n)
 	}
 	if !empty {
-		er, err := sio.EncryptReader(r, darConfig(dataKey))
+		var nonce [12]byte
+		if _, err := io.ReadFull(rand.Reader, nonce[:]); err != nil {
+			return fmt.Errorf("encrypted store: put %q: nonce: %w", key, err)
+		}
+		er, err := newDAREEncrypter(r, dataKey, nonce)
 		if err != nil {
 			return fmt.Errorf("encrypted store: put %q: %w", key, err)
 		}
@@ -203,7 +204,7 @@ func (s *EncryptedStore) open(key string, rc io.ReadCloser) (io.ReadCloser, erro
 		}
 		return readCloser{Reader: bytes.NewReader(nil), Closer: rc}, nil
 	}
-	dr, err := sio.DecryptReader(rc, darConfig(dataKey))
+	dr, err := newDAREDecrypter(rc, dataKey)
 	if err != nil {
 		return nil, fmt.Errorf("encrypted store: get %q: %w", key, err)
 	}
@@ -260,9 +261,8 @@ func (d *decryptReader) Read(p []byte) (int, error) {
 	}
 	n, err := d.r.Read(p)
 	if err != nil && err != io.EOF {
-		var se sio.Error
-		if errors.As(err, &se) {
-			err = fmt.Errorf("encrypted store: get %q: %w: %v", d.key, ErrTampered, se)
+		if errors.Is(err, errDARE) {
+			err = fmt.Errorf("encrypted store: get %q: %w: %v", d.key, ErrTampered, err)
 		} else {
 			err = fmt.Errorf("encrypted store: get %q: %w", d.key, err)
 		}
