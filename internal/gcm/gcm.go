@@ -146,7 +146,7 @@ func (g *vectorGCM) crypt(dst, src []byte, ctr *[16]byte, x *fieldElem, sealing 
 		if full > 256 {
 			ctrHashAVX512(k, ctr, x, &dst[256], &src[256], &dst[0], full-256)
 		}
-		ghashAVX512(x, &k.powers, &dst[full-256], 256)
+		ghashAVX512(x, k, &dst[full-256], 256)
 	default:
 		ctrHashAVX512(k, ctr, x, &dst[0], &src[0], &src[0], full)
 	}

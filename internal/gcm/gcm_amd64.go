@@ -15,7 +15,7 @@ func ctrAVX512(k *vectorKeys, ctr *[16]byte, dst, src *byte, n int)
 func ctrHashAVX512(k *vectorKeys, ctr *[16]byte, x *fieldElem, dst, src, hashed *byte, n int)
 
 //go:noescape
-func ghashAVX512(x *fieldElem, powers *[16]fieldElem, src *byte, n int)
+func ghashAVX512(x *fieldElem, k *vectorKeys, src *byte, n int)
 
 //go:noescape
 func ghashBlocks(x *fieldElem, key *fieldElem, src *byte, n int)

@@ -27,6 +27,119 @@ DATA ·counterStep+0(SB)/8, $4
 DATA ·counterStep+8(SB)/8, $0
 GLOBL ·counterStep(SB), RODATA|NOPTR, $16
 
+// Register conventions of the 16-block loops: Z0 the next four counter blocks
+// (little-endian, see laneCounters), Z1-Z4 the AES blocks, Z5-Z8 the blocks being
+// hashed, Z9 (X9) or Z0 the GHASH state, Z10-Z16 GHASH scratch, Z31 byteReverse,
+// X30 the reduction constant; BX the powers and DX the Karatsuba middles.
+
+// COUNTER_BLOCKS puts the next 16 counter blocks, big-endian again and XORed with
+// the first round key rk0, in Z1-Z4, and steps Z0 by step (counterStep).
+#define COUNTER_BLOCKS(step, rk0) \
+	VPSHUFB Z31, Z0, Z1 \
+	VPADDD  step, Z0, Z0 \
+	VPSHUFB Z31, Z0, Z2 \
+	VPADDD  step, Z0, Z0 \
+	VPSHUFB Z31, Z0, Z3 \
+	VPADDD  step, Z0, Z0 \
+	VPSHUFB Z31, Z0, Z4 \
+	VPADDD  step, Z0, Z0 \
+	VPXORQ  rk0, Z1, Z1 \
+	VPXORQ  rk0, Z2, Z2 \
+	VPXORQ  rk0, Z3, Z3 \
+	VPXORQ  rk0, Z4, Z4
+
+#define ROUND(k) \
+	VAESENC k, Z1, Z1 \
+	VAESENC k, Z2, Z2 \
+	VAESENC k, Z3, Z3 \
+	VAESENC k, Z4, Z4
+
+#define LASTROUND(k) \
+	VAESENCLAST k, Z1, Z1 \
+	VAESENCLAST k, Z2, Z2 \
+	VAESENCLAST k, Z3, Z3 \
+	VAESENCLAST k, Z4, Z4
+
+// XOR_STORE XORs the keystream in Z1-Z4 with 256 bytes at SI into DI, and
+// advances both.
+#define XOR_STORE \
+	VPXORQ    0(SI), Z1, Z1 \
+	VPXORQ    64(SI), Z2, Z2 \
+	VPXORQ    128(SI), Z3, Z3 \
+	VPXORQ    192(SI), Z4, Z4 \
+	VMOVDQU64 Z1, 0(DI) \
+	VMOVDQU64 Z2, 64(DI) \
+	VMOVDQU64 Z3, 128(DI) \
+	VMOVDQU64 Z4, 192(DI) \
+	ADDQ      $256, SI \
+	ADDQ      $256, DI
+
+// LOAD_HASHED loads the 16 blocks at ptr into Z5-Z8 in the reflected
+// representation and adds the state x (a register whose upper lanes are zero)
+// into the first.
+#define LOAD_HASHED(ptr, x) \
+	VMOVDQU64 0(ptr), Z5 \
+	VMOVDQU64 64(ptr), Z6 \
+	VMOVDQU64 128(ptr), Z7 \
+	VMOVDQU64 192(ptr), Z8 \
+	VPSHUFB   Z31, Z5, Z5 \
+	VPSHUFB   Z31, Z6, Z6 \
+	VPSHUFB   Z31, Z7, Z7 \
+	VPSHUFB   Z31, Z8, Z8 \
+	VPXORQ    x, Z5, Z5
+
+// GHASH_FIRST and GHASH_MORE multiply the four blocks in d by the powers at
+// off(BX), Karatsuba style (lo·lo, hi·hi and (lo⊕hi)·(lo⊕hi), the middle factors
+// at off(DX)), into Z10 (lo), Z11 (hi) and Z12 (middle): FIRST sets them, MORE adds.
+#define GHASH_FIRST(d, off) \
+	VPSHUFD    $0x4e, d, Z13 \
+	VPXORQ     d, Z13, Z13 \
+	VPCLMULQDQ $0x00, off(BX), d, Z10 \
+	VPCLMULQDQ $0x11, off(BX), d, Z11 \
+	VPCLMULQDQ $0x00, off(DX), Z13, Z12
+
+#define GHASH_MORE(d, off) \
+	VPSHUFD    $0x4e, d, Z16 \
+	VPXORQ     d, Z16, Z16 \
+	VPCLMULQDQ $0x00, off(BX), d, Z13 \
+	VPCLMULQDQ $0x11, off(BX), d, Z14 \
+	VPCLMULQDQ $0x00, off(DX), Z16, Z15 \
+	VPXORQ     Z13, Z10, Z10 \
+	VPXORQ     Z14, Z11, Z11 \
+	VPXORQ     Z15, Z12, Z12
+
+// SUM_LANES_HALF and SUM_LANES_QUARTER sum the four lanes of Z10-Z12 into X10-X12;
+// the second also recovers the Karatsuba middle term (products are linear, so it
+// can wait until after the sums).
+#define SUM_LANES_HALF \
+	VEXTRACTI64X4 $1, Z10, Y13 \
+	VEXTRACTI64X4 $1, Z11, Y14 \
+	VEXTRACTI64X4 $1, Z12, Y15 \
+	VPXORQ        Y13, Y10, Y10 \
+	VPXORQ        Y14, Y11, Y11 \
+	VPXORQ        Y15, Y12, Y12
+
+#define SUM_LANES_QUARTER \
+	VEXTRACTI32X4 $1, Y10, X13 \
+	VEXTRACTI32X4 $1, Y11, X14 \
+	VEXTRACTI32X4 $1, Y12, X15 \
+	VPXORQ        X13, X10, X10 \
+	VPXORQ        X14, X11, X11 \
+	VPTERNLOGD    $0x96, X15, X10, X12 \
+	VPXORQ        X11, X12, X12
+
+// REDUCE folds the 256-bit product lo ⊕ mi·x⁶⁴ ⊕ hi·x¹²⁸ (reflected) into hi,
+// using poly (·reduction) and t as scratch (field.go's mul, after the products),
+// in two folds that the stitched loop places between AES rounds.
+#define REDUCE_FOLD(lo, mi, poly, t) \
+	VPCLMULQDQ $0x10, poly, lo, t \
+	VPSHUFD    $0x4e, lo, lo \
+	VPTERNLOGD $0x96, t, lo, mi
+
+#define REDUCE(lo, mi, hi, poly, t) \
+	REDUCE_FOLD(lo, mi, poly, t) \
+	REDUCE_FOLD(mi, hi, poly, t)
+
 // func ctrAVX512(k *vectorKeys, ctr *[16]byte, dst, src *byte, n int)
 // XORs n bytes (a multiple of 256) of src with the AES-CTR keystream from the
 // counter block *ctr into dst, and leaves *ctr at the next unused block. Only the
@@ -67,32 +180,7 @@ TEXT ·ctrAVX512(SB), NOSPLIT, $0-40
 	JZ    ctrDone
 
 ctrLoop:
-	VPSHUFB Z31, Z0, Z1
-	VPADDD  Z15, Z0, Z0
-	VPSHUFB Z31, Z0, Z2
-	VPADDD  Z15, Z0, Z0
-	VPSHUFB Z31, Z0, Z3
-	VPADDD  Z15, Z0, Z0
-	VPSHUFB Z31, Z0, Z4
-	VPADDD  Z15, Z0, Z0
-
-	VPXORQ Z16, Z1, Z1
-	VPXORQ Z16, Z2, Z2
-	VPXORQ Z16, Z3, Z3
-	VPXORQ Z16, Z4, Z4
-
-#define ROUND(k) \
-	VAESENC k, Z1, Z1 \
-	VAESENC k, Z2, Z2 \
-	VAESENC k, Z3, Z3 \
-	VAESENC k, Z4, Z4
-
-#define LASTROUND(k) \
-	VAESENCLAST k, Z1, Z1 \
-	VAESENCLAST k, Z2, Z2 \
-	VAESENCLAST k, Z3, Z3 \
-	VAESENCLAST k, Z4, Z4
-
+	COUNTER_BLOCKS(Z15, Z16)
 	ROUND(Z17)
 	ROUND(Z18)
 	ROUND(Z19)
@@ -120,18 +208,9 @@ ctrLast10:
 	LASTROUND(Z26)
 
 ctrXor:
-	VPXORQ    0(SI), Z1, Z1
-	VPXORQ    64(SI), Z2, Z2
-	VPXORQ    128(SI), Z3, Z3
-	VPXORQ    192(SI), Z4, Z4
-	VMOVDQU64 Z1, 0(DI)
-	VMOVDQU64 Z2, 64(DI)
-	VMOVDQU64 Z3, 128(DI)
-	VMOVDQU64 Z4, 192(DI)
-	ADDQ      $256, SI
-	ADDQ      $256, DI
-	SUBQ      $256, CX
-	JNZ       ctrLoop
+	XOR_STORE
+	SUBQ $256, CX
+	JNZ  ctrLoop
 
 ctrDone:
 	VPSHUFB   X31, X0, X0
@@ -139,103 +218,40 @@ ctrDone:
 	VZEROUPPER
 	RET
 
-// REDUCE folds the 256-bit product lo ⊕ mi·x⁶⁴ ⊕ hi·x¹²⁸ (reflected) into hi,
-// using poly (·reduction) and t as scratch (field.go's mul, after the products).
-#define REDUCE(lo, mi, hi, poly, t) \
-	VPCLMULQDQ $0x10, poly, lo, t \
-	VPSHUFD    $0x4e, lo, lo \
-	VPTERNLOGD $0x96, t, lo, mi \
-	VPCLMULQDQ $0x10, poly, mi, t \
-	VPSHUFD    $0x4e, mi, mi \
-	VPTERNLOGD $0x96, t, mi, hi
-
-// func ghashAVX512(x *fieldElem, powers *[16]fieldElem, src *byte, n int)
+// func ghashAVX512(x *fieldElem, k *vectorKeys, src *byte, n int)
 // Folds n bytes (a multiple of 256) of src into the GHASH state *x, sixteen
 // blocks at a time: x' = (x ⊕ b₀)·H¹⁶ ⊕ b₁·H¹⁵ ⊕ … ⊕ b₁₅·H, with one reduction.
-// powers holds H¹⁶ … H¹ in stored (·x⁻¹) form.
 TEXT ·ghashAVX512(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
-	MOVQ powers+8(FP), BX
+	MOVQ k+8(FP), BX
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
+	LEAQ vectorKeys_middles(BX), DX
+	LEAQ vectorKeys_powers(BX), BX
 
 	VBROADCASTI32X4 ·byteReverse(SB), Z31
 	VMOVDQU64       ·reduction(SB), X30
-	VMOVDQU         (AX), X0
-	VMOVDQU64       0(BX), Z5
-	VMOVDQU64       64(BX), Z6
-	VMOVDQU64       128(BX), Z7
-	VMOVDQU64       192(BX), Z8
-	VPSHUFD         $0x4e, Z5, Z25
-	VPSHUFD         $0x4e, Z6, Z26
-	VPSHUFD         $0x4e, Z7, Z27
-	VPSHUFD         $0x4e, Z8, Z28
-	VPXORQ          Z5, Z25, Z25
-	VPXORQ          Z6, Z26, Z26
-	VPXORQ          Z7, Z27, Z27
-	VPXORQ          Z8, Z28, Z28
+	VMOVDQU         (AX), X9
 
 	TESTQ CX, CX
 	JZ    ghashDone
 
 ghashLoop:
-	VMOVDQU64 0(SI), Z1
-	VMOVDQU64 64(SI), Z2
-	VMOVDQU64 128(SI), Z3
-	VMOVDQU64 192(SI), Z4
-	VPSHUFB   Z31, Z1, Z1
-	VPSHUFB   Z31, Z2, Z2
-	VPSHUFB   Z31, Z3, Z3
-	VPSHUFB   Z31, Z4, Z4
-
-	VPXORQ    Z0, Z1, Z1
-
-	// Karatsuba: lo·lo, hi·hi and (lo⊕hi)·(lo⊕hi) per block, the middle term
-	// recovered once after the sums (products are linear, so sums commute).
-	VPSHUFD    $0x4e, Z1, Z13
-	VPXORQ     Z1, Z13, Z13
-	VPCLMULQDQ $0x00, Z5, Z1, Z10
-	VPCLMULQDQ $0x11, Z5, Z1, Z11
-	VPCLMULQDQ $0x00, Z25, Z13, Z12
-
-#define ACCUMULATE(d, p, pk) \
-	VPSHUFD    $0x4e, d, Z16 \
-	VPXORQ     d, Z16, Z16 \
-	VPCLMULQDQ $0x00, p, d, Z13 \
-	VPCLMULQDQ $0x11, p, d, Z14 \
-	VPCLMULQDQ $0x00, pk, Z16, Z15 \
-	VPXORQ     Z13, Z10, Z10 \
-	VPXORQ     Z14, Z11, Z11 \
-	VPXORQ     Z15, Z12, Z12
-
-	ACCUMULATE(Z2, Z6, Z26)
-	ACCUMULATE(Z3, Z7, Z27)
-	ACCUMULATE(Z4, Z8, Z28)
-
-	// Sum the four lanes of each partial product, then recover the middle term.
-	VEXTRACTI64X4 $1, Z10, Y13
-	VEXTRACTI64X4 $1, Z11, Y14
-	VEXTRACTI64X4 $1, Z12, Y15
-	VPXORQ        Y13, Y10, Y10
-	VPXORQ        Y14, Y11, Y11
-	VPXORQ        Y15, Y12, Y12
-	VEXTRACTI32X4 $1, Y10, X13
-	VEXTRACTI32X4 $1, Y11, X14
-	VEXTRACTI32X4 $1, Y12, X15
-	VPXORQ        X13, X10, X10
-	VPXORQ        X14, X11, X11
-	VPTERNLOGD    $0x96, X15, X10, X12
-	VPXORQ        X11, X12, X12
-
+	LOAD_HASHED(SI, Z9)
+	GHASH_FIRST(Z5, 0)
+	GHASH_MORE(Z6, 64)
+	GHASH_MORE(Z7, 128)
+	GHASH_MORE(Z8, 192)
+	SUM_LANES_HALF
+	SUM_LANES_QUARTER
 	REDUCE(X10, X12, X11, X30, X13)
-	VMOVDQA64 X11, X0
-
-	ADDQ $256, SI
-	SUBQ $256, CX
-	JNZ  ghashLoop
+	VMOVDQA64 X11, X9
+	ADDQ      $256, SI
+	SUBQ      $256, CX
+	JNZ       ghashLoop
 
 ghashDone:
-	VMOVDQU X0, (AX)
+	VMOVDQU X9, (AX)
 	VZEROUPPER
 	RET
 
@@ -275,44 +291,12 @@ blocksDone:
 	VZEROUPPER
 	RET
 
-// GHASH_BLOCKS(d, off) multiplies the four blocks in d by the powers at off(BX)
-// (Karatsuba middle factors at off(DX)) and adds the three partial products into
-// Z10 (lo), Z11 (hi) and Z12 (middle), using Z13-Z16.
-#define GHASH_FIRST(d, off) \
-	VPSHUFD    $0x4e, d, Z13 \
-	VPXORQ     d, Z13, Z13 \
-	VPCLMULQDQ $0x00, off(BX), d, Z10 \
-	VPCLMULQDQ $0x11, off(BX), d, Z11 \
-	VPCLMULQDQ $0x00, off(DX), Z13, Z12
-
-#define GHASH_MORE(d, off) \
-	VPSHUFD    $0x4e, d, Z16 \
-	VPXORQ     d, Z16, Z16 \
-	VPCLMULQDQ $0x00, off(BX), d, Z13 \
-	VPCLMULQDQ $0x11, off(BX), d, Z14 \
-	VPCLMULQDQ $0x00, off(DX), Z16, Z15 \
-	VPXORQ     Z13, Z10, Z10 \
-	VPXORQ     Z14, Z11, Z11 \
-	VPXORQ     Z15, Z12, Z12
-
-#define AES_ROUND(k) \
-	VAESENC k, Z1, Z1 \
-	VAESENC k, Z2, Z2 \
-	VAESENC k, Z3, Z3 \
-	VAESENC k, Z4, Z4
-
-#define AES_LAST(k) \
-	VAESENCLAST k, Z1, Z1 \
-	VAESENCLAST k, Z2, Z2 \
-	VAESENCLAST k, Z3, Z3 \
-	VAESENCLAST k, Z4, Z4
-
 // func ctrHashAVX512(k *vectorKeys, ctr *[16]byte, x *fieldElem, dst, src, hashed *byte, n int)
 // Encrypts n bytes (a multiple of 256) of src into dst in CTR mode, as
 // ctrAVX512, and in the same loop folds n bytes from hashed into the GHASH
-// state, as ghashAVX512: the AES rounds and the carry-less products use
-// different units, so each hides the other. Opening hashes src itself; sealing
-// hashes the ciphertext one step behind (hashed = dst-256).
+// state, as ghashAVX512: the GHASH steps sit between the AES rounds so that each
+// hides the other's latency. Opening hashes src itself; sealing hashes the
+// ciphertext one step behind (hashed = dst-256).
 TEXT ·ctrHashAVX512(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), AX
 	MOVQ ctr+8(FP), R10
@@ -348,100 +332,56 @@ TEXT ·ctrHashAVX512(SB), NOSPLIT, $0-56
 	JZ    stitchDone
 
 stitchLoop:
-	VPSHUFB Z31, Z0, Z1
-	VPADDD  Z29, Z0, Z0
-	VPSHUFB Z31, Z0, Z2
-	VPADDD  Z29, Z0, Z0
-	VPSHUFB Z31, Z0, Z3
-	VPADDD  Z29, Z0, Z0
-	VPSHUFB Z31, Z0, Z4
-	VPADDD  Z29, Z0, Z0
-	VPXORQ    Z26, Z1, Z1
-	VPXORQ    Z26, Z2, Z2
-	VPXORQ    Z26, Z3, Z3
-	VPXORQ    Z26, Z4, Z4
-
-	VMOVDQU64 0(R9), Z5
-	VMOVDQU64 64(R9), Z6
-	VMOVDQU64 128(R9), Z7
-	VMOVDQU64 192(R9), Z8
-	VPSHUFB   Z31, Z5, Z5
-	VPSHUFB   Z31, Z6, Z6
-	VPSHUFB   Z31, Z7, Z7
-	VPSHUFB   Z31, Z8, Z8
-	VPXORQ    Z9, Z5, Z5
-
-	AES_ROUND(Z17)
+	COUNTER_BLOCKS(Z29, Z26)
+	LOAD_HASHED(R9, Z9)
+	ROUND(Z17)
 	GHASH_FIRST(Z5, 0)
-	AES_ROUND(Z18)
+	ROUND(Z18)
 	GHASH_MORE(Z6, 64)
-	AES_ROUND(Z19)
+	ROUND(Z19)
 	GHASH_MORE(Z7, 128)
-	AES_ROUND(Z20)
+	ROUND(Z20)
 	GHASH_MORE(Z8, 192)
-	AES_ROUND(Z21)
-	VEXTRACTI64X4 $1, Z10, Y13
-	VEXTRACTI64X4 $1, Z11, Y14
-	VEXTRACTI64X4 $1, Z12, Y15
-	VPXORQ        Y13, Y10, Y10
-	VPXORQ        Y14, Y11, Y11
-	VPXORQ        Y15, Y12, Y12
-	AES_ROUND(Z22)
-	VEXTRACTI32X4 $1, Y10, X13
-	VEXTRACTI32X4 $1, Y11, X14
-	VEXTRACTI32X4 $1, Y12, X15
-	VPXORQ        X13, X10, X10
-	VPXORQ        X14, X11, X11
-	VPTERNLOGD    $0x96, X15, X10, X12
-	VPXORQ        X11, X12, X12
-	AES_ROUND(Z23)
-	VPCLMULQDQ $0x10, X30, X10, X13
-	VPSHUFD    $0x4e, X10, X10
-	VPTERNLOGD $0x96, X13, X10, X12
-	AES_ROUND(Z24)
-	VPCLMULQDQ $0x10, X30, X12, X13
-	VPSHUFD    $0x4e, X12, X12
-	VPTERNLOGD $0x96, X13, X12, X11
-	VMOVDQA64  X11, X9
-	AES_ROUND(Z25)
+	ROUND(Z21)
+	SUM_LANES_HALF
+	ROUND(Z22)
+	SUM_LANES_QUARTER
+	ROUND(Z23)
+	REDUCE_FOLD(X10, X12, X30, X13)
+	ROUND(Z24)
+	REDUCE_FOLD(X12, X11, X30, X13)
+	VMOVDQA64 X11, X9
+	ROUND(Z25)
+	// Rounds 10-13 and the last: the keys not held in registers (Z27, Z28 free).
 	CMPQ R8, $12
 	JB   stitchLast10
 	VMOVDQU64 640(AX), Z27
 	VMOVDQU64 704(AX), Z28
-	AES_ROUND(Z27)
-	AES_ROUND(Z28)
+	ROUND(Z27)
+	ROUND(Z28)
 	JE   stitchLast12
 	VMOVDQU64 768(AX), Z27
 	VMOVDQU64 832(AX), Z28
-	AES_ROUND(Z27)
-	AES_ROUND(Z28)
+	ROUND(Z27)
+	ROUND(Z28)
 	VMOVDQU64 896(AX), Z27
-	AES_LAST(Z27)
+	LASTROUND(Z27)
 	JMP  stitchXor
 
 stitchLast12:
 	VMOVDQU64 768(AX), Z27
-	AES_LAST(Z27)
+	LASTROUND(Z27)
 	JMP stitchXor
 
 stitchLast10:
 	VMOVDQU64 640(AX), Z27
-	AES_LAST(Z27)
+	LASTROUND(Z27)
 
 stitchXor:
-	VPXORQ    0(SI), Z1, Z1
-	VPXORQ    64(SI), Z2, Z2
-	VPXORQ    128(SI), Z3, Z3
-	VPXORQ    192(SI), Z4, Z4
-	VMOVDQU64 Z1, 0(DI)
-	VMOVDQU64 Z2, 64(DI)
-	VMOVDQU64 Z3, 128(DI)
-	VMOVDQU64 Z4, 192(DI)
-	ADDQ      $256, SI
-	ADDQ      $256, DI
-	ADDQ      $256, R9
-	SUBQ      $256, CX
-	JNZ       stitchLoop
+	XOR_STORE
+	ADDQ $256, R9
+	SUBQ $256, CX
+	JNZ  stitchLoop
 
 stitchDone:
 	VPSHUFB X31, X0, X0

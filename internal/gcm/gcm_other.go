@@ -13,7 +13,7 @@ func ctrHashAVX512(k *vectorKeys, ctr *[16]byte, x *fieldElem, dst, src, hashed 
 	panic("gcm: no vector AES on this architecture")
 }
 
-func ghashAVX512(x *fieldElem, powers *[16]fieldElem, src *byte, n int) {
+func ghashAVX512(x *fieldElem, k *vectorKeys, src *byte, n int) {
 	panic("gcm: no vector AES on this architecture")
 }
 

@@ -17,7 +17,15 @@ type RecordingProxy struct {
 }
 
 // StartProxy listens on a loopback port and forwards to target until the test ends.
-func StartProxy(t testing.TB, target string) *RecordingProxy {
+func StartProxy(t testing.TB, target string) *RecordingProxy { return startProxy(t, target, -1) }
+
+// StartFlipProxy is StartProxy that also flips the low bit of byte at of what
+// each client sends (replies pass untouched): a tamperer on the wire.
+func StartFlipProxy(t testing.TB, target string, at int64) *RecordingProxy {
+	return startProxy(t, target, at)
+}
+
+func startProxy(t testing.TB, target string, flipAt int64) *RecordingProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,8 +44,8 @@ func StartProxy(t testing.TB, target string) *RecordingProxy {
 				_ = in.Close()
 				continue
 			}
-			go p.pipe(out, in)
-			go p.pipe(in, out)
+			go p.pipe(out, in, flipAt)
+			go p.pipe(in, out, -1)
 		}
 	}()
 	return p
@@ -46,11 +54,18 @@ func StartProxy(t testing.TB, target string) *RecordingProxy {
 // Addr is where to connect instead of the target.
 func (p *RecordingProxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *RecordingProxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, recording what passes and flipping byte flipAt (if
+// not negative) of the stream on its way.
+func (p *RecordingProxy) pipe(dst, src net.Conn, flipAt int64) {
 	buf := make([]byte, 64<<10)
+	var off int64
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if flipAt >= off && flipAt < off+int64(n) {
+				buf[flipAt-off] ^= 0x01
+			}
+			off += int64(n)
 			p.mu.Lock()
 			p.buf.Write(buf[:n])
 			p.mu.Unlock()

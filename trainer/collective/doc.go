@@ -35,8 +35,8 @@
 // remains, and it is already near what the AES units give (AES-256 in counter
 // mode alone runs at 27.5 GB/s a core there). On a rate-limited link the wire,
 // not the CPU, decides: behind a veth shaped to 10 Gbit/s (bench/allreduce
-// --netns) sealed TLS ran at 0.86-0.90 of plaintext, and at 25 Gbit/s, where
-// the two shared cores are the limit again, at 0.61-0.70.
+// --netns) sealed TLS ran at 0.84-0.90 of plaintext, and at 25 Gbit/s, where
+// the two shared cores are the limit again, at 0.60-0.70.
 //
 // Failure is loud and fast: every operation runs under a deadline, the first
 // error breaks the communicator (its connections are closed, so neighbours fail

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dxtrain/dxtrain/internal/testutil"
 )
 
 // TestSealedSwitchKeepsBytesAfterLastRecord runs the real TLS handshake, hello
@@ -98,54 +100,6 @@ func TestSealedSwitchKeepsBytesAfterLastRecord(t *testing.T) {
 	}
 }
 
-// startFlipProxy forwards TCP connections to target and flips one bit of byte
-// at of what each client sends.
-func startFlipProxy(t *testing.T, target string, at int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	pipe := func(dst, src net.Conn, flip bool) {
-		defer dst.Close()
-		defer src.Close()
-		buf := make([]byte, 64<<10)
-		var off int64
-		for {
-			n, err := src.Read(buf)
-			if flip && at >= off && at < off+int64(n) {
-				buf[at-off] ^= 0x01
-			}
-			off += int64(n)
-			if n > 0 {
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				_ = in.Close()
-				continue
-			}
-			go pipe(out, in, true)
-			go pipe(in, out, false)
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // TestTLSRingRefusesTamperedFrame: one bit flipped on the wire, 1 MiB into the
 // sealed stream from rank 0 to rank 1, fails rank 1's all-reduce with an error
 // that names rank 0's link and the failed authentication, and every rank
@@ -153,36 +107,15 @@ func startFlipProxy(t *testing.T, target string, at int64) string {
 func TestTLSRingRefusesTamperedFrame(t *testing.T) {
 	const world, n = 3, 1 << 20
 	ca, caFile := newCA(t)
-	lns := make([]net.Listener, world)
-	addrs := make([]string, world)
-	for r := range lns {
-		lns[r] = listen(t)
-		addrs[r] = lns[r].Addr().String()
-	}
-	proxy := startFlipProxy(t, addrs[1], 1<<20)
-	comms := make([]*Comm, world)
-	errs := make([]error, world)
-	var wg sync.WaitGroup
-	for r := range world {
-		cfg := testConfig(world)
-		cfg.Rank, cfg.Addrs = r, append([]string(nil), addrs...)
+	comms := startWorld(t, world, func(r int, cfg *Config) {
 		if r == 0 {
-			cfg.Addrs[1] = proxy
+			cfg.Addrs = slices.Clone(cfg.Addrs)
+			cfg.Addrs[1] = testutil.StartFlipProxy(t, cfg.Addrs[1], 1<<20).Addr()
 		}
 		cfg.ServerTLS, cfg.ClientTLS = agentTLS(t, ca, caFile, fmt.Sprintf("a%d", r))
-		wg.Go(func() { comms[r], errs[r] = JoinListener(t.Context(), cfg, lns[r]) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, c := range comms {
-			c.Close()
-		}
-	}()
+	})
 	bufs := randomVectors(world, n, 11)
-	errs, _ = runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
+	errs, _ := runAll(comms, func(r int, c *Comm) error { return c.AllReduceSum(bufs[r]) })
 	for r, err := range errs {
 		if err == nil {
 			t.Errorf("rank %d finished an all-reduce whose data was tampered with", r)
