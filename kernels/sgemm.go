@@ -40,6 +40,12 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // sgemmThreads is Sgemm on up to threads goroutines.
 func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmThreadsThen(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// sgemmThreadsThen is SgemmThen on up to threads goroutines.
+func sgemmThreadsThen(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if f := sgemmObserver.Load(); f != nil {
 		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads})
 	}
@@ -47,7 +53,7 @@ func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, 
 	if n < kern.nr {
 		kern = &narrowKernel
 	}
-	sgemmWith(kern, threads, packAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(kern, threads, packAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // gemmArgs is one SGEMM call as the tiles see it.
@@ -58,6 +64,7 @@ type gemmArgs struct {
 	kcb            int  // K block size: depends on k and the kernel only, never on threads
 	packA, packB   bool // copy operands into panels, or read them in place
 	alpha, beta    float32
+	epilogue       Epilogue // run on each finished tile; nil for none
 	a              []float32
 	lda            int
 	b              []float32
@@ -68,7 +75,7 @@ type gemmArgs struct {
 
 // sgemmWith runs one SGEMM with the given kernel on up to threads goroutines.
 func sgemmWith(kern *microKernel, threads int, pack packing, transA, transB bool, m, n, k int, alpha float32,
-	a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if err := checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		panic(err)
 	}
@@ -77,12 +84,15 @@ func sgemmWith(kern *microKernel, threads int, pack packing, transA, transB bool
 	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
+		if ep != nil {
+			ep.Apply(c, ldc, 0, m, 0, n)
+		}
 		return
 	}
 	call := callPool.Get().(*gemmCall)
 	call.gemmArgs = gemmArgs{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
 		kcb: kBlock(k, kern.kc), packA: pack.packA(m, n, k), packB: pack.packB(transB, m, n, k),
-		alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+		alpha: alpha, beta: beta, epilogue: ep, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	call.run(threads)
 	call.gemmArgs = gemmArgs{}
 	callPool.Put(call)

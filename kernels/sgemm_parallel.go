@@ -20,11 +20,14 @@ const tilesPerThread = 4
 
 var callPool = sync.Pool{New: func() any { return new(gemmCall) }}
 
-// tile computes one tile with a pooled pack buffer.
+// tile computes one tile with a pooled pack buffer, then runs the epilogue on it.
 func (g *gemmCall) tile(m0, m1, n0, n1 int) {
 	buf := getBuf()
 	g.runTile(buf, m0, m1, n0, n1)
 	putBuf(buf)
+	if g.epilogue != nil {
+		g.epilogue.Apply(g.c, g.ldc, m0, m1, n0, n1)
+	}
 }
 
 // run cuts C along its longer side into tiles on micro-tile boundaries and computes them on

@@ -140,7 +140,7 @@ func TestSgemmVersions(t *testing.T) {
 				mode := []packing{packAlways, packNever, packBOnly, packAuto}[(i/3)%4]
 				t.Run(fmt.Sprintf("%v_pack%d", tc, mode), func(t *testing.T) {
 					d := newGemmData(tc, uint64(i))
-					sgemmWith(&kern, 2, mode, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc)
+					sgemmWith(&kern, 2, mode, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc, nil)
 					checkClose(t, tc, d.c, refs[i], d.ldc)
 				})
 			}
@@ -161,10 +161,10 @@ func TestSgemmThreadsBitIdentical(t *testing.T) {
 			t.Run(kern.name+"/"+tc.String(), func(t *testing.T) {
 				d := newGemmData(tc, uint64(i))
 				one := slices.Clone(d.c)
-				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, one, d.ldc)
+				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, one, d.ldc, nil)
 				for _, threads := range []int{2, 3, 4, 7} {
 					got := slices.Clone(d.c)
-					sgemmWith(&kern, threads, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc)
+					sgemmWith(&kern, threads, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 					for j := range got {
 						if math.Float32bits(got[j]) != math.Float32bits(one[j]) {
 							t.Fatalf("threads=%d: C element %d = %g, 1 thread gave %g", threads, j, got[j], one[j])
@@ -180,7 +180,7 @@ func TestSgemmPublicUsesBestKernel(t *testing.T) {
 	tc := gemmCase{m: 65, n: 70, k: 300, alpha: 1, beta: 0}
 	d := newGemmData(tc, 1)
 	want := slices.Clone(d.c)
-	sgemmWith(&bestKernel, 1, packAuto, false, false, tc.m, tc.n, tc.k, 1, d.a, d.lda, d.b, d.ldb, 0, want, d.ldc)
+	sgemmWith(&bestKernel, 1, packAuto, false, false, tc.m, tc.n, tc.k, 1, d.a, d.lda, d.b, d.ldb, 0, want, d.ldc, nil)
 	for _, threads := range []int{0, 1, 2} {
 		SetThreads(threads)
 		got := slices.Clone(d.c)
@@ -257,14 +257,14 @@ func TestSgemmKernelsAgree(t *testing.T) {
 		t.Run(tc.String(), func(t *testing.T) {
 			d := newGemmData(tc, uint64(i))
 			want := slices.Clone(d.c)
-			sgemmWith(&ks[0], 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc)
+			sgemmWith(&ks[0], 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
 			compared := 0
 			for _, kern := range ks[1:] {
 				if kern.family != ks[0].family {
 					continue
 				}
 				got := slices.Clone(d.c)
-				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc)
+				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 				for j := range got {
 					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 						t.Fatalf("%s and %s differ at C element %d: %g vs %g", kern.name, ks[0].name, j, got[j], want[j])

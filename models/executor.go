@@ -73,6 +73,19 @@ func (e *executor) slot(n *G.Node) (int, error) {
 	return s, nil
 }
 
+// bind replaces the value of the leaf n.
+func (e *executor) bind(n *G.Node, v G.Value) error {
+	s, err := e.slot(n)
+	if err != nil {
+		return err
+	}
+	if n.Op() != nil {
+		return fmt.Errorf("node %s is not a leaf", n.Name())
+	}
+	e.values[s] = v
+	return nil
+}
+
 // run executes every op once.
 func (e *executor) run() error {
 	for i := range e.steps {

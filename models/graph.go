@@ -23,6 +23,7 @@ type Graph struct {
 	g          *G.ExprGraph
 	x, y, w    *G.Node // input, target (one-hot or 0/1), per-sample weights summing to 1
 	xT, yT, wT *tensor.Dense
+	input      *ops.Input // the batch read in place, when every reader of x allows it; else x is copied into xT
 	paramNodes G.Nodes
 	boundTo    []*Param // boundTo[i] is the Param behind paramNodes[i]
 	logits     *G.Node
@@ -68,7 +69,27 @@ func NewGraph(net Network, params []*Param, batch int) (*Graph, error) {
 	if gr.lossSlot, err = gr.exec.slot(gr.loss); err != nil {
 		return nil, fmt.Errorf("graph %s: loss: %w", net.Architecture, err)
 	}
+	if err := gr.readInputInPlace(); err != nil {
+		return nil, fmt.Errorf("graph %s: %w", net.Architecture, err)
+	}
 	return gr, nil
+}
+
+// readInputInPlace has the ops read each batch's inputs from the caller's slice instead of
+// a copy, when every op that reads x can (ops.ReadsInPlace).
+func (gr *Graph) readInputInPlace() error {
+	for it := gr.g.To(gr.x.ID()); it.Next(); {
+		n, ok := it.Node().(*G.Node)
+		if !ok || n.Op() == nil || !ops.ReadsInPlace(n.Op()) {
+			return nil
+		}
+	}
+	in := ops.NewInput(gr.xT.Shape())
+	if err := gr.exec.bind(gr.x, in); err != nil {
+		return err
+	}
+	gr.input = in
+	return nil
 }
 
 // build adds the network, its loss and their gradients to the graph and returns the
@@ -221,7 +242,11 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 	if err := gr.load(b); err != nil {
 		return 0, err
 	}
-	if err := gr.exec.run(); err != nil {
+	err := gr.exec.run()
+	if gr.input != nil {
+		_ = gr.input.Bind(nil) // the graph keeps no reference to the caller's batch
+	}
+	if err != nil {
 		return 0, fmt.Errorf("graph %s: run: %w", gr.net.Architecture, err)
 	}
 	for i, slot := range gr.gradSlots {
@@ -272,7 +297,6 @@ func (gr *Graph) load(b Batch) error {
 		return fmt.Errorf("graph %s: batch of %d values, %d labels, %d weights; want %d, %d, %d",
 			gr.net.Architecture, len(b.X), len(b.Labels), len(b.Weights), len(xs), gr.batch, gr.batch)
 	}
-	copy(xs, b.X)
 	copy(ws, b.Weights)
 	outputs := gr.net.Outputs()
 	clear(ys)
@@ -286,6 +310,10 @@ func (gr *Graph) load(b Batch) error {
 			ys[i*outputs+int(label)] = 1
 		}
 	}
+	if gr.input != nil {
+		return gr.input.Bind(b.X) // read in place; Step unbinds it
+	}
+	copy(xs, b.X)
 	return nil
 }
 

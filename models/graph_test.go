@@ -3,6 +3,8 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -168,5 +170,92 @@ func TestGraphGradientsDoNotAccumulate(t *testing.T) {
 		if g != first[i] {
 			t.Fatalf("gradient %d: %g on the first step, %g on the second", i, first[i], g)
 		}
+	}
+}
+
+// TestGraphReadsBatchInPlace checks that the reference networks read each batch's inputs
+// from the caller's slice, keep no reference to it after a step, and train exactly as a
+// graph that copies the batch does.
+func TestGraphReadsBatchInPlace(t *testing.T) {
+	for _, opts := range []Options{
+		{Architecture: "logreg", InputShape: []int{30}, Classes: 2},
+		{Architecture: "mlp", InputShape: []int{784}, Hidden: []int{64, 32}, Classes: 10},
+		{Architecture: "cnn", InputShape: []int{1, 12, 12}, Hidden: []int{16}, Classes: 3},
+	} {
+		t.Run(opts.Architecture, func(t *testing.T) {
+			net, err := NewNetwork(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inPlace, copied := InitParams(net, 3), InitParams(net, 3)
+			gIn, err := NewGraph(net, inPlace, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gCopy, err := NewGraph(net, copied, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gIn.input == nil {
+				t.Fatal("the graph copies its input; want it read in place")
+			}
+			if err := gCopy.exec.bind(gCopy.x, gCopy.xT); err != nil {
+				t.Fatal(err)
+			}
+			gCopy.input = nil
+			rng := rand.New(rand.NewPCG(5, 6))
+			for step := range 3 {
+				b := randomBatch(rng, net, 8)
+				before := append([]float32(nil), b.X...)
+				lossIn, err := gIn.Step(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gIn.input.Data().([]float32) != nil {
+					t.Fatalf("step %d: the graph still holds the batch after the step", step)
+				}
+				if !slices.Equal(before, b.X) {
+					t.Fatalf("step %d: the step wrote into the caller's batch", step)
+				}
+				lossCopy, err := gCopy.Step(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Float32bits(lossIn) != math.Float32bits(lossCopy) {
+					t.Fatalf("step %d: loss %v in place, %v copied", step, lossIn, lossCopy)
+				}
+				for i := range inPlace {
+					if !slices.Equal(inPlace[i].Grad, copied[i].Grad) {
+						t.Fatalf("step %d: gradient of %s differs between in place and copied", step, inPlace[i].Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDenseReLUMaskedInProduct checks that a stack of dense ReLU layers has no separate
+// ReLU backward pass: each mask runs in the epilogue of the product above it.
+func TestDenseReLUMaskedInProduct(t *testing.T) {
+	net, err := NewNetwork(Options{Architecture: "mlp", InputShape: []int{784}, Hidden: []int{256, 128}, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := NewGraph(net, InitParams(net, 1), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := 0
+	for _, st := range gr.exec.steps {
+		name := st.op.String()
+		if strings.HasPrefix(name, "dxActivation") {
+			t.Errorf("the backward runs %s as a pass of its own", name)
+		}
+		if strings.Contains(name, "relu mask=true") {
+			masked++
+		}
+	}
+	if masked != 2 {
+		t.Errorf("%d products masked by a ReLU, want 2 (one per hidden layer)", masked)
 	}
 }

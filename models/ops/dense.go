@@ -39,6 +39,7 @@ type denseOp struct {
 	relu           bool
 	inputGrad      bool
 	y              *tensor.Dense
+	epilogue       kernels.BiasActivationEpilogue
 }
 
 func (op *denseOp) Arity() int { return 3 }
@@ -74,19 +75,22 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%v: inputs of %d, %d and %d values", op, len(x), len(w), len(b))
 	}
 	y := op.y.Float32s()
-	kernels.Sgemm(false, false, op.batch, op.out, op.in, 1, x, op.in, w, op.out, 0, y, op.out)
-	kernels.BiasActivation(y, b, op.relu)
+	op.epilogue = kernels.BiasActivationEpilogue{Bias: b, ReLU: op.relu}
+	kernels.SgemmThen(false, false, op.batch, op.out, op.in, 1, x, op.in, w, op.out, 0, y, op.out, &op.epilogue)
+	op.epilogue.Bias = nil
 	return op.y, nil
 }
 
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true} }
 
 // SymDiff builds the backward pass: dZ = dY masked by y > 0 (for ReLU), dW = xᵀ·dZ,
-// db = Σ_rows dZ and, when wanted, dX = dZ·Wᵀ shaped like x.
+// db = Σ_rows dZ and, when wanted, dX = dZ·Wᵀ shaped like x. When x is the ReLU output of
+// another dense layer, dX is masked by x in its product's epilogue, and that layer takes
+// it as its dZ instead of masking it in a pass of its own.
 func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
 	dz := grad
-	if op.relu {
+	if op.relu && !maskedBy(grad, output) {
 		var err error
 		if dz, err = G.ApplyOp(newActivationGrad(ReLU, output.Shape()), output, grad); err != nil {
 			return nil, fmt.Errorf("%v: relu mask: %w", op, err)
@@ -102,11 +106,25 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	}
 	var dx *G.Node
 	if op.inputGrad {
-		if dx, err = G.ApplyOp(newMatMul(false, true, op.batch, op.in, op.out, dz, w, x.Shape()), dz, w); err != nil {
+		mm := newMatMul(false, true, op.batch, op.in, op.out, dz, w, x.Shape())
+		args := G.Nodes{dz, w}
+		if below, ok := x.Op().(*denseOp); ok && below.relu {
+			args = append(args, x)
+			mm.masked(x)
+		}
+		if dx, err = G.ApplyOp(mm, args...); err != nil {
 			return nil, fmt.Errorf("%v: dX: %w", op, err)
 		}
 	}
 	return G.Nodes{dx, dw, db}, nil
+}
+
+// maskedBy reports whether grad is a product already masked by the ReLU output relu.
+// Masking is idempotent, so a gradient that sums a masked product with others (an output
+// read twice) is not masked by y here and gets the ordinary mask, which is still right.
+func maskedBy(grad, relu *G.Node) bool {
+	mm, ok := grad.Op().(*matMulOp)
+	return ok && mm.maskedBy == relu
 }
 
 // columnSumOp is db = Σ_rows dZ, the bias gradient of Dense.

@@ -28,6 +28,11 @@ func newBuffer(shape tensor.Shape) *tensor.Dense {
 // allocating (its Data method allocates a slice header every call).
 func float32s(op fmt.Stringer, input string, v G.Value) ([]float32, error) {
 	switch t := v.(type) {
+	case *Input:
+		if t.x == nil {
+			return nil, fmt.Errorf("%v: input %s has no batch bound", op, input)
+		}
+		return t.x, nil
 	case *tensor.Dense:
 		if t.Dtype() == tensor.Float32 && !t.IsScalar() {
 			if t.IsView() {
@@ -78,6 +83,10 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 // matMulOp is C = op(A)·op(B) through kernels.Sgemm, with A and B viewed as matrices
 // (leading dimension first, the rest flattened) and C given outShape. The gradient ops
 // of Dense are matMulOps: dX = dZ·Wᵀ and dW = Xᵀ·dZ.
+//
+// A matMulOp with a mask takes a third input, the output of a ReLU, and zeroes C where
+// it is not positive, in the product's epilogue: dX of a dense layer whose input is
+// another dense layer's ReLU output is then already that layer's dZ (see Dense's SymDiff).
 type matMulOp struct {
 	ownedOutput
 	transA, transB bool
@@ -85,6 +94,8 @@ type matMulOp struct {
 	aDims, bDims   int
 	outShape       tensor.Shape
 	out            *tensor.Dense
+	maskedBy       *G.Node // the ReLU output that masks C, or nil
+	mask           kernels.ReLUMaskEpilogue
 }
 
 func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.Shape) *matMulOp {
@@ -95,20 +106,35 @@ func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.S
 	}
 }
 
-func (op *matMulOp) Arity() int { return 2 }
+// masked makes the product zero C where relu (a ReLU's output shaped like C) is not positive.
+func (op *matMulOp) masked(relu *G.Node) *matMulOp {
+	op.maskedBy = relu
+	return op
+}
+
+func (op *matMulOp) Arity() int {
+	if op.maskedBy != nil {
+		return 3
+	}
+	return 2
+}
+
 func (op *matMulOp) Type() hm.Type {
+	if op.maskedBy != nil {
+		return hm.NewFnType(tensorType(op.aDims), tensorType(op.bDims), tensorType(op.maskedBy.Dims()), tensorType(len(op.outShape)))
+	}
 	return hm.NewFnType(tensorType(op.aDims), tensorType(op.bDims), tensorType(len(op.outShape)))
 }
 func (op *matMulOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
 func (op *matMulOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *matMulOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *matMulOp) String() string {
-	return fmt.Sprintf("dxMatMul{tA=%t,tB=%t,m=%d,n=%d,k=%d}", op.transA, op.transB, op.m, op.n, op.k)
+	return fmt.Sprintf("dxMatMul{tA=%t,tB=%t,m=%d,n=%d,k=%d,relu mask=%t}", op.transA, op.transB, op.m, op.n, op.k, op.maskedBy != nil)
 }
 
 func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("%v: %d inputs, want 2", op, len(inputs))
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("%v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
 	a, err := float32s(op, "A", inputs[0])
 	if err != nil {
@@ -121,6 +147,18 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(a) != op.m*op.k || len(b) != op.k*op.n {
 		return nil, fmt.Errorf("%v: inputs of %d and %d values, want %d and %d", op, len(a), len(b), op.m*op.k, op.k*op.n)
 	}
+	var ep kernels.Epilogue
+	if op.maskedBy != nil {
+		y, err := float32s(op, "ReLU output", inputs[2])
+		if err != nil {
+			return nil, err
+		}
+		if len(y) != op.m*op.n {
+			return nil, fmt.Errorf("%v: ReLU output of %d values, want %d", op, len(y), op.m*op.n)
+		}
+		op.mask = kernels.ReLUMaskEpilogue{Y: y, LDY: op.n}
+		ep = &op.mask
+	}
 	lda, ldb := op.k, op.n
 	if op.transA {
 		lda = op.m
@@ -129,6 +167,7 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 		ldb = op.k
 	}
 	c := op.out.Float32s()
-	kernels.Sgemm(op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n)
+	kernels.SgemmThen(op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n, ep)
+	op.mask.Y = nil // not kept past the step
 	return op.out, nil
 }
