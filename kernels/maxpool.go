@@ -115,14 +115,14 @@ func (p *poolCall) run() {
 	p.chunks = min(p.planes, threads*tilesPerThread)
 	p.per = (p.planes + p.chunks - 1) / p.chunks
 	p.chunks = (p.planes + p.per - 1) / p.per
-	p.start(p.chunks)
+	p.start(p.chunks, min(threads, p.chunks)-1)
 	runParallel(p, &p.parts, min(threads, p.chunks)-1)
 }
 
 // help pools unclaimed groups of planes until none is left.
-func (p *poolCall) help() {
+func (p *poolCall) help(g int) {
 	for {
-		i, ok := p.claim()
+		i, ok := p.claim(g)
 		if !ok {
 			return
 		}

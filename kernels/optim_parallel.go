@@ -32,15 +32,15 @@ func (c *chunkedUpdate) run(u rangeUpdater, n int) {
 	}
 	c.u, c.n = u, n
 	chunks := (n + updateChunk - 1) / updateChunk
-	c.start(chunks)
+	c.start(chunks, min(threads, chunks)-1)
 	runParallel(c, &c.parts, min(threads, chunks)-1)
 	c.u = nil
 }
 
 // help updates unclaimed chunks until none is left.
-func (c *chunkedUpdate) help() {
+func (c *chunkedUpdate) help(g int) {
 	for {
-		i, ok := c.claim()
+		i, ok := c.claim(g)
 		if !ok {
 			return
 		}

@@ -12,7 +12,8 @@ type Task interface {
 
 // Parallel runs parts 0 … n−1 of task on up to Threads() goroutines, the calling one
 // included, through the same worker pool as the kernels, and returns when all are done.
-// Parts are claimed in order; which goroutine runs a part must not change its result.
+// Each goroutine runs a contiguous share of the parts first (see parts); which goroutine
+// runs a part must not change its result.
 func Parallel(n int, task Task) {
 	threads := min(Threads(), n)
 	if threads <= 1 {
@@ -23,7 +24,7 @@ func Parallel(n int, task Task) {
 	}
 	t := taskPool.Get().(*taskCall)
 	t.task = task
-	t.start(n)
+	t.start(n, threads-1)
 	runParallel(t, &t.parts, threads-1)
 	t.task = nil
 	taskPool.Put(t)
@@ -39,9 +40,9 @@ type taskCall struct {
 var taskPool = sync.Pool{New: func() any { return new(taskCall) }}
 
 // help runs unclaimed parts until none is left.
-func (t *taskCall) help() {
+func (t *taskCall) help(g int) {
 	for {
-		i, ok := t.claim()
+		i, ok := t.claim(g)
 		if !ok {
 			return
 		}

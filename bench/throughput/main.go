@@ -80,7 +80,7 @@ func main() {
 	fmt.Println(pk)
 	peakGF := float64(c.threads) * pk.PerCore()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\t\n")
+	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\tcore round trip\t\n")
 	profiles := map[string][]models.Batch{}
 	for _, name := range strings.Split(*modelList, ",") {
 		opts, ok := shapes[name]
@@ -103,8 +103,9 @@ func main() {
 			if err := writeBatches(meta, net, kind.batches); err != nil {
 				fail(err)
 			}
-			var ours, theirs, ftz []float64
+			var ours, theirs, ftz, rtt []float64
 			for range c.repeats {
+				rtt = append(rtt, float64(peak.CoreRoundTrip().Nanoseconds()))
 				v, err := measure(net, kind.batches, time.Duration(c.seconds*float64(time.Second)))
 				if err != nil {
 					fail(fmt.Errorf("%s: %w", name, err))
@@ -128,14 +129,17 @@ func main() {
 			if peakGF > 0 {
 				pct = fmt.Sprintf("%.0f%%", 100*o*perSample/peakGF)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%s\t%.0f\t%.1f\t%.2fx\t%.0f\t\n", name, kind.name, c.batch, c.threads,
-				o, o*perSample, pct, t, t*perSample, o/t, median(ftz))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%s\t%.0f\t%.1f\t%.2fx\t%.0f\t%.0f ns\t\n", name, kind.name, c.batch, c.threads,
+				o, o*perSample, pct, t, t*perSample, o/t, median(ftz), median(rtt))
 		}
 		profiles[name] = real
 	}
 	tw.Flush()
 	fmt.Printf("GFLOP/s counts the step's useful work (2·m·n·k of each forward, weight-gradient and input-gradient product; "+
 		"none for the first layer's input); peak%% = dxtrain GFLOP/s / (%d threads × %.1f GFLOP/s).\n", c.threads, pk.PerCore())
+	fmt.Println("core round trip: a cache line from one of dxtrain's threads to the other and back, timed before each of its runs " +
+		"(median). On a shared VM it moves with where the host puts the two vCPUs; when it is high, the products hand their " +
+		"operands across distant cores and the memory-bound work of a step (optimizer, activations) slows, the MLP most.")
 	if !c.profile {
 		return
 	}
