@@ -18,7 +18,7 @@ type parts struct {
 	pending atomic.Int64  // helpers that have not finished, plus sleeping once the caller sleeps
 	wake    chan struct{} // the last helper's signal to a sleeping caller
 	count   int
-	shares  int                   // goroutines the parts are shared among
+	shares  int                    // goroutines the parts are shared among
 	taken   [maxShares]paddedCount // parts taken from each share
 }
 
