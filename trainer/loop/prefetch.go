@@ -95,7 +95,7 @@ func fillFromLoader(b *models.Batch, sb *shards.Batch, pre *models.Preprocess) i
 }
 
 // Next swaps the next assembled batch into b; b's previous buffers go back to the
-// producer, which is safe because the step has copied them into the graph by now.
+// producer, which is safe because the step that read them has returned by now.
 func (p *prefetchEpoch) Next(b *models.Batch) (int, error) {
 	if p.err != nil {
 		return 0, p.err
