@@ -115,8 +115,7 @@ func (p *poolCall) run() {
 	p.chunks = min(p.planes, threads*tilesPerThread)
 	p.per = (p.planes + p.chunks - 1) / p.chunks
 	p.chunks = (p.planes + p.per - 1) / p.per
-	p.start(p.chunks, min(threads, p.chunks)-1)
-	runParallel(p, &p.parts, min(threads, p.chunks)-1)
+	runParallel(p, &p.parts, p.chunks, min(threads, p.chunks)-1)
 }
 
 // help pools unclaimed groups of planes until none is left.

@@ -32,8 +32,7 @@ func (c *chunkedUpdate) run(u rangeUpdater, n int) {
 	}
 	c.u, c.n = u, n
 	chunks := (n + updateChunk - 1) / updateChunk
-	c.start(chunks, min(threads, chunks)-1)
-	runParallel(c, &c.parts, min(threads, chunks)-1)
+	runParallel(c, &c.parts, chunks, min(threads, chunks)-1)
 	c.u = nil
 }
 

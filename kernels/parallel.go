@@ -93,14 +93,15 @@ var (
 	workers   int
 )
 
-// runParallel runs h on the calling goroutine and helpers workers and returns when all
-// are done; p must have been started for the same number of helpers. Workers spin briefly between jobs (see spinFor), so back-to-back operations
-// rarely wait for a parked goroutine to wake; and the caller, once no part is left to
-// claim, polls for the helpers still finishing theirs for up to spinFor before it sleeps,
-// for the same reason: a wake-up comes tens of microseconds after the last part ends,
-// while the wait is usually one part at most. (Parking at once on a WaitGroup kept the
-// MLP's 128×256 products at 45% of peak in a step; polling, 78%.)
-func runParallel(h helper, p *parts, helpers int) {
+// runParallel runs the n parts of h on the calling goroutine and helpers workers and
+// returns when all are done. Workers spin briefly between jobs (see spinFor), so
+// back-to-back operations rarely wait for a parked goroutine to wake; and the caller, once
+// no part is left to claim, polls for the helpers still finishing theirs for up to spinFor
+// before it sleeps, for the same reason: a wake-up comes tens of microseconds after the
+// last part ends, while the wait is usually one part at most. (Parking at once on a
+// WaitGroup kept the MLP's 128×256 products at 45% of peak in a step; polling, 78%.)
+func runParallel(h helper, p *parts, n, helpers int) {
+	p.start(n, helpers)
 	ensureWorkers(helpers)
 	if p.wake == nil {
 		p.wake = make(chan struct{}, 1)

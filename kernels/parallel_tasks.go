@@ -24,8 +24,7 @@ func Parallel(n int, task Task) {
 	}
 	t := taskPool.Get().(*taskCall)
 	t.task = task
-	t.start(n, threads-1)
-	runParallel(t, &t.parts, threads-1)
+	runParallel(t, &t.parts, n, threads-1)
 	t.task = nil
 	taskPool.Put(t)
 }

@@ -51,8 +51,7 @@ func (g *gemmCall) run(threads int) {
 		perThread = 1 // every tile packs all of B: keep tiles few and tall
 	}
 	g.tiles = min(threads*perThread, g.panels)
-	g.start(g.tiles, min(threads, g.tiles)-1)
-	runParallel(g, &g.parts, min(threads, g.tiles)-1)
+	runParallel(g, &g.parts, g.tiles, min(threads, g.tiles)-1)
 }
 
 // splitColumnsMaxA is the largest A, in values, that splitColumns lets every tile read:
