@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/dxtrain/dxtrain/bench/peak"
 )
 
 // The kinds of work a step's CPU time is sorted into, in the order the profile prints them.
@@ -100,19 +102,20 @@ func hasPrefix(s string, prefixes []string) bool {
 // stepProfile is where a step's time went: CPU time per kind of work over a profiled run,
 // and the threads' idle time (threads × wall time − CPU time sampled).
 type stepProfile struct {
-	steps   int
-	wall    time.Duration
-	threads int
-	byKind  map[string]time.Duration
+	steps     int
+	wall      time.Duration
+	threads   int
+	byKind    map[string]time.Duration
+	roundTrip time.Duration // peak.CoreRoundTrip just before the profiled run
 }
 
 // profileSteps runs step for about d under the CPU profiler and sorts the samples.
 func profileSteps(step func() error, threads int, d time.Duration) (stepProfile, error) {
+	p := stepProfile{threads: threads, byKind: map[string]time.Duration{}, roundTrip: peak.CoreRoundTrip()}
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
 		return stepProfile{}, fmt.Errorf("cpu profile: %w", err)
 	}
-	p := stepProfile{threads: threads, byKind: map[string]time.Duration{}}
 	start := time.Now()
 	for time.Since(start) < d {
 		if err := step(); err != nil {
@@ -153,8 +156,8 @@ func (p stepProfile) print(w io.Writer, model string, kernelFlops float64, perCo
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s: where a step's time goes (%d steps, %d threads × %.1f s profiled)\tms/step\tshare\t\n",
-		model, p.steps, p.threads, p.wall.Seconds())
+	fmt.Fprintf(tw, "%s: where a step's time goes (%d steps, %d threads × %.1f s profiled, core round trip %d ns)\tms/step\tshare\t\n",
+		model, p.steps, p.threads, p.wall.Seconds(), p.roundTrip.Nanoseconds())
 	for _, k := range profileKinds {
 		t := p.byKind[k]
 		fmt.Fprintf(tw, "%s\t%.2f\t%.1f%%\t\n", k, ms(t)/float64(p.steps), 100*float64(t)/float64(total))
