@@ -40,7 +40,7 @@ const sleeping = 1 << 32
 // start begins an operation of n parts shared among the caller and helpers goroutines.
 func (p *parts) start(n, helpers int) {
 	p.count = n
-	p.shares = min(max(helpers+1, 1), maxShares, max(n, 1))
+	p.shares = min(helpers+1, maxShares, max(n, 1))
 	for i := range p.shares {
 		p.taken[i].Store(0)
 	}

@@ -34,17 +34,11 @@ const minParallelWork = 64 * 64 * 64
 // Like BLAS it panics, with an error wrapping ErrShape, on sizes that do not fit the slices.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
-// sgemmThreads is Sgemm on up to threads goroutines.
+// sgemmThreads is SgemmThen on up to threads goroutines.
 func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
-	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmThreadsThen(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
-}
-
-// sgemmThreadsThen is SgemmThen on up to threads goroutines.
-func sgemmThreadsThen(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if f := sgemmObserver.Load(); f != nil {
 		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads})

@@ -68,7 +68,7 @@ func TestSgemmEdgePathsBitIdentical(t *testing.T) {
 				sameBits(t, kern.name+" C", got, want, false)
 			}
 			got := slices.Clone(d.c)
-			sgemmThreads(threads, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc)
+			sgemmThreads(threads, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 			sameBits(t, "Sgemm C", got, want, false)
 		})
 	}

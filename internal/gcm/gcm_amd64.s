@@ -32,6 +32,34 @@ GLOBL ·counterStep(SB), RODATA|NOPTR, $16
 // hashed, Z9 (X9) or Z0 the GHASH state, Z10-Z16 GHASH scratch, Z31 byteReverse,
 // X30 the reduction constant; BX the powers and DX the Karatsuba middles.
 
+// COUNTER_LOAD reads the counter block at ctr into Z0 as four little-endian lanes
+// of consecutive counters (ctr+0 … ctr+3), with the byte-reversal mask in Z31 and
+// the step of four counters in step.
+#define COUNTER_LOAD(ctr, step) \
+	VBROADCASTI32X4 ·byteReverse(SB), Z31 \
+	VBROADCASTI32X4 ·counterStep(SB), step \
+	VBROADCASTI32X4 ctr, Z0 \
+	VPSHUFB         Z31, Z0, Z0 \
+	VPADDD          ·laneCounters(SB), Z0, Z0
+
+// ROUND_KEYS_1_9 loads the broadcast round keys 1-9 from keys (vectorKeys_rk4) into
+// Z17-Z25, where both loops keep them.
+#define ROUND_KEYS_1_9(keys) \
+	VMOVDQU64 64(keys), Z17 \
+	VMOVDQU64 128(keys), Z18 \
+	VMOVDQU64 192(keys), Z19 \
+	VMOVDQU64 256(keys), Z20 \
+	VMOVDQU64 320(keys), Z21 \
+	VMOVDQU64 384(keys), Z22 \
+	VMOVDQU64 448(keys), Z23 \
+	VMOVDQU64 512(keys), Z24 \
+	VMOVDQU64 576(keys), Z25
+
+// COUNTER_SAVE writes the next unused counter block, lane 0 of Z0, back to ctr.
+#define COUNTER_SAVE(ctr) \
+	VPSHUFB X31, X0, X0 \
+	VMOVDQU X0, ctr
+
 // COUNTER_BLOCKS puts the next 16 counter blocks, big-endian again and XORed with
 // the first round key rk0, in Z1-Z4, and steps Z0 by step (counterStep).
 #define COUNTER_BLOCKS(step, rk0) \
@@ -154,22 +182,10 @@ TEXT ·ctrAVX512(SB), NOSPLIT, $0-40
 	MOVQ vectorKeys_rounds(AX), R8
 	LEAQ vectorKeys_rk4(AX), AX
 
-	VBROADCASTI32X4 ·byteReverse(SB), Z31
-	VBROADCASTI32X4 ·counterStep(SB), Z15
-	VBROADCASTI32X4 (BX), Z0
-	VPSHUFB Z31, Z0, Z0
-	VPADDD ·laneCounters(SB), Z0, Z0
+	COUNTER_LOAD((BX), Z15)
 
 	VMOVDQU64 0(AX), Z16
-	VMOVDQU64 64(AX), Z17
-	VMOVDQU64 128(AX), Z18
-	VMOVDQU64 192(AX), Z19
-	VMOVDQU64 256(AX), Z20
-	VMOVDQU64 320(AX), Z21
-	VMOVDQU64 384(AX), Z22
-	VMOVDQU64 448(AX), Z23
-	VMOVDQU64 512(AX), Z24
-	VMOVDQU64 576(AX), Z25
+	ROUND_KEYS_1_9(AX)
 	VMOVDQU64 640(AX), Z26
 	VMOVDQU64 704(AX), Z27
 	VMOVDQU64 768(AX), Z28
@@ -213,8 +229,7 @@ ctrXor:
 	JNZ  ctrLoop
 
 ctrDone:
-	VPSHUFB   X31, X0, X0
-	VMOVDQU   X0, (BX)
+	COUNTER_SAVE((BX))
 	VZEROUPPER
 	RET
 
@@ -310,23 +325,11 @@ TEXT ·ctrHashAVX512(SB), NOSPLIT, $0-56
 	LEAQ vectorKeys_middles(AX), DX
 	LEAQ vectorKeys_rk4(AX), AX
 
-	VBROADCASTI32X4 ·byteReverse(SB), Z31
-	VBROADCASTI32X4 ·counterStep(SB), Z29
-	VMOVDQU64       ·reduction(SB), X30
-	VBROADCASTI32X4 (R10), Z0
-	VPSHUFB         Z31, Z0, Z0
-	VPADDD          ·laneCounters(SB), Z0, Z0
-	VMOVDQU         (R11), X9
-	VMOVDQU64       64(AX), Z17
-	VMOVDQU64       128(AX), Z18
-	VMOVDQU64       192(AX), Z19
-	VMOVDQU64       256(AX), Z20
-	VMOVDQU64       320(AX), Z21
-	VMOVDQU64       384(AX), Z22
-	VMOVDQU64       448(AX), Z23
-	VMOVDQU64       512(AX), Z24
-	VMOVDQU64       576(AX), Z25
-	VMOVDQU64       0(AX), Z26
+	COUNTER_LOAD((R10), Z29)
+	VMOVDQU64 ·reduction(SB), X30
+	VMOVDQU   (R11), X9
+	ROUND_KEYS_1_9(AX)
+	VMOVDQU64 0(AX), Z26
 
 	TESTQ CX, CX
 	JZ    stitchDone
@@ -384,8 +387,7 @@ stitchXor:
 	JNZ  stitchLoop
 
 stitchDone:
-	VPSHUFB X31, X0, X0
-	VMOVDQU X0, (R10)
+	COUNTER_SAVE((R10))
 	VMOVDQU X9, (R11)
 	VZEROUPPER
 	RET

@@ -110,7 +110,7 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 		args := G.Nodes{dz, w}
 		if below, ok := x.Op().(*denseOp); ok && below.relu {
 			args = append(args, x)
-			mm.masked(x)
+			mm.maskedBy = x
 		}
 		if dx, err = G.ApplyOp(mm, args...); err != nil {
 			return nil, fmt.Errorf("%v: dX: %w", op, err)

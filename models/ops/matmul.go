@@ -106,12 +106,6 @@ func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.S
 	}
 }
 
-// masked makes the product zero C where relu (a ReLU's output shaped like C) is not positive.
-func (op *matMulOp) masked(relu *G.Node) *matMulOp {
-	op.maskedBy = relu
-	return op
-}
-
 func (op *matMulOp) Arity() int {
 	if op.maskedBy != nil {
 		return 3
