@@ -27,7 +27,7 @@ func (c Conv2D) sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b 
 	if threads <= 0 {
 		threads = Threads()
 	}
-	sgemmThreads(threads, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, ldo, nil)
+	sgemmThreads(threads, CutAuto, transA, transB, m, n, k, 1, a, lda, b, ldb, beta, out, ldo, nil)
 }
 
 // OutH is the output height (0 for a shape Validate rejects).

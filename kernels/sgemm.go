@@ -34,11 +34,25 @@ const minParallelWork = 64 * 64 * 64
 // Like BLAS it panics, with an error wrapping ErrShape, on sizes that do not fit the slices.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+	sgemmThreads(Threads(), CutAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 }
 
-// sgemmThreads is SgemmThen on up to threads goroutines.
-func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+// Cut says how a parallel Sgemm divides C among its threads. Only speed depends on it:
+// every element's arithmetic is the same however C is cut.
+type Cut uint8
+
+const (
+	// CutAuto cuts the side gemmCall.run chooses from the shape and the packing.
+	CutAuto Cut = iota
+	// CutRows cuts C into bands of rows, whatever its shape: for a weight gradient
+	// stored [out, in], each core then writes the rows that the optimizer's update,
+	// which cuts the flat array the same way, and the next forward's column cut
+	// give the same core, instead of handing them across.
+	CutRows
+)
+
+// sgemmThreads is SgemmCut on up to threads goroutines.
+func sgemmThreads(threads int, cut Cut, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if f := sgemmObserver.Load(); f != nil {
 		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads})
@@ -47,7 +61,7 @@ func sgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, 
 	if n < kern.nr {
 		kern = &narrowKernel
 	}
-	sgemmWith(kern, threads, packAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+	sgemmWith(kern, threads, packAuto, cut, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // gemmArgs is one SGEMM call as the tiles see it.
@@ -55,7 +69,8 @@ type gemmArgs struct {
 	kern           *microKernel
 	transA, transB bool
 	m, n, k        int
-	kcb            int  // K block size: depends on k and the kernel only, never on threads
+	kcb            int // K block size: depends on k and the kernel only, never on threads
+	cut            Cut
 	packA, packB   bool // copy operands into panels, or read them in place
 	alpha, beta    float32
 	epilogue       Epilogue // run on each finished tile; nil for none
@@ -68,7 +83,7 @@ type gemmArgs struct {
 }
 
 // sgemmWith runs one SGEMM with the given kernel on up to threads goroutines.
-func sgemmWith(kern *microKernel, threads int, pack packing, transA, transB bool, m, n, k int, alpha float32,
+func sgemmWith(kern *microKernel, threads int, pack packing, cut Cut, transA, transB bool, m, n, k int, alpha float32,
 	a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if err := checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		panic(err)
@@ -86,7 +101,7 @@ func sgemmWith(kern *microKernel, threads int, pack packing, transA, transB bool
 	call := callPool.Get().(*gemmCall)
 	call.gemmArgs = gemmArgs{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
 		kcb: kBlock(k, kern.kc), packA: pack.packA(m, n, k), packB: pack.packB(transB, m, n, k),
-		alpha: alpha, beta: beta, epilogue: ep, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+		cut: cut, alpha: alpha, beta: beta, epilogue: ep, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	call.run(threads)
 	call.gemmArgs = gemmArgs{}
 	callPool.Put(call)

@@ -57,7 +57,7 @@ func BenchmarkSgemmKernels(b *testing.B) {
 			}
 			benchGemm(b, fmt.Sprintf("%s/%dx%dx%d", kern.name, s[0], s[1], s[2]), s[0], s[1], s[2], false, false,
 				func(tA, tB bool, m, n, k int, a []float32, lda int, bb []float32, ldb int, c []float32) {
-					sgemmWith(&kern, Threads(), pack, tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n, nil)
+					sgemmWith(&kern, Threads(), pack, CutAuto, tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n, nil)
 				})
 		}
 	}

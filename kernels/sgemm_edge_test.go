@@ -53,7 +53,7 @@ func TestSgemmEdgePathsBitIdentical(t *testing.T) {
 		t.Run(fmt.Sprintf("%v_t%d_pack%d", tc, threads, mode), func(t *testing.T) {
 			d := newGemmData(tc, uint64(i))
 			want := slices.Clone(d.c)
-			sgemmWith(&base, 1, mode, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
+			sgemmWith(&base, 1, mode, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
 			if tc.m*tc.n*tc.k <= 1_000_000 {
 				ref := slices.Clone(d.c)
 				SgemmReference(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, ref, d.ldc)
@@ -64,11 +64,11 @@ func TestSgemmEdgePathsBitIdentical(t *testing.T) {
 					continue
 				}
 				got := slices.Clone(d.c)
-				sgemmWith(&kern, threads, mode, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
+				sgemmWith(&kern, threads, mode, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 				sameBits(t, kern.name+" C", got, want, false)
 			}
 			got := slices.Clone(d.c)
-			sgemmThreads(threads, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
+			sgemmThreads(threads, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 			sameBits(t, "Sgemm C", got, want, false)
 		})
 	}

@@ -15,7 +15,13 @@ type Epilogue interface {
 // SgemmThen is Sgemm followed by ep on every element of C, tile by tile (ep may be nil).
 func SgemmThen(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
-	sgemmThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+	sgemmThreads(Threads(), CutAuto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+}
+
+// SgemmCut is SgemmThen with C divided among the threads as cut says.
+func SgemmCut(cut Cut, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
+	sgemmThreads(Threads(), cut, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // BiasActivationEpilogue adds Bias[j] to column j of C and, with ReLU, clamps as

@@ -38,11 +38,11 @@ func TestSgemmThenMatchesSeparatePasses(t *testing.T) {
 			{"relu mask", &ReLUMaskEpilogue{Y: y, LDY: tc.n}, func(c []float32) { ReLUBackward(y, c, c) }},
 		} {
 			want := append([]float32(nil), d.c...)
-			sgemmThreads(1, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
+			sgemmThreads(1, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
 			ep.pass(want)
 			for _, threads := range []int{1, 2, 3, 5} {
 				got := append([]float32(nil), d.c...)
-				sgemmThreads(threads, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, ep.epilogue)
+				sgemmThreads(threads, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, ep.epilogue)
 				for i := range want {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("%v %s, %d threads: element %d is %v, want %v", tc, ep.name, threads, i, got[i], want[i])

@@ -40,7 +40,7 @@ func (g *gemmCall) run(threads int) {
 		g.tile(0, g.m, 0, g.n)
 		return
 	}
-	g.splitM = g.m >= g.n && !g.splitColumns(threads)
+	g.splitM = g.cut == CutRows || g.m >= g.n && !g.splitColumns(threads)
 	g.size, g.unit = g.n, g.kern.nr
 	if g.splitM {
 		g.size, g.unit = g.m, g.kern.mr

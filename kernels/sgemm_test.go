@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,7 +141,7 @@ func TestSgemmVersions(t *testing.T) {
 				mode := []packing{packAlways, packNever, packBOnly, packAuto}[(i/3)%4]
 				t.Run(fmt.Sprintf("%v_pack%d", tc, mode), func(t *testing.T) {
 					d := newGemmData(tc, uint64(i))
-					sgemmWith(&kern, 2, mode, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc, nil)
+					sgemmWith(&kern, 2, mode, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc, nil)
 					checkClose(t, tc, d.c, refs[i], d.ldc)
 				})
 			}
@@ -155,19 +156,23 @@ func TestSgemmThreadsBitIdentical(t *testing.T) {
 		{m: 1000, n: 50, k: 30, transB: true, alpha: 1, beta: 1},
 		{m: 50, n: 1000, k: 30, transA: true, transB: true, alpha: 2, beta: 0},
 		{m: 128, n: 256, k: 784, alpha: 1, beta: 0},
+		{m: 256, n: 784, k: 128, transA: true, alpha: 1, beta: 0}, // the MLP's dWᵀ, cut into rows
+		{m: 128, n: 256, k: 784, transB: true, alpha: 1, beta: 0}, // its forward with W [out, in]
 	}
 	for _, kern := range availableKernels() {
 		for i, tc := range cases {
 			t.Run(kern.name+"/"+tc.String(), func(t *testing.T) {
 				d := newGemmData(tc, uint64(i))
 				one := slices.Clone(d.c)
-				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, one, d.ldc, nil)
+				sgemmWith(&kern, 1, packAuto, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, one, d.ldc, nil)
 				for _, threads := range []int{2, 3, 4, 7} {
-					got := slices.Clone(d.c)
-					sgemmWith(&kern, threads, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
-					for j := range got {
-						if math.Float32bits(got[j]) != math.Float32bits(one[j]) {
-							t.Fatalf("threads=%d: C element %d = %g, 1 thread gave %g", threads, j, got[j], one[j])
+					for _, cut := range []Cut{CutAuto, CutRows} {
+						got := slices.Clone(d.c)
+						sgemmWith(&kern, threads, packAuto, cut, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
+						for j := range got {
+							if math.Float32bits(got[j]) != math.Float32bits(one[j]) {
+								t.Fatalf("threads=%d, cut %d: C element %d = %g, 1 thread gave %g", threads, cut, j, got[j], one[j])
+							}
 						}
 					}
 				}
@@ -180,7 +185,7 @@ func TestSgemmPublicUsesBestKernel(t *testing.T) {
 	tc := gemmCase{m: 65, n: 70, k: 300, alpha: 1, beta: 0}
 	d := newGemmData(tc, 1)
 	want := slices.Clone(d.c)
-	sgemmWith(&bestKernel, 1, packAuto, false, false, tc.m, tc.n, tc.k, 1, d.a, d.lda, d.b, d.ldb, 0, want, d.ldc, nil)
+	sgemmWith(&bestKernel, 1, packAuto, CutAuto, false, false, tc.m, tc.n, tc.k, 1, d.a, d.lda, d.b, d.ldb, 0, want, d.ldc, nil)
 	for _, threads := range []int{0, 1, 2} {
 		SetThreads(threads)
 		got := slices.Clone(d.c)
@@ -257,14 +262,14 @@ func TestSgemmKernelsAgree(t *testing.T) {
 		t.Run(tc.String(), func(t *testing.T) {
 			d := newGemmData(tc, uint64(i))
 			want := slices.Clone(d.c)
-			sgemmWith(&ks[0], 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
+			sgemmWith(&ks[0], 1, packAuto, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
 			compared := 0
 			for _, kern := range ks[1:] {
 				if kern.family != ks[0].family {
 					continue
 				}
 				got := slices.Clone(d.c)
-				sgemmWith(&kern, 1, packAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
+				sgemmWith(&kern, 1, packAuto, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 				for j := range got {
 					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 						t.Fatalf("%s and %s differ at C element %d: %g vs %g", kern.name, ks[0].name, j, got[j], want[j])
@@ -312,6 +317,38 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 			}
 		case <-deadline:
 			t.Fatal("concurrent Sgemm calls did not finish within a minute")
+		}
+	}
+}
+
+// tileRecorder is an epilogue that records the tiles it is applied to.
+type tileRecorder struct {
+	mu    sync.Mutex
+	tiles [][4]int
+}
+
+func (r *tileRecorder) Apply(_ []float32, _, m0, m1, n0, n1 int) {
+	r.mu.Lock()
+	r.tiles = append(r.tiles, [4]int{m0, m1, n0, n1})
+	r.mu.Unlock()
+}
+
+// TestCutRows: CutRows cuts the MLP's weight gradient, which CutAuto cuts into columns,
+// into full-width row bands, each computed once.
+func TestCutRows(t *testing.T) {
+	tc := gemmCase{m: 256, n: 784, k: 128, transA: true, alpha: 1}
+	d := newGemmData(tc, 1)
+	for _, cut := range []Cut{CutAuto, CutRows} {
+		var r tileRecorder
+		sgemmThreads(2, cut, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc, &r)
+		rows := 0
+		for _, tile := range r.tiles {
+			if tile[2] == 0 && tile[3] == tc.n {
+				rows += tile[1] - tile[0]
+			}
+		}
+		if got := rows == tc.m; got != (cut == CutRows) || len(r.tiles) < 2 {
+			t.Errorf("cut %d: tiles %v; want full-width row bands covering %d rows only with CutRows, and at least 2 tiles", cut, r.tiles, tc.m)
 		}
 	}
 }

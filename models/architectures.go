@@ -113,24 +113,44 @@ func dense(i, in, out int) Layer {
 // InitParams creates the network's parameters, initialised deterministically from the
 // seed: weights uniform in ±1/√fan_in (PyTorch's default for Linear and Conv2d), biases
 // likewise. The same network and seed give the same bits on every machine.
+//
+// A dense weight's values are drawn in [in, out] order, the layout it was stored in
+// before it became [out, in], and then transposed: a seed gives every weight the value
+// it always had, so runs from before the change are reproduced exactly.
 func InitParams(net Network, seed uint64) []*Param {
 	rng := rand.New(rand.NewPCG(seed, 0x6478747261696e)) // "dxtrain"
 	var params []*Param
 	for _, l := range net.Layers {
-		var wShape []int
 		var fanIn int
+		var shape []int
 		switch l.Op {
 		case OpDense:
-			wShape, fanIn = []int{l.In, l.Out}, l.In
+			fanIn, shape = l.In, []int{l.In, l.Out}
 		case OpConv2D:
-			wShape, fanIn = []int{l.Out, l.In, l.Kernel, l.Kernel}, l.In*l.Kernel*l.Kernel
+			fanIn, shape = l.In*l.Kernel*l.Kernel, []int{l.Out, l.In, l.Kernel, l.Kernel}
 		default:
 			continue
 		}
 		bound := 1 / math.Sqrt(float64(fanIn))
-		params = append(params, uniformParam(rng, l.Weight, wShape, bound), uniformParam(rng, l.Bias, []int{l.Out}, bound))
+		w := uniformParam(rng, l.Weight, shape, bound)
+		if l.Op == OpDense {
+			w.Shape = []int{l.Out, l.In}
+			TransposeInto(w.Grad, w.Data, l.In, l.Out)
+			w.Data, w.Grad = w.Grad, w.Data
+			clear(w.Grad)
+		}
+		params = append(params, w, uniformParam(rng, l.Bias, []int{l.Out}, bound))
 	}
 	return params
+}
+
+// TransposeInto writes the rows×cols matrix src, transposed (cols×rows), into dst.
+func TransposeInto(dst, src []float32, rows, cols int) {
+	for r := range rows {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
 }
 
 func uniformParam(rng *rand.Rand, name string, shape []int, bound float64) *Param {

@@ -49,7 +49,7 @@ func TestTrainingMatchesRecordedBits(t *testing.T) {
 }
 
 // trainingHash trains six steps of batch 128 from seed 1 and hashes the losses and the
-// parameters' bits.
+// parameters' bits, each tensor in the layout it had when the hashes were recorded.
 func trainingHash(t *testing.T, opts Options, optimizer string) string {
 	t.Helper()
 	net, err := NewNetwork(opts)
@@ -77,7 +77,12 @@ func trainingHash(t *testing.T, opts Options, optimizer string) string {
 		opt.Step(params, 0.01)
 	}
 	for _, p := range params {
-		for _, v := range p.Data {
+		values := p.Data
+		if len(p.Shape) == 2 { // a dense weight: hashed in the [in, out] order the hashes were recorded in
+			values = make([]float32, len(p.Data))
+			TransposeInto(values, p.Data, p.Shape[0], p.Shape[1])
+		}
+		for _, v := range values {
 			fmt.Fprint(h, math.Float32bits(v))
 		}
 	}

@@ -163,7 +163,7 @@ func (gr *Graph) layer(l Layer, params map[string]*Param, x *G.Node, relu bool) 
 		if err != nil {
 			return nil, err
 		}
-		w := gr.paramNode(wp, l.In, l.Out)
+		w := gr.paramNode(wp, l.Out, l.In)
 		b := gr.paramNode(bp, l.Out)
 		// The gradient of the network's input is never needed.
 		return ops.Dense(x, w, b, relu, x != gr.x)

@@ -8,7 +8,7 @@ type Op string
 
 // The layer operations.
 const (
-	OpDense   Op = "dense"     // y = x·W + b, W shaped [In, Out]
+	OpDense   Op = "dense"     // y = x·Wᵀ + b, W shaped [Out, In] (PyTorch's Linear)
 	OpReLU    Op = "relu"      // y = max(x, 0)
 	OpSigmoid Op = "sigmoid"   // y = 1 / (1 + e^-x)
 	OpConv2D  Op = "conv2d"    // NCHW convolution, W shaped [Out, In, Kernel, Kernel]

@@ -152,8 +152,8 @@ func TestExportRejects(t *testing.T) {
 			*p = append(*p, nil)
 		}, "is nil"},
 		{"wrong weight shape", func(_ *models.Network, p *[]*models.Param, _ **models.Preprocess, _ map[string]string) {
-			(*p)[0] = &models.Param{Name: "dense0.weight", Shape: []int{32, 30}, Data: (*p)[0].Data}
-		}, "shaped [32 30], want [30 32]"},
+			(*p)[0] = &models.Param{Name: "dense0.weight", Shape: []int{30, 32}, Data: (*p)[0].Data}
+		}, "shaped [30 32], want [32 30]"},
 		{"short data", func(_ *models.Network, p *[]*models.Param, _ **models.Preprocess, _ map[string]string) {
 			(*p)[1] = &models.Param{Name: "dense0.bias", Shape: []int{32}, Data: make([]float32, 3)}
 		}, "has 3 values"},

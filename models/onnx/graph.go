@@ -83,13 +83,13 @@ func (b *graphBuilder) layer(i int, l models.Layer) error {
 		if len(b.shape) != 1 || b.shape[0] != l.In {
 			return fmt.Errorf("input shaped %v per sample, want [%d]", b.shape, l.In)
 		}
-		w, bias, err := b.weightAndBias(l, []int{l.In, l.Out})
+		w, bias, err := b.weightAndBias(l, []int{l.Out, l.In})
 		if err != nil {
 			return err
 		}
-		// Gemm: Y = A·B + C with A [batch, In], B the weight [In, Out] (transB = 0, the
-		// default, which proto3 cannot encode explicitly), C the bias.
-		b.node("Gemm", out, []string{b.cur, w, bias}, attrFloat("alpha", 1), attrFloat("beta", 1))
+		// Gemm: Y = A·Bᵀ + C with A [batch, In], B the weight [Out, In] (transB = 1, as
+		// PyTorch exports a Linear layer), C the bias.
+		b.node("Gemm", out, []string{b.cur, w, bias}, attrFloat("alpha", 1), attrFloat("beta", 1), attrInt("transB", 1))
 		b.shape = []int{l.Out}
 	case models.OpReLU:
 		b.node("Relu", out, []string{b.cur})

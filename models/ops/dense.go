@@ -11,23 +11,29 @@ import (
 	"github.com/dxtrain/dxtrain/kernels"
 )
 
-// Dense is y = act(x·W + b) as one gorgonia op: one SGEMM, then the bias and the ReLU in
-// a single pass over y, instead of gorgonia's MatMul, BroadcastAdd and Rectify, which
-// each allocate and sweep the activations. x is [batch, ...] (a 4-D input is flattened,
-// so a Flatten layer before Dense costs nothing), W is [in, out], b is [out].
+// Dense is y = act(x·Wᵀ + b) as one gorgonia op: one SGEMM with the bias and the ReLU in
+// its epilogue, instead of gorgonia's MatMul, BroadcastAdd and Rectify, which each
+// allocate and sweep the activations. x is [batch, ...] (a 4-D input is flattened, so a
+// Flatten layer before Dense costs nothing), W is [out, in] (PyTorch's Linear layout),
+// b is [out].
+//
+// W is stored [out, in] so that the forward's column cut of y, the weight gradient's row
+// cut and the optimizer's cut of the flat array all give a core the same output units:
+// with [in, out], the forward's columns were every row's halves, and a quarter of W and
+// of its gradient crossed between the cores at every step.
 //
 // inputGrad says whether the gradient with respect to x is wanted: the first layer's
 // input is data, and skipping its dX saves the largest product of the backward pass.
 func Dense(x, w, b *G.Node, relu, inputGrad bool) (*G.Node, error) {
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
 	if len(xs) < 2 || len(ws) != 2 || len(bs) != 1 {
-		return nil, fmt.Errorf("dense: shapes x %v, W %v, b %v; want [batch, ...], [in, out], [out]", xs, ws, bs)
+		return nil, fmt.Errorf("dense: shapes x %v, W %v, b %v; want [batch, ...], [out, in], [out]", xs, ws, bs)
 	}
 	batch, in := xs[0], xs.TotalSize()/xs[0]
-	if ws[0] != in || bs[0] != ws[1] {
+	if ws[1] != in || bs[0] != ws[0] {
 		return nil, fmt.Errorf("dense: x %v has %d features per sample, W is %v, b is %v", xs, in, ws, bs)
 	}
-	op := &denseOp{batch: batch, in: in, out: ws[1], xDims: len(xs), relu: relu, inputGrad: inputGrad}
+	op := &denseOp{batch: batch, in: in, out: ws[0], xDims: len(xs), relu: relu, inputGrad: inputGrad}
 	op.y = newBuffer(tensor.Shape{batch, op.out})
 	return G.ApplyOp(op, x, w, b)
 }
@@ -76,15 +82,15 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	y := op.y.Float32s()
 	op.epilogue = kernels.BiasActivationEpilogue{Bias: b, ReLU: op.relu}
-	kernels.SgemmThen(false, false, op.batch, op.out, op.in, 1, x, op.in, w, op.out, 0, y, op.out, &op.epilogue)
+	kernels.SgemmThen(false, true, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 0, y, op.out, &op.epilogue)
 	op.epilogue.Bias = nil
 	return op.y, nil
 }
 
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true} }
 
-// SymDiff builds the backward pass: dZ = dY masked by y > 0 (for ReLU), dW = xᵀ·dZ,
-// db = Σ_rows dZ and, when wanted, dX = dZ·Wᵀ shaped like x. When x is the ReLU output of
+// SymDiff builds the backward pass: dZ = dY masked by y > 0 (for ReLU), dW = dZᵀ·x cut
+// into rows (see Dense), db = Σ_rows dZ and, when wanted, dX = dZ·W shaped like x. When x is the ReLU output of
 // another dense layer, dX is masked by x in its product's epilogue, and that layer takes
 // it as its dZ instead of masking it in a pass of its own.
 func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -96,7 +102,9 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 			return nil, fmt.Errorf("%v: relu mask: %w", op, err)
 		}
 	}
-	dw, err := G.ApplyOp(newMatMul(true, false, op.in, op.out, op.batch, x, dz, tensor.Shape{op.in, op.out}), x, dz)
+	dwOp := newMatMul(true, false, op.out, op.in, op.batch, dz, x, tensor.Shape{op.out, op.in})
+	dwOp.cut = kernels.CutRows
+	dw, err := G.ApplyOp(dwOp, dz, x)
 	if err != nil {
 		return nil, fmt.Errorf("%v: dW: %w", op, err)
 	}
@@ -106,7 +114,7 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	}
 	var dx *G.Node
 	if op.inputGrad {
-		mm := newMatMul(false, true, op.batch, op.in, op.out, dz, w, x.Shape())
+		mm := newMatMul(false, false, op.batch, op.in, op.out, dz, w, x.Shape())
 		args := G.Nodes{dz, w}
 		if below, ok := x.Op().(*denseOp); ok && below.relu {
 			args = append(args, x)

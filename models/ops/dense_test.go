@@ -45,14 +45,15 @@ func targets(rng *rand.Rand, batch, outputs int, head Head) (y, w []float32) {
 	return y, w
 }
 
-// refLoss is the float64 reference: hidden = act(x·W1 + b1), z = hidden·W2 + b2, loss.
+// refLoss is the float64 reference: hidden = act(x·W1ᵀ + b1), z = hidden·W2ᵀ + b2, loss,
+// with each W stored [out, in].
 func refLoss(c denseCase, x, w1, b1, w2, b2, y, w []float64) float64 {
 	hidden := make([]float64, c.batch*c.hid)
 	for i := range c.batch {
 		for j := range c.hid {
 			s := b1[j]
 			for k := range c.in {
-				s += x[i*c.in+k] * w1[k*c.hid+j]
+				s += x[i*c.in+k] * w1[j*c.in+k]
 			}
 			if c.relu && s < 0 {
 				s = 0
@@ -66,7 +67,7 @@ func refLoss(c denseCase, x, w1, b1, w2, b2, y, w []float64) float64 {
 		for j := range c.out {
 			s := b2[j]
 			for k := range c.hid {
-				s += hidden[i*c.hid+k] * w2[k*c.out+j]
+				s += hidden[i*c.hid+k] * w2[j*c.hid+k]
 			}
 			z[j] = s
 		}
@@ -126,8 +127,8 @@ func TestDenseAndCrossEntropyGradients(t *testing.T) {
 				return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(v))
 			}
 			x := leaf("x", xv, xShape...)
-			W1, B1 := leaf("w1", w1, c.in, c.hid), leaf("b1", b1, c.hid)
-			W2, B2 := leaf("w2", w2, c.hid, c.out), leaf("b2", b2, c.out)
+			W1, B1 := leaf("w1", w1, c.hid, c.in), leaf("b1", b1, c.hid)
+			W2, B2 := leaf("w2", w2, c.out, c.hid), leaf("b2", b2, c.out)
 			Y, Wt := leaf("y", y, c.batch, c.out), leaf("w", w, c.batch, 1)
 			h, err := Dense(x, W1, B1, c.relu, true)
 			if err != nil {

@@ -82,7 +82,7 @@ func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
 
 // matMulOp is C = op(A)·op(B) through kernels.Sgemm, with A and B viewed as matrices
 // (leading dimension first, the rest flattened) and C given outShape. The gradient ops
-// of Dense are matMulOps: dX = dZ·Wᵀ and dW = Xᵀ·dZ.
+// of Dense are matMulOps: dX = dZ·W and dW = dZᵀ·X.
 //
 // A matMulOp with a mask takes a third input, the output of a ReLU, and zeroes C where
 // it is not positive, in the product's epilogue: dX of a dense layer whose input is
@@ -96,6 +96,7 @@ type matMulOp struct {
 	out            *tensor.Dense
 	maskedBy       *G.Node // the ReLU output that masks C, or nil
 	mask           kernels.ReLUMaskEpilogue
+	cut            kernels.Cut // how the threads divide C
 }
 
 func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.Shape) *matMulOp {
@@ -123,7 +124,7 @@ func (op *matMulOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.
 func (op *matMulOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
 func (op *matMulOp) Hashcode() uint32                               { return hashOf(op) }
 func (op *matMulOp) String() string {
-	return fmt.Sprintf("dxMatMul{tA=%t,tB=%t,m=%d,n=%d,k=%d,relu mask=%t}", op.transA, op.transB, op.m, op.n, op.k, op.maskedBy != nil)
+	return fmt.Sprintf("dxMatMul{tA=%t,tB=%t,m=%d,n=%d,k=%d,relu mask=%t,cut=%d}", op.transA, op.transB, op.m, op.n, op.k, op.maskedBy != nil, op.cut)
 }
 
 func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
@@ -161,7 +162,7 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 		ldb = op.k
 	}
 	c := op.out.Float32s()
-	kernels.SgemmThen(op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n, ep)
+	kernels.SgemmCut(op.cut, op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n, ep)
 	op.mask.Y = nil // not kept past the step
 	return op.out, nil
 }

@@ -13,8 +13,15 @@ import (
 	"github.com/dxtrain/dxtrain/storage"
 )
 
-// FormatVersion is bumped whenever the manifest's meaning changes.
-const FormatVersion = 1
+// FormatVersion is bumped whenever the manifest's or the blobs' meaning changes.
+//   - 2: a dense layer's weight, and each optimizer tensor of it, is stored [out, in],
+//     PyTorch's Linear layout, which the engine computes in (see ops.Dense).
+//   - 1: the same tensors stored [in, out]. Load still reads it, transposing them
+//     (upgradeDenseLayout), so runs written before keep resuming and replaying.
+const FormatVersion = 2
+
+// oldestFormatVersion is the oldest format this build reads.
+const oldestFormatVersion = 1
 
 // Blob names one safetensors blob of a checkpoint.
 type Blob struct {
@@ -96,8 +103,8 @@ func DecodeManifest(data []byte, source string) (*Manifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("checkpoint manifest %s: %w: %v", source, ErrMalformed, err)
 	}
-	if m.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("checkpoint manifest %s: %w: format version %d, this build reads %d", source, ErrMalformed, m.FormatVersion, FormatVersion)
+	if m.FormatVersion < oldestFormatVersion || m.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("checkpoint manifest %s: %w: format version %d, this build reads %d to %d", source, ErrMalformed, m.FormatVersion, oldestFormatVersion, FormatVersion)
 	}
 	if m.Experiment == "" {
 		return nil, fmt.Errorf("checkpoint manifest %s: %w: no experiment", source, ErrMalformed)

@@ -155,6 +155,11 @@ func Load(ctx context.Context, store storage.Store, manifestSHA string) (*Loaded
 		}
 		*part.into = tensors
 	}
+	if m.FormatVersion < 2 && !m.IsTorch() {
+		if err := upgradeDenseLayout(m.Network, l.Params, l.Optimizer); err != nil {
+			return nil, fmt.Errorf("load checkpoint %s: format version %d: %w", manifestSHA, m.FormatVersion, err)
+		}
+	}
 	return l, nil
 }
 
