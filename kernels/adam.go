@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"sync"
 )
@@ -36,15 +37,27 @@ func NewAdamHyper(lr, beta1, beta2, epsilon, weightDecay float64, t int64) AdamH
 // whatever Threads() is. Weight decay 0 still adds 0·p, as the reference does (it decides
 // the sign of a zero gradient, and turns an infinite parameter into NaN).
 func AdamStep(params, grads, m, v []float32, h AdamHyper) error {
-	if err := checkOptim("adam step", params, grads, m, v); err != nil {
-		return err
-	}
 	c := adamCalls.Get().(*adamCall)
-	c.adamArgs = adamArgs{p: params, g: grads, m: m, v: v, k: adamConstsOf(h)}
-	c.run()
-	c.adamArgs = adamArgs{}
+	c.one[0] = AdamTensor{Params: params, Grads: grads, M: m, V: v}
+	err := c.run(c.one[:], h)
+	c.one[0] = AdamTensor{}
 	adamCalls.Put(c)
-	return nil
+	return err
+}
+
+// AdamTensor is one tensor's operands of an Adam update.
+type AdamTensor struct {
+	Params, Grads, M, V []float32
+}
+
+// AdamSteps applies AdamStep to every tensor, as one parallel operation (see
+// tensorUpdate). A tensor whose operands differ in length is an error naming its index,
+// and then nothing is updated.
+func AdamSteps(ts []AdamTensor, h AdamHyper) error {
+	c := adamCalls.Get().(*adamCall)
+	err := c.run(ts, h)
+	adamCalls.Put(c)
+	return err
 }
 
 // adamConsts is AdamHyper with 1−β₁ and 1−β₂ rounded once, as the vector kernels load it,
@@ -74,22 +87,32 @@ func correctionIsOne(c float32) uint32 {
 // adamCall is one Adam update shared by the goroutines working on it; pooled so that a
 // step allocates nothing.
 type adamCall struct {
-	adamArgs
-	chunks chunkedUpdate
-}
-
-// adamArgs is one Adam update as its parts see it.
-type adamArgs struct {
-	p, g, m, v []float32
-	k          adamConsts
+	ts       []AdamTensor
+	k        adamConsts
+	one      [1]AdamTensor
+	sizes    []int
+	parallel tensorUpdate
 }
 
 var adamCalls = sync.Pool{New: func() any { return new(adamCall) }}
 
-// run updates every element, in parallel chunks when there are many.
-func (c *adamCall) run() { c.chunks.run(c, len(c.p)) }
+// run checks the tensors and updates every element.
+func (c *adamCall) run(ts []AdamTensor, h AdamHyper) error {
+	c.sizes = c.sizes[:0]
+	for i, t := range ts {
+		if err := checkOptim("adam step", t.Params, t.Grads, t.M, t.V); err != nil {
+			return fmt.Errorf("tensor %d: %w", i, err)
+		}
+		c.sizes = append(c.sizes, len(t.Params))
+	}
+	c.ts, c.k = ts, adamConstsOf(h)
+	c.parallel.run(c, c.sizes)
+	c.ts = nil
+	return nil
+}
 
-// update applies the update to elements [lo,hi).
-func (c *adamCall) update(lo, hi int) {
-	adamVersion.fn(c.p[lo:hi], c.g[lo:hi], c.m[lo:hi], c.v[lo:hi], &c.k)
+// update applies the update to elements [lo,hi) of tensor t.
+func (c *adamCall) update(t, lo, hi int) {
+	x := &c.ts[t]
+	adamVersion.fn(x.Params[lo:hi], x.Grads[lo:hi], x.M[lo:hi], x.V[lo:hi], &c.k)
 }

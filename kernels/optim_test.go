@@ -246,11 +246,15 @@ func TestOptimizerStepsDoNotAllocate(t *testing.T) {
 	const n = 235146
 	p, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	h := NewAdamHyper(1e-3, 0.9, 0.999, 1e-8, 0, 1)
+	tensors := []AdamTensor{{p[:1000], g[:1000], m[:1000], v[:1000]}, {p[1000:], g[1000:], m[1000:], v[1000:]}}
 	allocs := testing.AllocsPerRun(5, func() {
 		if err := AdamStep(p, g, m, v, h); err != nil {
 			t.Fatal(err)
 		}
 		if err := SGDMomentumStep(p, g, m, SGDHyper{LR: 0.1, Momentum: 0.9}); err != nil {
+			t.Fatal(err)
+		}
+		if err := AdamSteps(tensors, h); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // SGDHyper is one SGD-with-momentum step's hyper-parameters in float32.
 type SGDHyper struct {
@@ -15,36 +18,58 @@ type SGDHyper struct {
 // each operation rounded to float32 separately, no FMA: bit-identical to
 // SGDMomentumReference on every CPU and version, whatever Threads() is.
 func SGDMomentumStep(params, grads, velocity []float32, h SGDHyper) error {
-	if err := checkOptim("sgd step", params, grads, velocity, velocity); err != nil {
-		return err
-	}
 	c := sgdCalls.Get().(*sgdCall)
-	c.sgdArgs = sgdArgs{p: params, g: grads, vel: velocity, h: h}
-	c.run()
-	c.sgdArgs = sgdArgs{}
+	c.one[0] = SGDTensor{Params: params, Grads: grads, Velocity: velocity}
+	err := c.run(c.one[:], h)
+	c.one[0] = SGDTensor{}
 	sgdCalls.Put(c)
-	return nil
+	return err
+}
+
+// SGDTensor is one tensor's operands of an SGD-with-momentum update.
+type SGDTensor struct {
+	Params, Grads, Velocity []float32
+}
+
+// SGDMomentumSteps applies SGDMomentumStep to every tensor, as one parallel operation
+// (see tensorUpdate). A tensor whose operands differ in length is an error naming its
+// index, and then nothing is updated.
+func SGDMomentumSteps(ts []SGDTensor, h SGDHyper) error {
+	c := sgdCalls.Get().(*sgdCall)
+	err := c.run(ts, h)
+	sgdCalls.Put(c)
+	return err
 }
 
 // sgdCall is one SGD update shared by the goroutines working on it; pooled so that a
 // step allocates nothing.
 type sgdCall struct {
-	sgdArgs
-	chunks chunkedUpdate
-}
-
-// sgdArgs is one SGD update as its parts see it.
-type sgdArgs struct {
-	p, g, vel []float32
-	h         SGDHyper
+	ts       []SGDTensor
+	h        SGDHyper
+	one      [1]SGDTensor
+	sizes    []int
+	parallel tensorUpdate
 }
 
 var sgdCalls = sync.Pool{New: func() any { return new(sgdCall) }}
 
-// run updates every element, in parallel chunks when there are many.
-func (c *sgdCall) run() { c.chunks.run(c, len(c.p)) }
+// run checks the tensors and updates every element.
+func (c *sgdCall) run(ts []SGDTensor, h SGDHyper) error {
+	c.sizes = c.sizes[:0]
+	for i, t := range ts {
+		if err := checkOptim("sgd step", t.Params, t.Grads, t.Velocity, t.Velocity); err != nil {
+			return fmt.Errorf("tensor %d: %w", i, err)
+		}
+		c.sizes = append(c.sizes, len(t.Params))
+	}
+	c.ts, c.h = ts, h
+	c.parallel.run(c, c.sizes)
+	c.ts = nil
+	return nil
+}
 
-// update applies the update to elements [lo,hi).
-func (c *sgdCall) update(lo, hi int) {
-	sgdVersion.fn(c.p[lo:hi], c.g[lo:hi], c.vel[lo:hi], c.h)
+// update applies the update to elements [lo,hi) of tensor t.
+func (c *sgdCall) update(t, lo, hi int) {
+	x := &c.ts[t]
+	sgdVersion.fn(x.Params[lo:hi], x.Grads[lo:hi], x.Velocity[lo:hi], c.h)
 }

@@ -24,6 +24,9 @@ type Optimizer struct {
 	steps int64
 	// slots[s][i] is slot s (velocity; or Adam's m and v) of parameter i.
 	slots [][]*Param
+	// sgd and adam are the kernels' operand lists, reused from step to step.
+	sgd  []kernels.SGDTensor
+	adam []kernels.AdamTensor
 }
 
 // NewOptimizer allocates the optimizer's state for params, all zero.
@@ -82,25 +85,35 @@ func (o *Optimizer) Restore(steps int64, saved map[string][]float32) error {
 }
 
 // Step applies one update with learning rate lr to every parameter, through the kernels
-// package's vector versions: the bits are those of the plain scalar loop
-// (kernels.AdamReference, kernels.SGDMomentumReference) on every CPU. A parameter whose
-// gradient length differs from its size is a programming error and panics.
+// package's vector versions, as one parallel operation over all of them: the bits are
+// those of the plain scalar loop (kernels.AdamReference, kernels.SGDMomentumReference) on
+// every CPU. A parameter whose gradient length differs from its size is a programming
+// error and panics.
 func (o *Optimizer) Step(params []*Param, lr float64) {
 	o.steps++
+	for i, p := range params {
+		if len(p.Grad) != len(p.Data) || len(p.Data) != len(o.slots[0][i].Data) {
+			panic(fmt.Errorf("optimizer step %d, parameter %s: %d values, %d gradients, %d in its state", o.steps, p.Name, len(p.Data), len(p.Grad), len(o.slots[0][i].Data)))
+		}
+	}
+	var err error
 	switch o.cfg.Name {
 	case "sgd":
 		h := kernels.SGDHyper{LR: float32(lr), Momentum: float32(o.cfg.Momentum), WeightDecay: float32(o.cfg.WeightDecay)}
+		o.sgd = o.sgd[:0]
 		for i, p := range params {
-			if err := kernels.SGDMomentumStep(p.Data, p.Grad, o.slots[0][i].Data, h); err != nil {
-				panic(fmt.Errorf("optimizer step %d, parameter %s: %w", o.steps, p.Name, err))
-			}
+			o.sgd = append(o.sgd, kernels.SGDTensor{Params: p.Data, Grads: p.Grad, Velocity: o.slots[0][i].Data})
 		}
+		err = kernels.SGDMomentumSteps(o.sgd, h)
 	case "adam":
 		h := kernels.NewAdamHyper(lr, o.cfg.Beta1, o.cfg.Beta2, o.cfg.Epsilon, o.cfg.WeightDecay, o.steps)
+		o.adam = o.adam[:0]
 		for i, p := range params {
-			if err := kernels.AdamStep(p.Data, p.Grad, o.slots[0][i].Data, o.slots[1][i].Data, h); err != nil {
-				panic(fmt.Errorf("optimizer step %d, parameter %s: %w", o.steps, p.Name, err))
-			}
+			o.adam = append(o.adam, kernels.AdamTensor{Params: p.Data, Grads: p.Grad, M: o.slots[0][i].Data, V: o.slots[1][i].Data})
 		}
+		err = kernels.AdamSteps(o.adam, h)
+	}
+	if err != nil {
+		panic(fmt.Errorf("optimizer step %d: %w", o.steps, err))
 	}
 }
