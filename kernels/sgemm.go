@@ -49,6 +49,9 @@ const (
 	// which cuts the flat array the same way, and the next forward's column cut
 	// give the same core, instead of handing them across.
 	CutRows
+	// CutColumns cuts C into bands of columns, whatever its shape: for a dense layer's
+	// forward, each core then computes the output units whose weight rows it updates.
+	CutColumns
 )
 
 // sgemmThreads is SgemmCut on up to threads goroutines.

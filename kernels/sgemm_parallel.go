@@ -40,15 +40,22 @@ func (g *gemmCall) run(threads int) {
 		g.tile(0, g.m, 0, g.n)
 		return
 	}
-	g.splitM = g.cut == CutRows || g.m >= g.n && !g.splitColumns(threads)
+	switch g.cut {
+	case CutRows:
+		g.splitM = true
+	case CutColumns:
+		g.splitM = false
+	default:
+		g.splitM = g.m >= g.n && !g.splitColumns(threads)
+	}
 	g.size, g.unit = g.n, g.kern.nr
 	if g.splitM {
 		g.size, g.unit = g.m, g.kern.mr
 	}
 	g.panels = (g.size + g.unit - 1) / g.unit
 	perThread := tilesPerThread
-	if g.splitM && g.packB {
-		perThread = 1 // every tile packs all of B: keep tiles few and tall
+	if g.splitM && g.packB || g.cut != CutAuto && g.rereadPerTile() > splitColumnsMaxA {
+		perThread = 1 // every tile packs all of B, or streams an operand L2 cannot keep: keep tiles few
 	}
 	g.tiles = min(threads*perThread, g.panels)
 	runParallel(g, &g.parts, g.tiles, min(threads, g.tiles)-1)
@@ -58,14 +65,27 @@ func (g *gemmCall) run(threads int) {
 // half of a 1 MB L2.
 const splitColumnsMaxA = 128 << 10
 
+// rereadPerTile is how many values of the other operand every tile reads in place when C
+// is cut as chosen (A for a column cut, an unpacked B for a row cut). A cut the caller
+// forces can make it large: the CNN's dense weight gradient, cut into rows, streams its
+// 128×3136 input in every tile, and with four tiles a thread it took 600 µs, against 360
+// with one.
+func (g *gemmCall) rereadPerTile() int {
+	switch {
+	case !g.splitM:
+		return g.m * g.k
+	case !g.packB:
+		return g.k * g.n
+	}
+	return 0
+}
+
 // splitColumns reports whether a product taller than wide is still better cut into
 // columns: when B is packed, cutting rows makes every tile pack all of B, while cutting
 // columns has each pack only its own, and re-reading A in every tile is cheap while A
-// fits in cache. This is the weight gradient of a wide first layer (the MLP's Xᵀ·dZ,
-// 784×256×128): its columns are those the forward and the gradient below cut too, so
-// each core keeps reading what it wrote. Measured on two vCPUs far apart, the MLP step
-// ran 1-8% faster (5 of 5 paired rounds); with A too large to stay in cache (the CNN's
-// 3136×128×128) cutting columns was slower.
+// fits in cache (the MLP's second layer, 128×128×256 with W [out, in], cuts its output
+// units so). With A too large to stay in cache (the CNN's 3136×128×128 before its dense
+// weights became [out, in]) cutting columns was slower.
 func (g *gemmCall) splitColumns(threads int) bool {
 	return g.packB && g.m*g.k <= splitColumnsMaxA && g.n >= 2*threads*g.kern.nr
 }

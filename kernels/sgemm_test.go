@@ -166,7 +166,7 @@ func TestSgemmThreadsBitIdentical(t *testing.T) {
 				one := slices.Clone(d.c)
 				sgemmWith(&kern, 1, packAuto, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, one, d.ldc, nil)
 				for _, threads := range []int{2, 3, 4, 7} {
-					for _, cut := range []Cut{CutAuto, CutRows} {
+					for _, cut := range []Cut{CutAuto, CutRows, CutColumns} {
 						got := slices.Clone(d.c)
 						sgemmWith(&kern, threads, packAuto, cut, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, nil)
 						for j := range got {
@@ -333,22 +333,46 @@ func (r *tileRecorder) Apply(_ []float32, _, m0, m1, n0, n1 int) {
 	r.mu.Unlock()
 }
 
-// TestCutRows: CutRows cuts the MLP's weight gradient, which CutAuto cuts into columns,
-// into full-width row bands, each computed once.
-func TestCutRows(t *testing.T) {
-	tc := gemmCase{m: 256, n: 784, k: 128, transA: true, alpha: 1}
-	d := newGemmData(tc, 1)
-	for _, cut := range []Cut{CutAuto, CutRows} {
-		var r tileRecorder
-		sgemmThreads(2, cut, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, d.c, d.ldc, &r)
-		rows := 0
-		for _, tile := range r.tiles {
-			if tile[2] == 0 && tile[3] == tc.n {
-				rows += tile[1] - tile[0]
+// TestForcedCuts: CutRows cuts the MLP's weight gradient, which CutAuto cuts into
+// columns, into full-width row bands, and CutColumns cuts the CNN's dense forward, which
+// CutAuto cuts into rows, into full-height column bands, each element computed once; a
+// forced cut that makes every tile stream an operand too large for L2 (the CNN's dense
+// weight gradient reads its 128×3136 input in place) gets one tile a thread.
+func TestForcedCuts(t *testing.T) {
+	for _, tc := range []struct {
+		gemm      gemmCase
+		cut       Cut
+		wantTiles int // 0: at least 2
+	}{
+		{gemmCase{m: 256, n: 784, k: 128, transA: true, alpha: 1}, CutRows, 0},
+		{gemmCase{m: 128, n: 128, k: 3136, transB: true, alpha: 1}, CutColumns, 2},
+		{gemmCase{m: 128, n: 3136, k: 128, transA: true, alpha: 1}, CutRows, 2},
+	} {
+		d := newGemmData(tc.gemm, 1)
+		for _, cut := range []Cut{CutAuto, tc.cut} {
+			var r tileRecorder
+			sgemmThreads(2, cut, tc.gemm.transA, tc.gemm.transB, tc.gemm.m, tc.gemm.n, tc.gemm.k, 1, d.a, d.lda, d.b, d.ldb, 0, d.c, d.ldc, &r)
+			covered, bands := 0, true
+			for _, tile := range r.tiles {
+				if tc.cut == CutRows {
+					bands = bands && tile[2] == 0 && tile[3] == tc.gemm.n
+					covered += tile[1] - tile[0]
+				} else {
+					bands = bands && tile[0] == 0 && tile[1] == tc.gemm.m
+					covered += tile[3] - tile[2]
+				}
 			}
-		}
-		if got := rows == tc.m; got != (cut == CutRows) || len(r.tiles) < 2 {
-			t.Errorf("cut %d: tiles %v; want full-width row bands covering %d rows only with CutRows, and at least 2 tiles", cut, r.tiles, tc.m)
+			side := tc.gemm.m
+			if tc.cut == CutColumns {
+				side = tc.gemm.n
+			}
+			forced := bands && covered == side
+			if forced != (cut == tc.cut) || len(r.tiles) < 2 {
+				t.Errorf("%v, cut %d: tiles %v; want bands along the forced side only with the forced cut, and at least 2 tiles", tc.gemm, cut, r.tiles)
+			}
+			if cut == tc.cut && tc.wantTiles > 0 && len(r.tiles) != tc.wantTiles {
+				t.Errorf("%v, cut %d: %d tiles, want %d", tc.gemm, cut, len(r.tiles), tc.wantTiles)
+			}
 		}
 	}
 }

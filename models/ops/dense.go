@@ -82,7 +82,7 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	y := op.y.Float32s()
 	op.epilogue = kernels.BiasActivationEpilogue{Bias: b, ReLU: op.relu}
-	kernels.SgemmThen(false, true, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 0, y, op.out, &op.epilogue)
+	kernels.SgemmCut(kernels.CutColumns, false, true, op.batch, op.out, op.in, 1, x, op.in, w, op.in, 0, y, op.out, &op.epilogue)
 	op.epilogue.Bias = nil
 	return op.y, nil
 }
