@@ -39,7 +39,7 @@ func NewAdamHyper(lr, beta1, beta2, epsilon, weightDecay float64, t int64) AdamH
 func AdamStep(params, grads, m, v []float32, h AdamHyper) error {
 	c := adamCalls.Get().(*adamCall)
 	c.one[0] = AdamTensor{Params: params, Grads: grads, M: m, V: v}
-	err := c.run(c.one[:], h)
+	_, err := c.run(c.one[:], h)
 	c.one[0] = AdamTensor{}
 	adamCalls.Put(c)
 	return err
@@ -55,9 +55,12 @@ type AdamTensor struct {
 // and then nothing is updated.
 func AdamSteps(ts []AdamTensor, h AdamHyper) error {
 	c := adamCalls.Get().(*adamCall)
-	err := c.run(ts, h)
+	i, err := c.run(ts, h)
 	adamCalls.Put(c)
-	return err
+	if err != nil {
+		return fmt.Errorf("tensor %d: %w", i, err)
+	}
+	return nil
 }
 
 // adamConsts is AdamHyper with 1−β₁ and 1−β₂ rounded once, as the vector kernels load it,
@@ -96,19 +99,20 @@ type adamCall struct {
 
 var adamCalls = sync.Pool{New: func() any { return new(adamCall) }}
 
-// run checks the tensors and updates every element.
-func (c *adamCall) run(ts []AdamTensor, h AdamHyper) error {
+// run checks the tensors and updates every element, or returns the first bad tensor's
+// index and error.
+func (c *adamCall) run(ts []AdamTensor, h AdamHyper) (int, error) {
 	c.sizes = c.sizes[:0]
 	for i, t := range ts {
 		if err := checkOptim("adam step", t.Params, t.Grads, t.M, t.V); err != nil {
-			return fmt.Errorf("tensor %d: %w", i, err)
+			return i, err
 		}
 		c.sizes = append(c.sizes, len(t.Params))
 	}
 	c.ts, c.k = ts, adamConstsOf(h)
 	c.parallel.run(c, c.sizes)
 	c.ts = nil
-	return nil
+	return 0, nil
 }
 
 // update applies the update to elements [lo,hi) of tensor t.

@@ -20,7 +20,7 @@ type SGDHyper struct {
 func SGDMomentumStep(params, grads, velocity []float32, h SGDHyper) error {
 	c := sgdCalls.Get().(*sgdCall)
 	c.one[0] = SGDTensor{Params: params, Grads: grads, Velocity: velocity}
-	err := c.run(c.one[:], h)
+	_, err := c.run(c.one[:], h)
 	c.one[0] = SGDTensor{}
 	sgdCalls.Put(c)
 	return err
@@ -36,9 +36,12 @@ type SGDTensor struct {
 // index, and then nothing is updated.
 func SGDMomentumSteps(ts []SGDTensor, h SGDHyper) error {
 	c := sgdCalls.Get().(*sgdCall)
-	err := c.run(ts, h)
+	i, err := c.run(ts, h)
 	sgdCalls.Put(c)
-	return err
+	if err != nil {
+		return fmt.Errorf("tensor %d: %w", i, err)
+	}
+	return nil
 }
 
 // sgdCall is one SGD update shared by the goroutines working on it; pooled so that a
@@ -53,19 +56,20 @@ type sgdCall struct {
 
 var sgdCalls = sync.Pool{New: func() any { return new(sgdCall) }}
 
-// run checks the tensors and updates every element.
-func (c *sgdCall) run(ts []SGDTensor, h SGDHyper) error {
+// run checks the tensors and updates every element, or returns the first bad tensor's
+// index and error.
+func (c *sgdCall) run(ts []SGDTensor, h SGDHyper) (int, error) {
 	c.sizes = c.sizes[:0]
 	for i, t := range ts {
 		if err := checkOptim("sgd step", t.Params, t.Grads, t.Velocity, t.Velocity); err != nil {
-			return fmt.Errorf("tensor %d: %w", i, err)
+			return i, err
 		}
 		c.sizes = append(c.sizes, len(t.Params))
 	}
 	c.ts, c.h = ts, h
 	c.parallel.run(c, c.sizes)
 	c.ts = nil
-	return nil
+	return 0, nil
 }
 
 // update applies the update to elements [lo,hi) of tensor t.

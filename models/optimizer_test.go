@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -193,5 +194,31 @@ func scalarStep(cfg OptimizerConfig, steps int64, params []*Param, slots [][][]f
 				p.Data[j] -= float32(rate*mHat) / (float32(math.Sqrt(float64(vHat))) + eps)
 			}
 		}
+	}
+}
+
+// TestOptimizerStepNamesBadParameter: a parameter whose gradient does not match its size
+// is a programming error; the panic names the parameter, and nothing is updated.
+func TestOptimizerStepNamesBadParameter(t *testing.T) {
+	for _, name := range []string{"sgd", "adam"} {
+		t.Run(name, func(t *testing.T) {
+			good := &Param{Name: "dense0.weight", Shape: []int{2}, Data: []float32{1, 2}, Grad: []float32{1, 1}}
+			bad := &Param{Name: "dense0.bias", Shape: []int{2}, Data: []float32{3, 4}, Grad: []float32{1, 1}}
+			opt, err := NewOptimizer(OptimizerConfig{Name: name, Momentum: 0.9, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}, []*Param{good, bad})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad.Grad = bad.Grad[:1]
+			defer func() {
+				r := recover()
+				if err, ok := r.(error); !ok || !strings.Contains(err.Error(), "parameter dense0.bias") {
+					t.Fatalf("panic %v, want an error naming dense0.bias", r)
+				}
+				if good.Data[0] != 1 || bad.Data[0] != 3 {
+					t.Fatalf("parameters changed by a refused step: %v %v", good.Data, bad.Data)
+				}
+			}()
+			opt.Step([]*Param{good, bad}, 0.1)
+		})
 	}
 }
