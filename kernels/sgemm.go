@@ -58,7 +58,7 @@ const (
 func sgemmThreads(threads int, cut Cut, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int, ep Epilogue) {
 	if f := sgemmObserver.Load(); f != nil {
-		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads})
+		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads, Cut: cut})
 	}
 	kern := &bestKernel
 	if n < kern.nr {

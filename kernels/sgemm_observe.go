@@ -2,12 +2,13 @@ package kernels
 
 import "sync/atomic"
 
-// GemmShape is one Sgemm call as a profiler sees it: op(A) is M×K, op(B) is K×N, and
-// Threads is how many goroutines the call could use.
+// GemmShape is one Sgemm call as a profiler sees it: op(A) is M×K, op(B) is K×N,
+// Threads is how many goroutines the call could use and Cut how it was told to divide C.
 type GemmShape struct {
 	M, N, K        int
 	TransA, TransB bool
 	Threads        int
+	Cut            Cut
 }
 
 // Flops is the product's floating-point operations, 2·M·N·K.

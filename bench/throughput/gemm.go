@@ -49,8 +49,8 @@ func recordProducts(step func() error) (stepProducts, error) {
 	return p, err
 }
 
-// gemmRate times one product alone on its thread count for about d and returns GFLOP/s,
-// the best of five rounds (as the OpenBLAS side reports).
+// gemmRate times one product alone on its thread count and with its cut for about d and
+// returns GFLOP/s, the best of five rounds (as the OpenBLAS side reports).
 func gemmRate(s kernels.GemmShape, d time.Duration) float64 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
@@ -71,7 +71,7 @@ func gemmRate(s kernels.GemmShape, d time.Duration) float64 {
 	prev := kernels.Threads()
 	kernels.SetThreads(s.Threads)
 	defer kernels.SetThreads(prev)
-	run := func() { kernels.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N) }
+	run := func() { kernels.SgemmCut(s.Cut, s.TransA, s.TransB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N, nil) }
 	run()
 	best := 0.0
 	for range 5 {
@@ -150,7 +150,8 @@ func printProducts(w io.Writer, model string, p stepProducts, ours, theirs map[k
 	tw.Flush()
 }
 
-// transName says which operands are transposed, as BLAS does: "NN", "TN", "NT", "TT".
+// transName says which operands are transposed, as BLAS does ("NN", "TN", "NT", "TT"),
+// and which cut the step forced, if any ("NT rows", "NT columns").
 func transName(s kernels.GemmShape) string {
 	n := func(t bool) string {
 		if t {
@@ -158,5 +159,12 @@ func transName(s kernels.GemmShape) string {
 		}
 		return "N"
 	}
-	return n(s.TransA) + n(s.TransB)
+	name := n(s.TransA) + n(s.TransB)
+	switch s.Cut {
+	case kernels.CutRows:
+		name += " rows"
+	case kernels.CutColumns:
+		name += " columns"
+	}
+	return name
 }
