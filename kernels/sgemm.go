@@ -72,8 +72,8 @@ type gemmArgs struct {
 	kern           *microKernel
 	transA, transB bool
 	m, n, k        int
-	kcb            int // K block size: depends on k and the kernel only, never on threads
-	cut            Cut
+	kcb            int  // K block size: depends on k and the kernel only, never on threads
+	cut            Cut  // how the threads divide C (only speed depends on it)
 	packA, packB   bool // copy operands into panels, or read them in place
 	alpha, beta    float32
 	epilogue       Epilogue // run on each finished tile; nil for none

@@ -32,7 +32,8 @@ func (g *gemmCall) tile(m0, m1, n0, n1 int) {
 
 // run cuts C along its longer side into tiles on micro-tile boundaries and computes them on
 // up to threads goroutines, the calling one included. Cutting the longer side repacks the
-// smaller operand in each tile, the cheaper of the two redundancies; but see splitColumns.
+// smaller operand in each tile, the cheaper of the two redundancies; but see splitColumns,
+// and a cut the caller forces (CutRows, CutColumns) wins over both.
 // Which goroutine computes a tile does not change its arithmetic, so results do not
 // depend on threads.
 func (g *gemmCall) run(threads int) {
@@ -61,8 +62,8 @@ func (g *gemmCall) run(threads int) {
 	runParallel(g, &g.parts, g.tiles, min(threads, g.tiles)-1)
 }
 
-// splitColumnsMaxA is the largest A, in values, that splitColumns lets every tile read:
-// half of a 1 MB L2.
+// splitColumnsMaxA is the largest operand, in values, that every tile may read in place:
+// half of a 1 MB L2 (see splitColumns and rereadPerTile).
 const splitColumnsMaxA = 128 << 10
 
 // rereadPerTile is how many values of the other operand every tile reads in place when C

@@ -90,9 +90,9 @@ func (op *denseOp) Do(inputs ...G.Value) (G.Value, error) {
 func (op *denseOp) DiffWRT(int) []bool { return []bool{op.inputGrad, true, true} }
 
 // SymDiff builds the backward pass: dZ = dY masked by y > 0 (for ReLU), dW = dZᵀ·x cut
-// into rows (see Dense), db = Σ_rows dZ and, when wanted, dX = dZ·W shaped like x. When x is the ReLU output of
-// another dense layer, dX is masked by x in its product's epilogue, and that layer takes
-// it as its dZ instead of masking it in a pass of its own.
+// into rows (see Dense), db = Σ_rows dZ and, when wanted, dX = dZ·W shaped like x. When
+// x is the ReLU output of another dense layer, dX is masked by x in its product's
+// epilogue, and that layer takes it as its dZ instead of masking it in a pass of its own.
 func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
 	dz := grad
