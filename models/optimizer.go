@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dxtrain/dxtrain/kernels"
 )
@@ -45,7 +46,7 @@ func NewOptimizer(cfg OptimizerConfig, params []*Param) (*Optimizer, error) {
 		var state []*Param
 		for _, p := range params {
 			state = append(state, &Param{
-				Name:  "optimizer." + cfg.Name + "." + slot + "." + p.Name,
+				Name:  stateName(cfg.Name, slot, p.Name),
 				Shape: append([]int(nil), p.Shape...),
 				Data:  make([]float32, p.Size()),
 			})
@@ -53,6 +54,21 @@ func NewOptimizer(cfg OptimizerConfig, params []*Param) (*Optimizer, error) {
 		o.slots = append(o.slots, state)
 	}
 	return o, nil
+}
+
+// stateName names slot of parameter param's optimizer state, as checkpoints store it.
+func stateName(optimizer, slot, param string) string {
+	return "optimizer." + optimizer + "." + slot + "." + param
+}
+
+// StateParam is the parameter an optimizer state tensor of that name belongs to, and
+// whether the name is one (see stateName).
+func StateParam(name string) (string, bool) {
+	parts := strings.SplitN(name, ".", 4)
+	if len(parts) != 4 || parts[0] != "optimizer" {
+		return "", false
+	}
+	return parts[3], true
 }
 
 // Steps is the number of updates taken so far.

@@ -222,3 +222,26 @@ func TestOptimizerStepNamesBadParameter(t *testing.T) {
 		})
 	}
 }
+
+// TestStateParamNamesTheParameter: every state tensor an optimizer makes maps back to its
+// parameter (checkpoint upgrades find a weight's moments this way), and other names do not.
+func TestStateParamNamesTheParameter(t *testing.T) {
+	params := []*Param{{Name: "dense0.weight", Shape: []int{1}}, {Name: "conv1.bias", Shape: []int{1}}}
+	for _, name := range []string{"sgd", "adam"} {
+		opt, err := NewOptimizer(OptimizerConfig{Name: name}, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range opt.State() {
+			want := params[i%len(params)].Name
+			if got, ok := StateParam(st.Name); !ok || got != want {
+				t.Errorf("%s: StateParam(%q) = %q, %v; want %q", name, st.Name, got, ok, want)
+			}
+		}
+	}
+	for _, name := range []string{"dense0.weight", "optimizer.adam.m", "moments.adam.m.dense0.weight"} {
+		if p, ok := StateParam(name); ok {
+			t.Errorf("StateParam(%q) = %q, true; want false", name, p)
+		}
+	}
+}

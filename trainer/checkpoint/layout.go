@@ -2,15 +2,14 @@ package checkpoint
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/dxtrain/dxtrain/models"
 )
 
 // upgradeDenseLayout turns the tensors of a format 1 checkpoint into today's layout: each
-// dense layer's weight, and every optimizer tensor of that weight (named
-// "optimizer.<name>.<slot>.<weight>"), from [in, out] into [out, in]. The values are the
-// same, so a resumed or replayed run continues bit for bit.
+// dense layer's weight, and every optimizer tensor of that weight (models.StateParam),
+// from [in, out] into [out, in]. The values are the same, so a resumed or replayed run
+// continues bit for bit.
 func upgradeDenseLayout(net models.Network, params, optimizer map[string][]float32) error {
 	for _, l := range net.Layers {
 		if l.Op != models.OpDense {
@@ -30,7 +29,7 @@ func upgradeDenseLayout(net models.Network, params, optimizer map[string][]float
 			}
 		}
 		for name, v := range optimizer {
-			if strings.HasSuffix(name, "."+l.Weight) {
+			if param, ok := models.StateParam(name); ok && param == l.Weight {
 				if err := transpose(name, v); err != nil {
 					return err
 				}
