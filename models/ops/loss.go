@@ -38,7 +38,8 @@ func CrossEntropy(head Head, z, y, w *G.Node) (*G.Node, error) {
 	}
 	op := &crossEntropyOp{head: head, batch: zs[0], outputs: zs[1], wDims: w.Dims(), loss: new(G.F32),
 		samples: &sampleTerms{head: head, outputs: zs[1],
-			losses: make([]float64, zs[0]), exps: make([]float64, zs[0]*zs[1]), sums: make([]float64, zs[0])}}
+			losses: make([]float64, zs[0]), shifted: make([]float64, zs[0]*zs[1]), exps: make([]float64, zs[0]*zs[1]),
+			sums: make([]float64, zs[0])}}
 	return G.ApplyOp(op, z, y, w)
 }
 
@@ -104,9 +105,9 @@ func (op *crossEntropyOp) Do(inputs ...G.Value) (G.Value, error) {
 	return op.loss, nil
 }
 
-// lossBlock is how many samples one part of the loss covers: a sample's softmax costs about
-// as many exponentials as it has classes, and a whole batch's took as long as an MLP layer's
-// product, so the batch is split over the threads.
+// lossBlock is how many samples one part of the loss covers, so that large batches spread
+// over the threads: a sample's softmax costs about as many exponentials as it has
+// classes (taken in one vector pass per part, kernels.Exp).
 const lossBlock = 32
 
 // sampleTerms is the per-sample work of a loss pass, a kernels.Task over blocks of samples:
@@ -117,49 +118,75 @@ type sampleTerms struct {
 	outputs int
 	z, y, w []float32
 	losses  []float64 // by sample
-	exps    []float64 // by sample and class, softmax only
+	shifted []float64 // by sample and class, softmax only: z − max z
+	exps    []float64 // by sample and class, softmax only: e^(z − max z)
 	sums    []float64 // by sample, softmax only
 }
 
 func (t *sampleTerms) Run(part int) {
+	lo, hi := part*lossBlock, min(len(t.w), (part+1)*lossBlock)
+	if t.head == SigmoidHead {
+		for i := lo; i < hi; i++ {
+			if t.w[i] != 0 {
+				zf, yf := float64(t.z[i]), float64(t.y[i])
+				t.losses[i] = math.Max(zf, 0) - zf*yf + math.Log1p(math.Exp(-math.Abs(zf)))
+			}
+		}
+		return
+	}
 	n := t.outputs
-	for i := part * lossBlock; i < min(len(t.w), (part+1)*lossBlock); i++ {
+	// The block's z − max z, then all their exponentials in one vector pass.
+	shifted, exps := t.shifted[lo*n:hi*n], t.exps[lo*n:hi*n]
+	for i := lo; i < hi; i++ {
+		si := shifted[(i-lo)*n : (i-lo+1)*n]
 		if t.w[i] == 0 {
+			clear(si)
 			continue
 		}
-		zi, yi := t.z[i*n:(i+1)*n], t.y[i*n:(i+1)*n]
-		if t.head == SigmoidHead {
-			zf, yf := float64(zi[0]), float64(yi[0])
-			t.losses[i] = math.Max(zf, 0) - zf*yf + math.Log1p(math.Exp(-math.Abs(zf)))
-			continue
+		zi := t.z[i*n : (i+1)*n]
+		m := maxOf(zi)
+		for c, v := range zi {
+			si[c] = float64(v) - m
 		}
-		t.losses[i], t.sums[i] = softmaxLoss(zi, yi, t.exps[i*n:(i+1)*n])
+	}
+	kernels.Exp(exps, shifted)
+	for i := lo; i < hi; i++ {
+		if t.w[i] != 0 {
+			t.losses[i], t.sums[i] = softmaxLoss(shifted[(i-lo)*n:(i-lo+1)*n], t.y[i*n:(i+1)*n], exps[(i-lo)*n:(i-lo+1)*n])
+		}
 	}
 }
 
-// softmaxLoss is one sample's softmax cross-entropy in float64; it leaves e^(z_c − max z)
-// in exps and returns their sum.
-func softmaxLoss(z, y []float32, exps []float64) (loss, sum float64) {
-	m := maxOf(z)
-	for c, v := range z {
-		exps[c] = math.Exp(float64(v) - m)
-		sum += exps[c]
+// softmaxLoss is one sample's softmax cross-entropy in float64 from its z − max z and
+// their exponentials; it returns the loss and the exponentials' sum.
+func softmaxLoss(shifted []float64, y []float32, exps []float64) (loss, sum float64) {
+	for _, e := range exps {
+		sum += e
 	}
 	logS := math.Log(sum)
-	for c, v := range z {
+	for c, v := range shifted {
 		if y[c] != 0 {
-			loss -= float64(y[c]) * (float64(v) - m - logS)
+			loss -= float64(y[c]) * (v - logS)
 		}
 	}
 	return loss, sum
 }
 
+// maxOf is math.Max folded over z. The builtin max agrees with math.Max except where a
+// NaN is present (math.Max lets +Inf win over NaN), and costs no call per value.
 func maxOf(z []float32) float64 {
-	m := float64(z[0])
+	m := z[0]
 	for _, v := range z[1:] {
-		m = math.Max(m, float64(v))
+		m = max(m, v)
 	}
-	return m
+	if m == m {
+		return float64(m)
+	}
+	r := float64(z[0])
+	for _, v := range z[1:] {
+		r = math.Max(r, float64(v))
+	}
+	return r
 }
 
 func (op *crossEntropyOp) DiffWRT(int) []bool { return []bool{true, false, false} }
