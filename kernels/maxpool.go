@@ -119,7 +119,7 @@ func (p *poolCall) run() {
 }
 
 // help pools unclaimed groups of planes until none is left.
-func (p *poolCall) help(g int) {
+func (p *poolCall) help(g int, _ *packBuf) {
 	for {
 		i, ok := p.claim(g)
 		if !ok {

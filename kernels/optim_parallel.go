@@ -73,7 +73,7 @@ func sliceOf(n, s, shares int) (lo, hi int) {
 // help updates unclaimed parts until none is left. Part p is the p%perShare-th of
 // perShare equal runs of share p/perShare's elements, the share's slices of the tensors
 // laid end to end.
-func (c *tensorUpdate) help(g int) {
+func (c *tensorUpdate) help(g int, _ *packBuf) {
 	for {
 		p, ok := c.claim(g)
 		if !ok {

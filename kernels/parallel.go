@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -69,9 +68,12 @@ func (p *parts) claim(g int) (int, bool) {
 }
 
 // helper is a parallel operation that goroutines can join: help claims and computes parts
-// until none is left, as goroutine g of the operation (see parts.claim). Implementations
-// are pooled structs, so a job allocates nothing.
-type helper interface{ help(g int) }
+// until none is left, as goroutine g of the operation (see parts.claim). buf is the
+// goroutine's own pack buffers (a worker's), or nil for the caller, which takes them from
+// the free list if it needs them: a worker taking them there too, at every tile, moved the
+// list's lock between the cores. Implementations are pooled structs, so a job allocates
+// nothing.
+type helper interface{ help(g int, buf *packBuf) }
 
 // helpJob asks a worker to help with h as goroutine g and then to count itself out of p.
 type helpJob struct {
@@ -87,30 +89,33 @@ func (p *parts) finish() {
 	}
 }
 
-var (
-	jobs      = make(chan helpJob, 256)
-	workersMu sync.Mutex
-	workers   int
-)
-
-// runParallel runs the n parts of h on the calling goroutine and helpers workers and
+// runParallel runs the n parts of h on the calling goroutine and up to helpers workers and
 // returns when all are done. Workers spin briefly between jobs (see spinFor), so
 // back-to-back operations rarely wait for a parked goroutine to wake; and the caller, once
 // no part is left to claim, polls for the helpers still finishing theirs for up to spinFor
 // before it sleeps, for the same reason: a wake-up comes tens of microseconds after the
 // last part ends, while the wait is usually one part at most. (Parking at once on a
 // WaitGroup kept the MLP's 128×256 products at 45% of peak in a step; polling, 78%.)
+// A worker busy with another caller's operation is not waited for: its share is taken
+// by the goroutines that joined.
 func runParallel(h helper, p *parts, n, helpers int) {
 	p.start(n, helpers)
-	ensureWorkers(helpers)
 	if p.wake == nil {
 		p.wake = make(chan struct{}, 1)
 	}
 	p.pending.Store(int64(helpers))
-	for g := 1; g <= helpers; g++ {
-		jobs <- helpJob{h: h, p: p, g: g}
+	joined := 0
+	for _, w := range workersFor(helpers) {
+		if joined == helpers {
+			break
+		}
+		if w.claim() {
+			joined++
+			w.post(helpJob{h: h, p: p, g: joined})
+		}
 	}
-	h.help(0)
+	p.pending.Add(int64(joined - helpers)) // no helper can see zero before this: the caller has not finished
+	h.help(0, nil)
 	if spin(func() bool { return p.pending.Load() == 0 }) {
 		return
 	}
@@ -133,36 +138,8 @@ func spin(ready func() bool) bool {
 	return true
 }
 
-// ensureWorkers starts long-lived worker goroutines until there are at least n.
-func ensureWorkers(n int) {
-	workersMu.Lock()
-	defer workersMu.Unlock()
-	for ; workers < n; workers++ {
-		go work()
-	}
-}
-
 // spinFor is how long an idle worker keeps polling for the next job, and a caller for its
 // helpers, before parking: waking a parked goroutine takes tens of microseconds on a VM,
 // as long as a whole 256³ product takes on two cores, and training issues its products
 // back to back.
 const spinFor = 50 * time.Microsecond
-
-// work helps with any parallel operation until the process ends.
-func work() {
-	for {
-		var j helpJob
-		if !spin(func() bool {
-			select {
-			case j = <-jobs:
-				return true
-			default:
-				return false
-			}
-		}) {
-			j = <-jobs
-		}
-		j.h.help(j.g)
-		j.p.finish()
-	}
-}

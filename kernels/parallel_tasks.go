@@ -39,7 +39,7 @@ type taskCall struct {
 var taskPool = sync.Pool{New: func() any { return new(taskCall) }}
 
 // help runs unclaimed parts until none is left.
-func (t *taskCall) help(g int) {
+func (t *taskCall) help(g int, _ *packBuf) {
 	for {
 		i, ok := t.claim(g)
 		if !ok {

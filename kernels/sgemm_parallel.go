@@ -20,11 +20,9 @@ const tilesPerThread = 4
 
 var callPool = sync.Pool{New: func() any { return new(gemmCall) }}
 
-// tile computes one tile with a pooled pack buffer, then runs the epilogue on it.
-func (g *gemmCall) tile(m0, m1, n0, n1 int) {
-	buf := getBuf()
+// tile computes one tile with the pack buffers buf, then runs the epilogue on it.
+func (g *gemmCall) tile(buf *packBuf, m0, m1, n0, n1 int) {
 	g.runTile(buf, m0, m1, n0, n1)
-	putBuf(buf)
 	if g.epilogue != nil {
 		g.epilogue.Apply(g.c, g.ldc, m0, m1, n0, n1)
 	}
@@ -38,7 +36,9 @@ func (g *gemmCall) tile(m0, m1, n0, n1 int) {
 // depend on threads.
 func (g *gemmCall) run(threads int) {
 	if threads < 2 || g.m*g.n*g.k < minParallelWork {
-		g.tile(0, g.m, 0, g.n)
+		buf := getBuf()
+		g.tile(buf, 0, g.m, 0, g.n)
+		putBuf(buf)
 		return
 	}
 	switch g.cut {
@@ -91,8 +91,13 @@ func (g *gemmCall) splitColumns(threads int) bool {
 	return g.packB && g.m*g.k <= splitColumnsMaxA && g.n >= 2*threads*g.kern.nr
 }
 
-// help computes unclaimed tiles until none is left.
-func (g *gemmCall) help(t int) {
+// help computes unclaimed tiles until none is left, with buf or, if it is nil, buffers
+// from the free list.
+func (g *gemmCall) help(t int, buf *packBuf) {
+	if buf == nil {
+		buf = getBuf()
+		defer putBuf(buf)
+	}
 	for {
 		i, ok := g.claim(t)
 		if !ok {
@@ -101,9 +106,9 @@ func (g *gemmCall) help(t int) {
 		lo := min(g.size, i*g.panels/g.tiles*g.unit)
 		hi := min(g.size, (i+1)*g.panels/g.tiles*g.unit)
 		if g.splitM {
-			g.tile(lo, hi, 0, g.n)
+			g.tile(buf, lo, hi, 0, g.n)
 		} else {
-			g.tile(0, g.m, lo, hi)
+			g.tile(buf, 0, g.m, lo, hi)
 		}
 	}
 }
