@@ -1,5 +1,7 @@
 package kernels
 
+import "fmt"
+
 // An Epilogue is element-wise work on C that Sgemm does on each tile of C as soon as the
 // tile is complete, on the goroutine that computed it, while the tile is still in cache:
 // a layer's bias and activation, or the ReLU mask of a gradient. Before, each was a
@@ -32,9 +34,8 @@ type BiasActivationEpilogue struct {
 }
 
 func (e *BiasActivationEpilogue) Apply(c []float32, ldc, m0, m1, n0, n1 int) {
-	bias := e.Bias[n0:n1:n1]
-	for r := m0; r < m1; r++ {
-		rowKernels.biasRow(c[r*ldc+n0:r*ldc+n1:r*ldc+n1], bias, e.ReLU)
+	if m1 > m0 {
+		rowKernels.biasTile(c[m0*ldc+n0:], ldc, m1-m0, e.Bias[n0:n1:n1], e.ReLU)
 	}
 }
 
@@ -47,8 +48,30 @@ type ReLUMaskEpilogue struct {
 }
 
 func (e *ReLUMaskEpilogue) Apply(c []float32, ldc, m0, m1, n0, n1 int) {
-	for r := m0; r < m1; r++ {
-		row := c[r*ldc+n0 : r*ldc+n1 : r*ldc+n1]
-		rowKernels.reluBackward(e.Y[r*e.LDY+n0:r*e.LDY+n1:r*e.LDY+n1], row, row)
+	if m1 > m0 {
+		rowKernels.reluMaskTile(e.Y[m0*e.LDY+n0:], e.LDY, c[m0*ldc+n0:], ldc, m1-m0, n1-n0)
 	}
+}
+
+// ColumnSumsEpilogue runs Then (if any) on each tile and then writes Sums[j], for the
+// tile's columns j, as ColumnSums does: a dense layer's bias gradient, summed from the
+// input-gradient product's tiles while they are in cache instead of in a pass that
+// reads dZ back (5.3 µs for the MLP's 128×256 on one core, half of it in the other
+// core's cache). It needs every tile to hold whole columns, rows 0 to Rows: use it with
+// CutColumns, or on a product small enough to be one tile; it panics on a tile that
+// holds part of a column.
+type ColumnSumsEpilogue struct {
+	Then Epilogue
+	Sums []float32
+	Rows int
+}
+
+func (e *ColumnSumsEpilogue) Apply(c []float32, ldc, m0, m1, n0, n1 int) {
+	if e.Then != nil {
+		e.Then.Apply(c, ldc, m0, m1, n0, n1)
+	}
+	if m0 != 0 || m1 != e.Rows {
+		panic(fmt.Errorf("column sums of a tile of rows %d to %d, want whole columns of %d rows (cut C into columns): %w", m0, m1, e.Rows, ErrShape))
+	}
+	rowKernels.columnSumsTile(c[n0:], ldc, e.Rows, e.Sums[n0:n1:n1])
 }

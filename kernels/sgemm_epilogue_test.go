@@ -64,3 +64,29 @@ func TestSgemmThenEmptyK(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnSumsEpilogueMatchesColumnSums: with C cut into columns, the sums written tile
+// by tile are ColumnSums of the masked product, bit for bit, on every thread count.
+func TestColumnSumsEpilogueMatchesColumnSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range gemmCases() {
+		if tc.pad != 0 {
+			continue
+		}
+		d := newGemmData(tc, 3)
+		y := specialFloats(rng, tc.m*tc.n)
+		want := append([]float32(nil), d.c...)
+		sgemmThreads(1, CutAuto, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, want, d.ldc, nil)
+		ReLUBackward(y, want, want)
+		wantSums := make([]float32, tc.n)
+		ColumnSums(want, wantSums)
+		for _, threads := range []int{1, 2, 3, 5} {
+			got := append([]float32(nil), d.c...)
+			sums := specialFloats(rng, tc.n)
+			ep := &ColumnSumsEpilogue{Then: &ReLUMaskEpilogue{Y: y, LDY: tc.n}, Sums: sums, Rows: tc.m}
+			sgemmThreads(threads, CutColumns, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, got, d.ldc, ep)
+			sameRowBits(t, "masked C", got, want)
+			sameRowBits(t, "column sums", sums, wantSums)
+		}
+	}
+}

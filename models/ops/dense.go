@@ -108,7 +108,11 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	if err != nil {
 		return nil, fmt.Errorf("%v: dW: %w", op, err)
 	}
-	db, err := G.ApplyOp(newColumnSum(op.batch, op.out), dz)
+	sumOp := newColumnSum(op.batch, op.out)
+	if mm, ok := dz.Op().(*matMulOp); ok {
+		mm.writeColumnSums(sumOp)
+	}
+	db, err := G.ApplyOp(sumOp, dz)
 	if err != nil {
 		return nil, fmt.Errorf("%v: db: %w", op, err)
 	}
@@ -135,11 +139,14 @@ func maskedBy(grad, relu *G.Node) bool {
 	return ok && mm.maskedBy == relu
 }
 
-// columnSumOp is db = Σ_rows dZ, the bias gradient of Dense.
+// columnSumOp is db = Σ_rows dZ, the bias gradient of Dense. When dZ is an input-gradient
+// product masked by this layer's ReLU, the product sums its columns as it computes them
+// (writeColumnSums) and the op only hands the sums on.
 type columnSumOp struct {
 	ownedOutput
 	rows, cols int
 	out        *tensor.Dense
+	summedBy   *matMulOp // the product that writes out, or nil
 }
 
 func newColumnSum(rows, cols int) *columnSumOp {
@@ -166,6 +173,8 @@ func (op *columnSumOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(dz) != op.rows*op.cols {
 		return nil, fmt.Errorf("%v: input of %d values, want %d", op, len(dz), op.rows*op.cols)
 	}
-	kernels.ColumnSums(dz, op.out.Float32s())
+	if op.summedBy == nil {
+		kernels.ColumnSums(dz, op.out.Float32s())
+	}
 	return op.out, nil
 }

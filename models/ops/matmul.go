@@ -96,7 +96,9 @@ type matMulOp struct {
 	out            *tensor.Dense
 	maskedBy       *G.Node // the ReLU output that masks C, or nil
 	mask           kernels.ReLUMaskEpilogue
-	cut            kernels.Cut // how the threads divide C
+	cut            kernels.Cut  // how the threads divide C
+	sumsInto       *columnSumOp // the bias gradient of C that this product writes, or nil
+	sums           kernels.ColumnSumsEpilogue
 }
 
 func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.Shape) *matMulOp {
@@ -105,6 +107,17 @@ func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.S
 		aDims: a.Dims(), bDims: b.Dims(),
 		outShape: outShape.Clone(), out: newBuffer(outShape),
 	}
+}
+
+// writeColumnSums has the product sum C's columns into sum's output as its tiles finish
+// (kernels.ColumnSumsEpilogue), cutting C into columns so that every tile holds whole
+// columns; a product of another shape, or cut into rows, leaves sum to sum C itself.
+func (op *matMulOp) writeColumnSums(sum *columnSumOp) {
+	if op.cut == kernels.CutRows || op.sumsInto != nil || sum.rows != op.m || sum.cols != op.n {
+		return
+	}
+	op.cut = kernels.CutColumns
+	op.sumsInto, sum.summedBy = sum, op
 }
 
 func (op *matMulOp) Arity() int {
@@ -154,6 +167,10 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 		op.mask = kernels.ReLUMaskEpilogue{Y: y, LDY: op.n}
 		ep = &op.mask
 	}
+	if op.sumsInto != nil {
+		op.sums = kernels.ColumnSumsEpilogue{Then: ep, Sums: op.sumsInto.out.Float32s(), Rows: op.m}
+		ep = &op.sums
+	}
 	lda, ldb := op.k, op.n
 	if op.transA {
 		lda = op.m
@@ -164,5 +181,6 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 	c := op.out.Float32s()
 	kernels.SgemmCut(op.cut, op.transA, op.transB, op.m, op.n, op.k, 1, a, lda, b, ldb, 0, c, op.n, ep)
 	op.mask.Y = nil // not kept past the step
+	op.sums = kernels.ColumnSumsEpilogue{}
 	return op.out, nil
 }
