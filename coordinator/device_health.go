@@ -11,6 +11,13 @@ import (
 // is plenty to distrust, and a bogus value cannot reach back to the first one.
 const maxUnhealthyFor = 24 * time.Hour
 
+// heartbeatTransit is how much earlier than the agent's word the leader dates a fault.
+// The agent says how long ago it saw the fault, as of when it sent the heartbeat; the
+// leader counts back from when the heartbeat arrived, later by a transit it cannot know.
+// Dating the fault early costs at most a checkpoint or two marked suspect by caution;
+// dating it late would let one written after the fault pass as clean.
+const heartbeatTransit = 100 * time.Millisecond
+
 // deviceHealth is the leader's soft state of device health, like heartbeats: what each
 // node last reported per device and, for unhealthy devices, when the fault began.
 // Only a change to unhealthy is committed (as a cordon).
@@ -38,7 +45,7 @@ func (h *deviceHealth) reset() {
 
 // report records one heartbeat's device statuses at now and returns, per unhealthy
 // device, the start of its fault: the earlier of the first unhealthy report and what
-// the agent says (now − UnhealthyForMS).
+// the agent says (now − UnhealthyForMS − heartbeatTransit).
 func (h *deviceHealth) report(node string, now time.Time, devs []structs.DeviceStatus) map[string]time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -52,7 +59,7 @@ func (h *deviceHealth) report(node string, now time.Time, devs []structs.DeviceS
 		prev := m[d.ID]
 		cur := &deviceSoft{health: d.Health, reasons: append([]string(nil), d.Reasons...)}
 		if d.Health == structs.DeviceUnhealthy {
-			ago := min(max(time.Duration(d.UnhealthyForMS)*time.Millisecond, 0), maxUnhealthyFor)
+			ago := min(max(time.Duration(d.UnhealthyForMS)*time.Millisecond, 0)+heartbeatTransit, maxUnhealthyFor)
 			cur.since = now.Add(-ago)
 			if prev != nil && !prev.since.IsZero() && prev.since.Before(cur.since) {
 				cur.since = prev.since

@@ -39,11 +39,13 @@ func TestUnhealthyDeviceCordonsFailsAndResumesClean(t *testing.T) {
 		return c
 	}
 	clean := commit(10)
-	testutil.WaitFor(t, 5*time.Second, "10ms of leader time after the clean checkpoint", func() (bool, string) {
-		return time.Now().UnixNano() > clean.CreatedAt+int64(10*time.Millisecond), ""
+	// The leader dates a fault heartbeatTransit before the agent's word: keep the fault
+	// further than that after the clean checkpoint.
+	testutil.WaitFor(t, 5*time.Second, "3 heartbeat transits of leader time after the clean checkpoint", func() (bool, string) {
+		return time.Now().UnixNano() > clean.CreatedAt+int64(3*heartbeatTransit), ""
 	})
 	late := commit(20)
-	faultStart := (clean.CreatedAt + late.CreatedAt) / 2
+	faultStart := clean.CreatedAt + int64(2*heartbeatTransit)
 
 	// Degraded: reported, not cordoned, the attempt keeps running.
 	if _, err := tk.agent.Heartbeat(ctx, "node-001", structs.DeviceStatus{ID: "cpu0", Health: structs.DeviceDegraded,

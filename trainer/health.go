@@ -31,6 +31,9 @@ func newHealthReporter(c device.Collector, m *device.Metrics) *healthReporter {
 // statuses samples every device. A collector that cannot sample at all reports nothing
 // (the heartbeat still proves the node alive); the error is returned for the log.
 func (h *healthReporter) statuses(ctx context.Context) ([]structs.DeviceStatus, error) {
+	// A healthy sample vouches for the device only up to when sampling began: a fault
+	// that struck while it ran may not show in it.
+	sampledFrom := time.Now()
 	samples, err := h.devices.Sample(ctx)
 	if err != nil {
 		return nil, err
@@ -56,14 +59,21 @@ func (h *healthReporter) statuses(ctx context.Context) ([]structs.DeviceStatus, 
 				}
 				h.faultSeen[s.UUID] = first
 			}
-			st.UnhealthyForMS = max(now.Sub(first).Milliseconds(), 1)
+			st.UnhealthyForMS = ceilMilliseconds(now.Sub(first))
 		} else {
 			delete(h.faultSeen, s.UUID)
-			h.lastGood[s.UUID] = now
+			h.lastGood[s.UUID] = sampledFrom
 		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// ceilMilliseconds rounds d up to whole milliseconds, at least one: rounding down would
+// date a fault up to a millisecond late, and a checkpoint in that millisecond would pass
+// as clean.
+func ceilMilliseconds(d time.Duration) int64 {
+	return int64(max((d+time.Millisecond-1)/time.Millisecond, 1))
 }
 
 // faulty reports whether any device is currently unhealthy here.
