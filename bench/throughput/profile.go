@@ -16,7 +16,7 @@ import (
 
 // The kinds of work a step's CPU time is sorted into, in the order the profile prints them.
 const (
-	kindKernel   = "sgemm micro-kernel"
+	kindKernel   = "sgemm micro-kernels (full and partial tiles)"
 	kindTiling   = "sgemm packing, tiling"
 	kindIm2col   = "im2col, col2im"
 	kindElement  = "element-wise (activations, pooling, bias, loss)"
@@ -40,7 +40,11 @@ type frameRule struct {
 }
 
 var frameRules = []frameRule{
-	{kindKernel, []string{"github.com/dxtrain/dxtrain/kernels.sgemmKernel", "github.com/dxtrain/dxtrain/kernels.kernel"}},
+	// The masked kernels of partial tiles (sgemmAVX512R<rows>V<vectors>) compute their
+	// share of the products' work: counted as tiling, they hid 6% of the CNN's step from
+	// the kernel's time and so raised its achieved fraction of peak.
+	{kindKernel, []string{"github.com/dxtrain/dxtrain/kernels.sgemmKernel", "github.com/dxtrain/dxtrain/kernels.kernel",
+		"github.com/dxtrain/dxtrain/kernels.sgemmAVX512R", "github.com/dxtrain/dxtrain/kernels.edgeAVX512"}},
 	{kindTiling, []string{"github.com/dxtrain/dxtrain/kernels.pack", "github.com/dxtrain/dxtrain/kernels.(*gemmArgs)",
 		"github.com/dxtrain/dxtrain/kernels.(*gemmCall)", "github.com/dxtrain/dxtrain/kernels.scaleC",
 		"github.com/dxtrain/dxtrain/kernels.sgemm", "github.com/dxtrain/dxtrain/kernels.Sgemm"}},
@@ -166,7 +170,7 @@ func (p stepProfile) print(w io.Writer, model string, kernelFlops float64, perCo
 	tw.Flush()
 	if kt := p.byKind[kindKernel]; kt > 0 && perCorePeak > 0 {
 		rate := kernelFlops * float64(p.steps) / kt.Seconds() / 1e9
-		fmt.Fprintf(w, "%s: the SGEMM micro-kernel, while it runs, computes %.0f GFLOP/s a core: %.0f%% of the per-core peak\n",
+		fmt.Fprintf(w, "%s: the SGEMM micro-kernels, while they run, compute %.0f GFLOP/s a core: %.0f%% of the per-core peak\n",
 			model, rate, 100*rate/perCorePeak)
 	}
 }

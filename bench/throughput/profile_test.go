@@ -39,6 +39,7 @@ func TestClassifySortsStacksByTheirWork(t *testing.T) {
 	}{
 		{[]string{k + "sgemmKernel8x32AVX512", k + "kernel8x32AVX512", k + "(*gemmArgs).runTile"}, kindKernel},
 		{[]string{"runtime.asyncPreempt", k + "sgemmKernel8x32AVX512"}, kindKernel},
+		{[]string{k + "sgemmAVX512R8V1", k + "edgeAVX512", k + "(*gemmArgs).runTile"}, kindKernel},
 		{[]string{k + "packB", k + "(*gemmArgs).runTile"}, kindTiling},
 		{[]string{"runtime.memmove", k + "im2colShifted", k + "Im2col"}, kindIm2col},
 		{[]string{"runtime.memmove", k + "(*gemmArgs).edgeTile"}, kindTiling},
