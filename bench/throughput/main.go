@@ -76,11 +76,9 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(dir)
-	pk := peak.Measure()
-	fmt.Println(pk)
-	peakGF := float64(c.threads) * pk.PerCore()
+	fmt.Println(peak.Measure())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\tcore round trip\t\n")
+	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak GFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\tcore round trip\t\n")
 	profiles := map[string][]models.Batch{}
 	for _, name := range strings.Split(*modelList, ",") {
 		opts, ok := shapes[name]
@@ -103,9 +101,10 @@ func main() {
 			if err := writeBatches(meta, net, kind.batches); err != nil {
 				fail(err)
 			}
-			var ours, theirs, ftz, rtt []float64
+			var ours, theirs, ftz, rtt, peaks []float64
 			for range c.repeats {
 				rtt = append(rtt, float64(peak.CoreRoundTrip().Nanoseconds()))
+				peaks = append(peaks, float64(c.threads)*peak.Measure().PerCore())
 				v, err := measure(net, kind.batches, time.Duration(c.seconds*float64(time.Second)))
 				if err != nil {
 					fail(fmt.Errorf("%s: %w", name, err))
@@ -123,20 +122,21 @@ func main() {
 					}
 				}
 			}
-			o, t := median(ours), median(theirs)
+			o, t, peakGF := median(ours), median(theirs), median(peaks)
 			perSample := stepFlops(net, c.batch) / float64(c.batch) / 1e9
 			pct := "-"
 			if peakGF > 0 {
 				pct = fmt.Sprintf("%.0f%%", 100*o*perSample/peakGF)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%s\t%.0f\t%.1f\t%.2fx\t%.0f\t%.0f ns\t\n", name, kind.name, c.batch, c.threads,
-				o, o*perSample, pct, t, t*perSample, o/t, median(ftz), median(rtt))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%s\t%.0f\t%.1f\t%.2fx\t%.0f\t%.0f ns\t\n", name, kind.name, c.batch, c.threads,
+				o, o*perSample, peakGF, pct, t, t*perSample, o/t, median(ftz), median(rtt))
 		}
 		profiles[name] = real
 	}
 	tw.Flush()
 	fmt.Printf("GFLOP/s counts the step's useful work (2·m·n·k of each forward, weight-gradient and input-gradient product; "+
-		"none for the first layer's input); peak%% = dxtrain GFLOP/s / (%d threads × %.1f GFLOP/s).\n", c.threads, pk.PerCore())
+		"none for the first layer's input); peak GFLOP/s = %d threads × the per-core peak, measured as above before each of "+
+		"dxtrain's runs (median), because this host moves the clock between runs (3.1-3.6 GHz); peak%% = dxtrain GFLOP/s / peak GFLOP/s.\n", c.threads)
 	fmt.Println("core round trip: a cache line from one of dxtrain's threads to the other and back, timed before each of its runs " +
 		"(median). On a shared VM it moves with where the host puts the two vCPUs; when it is high, the products hand their " +
 		"operands across distant cores and the memory-bound work of a step (optimizer, activations) slows, the MLP most.")
@@ -144,7 +144,7 @@ func main() {
 		return
 	}
 	for _, name := range strings.Split(*modelList, ",") {
-		if err := c.profileModel(os.Stdout, name, profiles[name], pk.PerCore()); err != nil {
+		if err := c.profileModel(os.Stdout, name, profiles[name], peak.Measure().PerCore()); err != nil {
 			fail(fmt.Errorf("profile %s: %w", name, err))
 		}
 	}
