@@ -141,5 +141,9 @@ func spin(ready func() bool) bool {
 // spinFor is how long an idle worker keeps polling for the next job, and a caller for its
 // helpers, before parking: waking a parked goroutine takes tens of microseconds on a VM,
 // as long as a whole 256³ product takes on two cores, and training issues its products
-// back to back.
-const spinFor = 50 * time.Microsecond
+// back to back. It covers the wait at the end of a convolution too, where one core may
+// finish its chunks a few hundred microseconds before the other: with 50 µs, the CNN's
+// helper parked there in most steps and joined the next layer 30-130 µs late, and a
+// step (Adam) ran 1.2-1.9% slower over 4 alternating pairs. The polls yield the
+// processor, so a goroutine with other work still gets it.
+const spinFor = 300 * time.Microsecond

@@ -175,8 +175,12 @@ func (op *conv2DGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	sumParts(op.dw.Float32s(), ch.dw)
-	sumParts(op.db.Float32s(), ch.db)
+	if err := kernels.SumParts(op.dw.Float32s(), ch.dw); err != nil {
+		return nil, fmt.Errorf("%v: dw: %w", op, err)
+	}
+	if err := kernels.SumParts(op.db.Float32s(), ch.db); err != nil {
+		return nil, fmt.Errorf("%v: db: %w", op, err)
+	}
 	return op.dw, nil
 }
 

@@ -75,13 +75,3 @@ func (ch *convChunks) run(task kernels.Task) error {
 	}
 	return nil
 }
-
-// sumParts writes dst = Σ_i parts[i], adding the chunks in order.
-func sumParts(dst []float32, parts [][]float32) {
-	copy(dst, parts[0])
-	for _, p := range parts[1:] {
-		for j, v := range p[:len(dst)] {
-			dst[j] += v
-		}
-	}
-}
