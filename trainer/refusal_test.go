@@ -63,7 +63,16 @@ func TestResumeRefusesCorruptCheckpointAndRecordsAlert(t *testing.T) {
 		n := len(c.checkpoints(t, id))
 		return n >= 3, fmt.Sprintf("%d checkpoints", n)
 	})
-	stopFirst() // no rank runs now: the ledger stays as it is until a new attempt starts
+	stopFirst()
+	// A commit the stopped agent had in flight can still land: the leader applies it
+	// after the agent gave up waiting. Once the leader has ended the attempt (its node's
+	// heartbeats stopped) it refuses the attempt's commits, and the ledger stays as it is
+	// until a new attempt starts. (CI once saw step 80 land after the test had corrupted
+	// step 60 as the latest, and the resume rightly took 80.)
+	testutil.WaitFor(t, 20*time.Second, "the leader to end the stopped attempt", func() (bool, string) {
+		as := c.attempts(t, id)
+		return as[0].Status != structs.AttemptRunning, fmt.Sprintf("first attempt %s", as[0].Status)
+	})
 	cps := c.checkpoints(t, id)
 	latest, previous := cps[len(cps)-1], cps[len(cps)-2]
 	first := c.attempts(t, id)[0]
