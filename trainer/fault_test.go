@@ -319,14 +319,7 @@ func TestDeviceFaultCordonsAndResumes(t *testing.T) {
 	c := startCluster(t, 3*time.Second) // agents beat every second
 	nodes := map[string]*gpuNode{}
 	for _, id := range []string{"gpu-node-1", "gpu-node-2"} {
-		rig := nvmltest.New()
-		cfg := device.DefaultConfig()
-		cfg.EventWait = time.Millisecond
-		coll, err := device.NewNVML(rig.Interface(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { coll.Close() })
+		rig, coll := mockedGPUs(t)
 		n := &gpuNode{id: id, rig: rig, collector: coll, gate: startGate(t, c.addr)}
 		c.startAgent(t, id, n.gate.addr, coll)
 		nodes[id] = n

@@ -17,14 +17,7 @@ import (
 // Stamping the healthy sample when it returned let checkpoints committed in between
 // pass as clean (TestDeviceFaultCordonsAndResumes, rarely).
 func TestFaultDuringSampleIsDatedFromTheSampleStart(t *testing.T) {
-	rig := nvmltest.New()
-	cfg := device.DefaultConfig()
-	cfg.EventWait = time.Millisecond
-	coll, err := device.NewNVML(rig.Interface(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { coll.Close() })
+	rig, coll := mockedGPUs(t)
 	h := newHealthReporter(coll, nil)
 
 	// GPU 0 is read first; as the last GPU is read GPU 0 fails, and that read takes 20 ms.
@@ -55,6 +48,22 @@ func TestFaultDuringSampleIsDatedFromTheSampleStart(t *testing.T) {
 	if dated := done.Add(-time.Duration(second.UnhealthyForMS) * time.Millisecond); dated.After(injected) {
 		t.Fatalf("fault dated %s after it was injected; want at or before", dated.Sub(injected))
 	}
+}
+
+// mockedGPUs returns a mocked DGX H100 (go-nvml's mock, the only stand-in for NVML
+// DESIGN.md allows) and a collector reading it that drains XID events for 1 ms a sample,
+// closed when the test ends.
+func mockedGPUs(t *testing.T) (*nvmltest.Rig, *device.NVMLCollector) {
+	t.Helper()
+	rig := nvmltest.New()
+	cfg := device.DefaultConfig()
+	cfg.EventWait = time.Millisecond
+	coll, err := device.NewNVML(rig.Interface(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { coll.Close() })
+	return rig, coll
 }
 
 func status(t *testing.T, h *healthReporter, uuid string) structs.DeviceStatus {

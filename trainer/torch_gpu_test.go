@@ -15,7 +15,6 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator/structs"
 	"github.com/dxtrain/dxtrain/datasets/ingest"
 	"github.com/dxtrain/dxtrain/internal/testutil"
-	"github.com/dxtrain/dxtrain/trainer/device"
 	"github.com/dxtrain/dxtrain/trainer/device/nvmltest"
 	"github.com/dxtrain/dxtrain/trainer/runtime/bundle"
 )
@@ -45,14 +44,7 @@ func TestTorchRanksOnMockGPUs(t *testing.T) {
 		t.Fatal("/usr/bin/python3 is missing: make test installs Debian's python3-numpy and python3-torch")
 	}
 	c := startCluster(t, 3*heartbeatEvery)
-	rig := nvmltest.New()
-	cfg := device.DefaultConfig()
-	cfg.EventWait = time.Millisecond
-	coll, err := device.NewNVML(rig.Interface(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { coll.Close() })
+	rig, coll := mockedGPUs(t)
 	api, err := client.New([]string{c.addr}, c.agentToken)
 	if err != nil {
 		t.Fatal(err)
