@@ -129,8 +129,9 @@ func b2i(b bool) int {
 }
 
 // printProducts writes each product of the step: calls per step, its share of the step's
-// SGEMM work, GFLOP/s alone, the fraction of its threads' peak, and the ratio to OpenBLAS.
-func printProducts(w io.Writer, model string, p stepProducts, ours, theirs map[kernels.GemmShape]float64, perCorePeak float64) {
+// SGEMM work, GFLOP/s alone, the fraction of its threads' peak (perCorePeak, measured
+// just before the product was timed), and the ratio to OpenBLAS.
+func printProducts(w io.Writer, model string, p stepProducts, ours, theirs, perCorePeak map[kernels.GemmShape]float64) {
 	shapes := slices.Clone(p.shapes)
 	slices.SortStableFunc(shapes, func(a, b kernels.GemmShape) int {
 		return int(float64(p.calls[b])*b.Flops() - float64(p.calls[a])*a.Flops())
@@ -141,8 +142,8 @@ func printProducts(w io.Writer, model string, p stepProducts, ours, theirs map[k
 	for _, s := range shapes {
 		name := fmt.Sprintf("%d×%d×%d %s", s.M, s.N, s.K, transName(s))
 		pct := "-"
-		if perCorePeak > 0 {
-			pct = fmt.Sprintf("%.0f%%", 100*ours[s]/(float64(s.Threads)*perCorePeak))
+		if pk := perCorePeak[s]; pk > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*ours[s]/(float64(s.Threads)*pk))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.1f\t%s\t%.1f\t%.2fx\t\n", name, p.calls[s],
 			100*float64(p.calls[s])*s.Flops()/total, s.Threads, ours[s], pct, theirs[s], ours[s]/theirs[s])
