@@ -51,7 +51,7 @@ func TestFaultDuringSampleIsDatedFromTheSampleStart(t *testing.T) {
 }
 
 // mockedGPUs returns a mocked DGX H100 (go-nvml's mock, the only stand-in for NVML
-// DESIGN.md allows) and a collector reading it that drains XID events for 1 ms a sample,
+// DESIGN.md allows) and a collector reading it, whose event waits are bounded by 1 ms,
 // closed when the test ends.
 func mockedGPUs(t *testing.T) (*nvmltest.Rig, *device.NVMLCollector) {
 	t.Helper()

@@ -144,7 +144,7 @@ func main() {
 		return
 	}
 	for _, name := range strings.Split(*modelList, ",") {
-		if err := c.profileModel(os.Stdout, name, profiles[name], peak.Measure().PerCore()); err != nil {
+		if err := c.profileModel(os.Stdout, name, profiles[name]); err != nil {
 			fail(fmt.Errorf("profile %s: %w", name, err))
 		}
 	}
@@ -152,7 +152,7 @@ func main() {
 
 // profileModel prints where a step of the model goes on real batches and how each of its
 // SGEMM products does alone against OpenBLAS.
-func (c config) profileModel(w io.Writer, name string, batches []models.Batch, perCorePeak float64) error {
+func (c config) profileModel(w io.Writer, name string, batches []models.Batch) error {
 	net, err := models.NewNetwork(shapes[name])
 	if err != nil {
 		return err
@@ -180,6 +180,7 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch, p
 	if err != nil {
 		return err
 	}
+	perCorePeak := peak.Measure().PerCore() // just before the profile: the clock moves between runs
 	prof, err := profileSteps(step, c.threads, time.Duration(c.seconds*float64(time.Second)))
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ type frameRule struct {
 
 var frameRules = []frameRule{
 	// The masked kernels of partial tiles (sgemmAVX512R<rows>V<vectors>) compute their
-	// share of the products' work: counted as tiling, they hid 6% of the CNN's step from
+	// share of the products' work: counted as tiling, they hid 6-9% of the CNN's step from
 	// the kernel's time and so raised its achieved fraction of peak.
 	{kindKernel, []string{"github.com/dxtrain/dxtrain/kernels.sgemmKernel", "github.com/dxtrain/dxtrain/kernels.kernel",
 		"github.com/dxtrain/dxtrain/kernels.sgemmAVX512R", "github.com/dxtrain/dxtrain/kernels.edgeAVX512"}},
