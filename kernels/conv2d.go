@@ -231,6 +231,18 @@ func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
 	}
 }
 
+// imageChannelsLast is image for a layer without an input gradient whose output gradient
+// dynCL is channels-last ([OutH·OutW][K]): the product reads it in place.
+func (b backwardProducts) imageChannelsLast(c Conv2D, n int, x, dynCL []float32) {
+	ohw := c.OutH() * c.OutW()
+	Im2col(c, x[n*c.C*c.H*c.W:], b.col)
+	beta := float32(1)
+	if n == 0 {
+		beta = 0
+	}
+	c.sgemm(false, false, b.kk, c.K, ohw, b.col, ohw, dynCL, c.K, beta, b.dwt, c.K)
+}
+
 // finish writes dw and db from the accumulated transposed gradient.
 func (b backwardProducts) finish(c Conv2D, dw, db []float32) {
 	crs := c.C * c.R * c.S

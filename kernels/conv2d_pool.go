@@ -15,8 +15,11 @@ func (c Conv2D) PoolOutH() int { return c.OutH() / 2 }
 func (c Conv2D) PoolOutW() int { return c.OutW() / 2 }
 
 // PoolScratchSize is the length of the scratch Conv2DPoolForward and Conv2DPoolBackward
-// take: ScratchSize() and one image's convolution output.
-func (c Conv2D) PoolScratchSize() int { return c.ScratchSize() + c.K*c.OutH()*c.OutW() }
+// take: ScratchSize(), one image's convolution output and the channels-last unpooling's
+// tables.
+func (c Conv2D) PoolScratchSize() int {
+	return c.ScratchSize() + c.K*c.OutH()*c.OutW() + c.channelsLastSize()
+}
 
 // Conv2DPoolForward computes pooled (N×K×PoolOutH×PoolOutW) = relu(maxpool2x2(conv(x, w) +
 // bias)); bias may be nil. argmax (as long as pooled) receives, for each output, the index of
@@ -31,7 +34,7 @@ func Conv2DPoolForward(c Conv2D, x, w, bias, pooled []float32, argmax []int32, s
 		return nil
 	}
 	p := c.foldBias(w, bias, scratch)
-	yn := scratch[c.ScratchSize():]
+	yn := scratch[c.ScratchSize() : c.ScratchSize()+c.K*c.OutH()*c.OutW()]
 	for n := range c.N {
 		p.image(c, x[n*c.C*c.H*c.W:], yn)
 		if err := MaxPool2x2ReLUForward(1, c.K, c.OutH(), c.OutW(), yn, pooled[n*c.K*phw:(n+1)*c.K*phw], argmax[n*c.K*phw:(n+1)*c.K*phw]); err != nil {
@@ -55,9 +58,18 @@ func Conv2DPoolBackward(c Conv2D, x, w, dpooled []float32, argmax []int32, dx, d
 		return err
 	}
 	b := c.backwardProducts(w, db != nil, scratch)
-	dyn := scratch[c.ScratchSize():]
+	ohw := c.OutH() * c.OutW()
+	dyn := scratch[c.ScratchSize() : c.ScratchSize()+c.K*ohw]
+	// A first layer unpools channels-last (unpool_channels_last.go); a layer with an input
+	// gradient keeps K×OutH·OutW, which that product reads in place.
+	cl, clOK := c.channelsLastTables(scratch[c.ScratchSize()+c.K*ohw:])
+	clOK = clOK && dx == nil
 	for n := range c.N {
 		lo, hi := n*c.K*phw, (n+1)*c.K*phw
+		if clOK && cl.unpool(c, dpooled[lo:hi], argmax[lo:hi], dyn) {
+			b.imageChannelsLast(c, n, x, dyn)
+			continue
+		}
 		if err := MaxPool2x2ReLUBackward(1, c.K, c.OutH(), c.OutW(), dpooled[lo:hi], argmax[lo:hi], dyn); err != nil {
 			return err
 		}

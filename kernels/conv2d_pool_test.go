@@ -92,3 +92,44 @@ func TestConv2DPoolRejectsBadBuffers(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DPoolBackwardArgmaxOutsideWindow gives the first layer's backward (which
+// unpools channels-last where the CPU can) argmaxes that lie in their plane but outside
+// their window, in one image only: that image must take the scatter, the others the fast
+// path, and the sums must be the layered reference's bit for bit.
+func TestConv2DPoolBackwardArgmaxOutsideWindow(t *testing.T) {
+	c := Conv2D{N: 3, C: 1, H: 8, W: 10, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, w, bias := randomSigned(rng, c.N*c.C*c.H*c.W), randomSigned(rng, c.K*c.C*c.R*c.S), randomSigned(rng, c.K)
+	np := c.N * c.K * c.PoolOutH() * c.PoolOutW()
+	pooled, arg := make([]float32, np), make([]int32, np)
+	ps := make([]float32, c.PoolScratchSize())
+	if err := Conv2DPoolForward(c, x, w, bias, pooled, arg, ps); err != nil {
+		t.Fatal(err)
+	}
+	per, ohw := np/c.N, c.OutH()*c.OutW()
+	arg[per+5*c.PoolOutH()*c.PoolOutW()+3] = int32(5*ohw + ohw - 1) // image 1, channel 5: the plane's last pixel
+	dpooled := randomSigned(rng, np)
+
+	dy := make([]float32, c.N*c.K*ohw)
+	batchArg := make([]int32, np)
+	for j, a := range arg {
+		batchArg[j] = a
+		if a >= 0 {
+			batchArg[j] += int32(j / per * c.K * ohw)
+		}
+	}
+	if err := MaxPool2x2ReLUBackward(c.N, c.K, c.OutH(), c.OutW(), dpooled, batchArg, dy); err != nil {
+		t.Fatal(err)
+	}
+	wantDw, wantDb := make([]float32, len(w)), make([]float32, c.K)
+	if err := Conv2DBackward(c, x, w, dy, nil, wantDw, wantDb, make([]float32, c.ScratchSize())); err != nil {
+		t.Fatal(err)
+	}
+	dw, db := make([]float32, len(w)), make([]float32, c.K)
+	if err := Conv2DPoolBackward(c, x, w, dpooled, arg, nil, dw, db, ps); err != nil {
+		t.Fatal(err)
+	}
+	assertBits(t, "dw", dw, wantDw)
+	assertBits(t, "db", db, wantDb)
+}

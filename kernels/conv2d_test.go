@@ -17,6 +17,7 @@ func convCases() []Conv2D {
 		{N: 1, C: 4, H: 5, W: 5, K: 3, R: 5, S: 5, Stride: 1, Pad: 2},
 		{N: 2, C: 2, H: 8, W: 6, K: 7, R: 1, S: 1, Stride: 3, Pad: 0},
 		{N: 1, C: 5, H: 6, W: 7, K: 2, R: 4, S: 3, Stride: 2, Pad: 0},
+		{N: 2, C: 2, H: 7, W: 9, K: 16, R: 3, S: 3, Stride: 1, Pad: 1}, // odd output, channels-last unpooling
 	}
 }
 
