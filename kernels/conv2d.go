@@ -50,11 +50,12 @@ func (c Conv2D) OutW() int {
 func (c Conv2D) ColSize() int { return c.C * c.R * c.S * c.OutH() * c.OutW() }
 
 // ScratchSize is the length of the scratch buffer Conv2DForward and Conv2DBackward take: the
-// im2col matrix plus a row of ones, and the weights with the bias as an extra column, so
-// that one SGEMM adds the bias too.
+// im2col matrix plus a row of ones, the weights with the bias as an extra column (so that
+// one SGEMM adds the bias too) and the same transposed, and a transposed edge's tile
+// (conv2d_edge.go).
 func (c Conv2D) ScratchSize() int {
-	crs1 := c.C*c.R*c.S + 1
-	return crs1*c.OutH()*c.OutW() + c.K*crs1
+	crs := c.C * c.R * c.S
+	return (crs+1)*c.OutH()*c.OutW() + 2*c.K*(crs+1) + (edgeLanes-1)*max(c.K, crs)
 }
 
 // Validate names each violated limit.
@@ -132,8 +133,9 @@ func Conv2DForward(c Conv2D, x, w, bias, y, scratch []float32) error {
 // forwardProduct is the left operand of the forward products and the im2col buffer they
 // read: [w | bias] when there is a bias (with a row of ones under col), w alone otherwise.
 type forwardProduct struct {
-	kk      int // columns of wk: C·R·S, plus one for the bias
-	wk, col []float32
+	kk        int // columns of wk: C·R·S, plus one for the bias
+	wk, col   []float32
+	wkT, edge []float32 // wk transposed and the edge's tile, where the edge is transposed
 }
 
 // foldBias lays out the forward product in scratch (ScratchSize values).
@@ -154,6 +156,16 @@ func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
 		}
 	}
 	p.col = scratch[:p.kk*ohw]
+	if _, ok := transposedEdge(ohw, c.K); ok {
+		crs1 := crs + 1
+		p.wkT = scratch[crs1*ohw+c.K*crs1 : crs1*ohw+c.K*crs1+c.K*p.kk]
+		p.edge = scratch[crs1*ohw+2*c.K*crs1:]
+		for k := range c.K {
+			for t, v := range p.wk[k*p.kk : (k+1)*p.kk] {
+				p.wkT[t*c.K+k] = v
+			}
+		}
+	}
 	return p
 }
 
@@ -161,7 +173,16 @@ func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
 func (p forwardProduct) image(c Conv2D, xn, yn []float32) {
 	ohw := c.OutH() * c.OutW()
 	Im2col(c, xn, p.col)
-	c.sgemm(false, false, c.K, ohw, p.kk, p.wk, p.kk, p.col, ohw, 0, yn, ohw)
+	full, ok := transposedEdge(ohw, c.K)
+	if !ok {
+		c.sgemm(false, false, c.K, ohw, p.kk, p.wk, p.kk, p.col, ohw, 0, yn, ohw)
+		return
+	}
+	c.sgemm(false, false, c.K, full, p.kk, p.wk, p.kk, p.col, ohw, 0, yn, ohw)
+	// The edge's columns as rows: yᵀ (e×K) = colᵀ · wkᵀ.
+	e := ohw - full
+	c.sgemm(true, false, e, c.K, p.kk, p.col[full:], ohw, p.wkT, c.K, 0, p.edge, c.K)
+	scatterEdge(yn[full:], ohw, p.edge, e, c.K)
 }
 
 // Conv2DBackward computes the gradients of a Conv2DForward given dy (N×K×OutH×OutW):
@@ -191,8 +212,8 @@ func Conv2DBackward(c Conv2D, x, w, dy, dx, dw, db, scratch []float32) error {
 // backwardProducts is one backward pass's buffers in scratch: im2col (with a row of ones
 // when there is a bias) and the transposed weight gradient it accumulates.
 type backwardProducts struct {
-	w, col, dwt []float32
-	kk          int
+	w, col, dwt, edge []float32
+	kk                int
 }
 
 func (c Conv2D) backwardProducts(w []float32, bias bool, scratch []float32) backwardProducts {
@@ -208,6 +229,7 @@ func (c Conv2D) backwardProducts(w []float32, bias bool, scratch []float32) back
 	}
 	b.col = scratch[:b.kk*ohw]
 	b.dwt = scratch[b.kk*ohw : b.kk*ohw+b.kk*c.K]
+	b.edge = scratch[(crs+1)*ohw+2*c.K*(crs+1):]
 	return b
 }
 
@@ -224,7 +246,15 @@ func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
 	c.sgemm(false, true, b.kk, c.K, ohw, b.col, ohw, dyn, ohw, beta, b.dwt, c.K)
 	if dx != nil {
 		// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
-		c.sgemm(true, false, crs, ohw, c.K, b.w, crs, dyn, ohw, 0, b.col, ohw)
+		if full, ok := transposedEdge(ohw, crs); ok {
+			c.sgemm(true, false, crs, full, c.K, b.w, crs, dyn, ohw, 0, b.col, ohw)
+			// The edge's columns as rows: dcolᵀ (e×CRS) = dy_nᵀ · w.
+			e := ohw - full
+			c.sgemm(true, false, e, crs, c.K, dyn[full:], ohw, b.w, crs, 0, b.edge, crs)
+			scatterEdge(b.col[full:], ohw, b.edge, e, crs)
+		} else {
+			c.sgemm(true, false, crs, ohw, c.K, b.w, crs, dyn, ohw, 0, b.col, ohw)
+		}
 		dxn := dx[n*c.C*c.H*c.W : (n+1)*c.C*c.H*c.W]
 		clear(dxn)
 		Col2im(c, b.col, dxn)

@@ -12,7 +12,7 @@ var modelProducts = []struct {
 	transA, transB bool
 	threads        int
 }{
-	{128, 10, 128, false, false, 2}, {128, 10, 128, true, false, 2}, {10, 32, 784, false, true, 1},
+	{128, 10, 128, false, false, 2}, {128, 10, 128, true, false, 2}, {10, 32, 784, false, false, 1},
 	{128, 128, 10, false, true, 2}, {32, 784, 10, false, false, 1}, {64, 196, 289, false, false, 1},
 	{289, 64, 196, false, true, 1}, {288, 196, 64, true, false, 1}, {128, 256, 128, false, true, 2},
 	{128, 256, 784, false, false, 2}, {784, 256, 128, true, false, 2}, {128, 128, 256, false, false, 2},
