@@ -67,6 +67,9 @@ func im2colCases() []Conv2D {
 		{C: 1, H: 4, W: 33, R: 9, S: 9, Pad: 4},
 		{C: 2, H: 1, W: 4, R: 5, S: 5, Pad: 2}, // rows read only padding above and below
 		{C: 1, H: 2, W: 2, R: 2, S: 2, Pad: 1},
+		{C: 2, H: 40, W: 30, R: 3, S: 3, Pad: 1}, // a plane too large for the flat kernels' tables
+		{C: 3, H: 16, W: 16, R: 3, S: 3, Pad: 1}, // whole chunks only
+		{C: 2, H: 5, W: 3, R: 4, S: 3, Pad: 1},   // more output rows than input rows
 	} {
 		c.N, c.K, c.Stride = 1, 1, 1
 		cases = append(cases, c)
@@ -81,17 +84,20 @@ func TestIm2colCol2imMatchReference(t *testing.T) {
 	forShiftedVersions(func(name string) { t.Run(name, testIm2colCol2imMatchReference) })
 }
 
-// forShiftedVersions calls f with each setting of shiftedVector this CPU runs, named
-// "vector=…", and restores it after.
+// forShiftedVersions calls f with each version of the shifted-row path this CPU runs (the
+// flat vector kernels, the per-row ones, Go), named "vector=…", and restores the settings.
 func forShiftedVersions(f func(name string)) {
-	saved := shiftedVector
-	defer func() { shiftedVector = saved }()
-	for _, vector := range []bool{true, false} {
-		if vector && !saved {
+	savedVector, savedFlat := shiftedVector, shiftedFlat
+	defer func() { shiftedVector, shiftedFlat = savedVector, savedFlat }()
+	for _, v := range []struct {
+		name         string
+		vector, flat bool
+	}{{"flat", true, true}, {"rows", true, false}, {"false", false, false}} {
+		if v.vector && !savedVector || v.flat && !savedFlat {
 			continue
 		}
-		shiftedVector = vector
-		f(fmt.Sprintf("vector=%t", vector))
+		shiftedVector, shiftedFlat = v.vector, v.flat
+		f("vector=" + v.name)
 	}
 }
 
