@@ -276,11 +276,7 @@ func (b backwardProducts) imageChannelsLast(c Conv2D, n int, x, dynCL []float32)
 // finish writes dw and db from the accumulated transposed gradient.
 func (b backwardProducts) finish(c Conv2D, dw, db []float32) {
 	crs := c.C * c.R * c.S
-	for q := range crs {
-		for k := range c.K {
-			dw[k*crs+q] = b.dwt[q*c.K+k]
-		}
-	}
+	transpose(dw, b.dwt[:crs*c.K], crs, c.K)
 	if db != nil {
 		copy(db, b.dwt[crs*c.K:])
 	}

@@ -55,8 +55,8 @@ func (c Conv2D) channelsLastTables(scratch []float32) (t channelsLast, ok bool) 
 // K×OutH·OutW path then scatters or reports.
 func (t channelsLast) unpool(c Conv2D, dp []float32, arg []int32, dyn []float32) bool {
 	q := len(t.win)
-	transposePlanes(t.dy, dp, c.K, q)
-	transposePlanes(t.arg, int32Bits(arg), c.K, q)
+	transpose(t.dy, dp, c.K, q)
+	transpose(t.arg, int32Bits(arg), c.K, q)
 	oh, ow := c.OutH(), c.OutW()
 	if ow%2 == 1 {
 		for y := range oh {
@@ -67,19 +67,6 @@ func (t channelsLast) unpool(c Conv2D, dp []float32, arg []int32, dyn []float32)
 		clear(dyn[(oh-1)*ow*c.K : oh*ow*c.K])
 	}
 	return unpoolChannelsLast(t.dy, t.arg, dyn, t.win, c.K, ow, oh*ow) == q
-}
-
-// transposePlanes writes src (k×q) as dst (q×k), k a multiple of 16.
-func transposePlanes(dst, src []float32, k, q int) {
-	for g := 0; g < k; g += 16 {
-		blocks := q / 16
-		transpose16(dst[g:], k, src[g*q:], q, blocks)
-		for p := blocks * 16; p < q; p++ {
-			for r := range 16 {
-				dst[p*k+g+r] = src[(g+r)*q+p]
-			}
-		}
-	}
 }
 
 // int32Bits views an int32 slice as float32s holding the same bits, for the transpose.
