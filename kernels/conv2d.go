@@ -160,11 +160,7 @@ func (c Conv2D) foldBias(w, bias, scratch []float32) forwardProduct {
 		crs1 := crs + 1
 		p.wkT = scratch[crs1*ohw+c.K*crs1 : crs1*ohw+c.K*crs1+c.K*p.kk]
 		p.edge = scratch[crs1*ohw+2*c.K*crs1:]
-		for k := range c.K {
-			for t, v := range p.wk[k*p.kk : (k+1)*p.kk] {
-				p.wkT[t*c.K+k] = v
-			}
-		}
+		transpose(p.wkT, p.wk[:c.K*p.kk], c.K, p.kk)
 	}
 	return p
 }

@@ -41,7 +41,7 @@ func (c Conv2D) channelsLastTables(scratch []float32) (t channelsLast, ok bool) 
 	ph, pw := c.PoolOutH(), c.PoolOutW()
 	q := ph * pw
 	t.dy, t.arg = scratch[:c.K*q], scratch[c.K*q:2*c.K*q]
-	t.win = int32Bits32(scratch[2*c.K*q : 2*c.K*q+q])
+	t.win = int32View(scratch[2*c.K*q : 2*c.K*q+q])
 	for py := range ph {
 		for px := range pw {
 			t.win[py*pw+px] = int32(2*py*c.OutW() + 2*px)
@@ -55,10 +55,9 @@ func (c Conv2D) channelsLastTables(scratch []float32) (t channelsLast, ok bool) 
 // K×OutH·OutW path then scatters or reports.
 func (t channelsLast) unpool(c Conv2D, dp []float32, arg []int32, dyn []float32) bool {
 	q := len(t.win)
-	touch(dp)
-	touch(int32Bits(arg))
+	t.dy[0] = touch(dp) + touch(float32View(arg)) // kept by the store; overwritten next
 	transpose(t.dy, dp, c.K, q)
-	transpose(t.arg, int32Bits(arg), c.K, q)
+	transpose(t.arg, float32View(arg), c.K, q)
 	oh, ow := c.OutH(), c.OutW()
 	if ow%2 == 1 {
 		for y := range oh {
@@ -71,27 +70,24 @@ func (t channelsLast) unpool(c Conv2D, dp []float32, arg []int32, dyn []float32)
 	return unpoolChannelsLast(t.dy, t.arg, dyn, t.win, c.K, ow, oh*ow) == q
 }
 
-// int32Bits views an int32 slice as float32s holding the same bits, for the transpose.
-func int32Bits(x []int32) []float32 {
+// float32View views an int32 slice as float32s holding the same bits, for the transpose.
+func float32View(x []int32) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
-// int32Bits32 views scratch as int32s, for the window table.
-func int32Bits32(x []float32) []int32 {
+// int32View views scratch as int32s, for the window table.
+func int32View(x []float32) []int32 {
 	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
-// touchSink keeps touch's loads from being optimised away.
-var touchSink float32
-
-// touch reads one value per cache line of x, in order. The pooled gradient and argmax
-// were written a layer earlier for the whole batch (6 MB on the reference CNN) and come
-// from memory; read 16 rows at a time by the transpose, that took 2-7 µs an image,
-// touched in order first, under 1.
-func touch(x []float32) {
+// touch reads one value per cache line of x, in order, and returns their sum. The pooled
+// gradient and argmax were written a layer earlier for the whole batch (6 MB on the
+// reference CNN) and come from memory; read 16 rows at a time by the transpose, that took
+// 2-7 µs an image, touched in order first, under 1.
+func touch(x []float32) float32 {
 	var s float32
 	for i := 0; i < len(x); i += 16 {
 		s += x[i]
 	}
-	touchSink = s
+	return s
 }
