@@ -13,7 +13,8 @@ import (
 // second layer the per-row kernels moved 14 of 16 lanes a row, each store split across two
 // cache lines, with the loop's bookkeeping per row. Which lanes read padding (a row above
 // or below the image, or a column that wrapped into the next row) is a mask per tap and
-// chunk, computed once per call.
+// chunk, computed once per shape. One image, 32×14×14, 3×3 pad 1, on Zen 4: col2im 7.0-9.6
+// → 4.6-5.4 µs, im2col 4.4 → 4.0 µs (225 KB written: bound by the stores to L2).
 
 //go:noescape
 func im2colFlatAVX512(dst, img *float32, ld int, taps *flatTap, ntaps, chunks int, last uint32, channels, plane int)
@@ -44,15 +45,16 @@ func (c Conv2D) flatFits() bool {
 	return shiftedVector && shiftedFlat && c.R*c.S <= flatMaxTaps && c.OutH()*c.W <= 16*flatMaxChunks && c.H*c.W <= 16*flatMaxChunks
 }
 
-// flatTable is one shape's taps for one direction; flatTables keeps them, computing each
+// flatTable is one shape's taps for one direction; flatTables keeps them: computing one
 // took longer than the kernel it serves.
 type flatTable struct {
 	key          flatKey
 	taps         [flatMaxTaps]flatTap
 	ntaps, chunk int
-	last         uint32
+	last         uint32 // the last chunk's lanes inside the run
 }
 
+// flatKey is what a flatTable depends on.
 type flatKey struct {
 	h, w, oh, r, s, pad int
 	col2im              bool
