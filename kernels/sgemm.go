@@ -94,6 +94,12 @@ func sgemmWith(kern *microKernel, threads int, pack packing, cut Cut, transA, tr
 	if m == 0 || n == 0 {
 		return
 	}
+	if n == 1 && transB {
+		// A single column of op(B) is a contiguous run of b either way: read it in place
+		// rather than pack it (logistic regression's forward, X·wᵀ, spent most of its time
+		// packing w into a zero-padded panel).
+		transB, ldb = false, 1
+	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		if ep != nil {
