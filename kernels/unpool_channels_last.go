@@ -82,8 +82,8 @@ func int32View(x []float32) []int32 {
 
 // touch reads one value per cache line of x, in order, and returns their sum. The pooled
 // gradient and argmax were written a layer earlier for the whole batch (6 MB on the
-// reference CNN) and come from memory; read 16 rows at a time by the transpose, that took
-// 2-7 µs an image, touched in order first, under 1.
+// reference CNN) and come from memory: read 16 rows at a time by the transpose, they took
+// 4-7.5 µs an image on Zen 4; touched in order first, touch and transpose take about 2.6.
 func touch(x []float32) float32 {
 	var s float32
 	for i := 0; i < len(x); i += 16 {
