@@ -60,6 +60,16 @@ func sgemmThreads(threads int, cut Cut, transA, transB bool, m, n, k int, alpha 
 	if f := sgemmObserver.Load(); f != nil {
 		(*f)(GemmShape{M: m, N: n, K: k, TransA: transA, TransB: transB, Threads: threads, Cut: cut})
 	}
+	if m > 0 && k > 0 && alpha != 0 && gemvFits(transA, m, n, k, ldc, ep) {
+		if err := checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
+			panic(err)
+		}
+		if transB {
+			ldb = 1 // one column of op(B) is a contiguous run of b either way
+		}
+		gemvColumn(m, k, alpha, a, lda, b, ldb, beta, c)
+		return
+	}
 	kern := &bestKernel
 	if n < kern.nr {
 		kern = &narrowKernel

@@ -16,7 +16,7 @@ func TestTranspose(t *testing.T) {
 		if vector {
 			transpose16 = saved
 		}
-		for _, s := range [][2]int{{1, 1}, {16, 16}, {288, 64}, {9, 32}, {32, 196}, {17, 33}, {5, 3}} {
+		for _, s := range [][2]int{{1, 1}, {16, 16}, {288, 64}, {9, 32}, {32, 196}, {17, 33}, {5, 3}, {16, 17}, {32, 31}} {
 			t.Run(fmt.Sprintf("vector=%t/%dx%d", vector && saved != nil, s[0], s[1]), func(t *testing.T) {
 				rows, cols := s[0], s[1]
 				src := randomSigned(rand.New(rand.NewPCG(uint64(rows), uint64(cols))), rows*cols)
