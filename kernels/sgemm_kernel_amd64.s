@@ -4564,9 +4564,9 @@ storezero:
 	VZEROUPPER
 	RET
 
-// func sgemmTranspose16(dst *float32, ldd int, src *float32, lds int, blocks int)
+// func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, blocks int)
 // dst[p*ldd+r] = src[r*lds+p] for r < 16 and p < 16·blocks.
-TEXT ·sgemmTranspose16(SB), NOSPLIT, $0-40
+TEXT ·transpose16AVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DX
 	MOVQ ldd+8(FP), R8
 	SHLQ $2, R8

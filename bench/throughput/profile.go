@@ -68,6 +68,11 @@ var frameRules = []frameRule{
 
 var copyFuncs = []string{"runtime.memmove", "runtime.memclrNoHeapPointers", "runtime.typedmemmove"}
 
+// callerFuncs do work for whichever kernel calls them, and count as that kernel's: the
+// 16×16 transpose packs SGEMM operands (tiling) and transposes the pooling's inputs and
+// the convolution's weight gradient (element-wise).
+var callerFuncs = []string{"github.com/dxtrain/dxtrain/kernels.transpose16"}
+
 // classify returns the kind of work of one stack, given leaf first.
 func classify(funcs []string) string {
 	sawCopy := false
@@ -77,6 +82,9 @@ func classify(funcs []string) string {
 		}
 		if hasPrefix(f, copyFuncs) {
 			sawCopy = true
+			continue
+		}
+		if hasPrefix(f, callerFuncs) {
 			continue
 		}
 		for _, r := range frameRules {

@@ -41,6 +41,8 @@ func TestClassifySortsStacksByTheirWork(t *testing.T) {
 		{[]string{"runtime.asyncPreempt", k + "sgemmKernel8x32AVX512"}, kindKernel},
 		{[]string{k + "sgemmAVX512R8V1", k + "edgeAVX512", k + "(*gemmArgs).runTile"}, kindKernel},
 		{[]string{k + "packB", k + "(*gemmArgs).runTile"}, kindTiling},
+		{[]string{k + "transpose16AVX512", k + "transpose16Checked", k + "packB", k + "(*gemmArgs).runTile"}, kindTiling},
+		{[]string{k + "transpose16AVX512", k + "transpose16Checked", k + "transposeBlock", k + "transpose", k + "channelsLast.unpool"}, kindElement},
 		{[]string{"runtime.memmove", k + "im2colShifted", k + "Im2col"}, kindIm2col},
 		{[]string{"runtime.memmove", k + "(*gemmArgs).edgeTile"}, kindTiling},
 		{[]string{"runtime.memclrNoHeapPointers", "main.step"}, kindCopy},

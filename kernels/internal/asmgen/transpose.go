@@ -5,17 +5,18 @@ import (
 	"fmt"
 )
 
-// writeTranspose writes sgemmTranspose16, which packs a transposed operand 16 rows at a
-// time: it moves data without arithmetic, so only speed depends on it. The 16×16 transpose
+// writeTranspose writes transpose16AVX512, which transposes 16 rows at a time (packing a
+// transposed operand, and kernels' other transposes): it moves data without arithmetic,
+// so only speed depends on it. The 16×16 transpose
 // is the usual three rounds of AVX-512 shuffles (pairs of elements, then of 64-bit pairs,
 // then two rounds of 128-bit lanes).
 func writeTranspose(b *bytes.Buffer) {
 	o := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
 	r := func(i int) string { return fmt.Sprintf("Z%d", i) }
 	t := func(i int) string { return fmt.Sprintf("Z%d", 16+i) }
-	o("// func sgemmTranspose16(dst *float32, ldd int, src *float32, lds int, blocks int)")
+	o("// func transpose16AVX512(dst *float32, ldd int, src *float32, lds int, blocks int)")
 	o("// dst[p*ldd+r] = src[r*lds+p] for r < 16 and p < 16·blocks.")
-	o("TEXT ·sgemmTranspose16(SB), NOSPLIT, $0-40")
+	o("TEXT ·transpose16AVX512(SB), NOSPLIT, $0-40")
 	o("\tMOVQ dst+0(FP), DX")
 	o("\tMOVQ ldd+8(FP), R8")
 	o("\tSHLQ $2, R8")
