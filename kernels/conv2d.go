@@ -178,7 +178,7 @@ func (p forwardProduct) image(c Conv2D, xn, yn []float32) {
 	// The edge's columns as rows: yᵀ (e×K) = colᵀ · wkᵀ.
 	e := ohw - full
 	c.sgemm(true, false, e, c.K, p.kk, p.col[full:], ohw, p.wkT, c.K, 0, p.edge, c.K)
-	scatterEdge(yn[full:], ohw, p.edge, e, c.K)
+	transposeBlock(yn[full:], ohw, p.edge, c.K, e, c.K)
 }
 
 // Conv2DBackward computes the gradients of a Conv2DForward given dy (N×K×OutH×OutW):
@@ -234,12 +234,7 @@ func (c Conv2D) backwardProducts(w []float32, bias bool, scratch []float32) back
 func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
 	ohw := c.OutH() * c.OutW()
 	crs := c.C * c.R * c.S
-	Im2col(c, x[n*c.C*c.H*c.W:], b.col)
-	beta := float32(1)
-	if n == 0 {
-		beta = 0
-	}
-	c.sgemm(false, true, b.kk, c.K, ohw, b.col, ohw, dyn, ohw, beta, b.dwt, c.K)
+	b.addWeightGradient(c, n, x, dyn, false)
 	if dx != nil {
 		// dcol (CRS×OHW) = wᵀ (CRS×K) · dy_n (K×OHW), then scattered back onto dx_n.
 		if full, ok := transposedEdge(ohw, crs); ok {
@@ -247,7 +242,7 @@ func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
 			// The edge's columns as rows: dcolᵀ (e×CRS) = dy_nᵀ · w.
 			e := ohw - full
 			c.sgemm(true, false, e, crs, c.K, dyn[full:], ohw, b.w, crs, 0, b.edge, crs)
-			scatterEdge(b.col[full:], ohw, b.edge, e, crs)
+			transposeBlock(b.col[full:], ohw, b.edge, crs, e, crs)
 		} else {
 			c.sgemm(true, false, crs, ohw, c.K, b.w, crs, dyn, ohw, 0, b.col, ohw)
 		}
@@ -257,16 +252,21 @@ func (b backwardProducts) image(c Conv2D, n int, x, dyn, dx []float32) {
 	}
 }
 
-// imageChannelsLast is image for a layer without an input gradient whose output gradient
-// dynCL is channels-last ([OutH·OutW][K]): the product reads it in place.
-func (b backwardProducts) imageChannelsLast(c Conv2D, n int, x, dynCL []float32) {
+// addWeightGradient adds image n's weight gradient into dwᵀ (the first image overwrites
+// it): dwᵀ += [col_n; 1] · dy_nᵀ, with dyn K×OutH·OutW, or channels-last ([OutH·OutW][K],
+// read in place, for a first layer: unpool_channels_last.go).
+func (b backwardProducts) addWeightGradient(c Conv2D, n int, x, dyn []float32, channelsLast bool) {
 	ohw := c.OutH() * c.OutW()
 	Im2col(c, x[n*c.C*c.H*c.W:], b.col)
 	beta := float32(1)
 	if n == 0 {
 		beta = 0
 	}
-	c.sgemm(false, false, b.kk, c.K, ohw, b.col, ohw, dynCL, c.K, beta, b.dwt, c.K)
+	if channelsLast {
+		c.sgemm(false, false, b.kk, c.K, ohw, b.col, ohw, dyn, c.K, beta, b.dwt, c.K)
+		return
+	}
+	c.sgemm(false, true, b.kk, c.K, ohw, b.col, ohw, dyn, ohw, beta, b.dwt, c.K)
 }
 
 // finish writes dw and db from the accumulated transposed gradient.

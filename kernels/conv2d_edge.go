@@ -6,7 +6,7 @@ package kernels
 // multiply-adds per k for 4 columns, 8% of the product's instructions for 2% of its work
 // (3.4% of the CNN's step on Zen 4). Those columns are computed transposed instead, as the
 // rows of a small product whose columns (K for the forward, C·R·S for the input gradient)
-// fill whole vectors, and written back through a transpose.
+// fill whole vectors, and written back through a transpose (transposeBlock).
 //
 // Each element is the same chain of multiply-adds in the same k order and blocking (both
 // products have the same k); the operands of each multiply only swap places, which changes
@@ -23,15 +23,4 @@ const edgeLanes = 16
 func transposedEdge(width, n int) (full int, ok bool) {
 	full = width - width%edgeLanes
 	return full, full > 0 && full < width && n%edgeLanes == 0
-}
-
-// scatterEdge writes the e×n tile t (row r: column r of the edge) back as the first e
-// columns of the n rows of dst, ld apart.
-func scatterEdge(dst []float32, ld int, t []float32, e, n int) {
-	for j := range n {
-		row := dst[j*ld : j*ld+e]
-		for r := range row {
-			row[r] = t[r*n+j]
-		}
-	}
 }

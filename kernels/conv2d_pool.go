@@ -67,7 +67,7 @@ func Conv2DPoolBackward(c Conv2D, x, w, dpooled []float32, argmax []int32, dx, d
 	for n := range c.N {
 		lo, hi := n*c.K*phw, (n+1)*c.K*phw
 		if clOK && cl.unpool(c, dpooled[lo:hi], argmax[lo:hi], dyn) {
-			b.imageChannelsLast(c, n, x, dyn)
+			b.addWeightGradient(c, n, x, dyn, true)
 			continue
 		}
 		if err := MaxPool2x2ReLUBackward(1, c.K, c.OutH(), c.OutW(), dpooled[lo:hi], argmax[lo:hi], dyn); err != nil {

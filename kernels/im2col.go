@@ -8,7 +8,7 @@ func Im2col(c Conv2D, x, col []float32) {
 	x = x[:c.C*c.H*c.W]
 	col = col[:c.ColSize()]
 	shifted := c.shiftedRows()
-	if shifted && (im2colFlat(c, x, col) || im2colShiftedVector(c, x, col)) {
+	if shifted && (flatShifted(c, false, x, col) || im2colShiftedVector(c, x, col)) {
 		return
 	}
 	row := 0
@@ -105,7 +105,7 @@ func Col2im(c Conv2D, col, dx []float32) {
 	dx = dx[:c.C*c.H*c.W]
 	col = col[:c.ColSize()]
 	shifted := c.shiftedRows()
-	if shifted && (col2imFlat(c, col, dx) || col2imShiftedVector(c, col, dx)) {
+	if shifted && (flatShifted(c, true, dx, col) || col2imShiftedVector(c, col, dx)) {
 		return
 	}
 	row := 0

@@ -123,26 +123,20 @@ func (c Conv2D) flatTaps(taps *[flatMaxTaps]flatTap, col2im bool) (ntaps, chunks
 	return ntaps, chunks, uint32(laneRange(0, n-16*(chunks-1)))
 }
 
-// im2colFlat is Im2col by im2colFlatAVX512; false, doing nothing, where it does not fit.
-func im2colFlat(c Conv2D, x, col []float32) bool {
+// flatShifted is Im2col (col2im false: img is x, written into col) or Col2im (col2im
+// true: col added into img, which is dx) by the flat kernels; false, doing nothing, where
+// they do not fit.
+func flatShifted(c Conv2D, col2im bool, img, col []float32) bool {
 	if !c.flatFits() {
 		return false
 	}
-	t := c.flatTableFor(false)
+	t := c.flatTableFor(col2im)
 	ld := c.OutH() * c.W
-	_, _ = x[c.C*c.H*c.W-1], col[c.C*t.ntaps*ld-1]
-	im2colFlatAVX512(&col[0], &x[0], ld, &t.taps[0], t.ntaps, t.chunk, t.last, c.C, c.H*c.W)
-	return true
-}
-
-// col2imFlat is Col2im by col2imFlatAVX512; false, doing nothing, where it does not fit.
-func col2imFlat(c Conv2D, col, dx []float32) bool {
-	if !c.flatFits() {
-		return false
+	_, _ = img[c.C*c.H*c.W-1], col[c.C*t.ntaps*ld-1]
+	if col2im {
+		col2imFlatAVX512(&img[0], &col[0], ld, &t.taps[0], t.ntaps, t.chunk, t.last, c.C, c.H*c.W)
+	} else {
+		im2colFlatAVX512(&col[0], &img[0], ld, &t.taps[0], t.ntaps, t.chunk, t.last, c.C, c.H*c.W)
 	}
-	t := c.flatTableFor(true)
-	ld := c.OutH() * c.W
-	_, _ = dx[c.C*c.H*c.W-1], col[c.C*t.ntaps*ld-1]
-	col2imFlatAVX512(&dx[0], &col[0], ld, &t.taps[0], t.ntaps, t.chunk, t.last, c.C, c.H*c.W)
 	return true
 }

@@ -12,6 +12,4 @@ func im2colShiftedVector(Conv2D, []float32, []float32) bool { return false }
 
 func col2imShiftedVector(Conv2D, []float32, []float32) bool { return false }
 
-func im2colFlat(Conv2D, []float32, []float32) bool { return false }
-
-func col2imFlat(Conv2D, []float32, []float32) bool { return false }
+func flatShifted(Conv2D, bool, []float32, []float32) bool { return false }

@@ -54,15 +54,8 @@ func packB(dst, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 		// time keeps four read streams and writes four adjacent values per p.
 		c := 0
 		if transpose16 != nil && kc >= 16 {
-			for ; c+16 <= cols; c += 16 {
-				src := b[(jb+c)*ldb+p0:]
-				transpose16(panel[c:], nr, src, ldb, kc/16)
-				for p := kc / 16 * 16; p < kc; p++ {
-					for r := range 16 {
-						panel[p*nr+c+r] = src[r*ldb+p]
-					}
-				}
-			}
+			c = cols / 16 * 16
+			transposeBlock(panel, nr, b[jb*ldb+p0:], ldb, c, kc)
 		}
 		for ; c+4 <= cols; c += 4 {
 			r0 := b[(jb+c)*ldb+p0 : (jb+c)*ldb+p0+kc]
