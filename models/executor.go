@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -17,6 +18,9 @@ type executor struct {
 	steps  []execStep
 	values []G.Value // by slot: a leaf's bound value, an op node's latest output
 	slots  map[*G.Node]int
+
+	elapsed   []time.Duration // by step: its time over timedRuns runs; nil when not timed (Graph.TimeOps)
+	timedRuns int
 }
 
 type execStep struct {
@@ -93,11 +97,21 @@ func (e *executor) run() error {
 		for j, a := range st.args {
 			st.in[j] = e.values[a]
 		}
+		var start time.Time
+		if e.elapsed != nil {
+			start = time.Now()
+		}
 		v, err := st.op.Do(st.in...)
+		if e.elapsed != nil {
+			e.elapsed[i] += time.Since(start)
+		}
 		if err != nil {
 			return fmt.Errorf("%v (node %s): %w", st.op, st.node.Name(), err)
 		}
 		e.values[st.out] = v
+	}
+	if e.elapsed != nil {
+		e.timedRuns++
 	}
 	return nil
 }

@@ -150,8 +150,8 @@ func main() {
 	}
 }
 
-// profileModel prints where a step of the model goes on real batches and how each of its
-// SGEMM products does alone against OpenBLAS.
+// profileModel prints where a step of the model goes on real batches, by kind of work and
+// then by op, and how each of its SGEMM products does alone against OpenBLAS.
 func (c config) profileModel(w io.Writer, name string, batches []models.Batch) error {
 	net, err := models.NewNetwork(shapes[name])
 	if err != nil {
@@ -187,6 +187,10 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	}
 	fmt.Fprintln(w)
 	prof.print(w, name, products.flops(), perCorePeak)
+	fmt.Fprintln(w)
+	if err := opTimes(w, name, t, batches, time.Duration(c.seconds*float64(time.Second))); err != nil {
+		return err
+	}
 	// Each product's peak is measured just before it is timed: measured once for the
 	// whole table, the clock moved under it and one product read 104% of peak.
 	ours, peaks := map[kernels.GemmShape]float64{}, map[kernels.GemmShape]float64{}
