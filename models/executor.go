@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -115,39 +114,4 @@ func (e *executor) run() error {
 		e.timedRuns++
 	}
 	return nil
-}
-
-// stepOf returns the index of the step that computes slot, or -1 for a leaf's slot.
-func (e *executor) stepOf(slot int) int {
-	for i := range e.steps {
-		if e.steps[i].out == slot {
-			return i
-		}
-	}
-	return -1
-}
-
-// lastReader returns the index of the last step that takes slot as an argument, or -1.
-func (e *executor) lastReader(slot int) int {
-	last := -1
-	for i := range e.steps {
-		if slices.Contains(e.steps[i].args, slot) {
-			last = i
-		}
-	}
-	return last
-}
-
-// delay moves step i to just after step j > i, so that it runs after every step up to
-// j. It reports false, and moves nothing, if any of those steps reads step i's output.
-func (e *executor) delay(i, j int) bool {
-	for k := i + 1; k <= j; k++ {
-		if slices.Contains(e.steps[k].args, e.steps[i].out) {
-			return false
-		}
-	}
-	st := e.steps[i]
-	copy(e.steps[i:j], e.steps[i+1:j+1])
-	e.steps[j] = st
-	return true
 }

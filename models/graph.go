@@ -2,13 +2,11 @@ package models
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/dxtrain/dxtrain/kernels"
 	"github.com/dxtrain/dxtrain/models/ops"
 )
 
@@ -31,9 +29,7 @@ type Graph struct {
 	logits     *G.Node
 	loss       *G.Node
 	exec       *executor
-	gradSlots  []int         // gradSlots[i] holds the gradient of paramNodes[i] after a run
-	updates    []fusedUpdate // the parameters that StepUpdate updates inside their gradients' products
-	fused      []bool        // by position in params: one of updates
+	gradSlots  []int // gradSlots[i] holds the gradient of paramNodes[i] after a run
 	lossSlot   int
 }
 
@@ -246,11 +242,6 @@ func (gr *Graph) Step(b Batch) (float32, error) {
 	if err := gr.load(b); err != nil {
 		return 0, err
 	}
-	return gr.run()
-}
-
-// run executes the loaded batch's step: Step after load.
-func (gr *Graph) run() (float32, error) {
 	err := gr.exec.run()
 	if gr.input != nil {
 		_ = gr.input.Bind(nil) // the graph keeps no reference to the caller's batch
@@ -277,11 +268,8 @@ func (gr *Graph) run() (float32, error) {
 
 // bindGradients points each gradient op that allows it (ops.OutputBinder) at its Param's
 // Grad, so that Step need not copy the gradient there. An op that gradients share, or that
-// cannot be bound, keeps its own buffer and Step copies from it. A bound op that can run
-// its parameter's optimizer step (ops.UpdateFuser) gets an epilogue for it, which only
-// StepUpdate arms.
+// cannot be bound, keeps its own buffer and Step copies from it.
 func (gr *Graph) bindGradients(gradNodes G.Nodes) error {
-	gr.fused = make([]bool, len(gr.params))
 	seen := map[G.Op]int{}
 	for _, n := range gradNodes {
 		seen[n.Op()]++
@@ -294,49 +282,8 @@ func (gr *Graph) bindGradients(gradNodes G.Nodes) error {
 		if err := b.BindOutput(gr.boundTo[i].Grad); err != nil {
 			return fmt.Errorf("gradient of %s: %w", gr.boundTo[i].Name, err)
 		}
-		gr.fuseUpdate(i, n)
 	}
 	return nil
-}
-
-// fuseUpdate has the gradient op of parameter i, the node grad, run the parameter's
-// optimizer step when StepUpdate asks (ops.UpdateFuser), if it can. The update must not
-// change the weights while a later op of the step still reads them: a dense layer's dW
-// comes before its dX = dZ·W in the graph's order, so the dW step is moved after the
-// last reader of W when nothing between reads the gradient.
-func (gr *Graph) fuseUpdate(i int, grad *G.Node) {
-	f, ok := grad.Op().(ops.UpdateFuser)
-	j := slices.Index(gr.params, gr.boundTo[i])
-	if !ok || j < 0 || countOf(gr.boundTo, gr.boundTo[i]) > 1 {
-		return // a parameter read through two nodes has two gradient ops
-	}
-	gs, err := gr.exec.slot(grad)
-	if err != nil {
-		return
-	}
-	ws, err := gr.exec.slot(gr.paramNodes[i])
-	step := gr.exec.stepOf(gs)
-	if err != nil || step < 0 {
-		return
-	}
-	if last := gr.exec.lastReader(ws); last > step && !gr.exec.delay(step, last) {
-		return
-	}
-	u := new(kernels.OptimizerEpilogue)
-	if f.FuseUpdate(u) {
-		gr.updates = append(gr.updates, fusedUpdate{param: j, update: u})
-		gr.fused[j] = true
-	}
-}
-
-func countOf(ps []*Param, p *Param) int {
-	n := 0
-	for _, q := range ps {
-		if q == p {
-			n++
-		}
-	}
-	return n
 }
 
 // sameArray reports whether a and b are the same values in memory.

@@ -106,62 +106,28 @@ func (o *Optimizer) Restore(steps int64, saved map[string][]float32) error {
 // every CPU. A parameter whose gradient length differs from its size is a programming
 // error and panics.
 func (o *Optimizer) Step(params []*Param, lr float64) {
+	o.steps++
 	for i, p := range params {
 		if len(p.Grad) != len(p.Data) || len(p.Data) != len(o.slots[0][i].Data) {
-			panic(fmt.Errorf("optimizer step %d, parameter %s: %d values, %d gradients, %d in its state", o.steps+1, p.Name, len(p.Data), len(p.Grad), len(o.slots[0][i].Data)))
+			panic(fmt.Errorf("optimizer step %d, parameter %s: %d values, %d gradients, %d in its state", o.steps, p.Name, len(p.Data), len(p.Grad), len(o.slots[0][i].Data)))
 		}
 	}
-	o.finish(params, o.begin(lr), nil)
-}
-
-// stepHyper is one step's hyper-parameters in the kernels' form.
-type stepHyper struct {
-	sgd  kernels.SGDHyper
-	adam kernels.AdamHyper
-}
-
-// begin counts a step and returns its hyper-parameters.
-func (o *Optimizer) begin(lr float64) stepHyper {
-	o.steps++
-	var h stepHyper
-	switch o.cfg.Name {
-	case "sgd":
-		h.sgd = kernels.SGDHyper{LR: float32(lr), Momentum: float32(o.cfg.Momentum), WeightDecay: float32(o.cfg.WeightDecay)}
-	case "adam":
-		h.adam = kernels.NewAdamHyper(lr, o.cfg.Beta1, o.cfg.Beta2, o.cfg.Epsilon, o.cfg.WeightDecay, o.steps)
-	}
-	return h
-}
-
-// arm has u apply the step h to parameter i, p, and its state.
-func (o *Optimizer) arm(u *kernels.OptimizerEpilogue, i int, p *Param, h stepHyper) error {
-	if o.cfg.Name == "adam" {
-		return u.ArmAdam(p.Data, o.slots[0][i].Data, o.slots[1][i].Data, h.adam)
-	}
-	return u.ArmSGD(p.Data, o.slots[0][i].Data, h.sgd)
-}
-
-// finish applies the step h to every parameter not marked done (done may be nil), as one
-// parallel operation.
-func (o *Optimizer) finish(params []*Param, h stepHyper, done []bool) {
 	var err error
 	switch o.cfg.Name {
 	case "sgd":
+		h := kernels.SGDHyper{LR: float32(lr), Momentum: float32(o.cfg.Momentum), WeightDecay: float32(o.cfg.WeightDecay)}
 		o.sgd = o.sgd[:0]
 		for i, p := range params {
-			if done == nil || !done[i] {
-				o.sgd = append(o.sgd, kernels.SGDTensor{Params: p.Data, Grads: p.Grad, Velocity: o.slots[0][i].Data})
-			}
+			o.sgd = append(o.sgd, kernels.SGDTensor{Params: p.Data, Grads: p.Grad, Velocity: o.slots[0][i].Data})
 		}
-		err = kernels.SGDMomentumSteps(o.sgd, h.sgd)
+		err = kernels.SGDMomentumSteps(o.sgd, h)
 	case "adam":
+		h := kernels.NewAdamHyper(lr, o.cfg.Beta1, o.cfg.Beta2, o.cfg.Epsilon, o.cfg.WeightDecay, o.steps)
 		o.adam = o.adam[:0]
 		for i, p := range params {
-			if done == nil || !done[i] {
-				o.adam = append(o.adam, kernels.AdamTensor{Params: p.Data, Grads: p.Grad, M: o.slots[0][i].Data, V: o.slots[1][i].Data})
-			}
+			o.adam = append(o.adam, kernels.AdamTensor{Params: p.Data, Grads: p.Grad, M: o.slots[0][i].Data, V: o.slots[1][i].Data})
 		}
-		err = kernels.AdamSteps(o.adam, h.adam)
+		err = kernels.AdamSteps(o.adam, h)
 	}
 	if err != nil {
 		panic(fmt.Errorf("optimizer step %d: %w", o.steps, err))

@@ -164,10 +164,11 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	defer t.g.Close()
 	i := 0
 	step := func() error {
-		if _, err := models.TrainStep(t.g, batches[i%len(batches)], t.opt, sgdLR); err != nil {
+		if _, err := t.g.Step(batches[i%len(batches)]); err != nil {
 			return err
 		}
 		i++
+		t.opt.Step(t.params, sgdLR)
 		return nil
 	}
 	for range 20 {
@@ -217,8 +218,9 @@ const sgdLR = 0.01
 // sgdTraining is the network at seed 0 compiled for a batch size, with the optimizer
 // both sides use.
 type sgdTraining struct {
-	g   *models.Graph
-	opt *models.Optimizer
+	g      *models.Graph
+	opt    *models.Optimizer
+	params []*models.Param
 }
 
 func newSGDTraining(net models.Network, batch int) (sgdTraining, error) {
@@ -232,7 +234,7 @@ func newSGDTraining(net models.Network, batch int) (sgdTraining, error) {
 		g.Close()
 		return sgdTraining{}, err
 	}
-	return sgdTraining{g: g, opt: opt}, nil
+	return sgdTraining{g: g, opt: opt, params: params}, nil
 }
 
 // measure trains on the batches in turn and returns samples per second after a warm-up.

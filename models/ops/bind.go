@@ -18,24 +18,6 @@ type OutputBinder interface {
 	BindOutput(data []float32) error
 }
 
-// UpdateFuser is a parameter's gradient op that can run the parameter's optimizer step
-// itself, as its product finishes each part of the gradient (kernels.OptimizerEpilogue):
-// the update then reads the gradient while it is in cache, not in a pass of its own.
-type UpdateFuser interface {
-	// FuseUpdate has the op run u on each part of its output that it finishes, whenever
-	// u is armed, and reports whether it can: it must write whole rows of a gradient
-	// shaped like the parameter, with no other epilogue.
-	FuseUpdate(u *kernels.OptimizerEpilogue) bool
-}
-
-func (op *matMulOp) FuseUpdate(u *kernels.OptimizerEpilogue) bool {
-	if op.cut != kernels.CutRows || op.maskedBy != nil || op.sumsInto != nil || op.update != nil {
-		return false
-	}
-	op.update = u
-	return true
-}
-
 // boundBuffer is a buffer of the given shape over data, or an error when the sizes differ.
 func boundBuffer(op fmt.Stringer, shape tensor.Shape, data []float32) (*tensor.Dense, error) {
 	if len(data) != shape.TotalSize() {

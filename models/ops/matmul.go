@@ -99,7 +99,6 @@ type matMulOp struct {
 	cut            kernels.Cut  // how the threads divide C
 	sumsInto       *columnSumOp // the bias gradient of C that this product writes, or nil
 	sums           kernels.ColumnSumsEpilogue
-	update         *kernels.OptimizerEpilogue // the step of the parameter whose gradient C is, or nil (see FuseUpdate)
 }
 
 func newMatMul(transA, transB bool, m, n, k int, a, b *G.Node, outShape tensor.Shape) *matMulOp {
@@ -171,9 +170,6 @@ func (op *matMulOp) Do(inputs ...G.Value) (G.Value, error) {
 	if op.sumsInto != nil {
 		op.sums = kernels.ColumnSumsEpilogue{Then: ep, Sums: op.sumsInto.out.Float32s(), Rows: op.m}
 		ep = &op.sums
-	}
-	if op.update != nil && op.update.Armed() {
-		ep = op.update // FuseUpdate took only a product with no epilogue of its own
 	}
 	lda, ldb := op.k, op.n
 	if op.transA {

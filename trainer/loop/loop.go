@@ -84,9 +84,8 @@ type Result struct {
 	// at the ends of epochs and handing checkpoints to the writer.
 	TrainSamplesPerSec             float64
 	ValidationTime, CheckpointTime time.Duration
-	// ComputeTime is the time spent in forward and backward passes (in a one-rank world,
-	// with the optimizer's update, which runs inside them), CommTime in the gradient
-	// all-reduce (zero in a one-rank world).
+	// ComputeTime is the time spent in forward and backward passes, CommTime in the
+	// gradient all-reduce (zero in a one-rank world).
 	ComputeTime, CommTime time.Duration
 	Checkpoints           []checkpoint.Record // committed during this attempt
 	// FinalCheckpoint is the manifest holding the final state: the last one committed,
@@ -272,16 +271,8 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				batches.Close()
 				return nil, fmt.Errorf("experiment %s step %d: data: %w", spec.Name, a.cursor.Step, err)
 			}
-			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
 			t0 := time.Now()
-			var loss float32
-			if world == 1 {
-				// Alone, the update runs inside the backward pass where the engine can do it,
-				// with the same bits (models.TrainStep); ranks sum their gradients first.
-				loss, err = models.TrainStep(a.graph, batch, a.opt, lr)
-			} else {
-				loss, err = a.graph.Step(batch)
-			}
+			loss, err := a.graph.Step(batch)
 			if err != nil {
 				return nil, fmt.Errorf("experiment %s step %d: %w", spec.Name, a.cursor.Step, err)
 			}
@@ -294,8 +285,9 @@ func (a *attempt) run(ctx context.Context) (*Result, error) {
 				}
 				loss, stop = grads.unpack(a.params)
 				res.CommTime += time.Since(t1)
-				a.opt.Step(a.params, lr)
 			}
+			lr := LearningRate(spec.Training.Schedule, spec.Training.Optimizer.LearningRate, a.opt.Steps(), a.total)
+			a.opt.Step(a.params, lr)
 			a.advance()
 			if a.cursor.Step%hashEvery == 0 {
 				if err := a.checkReplicas(); err != nil {
