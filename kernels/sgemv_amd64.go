@@ -31,6 +31,7 @@ func gemvColumnAVX512(m, k int, alpha float32, a []float32, lda int, b []float32
 	}
 	for i0 := 0; i0 < m; i0 += gemvRows {
 		rows := min(gemvRows, m-i0)
+		mask := uint64(1)<<rows - 1 // all ones for 64 rows: Go's 1<<64 is 0
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
 			at := buf.a[:gemvRows*kc]
@@ -39,7 +40,6 @@ func gemvColumnAVX512(m, k int, alpha float32, a []float32, lda int, b []float32
 			if pc > 0 {
 				be = 1
 			}
-			mask := uint64(1)<<rows - 1 // all ones for 64 rows: Go's 1<<64 is 0
 			sgemvColumnAVX512(kc, &at[0], &b[pc*ldb], ldb, &c[i0], alpha, be, mask)
 		}
 	}

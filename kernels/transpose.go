@@ -16,7 +16,8 @@ func transposeBlock(dst []float32, ldd int, src []float32, ld, rows, cols int) {
 		blocks := cols / 16
 		for ; g+16 <= rows; g += 16 {
 			transpose16(dst[g:], ldd, src[g*ld:], ld, blocks)
-			if p := cols - 16; cols%16 != 0 {
+			if cols%16 != 0 {
+				p := cols - 16
 				transpose16(dst[p*ldd+g:], ldd, src[g*ld+p:], ld, 1)
 			}
 		}

@@ -8,8 +8,8 @@ import (
 )
 
 // TestOpTimesCoverTheSteps: with timing on, every op of the step is timed in every step,
-// the products' times are positive and add up to no more than the steps took; switched off, nothing
-// is kept and the results do not change.
+// the dense layers' times are positive and all add up to no more than the steps took;
+// switched off, nothing is kept; either way the loss is the same.
 func TestOpTimesCoverTheSteps(t *testing.T) {
 	net, err := NewNetwork(Options{Architecture: "mlp", InputShape: []int{100}, Hidden: []int{64, 32}, Classes: 10})
 	if err != nil {

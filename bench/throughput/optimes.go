@@ -9,10 +9,10 @@ import (
 	"github.com/dxtrain/dxtrain/models"
 )
 
-// opTimes trains on the batches in turn for about d with the graph timing each op and the optimizer timed
-// beside it, and prints the wall time each takes in a step: which layer a step waits for,
-// with the hand-offs and cache misses between the threads that a CPU profile spreads
-// over its kinds of work.
+// opTimes trains on the batches in turn for about d, the graph timing each op and the
+// optimizer timed beside it, and prints the wall time each takes in a step: which layer a
+// step waits for, with the hand-offs and cache misses between the threads that a CPU
+// profile spreads over its kinds of work.
 func opTimes(w io.Writer, model string, t sgdTraining, batches []models.Batch, d time.Duration) error {
 	t.g.TimeOps(true)
 	defer t.g.TimeOps(false)
