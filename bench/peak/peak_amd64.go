@@ -5,6 +5,7 @@ package peak
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
@@ -44,26 +45,48 @@ func threadSeconds() float64 {
 
 // bestRate runs f(n) 7 times and returns the highest n/second seen.
 func bestRate(f func(int), n int) float64 {
-	best := 0.0
-	for range 7 {
+	return slices.Max(rates(f, n, nil))
+}
+
+// rates runs f(n) 7 times, each after beforeRep if it is set, and returns n/second of each.
+func rates(f func(int), n int, beforeRep func()) []float64 {
+	out := make([]float64, 7)
+	for i := range out {
+		if beforeRep != nil {
+			beforeRep()
+		}
 		t0 := threadSeconds()
 		f(n)
-		best = max(best, float64(n)/(threadSeconds()-t0))
+		out[i] = float64(n) / (threadSeconds() - t0)
 	}
-	return best
+	return out
 }
 
 // Measure times the clock and the FMA throughput on the calling thread.
-func Measure() Peak {
+func Measure() Peak { return measure(nil) }
+
+// measure is Measure with beforeRep, if set, run before each timed FMA repetition
+// (Together's barrier). Then the FMA rate is the median repetition, not the best: a
+// repetition that the other threads did not overlap, because the host ran one of them
+// late, has the core to itself and runs at the unshared rate.
+func measure(beforeRep func()) Peak {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	hz := bestRate(addChain, 2_000_000) * 64
+	fmaRate := func(f func(int), n int) float64 {
+		r := rates(f, n, beforeRep)
+		if beforeRep == nil {
+			return slices.Max(r)
+		}
+		slices.Sort(r)
+		return r[len(r)/2]
+	}
 	p := Peak{hz: hz, lanes: 8}
 	if cpu.X86.HasAVX512F {
 		p.lanes = 16
-		p.flopPerCycle = bestRate(fmaZMM, 1_000_000) * 24 * 16 * 2 / hz
+		p.flopPerCycle = fmaRate(fmaZMM, 1_000_000) * 24 * 16 * 2 / hz
 	} else if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		p.flopPerCycle = bestRate(fmaYMM, 2_000_000) * 12 * 8 * 2 / hz
+		p.flopPerCycle = fmaRate(fmaYMM, 2_000_000) * 12 * 8 * 2 / hz
 	}
 	p.fmaPerCycle = max(1, int(p.flopPerCycle/float64(2*p.lanes)+0.5))
 	return p

@@ -61,6 +61,10 @@ func run() error {
 		return fmt.Errorf("flags -repeats %d and -rounds %d: both must be at least 1", *repeats, *rounds)
 	}
 	pk := peak.Measure()
+	together := map[int][]peak.Peak{} // per thread count: their peaks measured at once
+	for _, t := range threads {
+		together[t] = peak.Together(t)
+	}
 	samples := make(map[int]map[shape]*sample)
 	for _, t := range threads {
 		samples[t] = make(map[shape]*sample)
@@ -90,7 +94,7 @@ func run() error {
 			}
 		}
 	}
-	printTable(os.Stdout, pk, threads, *rounds, samples)
+	printTable(os.Stdout, pk, together, threads, *rounds, samples)
 	return nil
 }
 
@@ -152,11 +156,16 @@ func randomSlice(rng *rand.Rand, n int) []float32 {
 // printTable writes one row per shape and, per thread count: our median over every repeat,
 // our best (median over rounds of each round's best), OpenBLAS's (median over rounds of its
 // script's best of 5), the ratio of the two bests, and our median's share of the peak of
-// that many cores.
-func printTable(f *os.File, pk peak.Peak, threads []int, rounds int, samples map[int]map[shape]*sample) {
+// that many threads measured at once (together).
+func printTable(f *os.File, pk peak.Peak, together map[int][]peak.Peak, threads []int, rounds int, samples map[int]map[shape]*sample) {
 	fmt.Fprintf(f, "kernel: %s\n%s\n", kernels.KernelName(), pk)
+	for _, t := range threads {
+		if t > 1 {
+			fmt.Fprintln(f, peak.DescribeTogether(together[t]))
+		}
+	}
 	fmt.Fprintf(f, "GFLOP/s over %d rounds. med: dxtrain median of all repeats. best: median over rounds of dxtrain's best repeat. "+
-		"OpenBLAS: median over rounds of gemm_reference.py (best of 5). ratio = best / OpenBLAS. peak%% = med / (threads × per-core peak).\n", rounds)
+		"OpenBLAS: median over rounds of gemm_reference.py (best of 5). ratio = best / OpenBLAS. peak%% = med / the peak of that many threads measured at once.\n", rounds)
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
 	hdr := []string{"shape"}
 	for _, t := range threads {
@@ -174,8 +183,8 @@ func printTable(f *os.File, pk peak.Peak, threads []int, rounds int, samples map
 				ratio = fmt.Sprintf("%.2f", best/ob)
 			}
 			pct := "-"
-			if pk.PerCore() > 0 {
-				pct = fmt.Sprintf("%.0f%%", 100*med/(float64(t)*pk.PerCore()))
+			if total := peak.Sum(together[t]); total > 0 {
+				pct = fmt.Sprintf("%.0f%%", 100*med/total)
 			}
 			row = append(row, fmt.Sprintf("%.1f", med), fmt.Sprintf("%.1f", best), fmt.Sprintf("%.1f", ob), ratio, pct)
 		}

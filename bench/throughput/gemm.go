@@ -129,8 +129,9 @@ func b2i(b bool) int {
 }
 
 // printProducts writes each product of the step: calls per step, its share of the step's
-// SGEMM work, GFLOP/s alone, the fraction of its threads' peak (perCorePeak, measured
-// just before the product was timed), and the ratio to OpenBLAS.
+// SGEMM work, GFLOP/s alone, the fraction of its threads' peak (perCorePeak: theirs
+// measured at once, per thread, just before the product was timed), and the ratio to
+// OpenBLAS.
 func printProducts(w io.Writer, model string, p stepProducts, ours, theirs, perCorePeak map[kernels.GemmShape]float64) {
 	shapes := slices.Clone(p.shapes)
 	slices.SortStableFunc(shapes, func(a, b kernels.GemmShape) int {

@@ -77,6 +77,7 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	fmt.Println(peak.Measure())
+	fmt.Println(peak.DescribeTogether(peak.Together(c.threads)))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "model\tdata\tbatch\tthreads\tdxtrain samples/s\tGFLOP/s\tpeak GFLOP/s\tpeak%%\tpytorch samples/s\tGFLOP/s\tratio\tpytorch flush-to-zero\tcore round trip\t\n")
 	profiles := map[string][]models.Batch{}
@@ -104,7 +105,7 @@ func main() {
 			var ours, theirs, ftz, rtt, peaks []float64
 			for range c.repeats {
 				rtt = append(rtt, float64(peak.CoreRoundTrip().Nanoseconds()))
-				peaks = append(peaks, float64(c.threads)*peak.Measure().PerCore())
+				peaks = append(peaks, peak.Sum(peak.Together(c.threads)))
 				v, err := measure(net, kind.batches, time.Duration(c.seconds*float64(time.Second)))
 				if err != nil {
 					fail(fmt.Errorf("%s: %w", name, err))
@@ -135,8 +136,9 @@ func main() {
 	}
 	tw.Flush()
 	fmt.Printf("GFLOP/s counts the step's useful work (2·m·n·k of each forward, weight-gradient and input-gradient product; "+
-		"none for the first layer's input); peak GFLOP/s = %d threads × the per-core peak, measured as above before each of "+
-		"dxtrain's runs (median), because this host moves the clock between runs (3.1-3.6 GHz); peak%% = dxtrain GFLOP/s / peak GFLOP/s.\n", c.threads)
+		"none for the first layer's input); peak GFLOP/s = the peaks of %d threads measured at once, as above, before each of "+
+		"dxtrain's runs (median), because this host moves the clock between runs (3.1-3.6 GHz) and can put both vCPUs on one "+
+		"physical core, whose FMA units they then share; peak%% = dxtrain GFLOP/s / peak GFLOP/s.\n", c.threads)
 	fmt.Println("core round trip: a cache line from one of dxtrain's threads to the other and back, timed before each of its runs " +
 		"(median). On a shared VM it moves with where the host puts the two vCPUs; when it is high, the products hand their " +
 		"operands across distant cores and the memory-bound work of a step (optimizer, activations) slows, the MLP most.")
@@ -180,7 +182,7 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	if err != nil {
 		return err
 	}
-	perCorePeak := peak.Measure().PerCore() // just before the profile: the clock moves between runs
+	perCorePeak := peak.Sum(peak.Together(c.threads)) / float64(c.threads) // just before the profile: the clock moves between runs
 	prof, err := profileSteps(step, c.threads, time.Duration(c.seconds*float64(time.Second)))
 	if err != nil {
 		return err
@@ -195,7 +197,7 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	// whole table, the clock moved under it and one product read 104% of peak.
 	ours, peaks := map[kernels.GemmShape]float64{}, map[kernels.GemmShape]float64{}
 	for _, s := range products.shapes {
-		peaks[s] = peak.Measure().PerCore()
+		peaks[s] = peak.Sum(peak.Together(s.Threads)) / float64(max(s.Threads, 1))
 		ours[s] = gemmRate(s, time.Second)
 	}
 	theirs, err := c.openblasRates(products.shapes, time.Second)

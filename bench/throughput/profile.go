@@ -179,7 +179,7 @@ func (p stepProfile) print(w io.Writer, model string, kernelFlops float64, perCo
 	if kt := p.byKind[kindKernel]; kt > 0 && perCorePeak > 0 {
 		rate := kernelFlops * float64(p.steps) / kt.Seconds() / 1e9
 		fmt.Fprintf(w, "%s: the SGEMM micro-kernels, while they run, compute %.0f GFLOP/s a core: %.0f%% of the per-core peak "+
-			"(%.1f GFLOP/s, measured just before this profile)\n", model, rate, 100*rate/perCorePeak, perCorePeak)
+			"(%.1f GFLOP/s, the threads measured at once just before this profile)\n", model, rate, 100*rate/perCorePeak, perCorePeak)
 	}
 }
 
