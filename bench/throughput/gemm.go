@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/dxtrain/dxtrain/bench/peak"
 	"github.com/dxtrain/dxtrain/kernels"
 )
 
@@ -87,38 +87,25 @@ func gemmRate(s kernels.GemmShape, d time.Duration) float64 {
 
 var gflopsRE = regexp.MustCompile(`gflops=([0-9.]+)`)
 
-// openblasRates times the shapes with OpenBLAS through numpy, grouped by thread count.
-func (c config) openblasRates(shapes []kernels.GemmShape, d time.Duration) (map[kernels.GemmShape]float64, error) {
-	byThreads := map[int][]kernels.GemmShape{}
-	for _, s := range shapes {
-		byThreads[s.Threads] = append(byThreads[s.Threads], s)
+// openblasRate times one shape with OpenBLAS through numpy on its thread count.
+func (c config) openblasRate(s kernels.GemmShape, d time.Duration) (float64, error) {
+	spec := fmt.Sprintf("%d,%d,%d,%d,%d", s.M, s.N, s.K, b2i(s.TransA), b2i(s.TransB))
+	cmd := exec.Command(c.python, c.gemmPeer, strconv.Itoa(max(s.Threads, 1)), strconv.FormatFloat(d.Seconds(), 'f', -1, 64), spec)
+	cmd.Env = peerEnv()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s (apt-get install -y python3-numpy libopenblas0-pthread): %v: %s", c.gemmPeer, err, lastLine(out.String()))
 	}
-	rates := map[kernels.GemmShape]float64{}
-	for threads, group := range byThreads {
-		specs := make([]string, len(group))
-		for i, s := range group {
-			specs[i] = fmt.Sprintf("%d,%d,%d,%d,%d", s.M, s.N, s.K, b2i(s.TransA), b2i(s.TransB))
-		}
-		cmd := exec.Command(c.python, c.gemmPeer, strconv.Itoa(threads), strconv.FormatFloat(d.Seconds(), 'f', -1, 64), strings.Join(specs, ";"))
-		cmd.Env = peerEnv()
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("%s (apt-get install -y python3-numpy libopenblas0-pthread): %v: %s", c.gemmPeer, err, lastLine(out.String()))
-		}
-		found := gflopsRE.FindAllStringSubmatch(out.String(), -1)
-		if len(found) != len(group) {
-			return nil, fmt.Errorf("%s: %d results for %d shapes: %s", c.gemmPeer, len(found), len(group), lastLine(out.String()))
-		}
-		for i, m := range found {
-			v, err := strconv.ParseFloat(m[1], 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.gemmPeer, err)
-			}
-			rates[group[i]] = v
-		}
+	found := gflopsRE.FindAllStringSubmatch(out.String(), -1)
+	if len(found) != 1 {
+		return 0, fmt.Errorf("%s: %d results for shape %s: %s", c.gemmPeer, len(found), spec, lastLine(out.String()))
 	}
-	return rates, nil
+	v, err := strconv.ParseFloat(found[0][1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", c.gemmPeer, err)
+	}
+	return v, nil
 }
 
 func b2i(b bool) int {
@@ -128,26 +115,50 @@ func b2i(b bool) int {
 	return 0
 }
 
+// productTiming is one product timed on both sides back to back: the host moves the
+// vCPUs between placements within minutes (see peak.Together and peak.CoreRoundTrip),
+// and with the sides timed a table apart one product read 0.70× OpenBLAS, ours timed
+// on one physical core's two hardware threads and OpenBLAS's on two cores.
+type productTiming struct {
+	ours, theirs       float64       // GFLOP/s
+	perCorePeak        float64       // its threads' peaks measured at once, per thread, just before ours
+	oursRTT, theirsRTT time.Duration // core round trip just before each side
+}
+
+// timeProduct times s on our side and then on OpenBLAS's, for about d each.
+func (c config) timeProduct(s kernels.GemmShape, d time.Duration) (productTiming, error) {
+	var t productTiming
+	t.perCorePeak = peak.Sum(peak.Together(s.Threads)) / float64(max(s.Threads, 1))
+	t.oursRTT = peak.CoreRoundTrip()
+	t.ours = gemmRate(s, d)
+	t.theirsRTT = peak.CoreRoundTrip()
+	var err error
+	t.theirs, err = c.openblasRate(s, d)
+	return t, err
+}
+
 // printProducts writes each product of the step: calls per step, its share of the step's
-// SGEMM work, GFLOP/s alone, the fraction of its threads' peak (perCorePeak: theirs
-// measured at once, per thread, just before the product was timed), and the ratio to
-// OpenBLAS.
-func printProducts(w io.Writer, model string, p stepProducts, ours, theirs, perCorePeak map[kernels.GemmShape]float64) {
+// SGEMM work, GFLOP/s alone, the fraction of its threads' peak, the ratio to OpenBLAS,
+// and the core round trip before each side's timing, which shows whether both ran with
+// the vCPUs placed alike.
+func printProducts(w io.Writer, model string, p stepProducts, timings map[kernels.GemmShape]productTiming) {
 	shapes := slices.Clone(p.shapes)
 	slices.SortStableFunc(shapes, func(a, b kernels.GemmShape) int {
 		return int(float64(p.calls[b])*b.Flops() - float64(p.calls[a])*a.Flops())
 	})
 	total := p.flops()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s: SGEMM products of a step\tcalls\twork\tthreads\tdxtrain GFLOP/s\tpeak%%\tOpenBLAS GFLOP/s\tratio\t\n", model)
+	fmt.Fprintf(tw, "%s: SGEMM products of a step\tcalls\twork\tthreads\tdxtrain GFLOP/s\tpeak%%\tOpenBLAS GFLOP/s\tratio\tcore round trip (ours/theirs)\t\n", model)
 	for _, s := range shapes {
+		t := timings[s]
 		name := fmt.Sprintf("%d×%d×%d %s", s.M, s.N, s.K, transName(s))
 		pct := "-"
-		if pk := perCorePeak[s]; pk > 0 {
-			pct = fmt.Sprintf("%.0f%%", 100*ours[s]/(float64(s.Threads)*pk))
+		if t.perCorePeak > 0 {
+			pct = fmt.Sprintf("%.0f%%", 100*t.ours/(float64(max(s.Threads, 1))*t.perCorePeak))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.1f\t%s\t%.1f\t%.2fx\t\n", name, p.calls[s],
-			100*float64(p.calls[s])*s.Flops()/total, s.Threads, ours[s], pct, theirs[s], ours[s]/theirs[s])
+		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.1f\t%s\t%.1f\t%.2fx\t%d/%d ns\t\n", name, p.calls[s],
+			100*float64(p.calls[s])*s.Flops()/total, s.Threads, t.ours, pct, t.theirs, t.ours/t.theirs,
+			t.oursRTT.Nanoseconds(), t.theirsRTT.Nanoseconds())
 	}
 	tw.Flush()
 }

@@ -195,17 +195,16 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	}
 	// Each product's peak is measured just before it is timed: measured once for the
 	// whole table, the clock moved under it and one product read 104% of peak.
-	ours, peaks := map[kernels.GemmShape]float64{}, map[kernels.GemmShape]float64{}
+	timings := map[kernels.GemmShape]productTiming{}
 	for _, s := range products.shapes {
-		peaks[s] = peak.Sum(peak.Together(s.Threads)) / float64(max(s.Threads, 1))
-		ours[s] = gemmRate(s, time.Second)
-	}
-	theirs, err := c.openblasRates(products.shapes, time.Second)
-	if err != nil {
-		return err
+		t, err := c.timeProduct(s, time.Second)
+		if err != nil {
+			return err
+		}
+		timings[s] = t
 	}
 	fmt.Fprintln(w)
-	printProducts(w, name, products, ours, theirs, peaks)
+	printProducts(w, name, products, timings)
 	return nil
 }
 
