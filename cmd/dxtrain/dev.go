@@ -16,6 +16,7 @@ import (
 	"github.com/dxtrain/dxtrain/coordinator"
 	"github.com/dxtrain/dxtrain/coordinator/client"
 	"github.com/dxtrain/dxtrain/coordinator/structs"
+	"github.com/dxtrain/dxtrain/internal/atomicfile"
 	"github.com/dxtrain/dxtrain/pki"
 	"github.com/dxtrain/dxtrain/trainer"
 	"github.com/dxtrain/dxtrain/trainer/device"
@@ -156,8 +157,8 @@ func runDev(ctx context.Context, o devOptions) error {
 		return err
 	}
 	tokenPath := filepath.Join(dataDir, "token")
-	if err := os.WriteFile(tokenPath, []byte(admin+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write admin token: %w", err)
+	if err := atomicfile.Write(tokenPath, []byte(admin+"\n")); err != nil { // 0600, whole or absent
+		return fmt.Errorf("admin token: %w", err)
 	}
 	envPath, err := writeDevEnv(dataDir, addr, tokenPath, user, kekFile)
 	if err != nil {
@@ -239,9 +240,11 @@ func writeDevEnv(dataDir, addr, tokenPath string, user *pki.Source, kekFile stri
 	if kekFile != "" {
 		fmt.Fprintf(&b, "export DXTRAIN_STORE_KEK_FILE=%s\n", abs(kekFile))
 	}
+	// Whole or absent (and 0600): a shell or a test that finds the file as it appears
+	// must not source half of it (an integration test once read it empty).
 	path := filepath.Join(dataDir, "env")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
+	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
+		return "", err
 	}
 	return path, nil
 }
