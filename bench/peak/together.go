@@ -48,6 +48,13 @@ func Sum(peaks []Peak) float64 {
 	return total
 }
 
+// PerThread is the mean of the peaks that Together measures: what each of threads
+// threads running at once can reach.
+func PerThread(threads int) float64 {
+	peaks := Together(threads)
+	return Sum(peaks) / float64(len(peaks))
+}
+
 // DescribeTogether says what Together measured, for a benchmark's header.
 func DescribeTogether(peaks []Peak) string {
 	parts := make([]string, len(peaks))

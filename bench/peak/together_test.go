@@ -27,6 +27,9 @@ func TestTogether(t *testing.T) {
 	if s := Sum(peaks); s != peaks[0].PerCore()+peaks[1].PerCore() {
 		t.Errorf("Sum = %v", s)
 	}
+	if p := PerThread(2); p <= 0 || p > 1.25*alone {
+		t.Errorf("PerThread(2) = %.1f GFLOP/s, alone %.1f", p, alone)
+	}
 	// With one processor the threads take turns at the barrier; it must not deadlock.
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)

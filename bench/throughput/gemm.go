@@ -90,7 +90,7 @@ var gflopsRE = regexp.MustCompile(`gflops=([0-9.]+)`)
 // openblasRate times one shape with OpenBLAS through numpy on its thread count.
 func (c config) openblasRate(s kernels.GemmShape, d time.Duration) (float64, error) {
 	spec := fmt.Sprintf("%d,%d,%d,%d,%d", s.M, s.N, s.K, b2i(s.TransA), b2i(s.TransB))
-	cmd := exec.Command(c.python, c.gemmPeer, strconv.Itoa(max(s.Threads, 1)), strconv.FormatFloat(d.Seconds(), 'f', -1, 64), spec)
+	cmd := exec.Command(c.python, c.gemmPeer, strconv.Itoa(s.Threads), strconv.FormatFloat(d.Seconds(), 'f', -1, 64), spec)
 	cmd.Env = peerEnv()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -128,7 +128,7 @@ type productTiming struct {
 // timeProduct times s on our side and then on OpenBLAS's, for about d each.
 func (c config) timeProduct(s kernels.GemmShape, d time.Duration) (productTiming, error) {
 	var t productTiming
-	t.perCorePeak = peak.Sum(peak.Together(s.Threads)) / float64(max(s.Threads, 1))
+	t.perCorePeak = peak.PerThread(s.Threads)
 	t.oursRTT = peak.CoreRoundTrip()
 	t.ours = gemmRate(s, d)
 	t.theirsRTT = peak.CoreRoundTrip()
@@ -154,7 +154,7 @@ func printProducts(w io.Writer, model string, p stepProducts, timings map[kernel
 		name := fmt.Sprintf("%d×%d×%d %s", s.M, s.N, s.K, transName(s))
 		pct := "-"
 		if t.perCorePeak > 0 {
-			pct = fmt.Sprintf("%.0f%%", 100*t.ours/(float64(max(s.Threads, 1))*t.perCorePeak))
+			pct = fmt.Sprintf("%.0f%%", 100*t.ours/(float64(s.Threads)*t.perCorePeak))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%d\t%.1f\t%s\t%.1f\t%.2fx\t%d/%d ns\t\n", name, p.calls[s],
 			100*float64(p.calls[s])*s.Flops()/total, s.Threads, t.ours, pct, t.theirs, t.ours/t.theirs,

@@ -182,7 +182,7 @@ func (c config) profileModel(w io.Writer, name string, batches []models.Batch) e
 	if err != nil {
 		return err
 	}
-	perCorePeak := peak.Sum(peak.Together(c.threads)) / float64(c.threads) // just before the profile: the clock moves between runs
+	perCorePeak := peak.PerThread(c.threads) // just before the profile: the clock moves between runs
 	prof, err := profileSteps(step, c.threads, time.Duration(c.seconds*float64(time.Second)))
 	if err != nil {
 		return err
